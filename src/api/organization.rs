@@ -1,0 +1,32 @@
+//! `GET /api/organization`: which organization and mode a key acts for.
+
+use super::{ApiError, Authenticated};
+use crate::server::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct OrganizationBody {
+    pub id: String,
+    pub name: String,
+    pub livemode: bool,
+    pub created: i64,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<OrganizationBody>, ApiError> {
+    let organization = state
+        .store
+        .organization(&principal.organization_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organization"))?;
+    Ok(Json(OrganizationBody {
+        id: organization.id,
+        name: organization.name,
+        livemode: principal.mode.is_live(),
+        created: organization.created_at,
+    }))
+}

@@ -1,0 +1,51 @@
+//! The HTML shell and the routes of the Leptos app.
+
+use crate::ui::pages::{home::HomePage, not_found::NotFound};
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+/// The document around every page, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the moment the WASM bundle has taken over the
+    // server-rendered page, which end-to-end tests wait for instead of sleeping.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/kassa.css" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Meta name="color-scheme" content="light dark" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "kassa".to_owned() } else { format!("{title} · kassa") }
+        } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("") view=HomePage />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,331 @@
+//! Configuration: environment variables, overridden by flags, validated once at start-up.
+//!
+//! Every setting has a `KASSA_…` variable and a flag. A bad value stops kassa before it binds a
+//! port or opens a database, with a message that names the variable and the flag.
+
+use crate::store::{PoolSettings, engine_of};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// kassa: a self-hostable hosted checkout.
+#[derive(Debug, Parser)]
+#[command(name = "kassa", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: RawSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the API, the checkout pages and the dashboard (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create the demo organization if it is missing and print its credentials as JSON.
+    Demo,
+}
+
+/// Settings as given, before validation.
+#[derive(Debug, Clone, Args)]
+pub struct RawSettings {
+    /// Database: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "KASSA_DATABASE_URL",
+        default_value = "sqlite://kassa.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "KASSA_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: String,
+    /// Base of the URLs kassa hands out (checkout links, redirects). Default: http://KASSA_ADDR.
+    #[arg(long, env = "KASSA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Log filter: a level (error, warn, info, debug, trace) or tracing directives.
+    #[arg(long, env = "KASSA_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format.
+    #[arg(long, env = "KASSA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Most connections to PostgreSQL (or SQLite readers) this process opens.
+    #[arg(
+        long,
+        env = "KASSA_DATABASE_MAX_CONNECTIONS",
+        default_value = "16",
+        global = true
+    )]
+    pub database_max_connections: String,
+    /// Where the built site (pkg/, assets) is. Default: target/site, found from the working
+    /// folder or beside the binary.
+    #[arg(long, env = "KASSA_SITE_ROOT", global = true)]
+    pub site_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// `None` means "derive from the address kassa actually bound".
+    pub public_url: Option<Url>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub pool: PoolSettings,
+    pub site_root: PathBuf,
+}
+
+/// A setting that failed validation, named by its variable and flag.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {variable} (--{flag}): {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub flag: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, flag: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError {
+            variable,
+            flag,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl RawSettings {
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        engine_of(&self.database_url).map_err(|_| {
+            ConfigError::new(
+                "KASSA_DATABASE_URL",
+                "database-url",
+                format!(
+                    "`{}` is neither sqlite://FILE nor postgres://USER@HOST/DATABASE",
+                    redact_url(&self.database_url)
+                ),
+            )
+        })?;
+        let addr: SocketAddr = self.addr.parse().map_err(|_| {
+            ConfigError::new(
+                "KASSA_ADDR",
+                "addr",
+                format!(
+                    "`{}` is not an IP address and port such as 127.0.0.1:3000",
+                    self.addr
+                ),
+            )
+        })?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| {
+            ConfigError::new(
+                "KASSA_LOG",
+                "log",
+                format!("`{}` is not a log filter: {e}", self.log),
+            )
+        })?;
+        let max_connections = self
+            .database_max_connections
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_DATABASE_MAX_CONNECTIONS",
+                    "database-max-connections",
+                    format!(
+                        "`{}` is not a number from 1 to 1000",
+                        self.database_max_connections
+                    ),
+                )
+            })?;
+        Ok(Settings {
+            database_url: self.database_url.clone(),
+            addr,
+            public_url,
+            log: self.log.clone(),
+            log_format: self.log_format,
+            pool: PoolSettings {
+                max_connections,
+                acquire_timeout: Duration::from_secs(10),
+            },
+            site_root: self.site_root.clone().unwrap_or_else(default_site_root),
+        })
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let fail = |reason: String| ConfigError::new("KASSA_PUBLIC_URL", "public-url", reason);
+    let url = Url::parse(raw).map_err(|e| fail(format!("`{raw}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(fail(format!("`{raw}` must start with http:// or https://")));
+    }
+    if url.host().is_none() {
+        return Err(fail(format!("`{raw}` has no host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(fail(format!("`{raw}` must not have a query or a fragment")));
+    }
+    Ok(url)
+}
+
+impl Settings {
+    /// The public base URL without a trailing slash, derived from `bound` when none was configured.
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => default_public_base(bound),
+        }
+    }
+}
+
+/// `http://ADDR`, with an unspecified address (0.0.0.0, ::) shown as `localhost`.
+pub fn default_public_base(bound: SocketAddr) -> String {
+    if bound.ip().is_unspecified() {
+        format!("http://localhost:{}", bound.port())
+    } else {
+        format!("http://{bound}")
+    }
+}
+
+/// `target/site` under the working folder when it is there (running from the repository), else
+/// beside the binary (`target/release/kassa` → `target/site`), else the working folder's anyway.
+fn default_site_root() -> PathBuf {
+    let relative = PathBuf::from("target/site");
+    if relative.is_dir() {
+        return relative;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("site")))
+        .filter(|p| p.is_dir())
+        .unwrap_or(relative)
+}
+
+/// The URL with any password replaced, for messages.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+/// How long a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawSettings {
+        Cli::try_parse_from(["kassa"]).unwrap().settings
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = raw().validate().unwrap();
+        assert_eq!(settings.addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(settings.public_base(settings.addr), "http://127.0.0.1:3000");
+        assert_eq!(settings.database_url, "sqlite://kassa.db");
+    }
+
+    #[test]
+    fn a_bad_address_names_its_variable() {
+        let err = RawSettings {
+            addr: "localhost".into(),
+            ..raw()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.variable, "KASSA_ADDR");
+        assert!(err.to_string().contains("KASSA_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_database_url_names_its_variable_and_hides_the_password() {
+        let err = RawSettings {
+            database_url: "mysql://u:hunter2@h/db".into(),
+            ..raw()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.variable, "KASSA_DATABASE_URL");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn public_urls_must_be_http_with_a_host() {
+        for bad in [
+            "ftp://example.com",
+            "example.com",
+            "https://example.com/?a=b",
+            "http://",
+        ] {
+            let err = RawSettings {
+                public_url: Some(bad.into()),
+                ..raw()
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(err.variable, "KASSA_PUBLIC_URL", "{bad}");
+        }
+        let ok = RawSettings {
+            public_url: Some("https://pay.example.com/".into()),
+            ..raw()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.public_base(ok.addr), "https://pay.example.com");
+    }
+
+    #[test]
+    fn log_filter_and_pool_size_are_checked() {
+        let err = RawSettings {
+            log: "info,[".into(),
+            ..raw()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.variable, "KASSA_LOG");
+        let err = RawSettings {
+            database_max_connections: "0".into(),
+            ..raw()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.variable, "KASSA_DATABASE_MAX_CONNECTIONS");
+    }
+
+    #[test]
+    fn an_unspecified_bind_address_is_shown_as_localhost() {
+        assert_eq!(
+            default_public_base("0.0.0.0:8080".parse().unwrap()),
+            "http://localhost:8080"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! The HTTP server: application state, the router, and serving with a graceful shutdown.
+
+use crate::api;
+use crate::app::{App, shell};
+use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
+use crate::service::demo::{self, DemoError, DemoReport};
+use crate::store::{Store, StoreError};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use axum::{Json, Router};
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What every handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    /// Base of the URLs kassa hands out, without a trailing slash.
+    pub public_base: Arc<str>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Why kassa could not start or finish a command.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("could not open the database {url}: {source}")]
+    Database { url: String, source: StoreError },
+    #[error("could not migrate the database: {0}")]
+    Migrate(StoreError),
+    #[error("could not listen on {addr} (KASSA_ADDR): {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store, RunError> {
+    let store = Store::connect(&settings.database_url, &settings.pool)
+        .await
+        .map_err(|source| RunError::Database {
+            url: redact_url(&settings.database_url),
+            source,
+        })?;
+    store.migrate().await.map_err(RunError::Migrate)?;
+    Ok(store)
+}
+
+/// A kassa ready to serve: migrated database, bound listener, built router.
+pub struct Kassa {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Kassa {
+    /// Opens the database, migrates it and binds the listener. With port 0 the OS picks a port;
+    /// [`Kassa::local_addr`] tells which.
+    pub async fn bind(settings: &Settings) -> Result<Kassa, RunError> {
+        let store = open_store(settings).await?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| RunError::Bind {
+                addr: settings.addr,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(RunError::Serve)?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("kassa")
+            .site_root(settings.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .env(Env::PROD)
+            .site_addr(bound)
+            .build();
+        let state = AppState {
+            leptos_options,
+            store,
+            public_base: settings.public_base(bound).into(),
+        };
+        Ok(Kassa {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish (up to a grace
+    /// period) and closes the database.
+    pub async fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RunError> {
+        let Kassa {
+            listener,
+            router,
+            state,
+        } = self;
+        // Without TCP_NODELAY small responses wait out the peer's delayed ACK (~40 ms).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = stopping_tx.send(());
+        };
+        let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+        let server = tokio::spawn(async move { server.await });
+        tokio::pin!(server);
+        let outcome = tokio::select! {
+            joined = &mut server => joined,
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+                server.abort();
+                Ok(Ok(()))
+            }
+        };
+        state.store.close().await;
+        match outcome {
+            Ok(result) => result.map_err(RunError::Serve),
+            Err(join) if join.is_cancelled() => Ok(()),
+            Err(join) => Err(RunError::Serve(std::io::Error::other(join))),
+        }
+    }
+}
+
+/// Builds the whole application: API, health checks, pages, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            MakeRequestUuid,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    // The path only: query strings can carry what does not belong in logs.
+                    tracing::info_span!(
+                        "request",
+                        id = %request_id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        organization = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(api::router())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware)
+        .with_state(state)
+}
+
+/// Liveness: the process answers. Touches nothing else, so a slow database cannot fail it.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let engine = format!("{:?}", state.store.engine()).to_lowercase();
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": engine })),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": engine })),
+            )
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// `kassa serve`.
+pub async fn serve(settings: Settings) -> Result<(), RunError> {
+    let kassa = Kassa::bind(&settings).await?;
+    tracing::info!(
+        addr = %kassa.local_addr(),
+        public_url = %kassa.state().public_base,
+        database = %redact_url(&settings.database_url),
+        site_root = %settings.site_root.display(),
+        "kassa is serving"
+    );
+    if !settings.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %settings.site_root.display(),
+            "no built site here: pages render, but without styles or interactivity; \
+             run `cargo leptos build --release` or set KASSA_SITE_ROOT"
+        );
+    }
+    kassa.serve_until(shutdown_signal()).await
+}
+
+/// `kassa migrate`.
+pub async fn migrate(settings: Settings) -> Result<(), RunError> {
+    let store = open_store(&settings).await?;
+    tracing::info!(database = %redact_url(&settings.database_url), "migrations applied");
+    store.close().await;
+    Ok(())
+}
+
+/// `kassa demo`: makes sure the demo organization exists and returns what to print.
+pub async fn demo(settings: Settings) -> Result<DemoReport, RunError> {
+    let store = open_store(&settings).await?;
+    let report = demo::ensure(&store, &settings.public_base(settings.addr)).await;
+    store.close().await;
+    Ok(report?)
+}

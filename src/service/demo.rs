@@ -1,0 +1,166 @@
+//! `kassa demo`: a ready organization to try kassa with, made once and found again afterwards.
+
+use super::api_keys::MintedKey;
+use super::ids::{new_id, random_alphanumeric};
+use super::passwords::hash_password;
+use crate::domain::{Mode, PriceType, RecurringInterval};
+use crate::store::{DemoFixture, DemoSeed, NewPrice, NewProduct, Store, StoreError};
+use serde::Serialize;
+
+pub const DEMO_ORGANIZATION_NAME: &str = "Demo Coffee Roasters";
+pub const DEMO_EMAIL: &str = "demo@example.com";
+
+/// What `kassa demo` prints: everything needed to use the demo organization.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DemoReport {
+    pub base_url: String,
+    pub organization_id: String,
+    pub secret_key: String,
+    pub dashboard: DashboardLogin,
+    pub prices: Vec<DemoPrice>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DashboardLogin {
+    pub url: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DemoPrice {
+    pub id: String,
+    pub slug: String,
+    pub currency: String,
+    pub unit_amount: i64,
+    #[serde(rename = "type")]
+    pub price_type: PriceType,
+    pub product_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not hash the demo password: {0}")]
+    Password(String),
+}
+
+/// Creates the demo organization unless it exists, then reports it. Idempotent: the second and
+/// later runs report the same organization, key and login.
+pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoError> {
+    let fixture = match store.demo_fixture().await? {
+        Some(fixture) => fixture,
+        None => match create(store).await {
+            Ok(fixture) => fixture,
+            // Another `kassa demo` won the race: report what it made.
+            Err(DemoError::Store(StoreError::Conflict(_))) => {
+                store.demo_fixture().await?.ok_or_else(|| {
+                    StoreError::Conflict("demo fixture vanished after a conflict".into())
+                })?
+            }
+            Err(other) => return Err(other),
+        },
+    };
+    let prices = store
+        .prices(&fixture.organization_id, false)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            Some(DemoPrice {
+                price_type: p.price_type.parse().ok()?,
+                id: p.id,
+                slug: p.slug,
+                currency: p.currency,
+                unit_amount: p.unit_amount,
+                product_id: p.product_id,
+            })
+        })
+        .collect();
+    let base_url = base_url.trim_end_matches('/').to_owned();
+    Ok(DemoReport {
+        dashboard: DashboardLogin {
+            url: format!("{base_url}/dashboard"),
+            email: fixture.user_email,
+            password: fixture.user_password,
+        },
+        base_url,
+        organization_id: fixture.organization_id,
+        secret_key: fixture.secret_key,
+        prices,
+    })
+}
+
+async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
+    let organization_id = new_id("org");
+    let key = MintedKey::generate(Mode::Test);
+    let password: String = random_alphanumeric(16).collect();
+    let password_hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
+    let fixture = DemoFixture {
+        organization_id: organization_id.clone(),
+        user_email: DEMO_EMAIL.to_owned(),
+        user_password: password,
+        secret_key: key.secret.expose().to_owned(),
+    };
+    let beans = new_id("prod");
+    let club = new_id("prod");
+    let products = [
+        NewProduct {
+            id: &beans,
+            organization_id: &organization_id,
+            livemode: false,
+            name: "Espresso beans, 1 kg",
+            description: Some("Our house espresso roast, whole beans."),
+        },
+        NewProduct {
+            id: &club,
+            organization_id: &organization_id,
+            livemode: false,
+            name: "Coffee Club",
+            description: Some("A fresh bag every month."),
+        },
+    ];
+    let one_time = new_id("price");
+    let monthly = new_id("price");
+    let prices = [
+        NewPrice {
+            id: &one_time,
+            organization_id: &organization_id,
+            product_id: &beans,
+            livemode: false,
+            name: Some("Espresso beans"),
+            slug: "espresso-beans",
+            price_type: PriceType::SinglePayment,
+            unit_amount: 2400,
+            currency: "usd",
+            recurring: None,
+            trial_period_days: None,
+        },
+        NewPrice {
+            id: &monthly,
+            organization_id: &organization_id,
+            product_id: &club,
+            livemode: false,
+            name: Some("Coffee Club, monthly"),
+            slug: "coffee-club-monthly",
+            price_type: PriceType::Subscription,
+            unit_amount: 1500,
+            currency: "usd",
+            recurring: Some((RecurringInterval::Month, 1)),
+            trial_period_days: None,
+        },
+    ];
+    let user_id = new_id("user");
+    store
+        .insert_demo(&DemoSeed {
+            fixture: &fixture,
+            organization_name: DEMO_ORGANIZATION_NAME,
+            api_key: key.as_new(&organization_id, Mode::Test, "Demo key"),
+            user_id: &user_id,
+            user_password_hash: &password_hash,
+            products: &products,
+            prices: &prices,
+        })
+        .await?;
+    Ok(fixture)
+}

@@ -1,0 +1,279 @@
+//! Storage: one `Store` over SQLite (the embedded default) or PostgreSQL, chosen by the database URL.
+//!
+//! SQL lives here and nowhere else. Statements are written once in the dialect both engines share
+//! (`$n` placeholders, `RETURNING`, `ON CONFLICT`) and the [`dispatch!`] macro runs the same body
+//! against whichever pool is configured, so each backend still gets its own statically typed,
+//! prepared statements. Where the engines differ (row locking, for one) a method matches on the
+//! backend itself.
+//!
+//! SQLite is driven by one writer connection and a pool of readers: SQLite allows one writer at a
+//! time anyway, and queueing writers in the pool instead of in `SQLITE_BUSY` retries keeps latency
+//! flat under load. WAL lets the readers run beside the writer.
+
+mod catalog;
+mod demo;
+mod organizations;
+mod users;
+
+pub use catalog::{NewPrice, NewProduct, PriceRecord, ProductRecord};
+pub use demo::{DemoFixture, DemoSeed};
+pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
+pub use users::UserRecord;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Runs `$body` with `$db` bound to the pool that serves the access kind (`read` or `write`).
+///
+/// The body is compiled once per backend, so it may use any sqlx API that both engines support.
+macro_rules! dispatch {
+    ($store:expr, read, |$db:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { reader, .. } => {
+                let $db = reader;
+                $body
+            }
+            $crate::store::Backend::Postgres { pool } => {
+                let $db = pool;
+                $body
+            }
+        }
+    };
+    ($store:expr, write, |$db:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { writer, .. } => {
+                let $db = writer;
+                $body
+            }
+            $crate::store::Backend::Postgres { pool } => {
+                let $db = pool;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// A failure of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names the constraint where the engine says.
+    #[error("conflicts with an existing row ({0})")]
+    Conflict(String),
+    #[error("the database URL is not valid: {0}")]
+    InvalidUrl(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            let name = db
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| db.message().to_owned());
+            return StoreError::Conflict(name);
+        }
+        StoreError::Database(error)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which engine a `Store` runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+/// Tuning of the connection pools. The defaults suit one kassa process on a small machine.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Connections to PostgreSQL, or SQLite reader connections.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it fails.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The handle to kassa's database. Cheap to clone: it holds pools.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating an SQLite file when missing.
+    /// Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str, settings: &PoolSettings) -> StoreResult<Store> {
+        match engine_of(url)? {
+            Engine::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // FULL: a commit that returned survives power loss; payments need that.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options.clone())
+                    .await?;
+                let reader = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options.read_only(true))
+                    .await?;
+                Ok(Store {
+                    backend: Backend::Sqlite { writer, reader },
+                })
+            }
+            Engine::Postgres => {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?;
+                Ok(Store {
+                    backend: Backend::Postgres { pool },
+                })
+            }
+        }
+    }
+
+    /// Applies every pending migration of this engine. Safe to run from several processes at
+    /// once: sqlx takes a lock (an advisory lock on PostgreSQL) while it migrates.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                sqlx::migrate!("migrations/sqlite").run(writer).await?
+            }
+            Backend::Postgres { pool } => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite { .. } => Engine::Sqlite,
+            Backend::Postgres { .. } => Engine::Postgres,
+        }
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self, read, |db| {
+            sqlx::query("SELECT 1").execute(db).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres { pool } => pool.close().await,
+        }
+    }
+}
+
+/// Tells the engine from a database URL's scheme, or says what schemes kassa accepts.
+pub fn engine_of(url: &str) -> StoreResult<Engine> {
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Engine::Sqlite),
+        "postgres" | "postgresql" => Ok(Engine::Postgres),
+        _ => Err(StoreError::InvalidUrl(format!(
+            "`{url}` is neither sqlite://… nor postgres://…"
+        ))),
+    }
+}
+
+/// Milliseconds since the Unix epoch: the unit of every stored timestamp.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up front, so
+/// that another process's writer makes it wait (busy timeout) instead of failing mid-transaction.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Self::Db>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_follows_the_url_scheme() {
+        assert_eq!(engine_of("sqlite://kassa.db").unwrap(), Engine::Sqlite);
+        assert_eq!(engine_of("sqlite::memory:").unwrap(), Engine::Sqlite);
+        assert_eq!(engine_of("postgres://u@h/db").unwrap(), Engine::Postgres);
+        assert_eq!(engine_of("postgresql://u@h/db").unwrap(), Engine::Postgres);
+        assert!(matches!(
+            engine_of("mysql://h/db"),
+            Err(StoreError::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            engine_of("kassa.db"),
+            Err(StoreError::InvalidUrl(_))
+        ));
+    }
+}
