@@ -4,7 +4,7 @@
 //! port or opens a database, with a message that names the variable and the flag.
 
 use crate::store::{PoolSettings, engine_of};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,9 +55,9 @@ pub struct RawSettings {
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives.
     #[arg(long, env = "KASSA_LOG", default_value = "info", global = true)]
     pub log: String,
-    /// Log format.
-    #[arg(long, env = "KASSA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
+    /// Log format: text (human-readable lines) or json (one object per line).
+    #[arg(long, env = "KASSA_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
     /// Most connections to PostgreSQL (or SQLite readers) this process opens.
     #[arg(
         long,
@@ -72,7 +72,7 @@ pub struct RawSettings {
     pub site_root: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
@@ -146,6 +146,17 @@ impl RawSettings {
                 format!("`{}` is not a log filter: {e}", self.log),
             )
         })?;
+        let log_format = match self.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "KASSA_LOG_FORMAT",
+                    "log-format",
+                    format!("`{other}` is neither `text` nor `json`"),
+                ));
+            }
+        };
         let max_connections = self
             .database_max_connections
             .parse::<u32>()
@@ -166,7 +177,7 @@ impl RawSettings {
             addr,
             public_url,
             log: self.log.clone(),
-            log_format: self.log_format,
+            log_format,
             pool: PoolSettings {
                 max_connections,
                 acquire_timeout: Duration::from_secs(10),

@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for Authenticated {
 /// The secret in the `Authorization` header, in whichever of the accepted forms it came.
 fn presented_key(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, rest) = value.split_once(' ').unwrap_or(("", value));
+    let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     if scheme.eq_ignore_ascii_case("bearer") {
         Some(rest.trim().to_owned())
     } else if scheme.eq_ignore_ascii_case("basic") {
@@ -112,6 +112,7 @@ mod tests {
             presented_key(&with("Basic c2tfdGVzdF9hYmM6")).as_deref(),
             Some("sk_test_abc")
         );
+        assert_eq!(presented_key(&with("Bearer")).as_deref(), Some(""));
         assert_eq!(presented_key(&HeaderMap::new()), None);
     }
 }

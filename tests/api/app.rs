@@ -1,0 +1,82 @@
+//! `TestApp`: a running kassa to send requests to.
+
+use crate::support::TestDb;
+use kassa::config::Cli;
+use kassa::server::Kassa;
+use kassa::service::demo::{self, DemoReport};
+use kassa::store::{Engine, Store};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    /// The demo organization, with its test-mode key.
+    pub demo: DemoReport,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+    db: TestDb,
+}
+
+impl TestApp {
+    /// Starts kassa on a free port over a fresh database, or `None` when `engine` is Postgres and
+    /// no server is configured.
+    pub async fn spawn(engine: Engine, test: &str) -> Option<TestApp> {
+        let db = TestDb::fresh(engine, test).await?;
+        let mut raw = <Cli as clap::Parser>::try_parse_from(["kassa"])
+            .unwrap()
+            .settings;
+        raw.database_url = db.url.clone();
+        raw.addr = "127.0.0.1:0".into();
+        raw.site_root = Some(std::env::temp_dir().join("kassa-tests-no-site"));
+        let settings = raw.validate().expect("test settings are valid");
+        let kassa = Kassa::bind(&settings).await.expect("kassa starts");
+        let address = format!("http://{}", kassa.local_addr());
+        let store = kassa.state().store.clone();
+        let demo = demo::ensure(&store, &address)
+            .await
+            .expect("the demo organization");
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            kassa
+                .serve_until(async {
+                    let _ = stop.await;
+                })
+                .await
+                .expect("kassa serves until told to stop");
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(TestApp {
+            address,
+            client,
+            store,
+            demo,
+            shutdown,
+            server,
+            db,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server gracefully and removes the database.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("the server task ends cleanly");
+        self.db.drop_db().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! Black-box HTTP tests: the real app on port 0 with a fresh database, on SQLite and on PostgreSQL.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod app;
+mod auth;
+mod health;
+mod pages;

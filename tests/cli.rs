@@ -1,0 +1,189 @@
+//! The `kassa` binary as an operator runs it: configuration errors, `migrate`, `demo`, `serve`
+//! and its graceful shutdown.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn kassa(dir: &tempfile::TempDir) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kassa"));
+    command
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KASSA_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("kassa runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn demo_prints_one_json_object_and_the_same_one_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(kassa(&dir).arg("demo"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    let report: Value =
+        serde_json::from_slice(&first.stdout).expect("stdout is JSON and only JSON");
+    assert!(
+        dir.path().join("kassa.db").exists(),
+        "the default database is ./kassa.db"
+    );
+
+    assert_eq!(report["base_url"], "http://127.0.0.1:3000");
+    assert!(
+        report["secret_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk_test_")
+    );
+    assert_eq!(
+        report["dashboard"]["url"],
+        "http://127.0.0.1:3000/dashboard"
+    );
+    assert!(report["dashboard"]["email"].as_str().unwrap().contains('@'));
+    assert!(report["dashboard"]["password"].as_str().unwrap().len() >= 12);
+    let prices = report["prices"].as_array().unwrap();
+    assert_eq!(prices.len(), 2);
+    let mut types: Vec<&str> = prices.iter().map(|p| p["type"].as_str().unwrap()).collect();
+    types.sort();
+    assert_eq!(types, ["single_payment", "subscription"]);
+    for price in prices {
+        assert!(price["id"].as_str().unwrap().starts_with("price_"));
+        assert!(price["product_id"].as_str().unwrap().starts_with("prod_"));
+        assert!(!price["slug"].as_str().unwrap().is_empty());
+        assert_eq!(price["currency"], "usd");
+        assert!(price["unit_amount"].as_i64().unwrap() > 0);
+    }
+
+    let second = run(kassa(&dir).arg("demo"));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let again: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report, again, "the same organization, key and login");
+}
+
+#[test]
+fn demo_uses_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(kassa(&dir)
+        .arg("demo")
+        .env("KASSA_PUBLIC_URL", "https://pay.example.com/"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["base_url"], "https://pay.example.com");
+    assert_eq!(
+        report["dashboard"]["url"],
+        "https://pay.example.com/dashboard"
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_kassa_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (variable, value) in [
+        ("KASSA_ADDR", "localhost"),
+        ("KASSA_DATABASE_URL", "mysql://localhost/kassa"),
+        ("KASSA_PUBLIC_URL", "pay.example.com"),
+        ("KASSA_LOG", "info,["),
+        ("KASSA_DATABASE_MAX_CONNECTIONS", "many"),
+    ] {
+        let output = run(kassa(&dir).arg("serve").env(variable, value));
+        assert_eq!(output.status.code(), Some(2), "{variable}={value}");
+        assert!(
+            stderr(&output).contains(variable),
+            "{variable}: {}",
+            stderr(&output)
+        );
+    }
+    let output = run(kassa(&dir).arg("serve").env("KASSA_LOG_FORMAT", "xml"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("KASSA_LOG_FORMAT"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("kassa.db").exists(), "nothing was opened");
+}
+
+#[test]
+fn flags_override_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(kassa(&dir)
+        .args(["migrate", "--database-url", "sqlite://flagged.db"])
+        .env("KASSA_DATABASE_URL", "mysql://not-used"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("flagged.db").exists());
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(kassa(&dir).arg("migrate").env(
+        "KASSA_DATABASE_URL",
+        "sqlite:///nonexistent-folder/kassa.db",
+    ));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("could not open the database"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn serve_answers_then_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = kassa(&dir)
+        .arg("serve")
+        .env("KASSA_ADDR", "127.0.0.1:0")
+        .env("KASSA_LOG", "info")
+        .env("KASSA_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<Value>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let event: Value = serde_json::from_str(&line).expect("every log line is JSON");
+            let _ = lines_tx.send(event);
+        }
+    });
+    let next_event = |what: &str| loop {
+        let event = lines_rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {what}"));
+        if event["message"] == what {
+            return event;
+        }
+    };
+
+    let serving = next_event("kassa is serving");
+    let addr = serving["addr"].as_str().unwrap().to_owned();
+    let response = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let logged = next_event("finished processing request");
+    assert_eq!(logged["span"]["id"], request_id.as_str(), "{logged}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    next_event("shutting down: finishing requests in flight");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
