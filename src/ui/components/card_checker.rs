@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn CardChecker() -> impl IntoView {
     let number = RwSignal::new(String::new());
     // Without JavaScript there is nothing to check with: the field stays disabled until the page
-    // has hydrated, and a <noscript> note says why.
+    // has hydrated, and a note says why.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let verdict = move || {
@@ -47,9 +47,11 @@ pub fn CardChecker() -> impl IntoView {
                     Some(Err(message)) => view! { <span class="error">{message}</span> }.into_any(),
                 }}
             </p>
-            <noscript>
-                <p class="hint">"Turn on JavaScript to check a number as you type."</p>
-            </noscript>
+            // Not <noscript>: a browser whose scripts are blocked some other way (an extension, a
+            // failed download of the bundle) would then show neither the check nor this note.
+            <p class="hint" hidden=move || hydrated.get()>
+                "Turn on JavaScript to check a number as you type."
+            </p>
         </section>
     }
 }
