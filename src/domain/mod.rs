@@ -2,8 +2,14 @@
 
 pub mod card;
 pub mod catalog;
+pub mod customer;
+pub mod ids;
 pub mod mode;
+pub mod money;
+pub mod redirect_url;
+pub mod session;
 
 pub use card::{CardBrand, CardNumber, CardNumberError};
 pub use catalog::{PriceType, RecurringInterval};
 pub use mode::Mode;
+pub use money::{Currency, Money, Rate};

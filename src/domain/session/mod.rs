@@ -1,0 +1,369 @@
+//! Checkout sessions: what a merchant asks a buyer to pay for (or to set up), and the one-way life
+//! of a session from open to a terminal state.
+//!
+//! The model is the union of what Flowglad, Connhex Pay, Zenskar and Stripe describe; each API
+//! dialect maps its wire shape onto these types and back.
+
+pub mod draft;
+pub mod totals;
+
+use super::catalog::{CouponDuration, Recurring};
+use super::customer::BillingAddress;
+use super::money::{Currency, Money};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+pub use draft::{Field, FieldError};
+
+/// What completing the session creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// Buy the line items: a purchase, or a subscription for recurring prices.
+    Purchase,
+    /// Save a payment method for later, optionally as a subscription's default.
+    AddPaymentMethod,
+    /// Pay what an existing subscription owes and make it active.
+    ActivateSubscription,
+}
+
+/// How the session is paid: once, as a subscription, or not at all (a payment method is saved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    Payment,
+    Subscription,
+    Setup,
+}
+
+/// Where a session is in its life.
+///
+/// ```text
+/// open ──► pending ──► succeeded
+///   │         └──────► failed
+///   ├──────────────────► succeeded
+///   └──────────────────► expired
+/// ```
+/// A declined payment leaves the session open for another try. Terminal states never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Open,
+    Pending,
+    Succeeded,
+    Failed,
+    Expired,
+}
+
+/// A transition the current status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a session that is {from} cannot become {to}")]
+pub struct TransitionError {
+    pub from: SessionStatus,
+    pub to: SessionStatus,
+}
+
+impl SessionStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            SessionStatus::Succeeded | SessionStatus::Failed | SessionStatus::Expired
+        )
+    }
+
+    fn to(self, to: SessionStatus, allowed: bool) -> Result<SessionStatus, TransitionError> {
+        if allowed {
+            Ok(to)
+        } else {
+            Err(TransitionError { from: self, to })
+        }
+    }
+
+    /// A payment was started that settles later (bank debits): open → pending.
+    pub fn begin_processing(self) -> Result<SessionStatus, TransitionError> {
+        self.to(SessionStatus::Pending, self == SessionStatus::Open)
+    }
+
+    /// Paid, or nothing to pay: open or pending → succeeded.
+    pub fn succeed(self) -> Result<SessionStatus, TransitionError> {
+        self.to(
+            SessionStatus::Succeeded,
+            matches!(self, SessionStatus::Open | SessionStatus::Pending),
+        )
+    }
+
+    /// A pending payment failed to settle: pending → failed.
+    pub fn fail(self) -> Result<SessionStatus, TransitionError> {
+        self.to(SessionStatus::Failed, self == SessionStatus::Pending)
+    }
+
+    /// Its time ran out, or the merchant ended it: open → expired.
+    pub fn expire(self) -> Result<SessionStatus, TransitionError> {
+        self.to(SessionStatus::Expired, self == SessionStatus::Open)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Open => "open",
+            SessionStatus::Pending => "pending",
+            SessionStatus::Succeeded => "succeeded",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Ways a buyer can pay, across the dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodType {
+    Card,
+    Link,
+    UsBankAccount,
+    SepaDebit,
+    Paypal,
+    CustomerBalance,
+}
+
+impl PaymentMethodType {
+    pub const ALL: [PaymentMethodType; 6] = [
+        PaymentMethodType::Card,
+        PaymentMethodType::Link,
+        PaymentMethodType::UsBankAccount,
+        PaymentMethodType::SepaDebit,
+        PaymentMethodType::Paypal,
+        PaymentMethodType::CustomerBalance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodType::Card => "card",
+            PaymentMethodType::Link => "link",
+            PaymentMethodType::UsBankAccount => "us_bank_account",
+            PaymentMethodType::SepaDebit => "sepa_debit",
+            PaymentMethodType::Paypal => "paypal",
+            PaymentMethodType::CustomerBalance => "customer_balance",
+        }
+    }
+
+    /// The only currency this method can pay in, if it is tied to one.
+    pub fn required_currency(self) -> Option<&'static str> {
+        match self {
+            PaymentMethodType::SepaDebit => Some("EUR"),
+            PaymentMethodType::UsBankAccount => Some("USD"),
+            _ => None,
+        }
+    }
+
+    /// Whether the method can be saved for later charges (setup mode).
+    pub fn can_be_saved(self) -> bool {
+        !matches!(self, PaymentMethodType::CustomerBalance)
+    }
+}
+
+impl FromStr for PaymentMethodType {
+    type Err = super::catalog::UnknownVariant;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PaymentMethodType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| super::catalog::UnknownVariant(s.to_owned()))
+    }
+}
+
+/// Bounds within which the buyer may change a line's quantity on the checkout page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustableQuantity {
+    pub minimum: u32,
+    pub maximum: u32,
+}
+
+/// A line of a session, with the price as it was when the session was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLineItem {
+    pub price_id: String,
+    pub product_id: String,
+    /// The product's name (and the price's, where it has one), for the buyer.
+    pub description: String,
+    pub quantity: u32,
+    pub adjustable: Option<AdjustableQuantity>,
+    pub unit_amount: Money,
+    pub recurring: Option<Recurring>,
+}
+
+/// A buyer who checks out without an account with the merchant, as Zenskar's guest checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestCustomer {
+    pub email: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub business_entity_id: Option<String>,
+    pub billing_address: Option<BillingAddress>,
+}
+
+/// Marketing attribution (UTM parameters) the merchant passes through.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub referrer: Option<String>,
+}
+
+/// Free-form key/value data a merchant attaches: strings, numbers or booleans.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// The amounts of a session, in its currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AmountSummary {
+    pub subtotal: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub due_today: i64,
+}
+
+/// A discount applied to a session, as the session remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedDiscount {
+    pub coupon_id: String,
+    pub promotion_code_id: Option<String>,
+    pub duration: CouponDuration,
+}
+
+/// A checkout session as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub organization_id: String,
+    pub livemode: bool,
+    pub pricing_model_id: String,
+    pub kind: SessionKind,
+    pub mode: SessionMode,
+    pub status: SessionStatus,
+    pub currency: Option<Currency>,
+    pub line_items: Vec<SessionLineItem>,
+    pub customer_id: Option<String>,
+    pub customer_external_id: Option<String>,
+    pub anonymous: bool,
+    pub guest: Option<GuestCustomer>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub billing_address: Option<BillingAddress>,
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub pending_url: Option<String>,
+    pub payment_method_types: Vec<PaymentMethodType>,
+    /// The method the buyer paid with, once they have.
+    pub payment_method_type: Option<PaymentMethodType>,
+    pub allow_promotion_codes: bool,
+    pub discount: Option<AppliedDiscount>,
+    pub trial_period_days: Option<u32>,
+    pub preserve_billing_cycle_anchor: bool,
+    pub target_subscription_id: Option<String>,
+    pub automatically_update_subscriptions: Option<bool>,
+    pub output_name: Option<String>,
+    pub output_metadata: Option<Metadata>,
+    pub metadata: Metadata,
+    pub attribution: Option<Attribution>,
+    pub trace_id: Option<String>,
+    pub amounts: AmountSummary,
+    /// Epoch milliseconds.
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub completed_at: Option<i64>,
+    pub purchase_id: Option<String>,
+    pub invoice_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub payment_method_id: Option<String>,
+}
+
+impl CheckoutSession {
+    /// The session's status as the buyer meets it at `now_ms`: an open session past its expiry is
+    /// expired even before the sweeper records it.
+    pub fn effective_status(&self, now_ms: i64) -> SessionStatus {
+        if self.status == SessionStatus::Open && now_ms >= self.expires_at {
+            SessionStatus::Expired
+        } else {
+            self.status
+        }
+    }
+
+    /// The total quantity over all lines: what single-line dialects report as `quantity`.
+    pub fn total_quantity(&self) -> u32 {
+        self.line_items.iter().map(|l| l.quantity).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionStatus::*;
+
+    #[test]
+    fn the_state_machine_allows_only_its_arrows() {
+        assert_eq!(Open.begin_processing(), Ok(Pending));
+        assert_eq!(Pending.succeed(), Ok(Succeeded));
+        assert_eq!(Pending.fail(), Ok(Failed));
+        assert_eq!(Open.succeed(), Ok(Succeeded));
+        assert_eq!(Open.expire(), Ok(Expired));
+
+        assert_eq!(
+            Open.fail(),
+            Err(TransitionError {
+                from: Open,
+                to: Failed
+            })
+        );
+        assert_eq!(
+            Pending.expire(),
+            Err(TransitionError {
+                from: Pending,
+                to: Expired
+            })
+        );
+        assert_eq!(
+            Pending.begin_processing(),
+            Err(TransitionError {
+                from: Pending,
+                to: Pending
+            })
+        );
+    }
+
+    #[test]
+    fn terminal_states_never_change() {
+        for terminal in [Succeeded, Failed, Expired] {
+            assert!(terminal.is_terminal());
+            assert!(terminal.begin_processing().is_err());
+            assert!(terminal.succeed().is_err());
+            assert!(terminal.fail().is_err());
+            assert!(terminal.expire().is_err());
+        }
+        assert!(!Open.is_terminal() && !Pending.is_terminal());
+    }
+
+    #[test]
+    fn payment_method_types_parse_their_names() {
+        for t in PaymentMethodType::ALL {
+            assert_eq!(t.as_str().parse::<PaymentMethodType>(), Ok(t));
+        }
+        assert!("bitcoin".parse::<PaymentMethodType>().is_err());
+        assert_eq!(
+            PaymentMethodType::SepaDebit.required_currency(),
+            Some("EUR")
+        );
+        assert!(!PaymentMethodType::CustomerBalance.can_be_saved());
+    }
+}
