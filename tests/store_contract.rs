@@ -3,10 +3,21 @@
 
 mod support;
 
-use kassa::domain::{Mode, PriceType, RecurringInterval};
+use kassa::domain::catalog::{
+    Coupon, CouponDuration, CouponValue, Plan, PlanItem, PromotionCode, Recurring, TaxRate,
+};
+use kassa::domain::customer::BillingAddress;
+use kassa::domain::session::{
+    AdjustableQuantity, AmountSummary, AppliedDiscount, Attribution, CheckoutSession,
+    PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus,
+};
+use kassa::domain::{Currency, Mode, Money, PriceType, Rate, RecurringInterval};
 use kassa::service::api_keys::{self, AuthError, MintedKey, hash_secret};
 use kassa::service::{demo, ids::new_id};
-use kassa::store::{Engine, NewApiKey, NewPrice, NewProduct, Store, StoreError};
+use kassa::store::{
+    CustomerChanges, Engine, NewApiKey, NewCustomer, NewPrice, NewProduct, NewSubscription,
+    PageRequest, PriceChanges, ProductChanges, Store, StoreError,
+};
 use support::TestDb;
 
 on_both_engines!(
@@ -21,6 +32,14 @@ on_both_engines!(
     prices_keep_their_schedule_and_refuse_impossible_ones,
     the_demo_is_created_once_and_completely,
     concurrent_writes_all_land,
+    each_organization_and_mode_has_one_default_pricing_model,
+    products_and_prices_change_but_keep_their_slugs_unique,
+    customers_are_unique_by_external_id_per_mode,
+    coupons_promotion_codes_tax_rates_and_plans_round_trip,
+    subscriptions_are_scoped_to_their_organization,
+    sessions_round_trip_whole,
+    sessions_are_listed_newest_first_in_keyset_pages,
+    of_racing_status_changes_exactly_one_wins,
 );
 
 /// A fresh migrated store, or `None` when this engine is not configured.
@@ -44,19 +63,36 @@ async fn organization(store: &Store) -> String {
     id
 }
 
-fn product<'a>(id: &'a str, org: &'a str, livemode: bool) -> NewProduct<'a> {
+/// The organization's default pricing model in a mode.
+async fn model(store: &Store, org: &str, livemode: bool) -> String {
+    store
+        .default_pricing_model(org, livemode, &new_id("pricing_model"))
+        .await
+        .expect("a pricing model")
+        .id
+}
+
+fn product<'a>(id: &'a str, org: &'a str, livemode: bool, model: &'a str) -> NewProduct<'a> {
     NewProduct {
         id,
         organization_id: org,
         livemode,
+        pricing_model_id: model,
         name: "Widget",
         description: None,
+        image_url: None,
+        slug: id,
+        is_default: false,
+        singular_quantity_label: None,
+        plural_quantity_label: None,
+        active: true,
     }
 }
 
 fn one_time<'a>(
     id: &'a str,
     org: &'a str,
+    model: &'a str,
     product: &'a str,
     slug: &'a str,
     livemode: bool,
@@ -64,15 +100,18 @@ fn one_time<'a>(
     NewPrice {
         id,
         organization_id: org,
-        product_id: product,
         livemode,
+        pricing_model_id: model,
+        product_id: product,
         name: None,
-        slug,
+        slug: Some(slug),
         price_type: PriceType::SinglePayment,
         unit_amount: 1000,
         currency: "usd",
         recurring: None,
         trial_period_days: None,
+        is_default: false,
+        active: true,
     }
 }
 
@@ -211,8 +250,9 @@ async fn foreign_keys_are_enforced(engine: Engine) {
         .await;
     assert!(matches!(error, Err(StoreError::Database(_))), "{error:?}");
     let org = organization(&store).await;
+    let m = model(&store, &org, false).await;
     let error = store
-        .insert_price(&one_time("price_x", &org, "prod_nothing", "x", false))
+        .insert_price(&one_time("price_x", &org, &m, "prod_nothing", "x", false))
         .await;
     assert!(matches!(error, Err(StoreError::Database(_))), "{error:?}");
     finish(db, store).await;
@@ -260,34 +300,65 @@ async fn price_slugs_are_unique_per_organization_and_mode(engine: Engine) {
     };
     let org = organization(&store).await;
     let other = organization(&store).await;
+    let test_model = model(&store, &org, false).await;
+    let live_model = model(&store, &org, true).await;
+    let other_model = model(&store, &other, false).await;
     store
-        .insert_product(&product("prod_t", &org, false))
+        .insert_product(&product("prod_t", &org, false, &test_model))
         .await
         .unwrap();
     store
-        .insert_product(&product("prod_l", &org, true))
+        .insert_product(&product("prod_l", &org, true, &live_model))
         .await
         .unwrap();
     store
-        .insert_product(&product("prod_o", &other, false))
+        .insert_product(&product("prod_o", &other, false, &other_model))
         .await
         .unwrap();
 
     store
-        .insert_price(&one_time("price_1", &org, "prod_t", "basic", false))
+        .insert_price(&one_time(
+            "price_1",
+            &org,
+            &test_model,
+            "prod_t",
+            "basic",
+            false,
+        ))
         .await
         .unwrap();
     let error = store
-        .insert_price(&one_time("price_2", &org, "prod_t", "basic", false))
+        .insert_price(&one_time(
+            "price_2",
+            &org,
+            &test_model,
+            "prod_t",
+            "basic",
+            false,
+        ))
         .await;
     assert!(matches!(error, Err(StoreError::Conflict(_))), "{error:?}");
     // the same slug in live mode, and in another organization, is another price
     store
-        .insert_price(&one_time("price_3", &org, "prod_l", "basic", true))
+        .insert_price(&one_time(
+            "price_3",
+            &org,
+            &live_model,
+            "prod_l",
+            "basic",
+            true,
+        ))
         .await
         .unwrap();
     store
-        .insert_price(&one_time("price_4", &other, "prod_o", "basic", false))
+        .insert_price(&one_time(
+            "price_4",
+            &other,
+            &other_model,
+            "prod_o",
+            "basic",
+            false,
+        ))
         .await
         .unwrap();
 
@@ -307,10 +378,15 @@ async fn price_slugs_are_unique_per_organization_and_mode(engine: Engine) {
         None,
         "another org's price"
     );
+    let page = PageRequest {
+        limit: 10,
+        after: None,
+    };
     let ids: Vec<String> = store
-        .prices(&org, false)
+        .prices(&org, false, &page)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|p| p.id)
         .collect();
@@ -323,16 +399,21 @@ async fn prices_keep_their_schedule_and_refuse_impossible_ones(engine: Engine) {
         return;
     };
     let org = organization(&store).await;
+    let m = model(&store, &org, false).await;
     store
-        .insert_product(&product("prod_s", &org, false))
+        .insert_product(&product("prod_s", &org, false, &m))
         .await
         .unwrap();
+    let quarterly = Recurring {
+        interval: RecurringInterval::Month,
+        interval_count: 3,
+    };
     let monthly = NewPrice {
         price_type: PriceType::Subscription,
-        recurring: Some((RecurringInterval::Month, 3)),
+        recurring: Some(quarterly),
         trial_period_days: Some(14),
         unit_amount: 4_999_999_999,
-        ..one_time("price_m", &org, "prod_s", "quarterly", false)
+        ..one_time("price_m", &org, &m, "prod_s", "quarterly", false)
     };
     let inserted = store.insert_price(&monthly).await.unwrap();
     let read = store
@@ -341,21 +422,23 @@ async fn prices_keep_their_schedule_and_refuse_impossible_ones(engine: Engine) {
         .unwrap()
         .expect("found");
     assert_eq!(read, inserted);
-    assert_eq!(read.interval_unit.as_deref(), Some("month"));
-    assert_eq!(read.interval_count, Some(3));
     assert_eq!(
         read.unit_amount, 4_999_999_999,
         "amounts beyond 32 bits survive"
     );
+    let domain = read.to_domain().unwrap();
+    assert_eq!(
+        domain.unit_amount,
+        Money::new(4_999_999_999, Currency::parse("usd").unwrap())
+    );
+    assert_eq!(domain.recurring, Some(quarterly));
+    assert_eq!(domain.trial_period_days, Some(14));
 
     let no_interval = NewPrice {
+        id: "price_bad",
+        slug: Some("bad"),
         recurring: None,
         ..monthly.clone()
-    };
-    let no_interval = NewPrice {
-        id: "price_bad",
-        slug: "bad",
-        ..no_interval
     };
     assert!(
         store.insert_price(&no_interval).await.is_err(),
@@ -363,7 +446,7 @@ async fn prices_keep_their_schedule_and_refuse_impossible_ones(engine: Engine) {
     );
     let negative = NewPrice {
         unit_amount: -1,
-        ..one_time("price_neg", &org, "prod_s", "neg", false)
+        ..one_time("price_neg", &org, &m, "prod_s", "neg", false)
     };
     assert!(
         store.insert_price(&negative).await.is_err(),
@@ -417,14 +500,14 @@ async fn concurrent_writes_all_land(engine: Engine) {
         return;
     };
     let org = organization(&store).await;
+    let m = model(&store, &org, false).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..64 {
-        let store = store.clone();
-        let org = org.clone();
+        let (store, org, m) = (store.clone(), org.clone(), m.clone());
         tasks.spawn(async move {
             let id = format!("prod_{i}");
             store
-                .insert_product(&product(&id, &org, false))
+                .insert_product(&product(&id, &org, false, &m))
                 .await
                 .map(|_| ())
         });
@@ -434,14 +517,653 @@ async fn concurrent_writes_all_land(engine: Engine) {
             .expect("task ran")
             .expect("no write failed, busy or otherwise");
     }
-    for i in 0..64 {
-        assert!(
-            store
-                .product(&org, false, &format!("prod_{i}"))
-                .await
-                .unwrap()
-                .is_some()
-        );
+    assert_eq!(store.count_products(&org, false).await.unwrap(), 64);
+    finish(db, store).await;
+}
+
+async fn each_organization_and_mode_has_one_default_pricing_model(engine: Engine) {
+    let Some((db, store)) = open(engine, "one_default_pricing_model").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let first = store
+        .default_pricing_model(&org, false, "pricing_model_a")
+        .await
+        .unwrap();
+    let again = store
+        .default_pricing_model(&org, false, "pricing_model_b")
+        .await
+        .unwrap();
+    assert_eq!(first, again, "made once, then found");
+    assert_eq!(first.id, "pricing_model_a");
+    let live = store
+        .default_pricing_model(&org, true, "pricing_model_c")
+        .await
+        .unwrap();
+    assert_ne!(live.id, first.id);
+    // racing first uses agree on one model
+    let other = organization(&store).await;
+    let (a, b) = tokio::join!(
+        store.default_pricing_model(&other, false, "pricing_model_x"),
+        store.default_pricing_model(&other, false, "pricing_model_y"),
+    );
+    assert_eq!(a.unwrap().id, b.unwrap().id);
+    finish(db, store).await;
+}
+
+async fn products_and_prices_change_but_keep_their_slugs_unique(engine: Engine) {
+    let Some((db, store)) = open(engine, "products_and_prices_change").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let m = model(&store, &org, false).await;
+    store
+        .insert_product(&product("prod_a", &org, false, &m))
+        .await
+        .unwrap();
+    store
+        .insert_product(&product("prod_b", &org, false, &m))
+        .await
+        .unwrap();
+    let changed = store
+        .update_product(
+            &org,
+            false,
+            "prod_a",
+            &ProductChanges {
+                name: Some("Renamed".into()),
+                description: Some(Some("Now described".into())),
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.description.as_deref(),
+            changed.active
+        ),
+        ("Renamed", Some("Now described"), false)
+    );
+    assert_eq!(
+        store.product(&org, false, "prod_a").await.unwrap().unwrap(),
+        changed
+    );
+    let clash = store
+        .update_product(
+            &org,
+            false,
+            "prod_a",
+            &ProductChanges {
+                slug: Some("prod_b".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    assert_eq!(
+        store
+            .update_product(&org, true, "prod_a", &ProductChanges::default())
+            .await
+            .unwrap(),
+        None,
+        "not in live mode"
+    );
+
+    let (_, with_price) = store
+        .insert_product_with_price(
+            &product("prod_c", &org, false, &m),
+            &one_time("price_c", &org, &m, "prod_c", "c", false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prices_of_product("prod_c").await.unwrap(),
+        vec![with_price]
+    );
+    let archived = store
+        .update_price(
+            &org,
+            false,
+            "price_c",
+            &PriceChanges {
+                active: Some(false),
+                slug: Some(None),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!archived.active);
+    assert_eq!(archived.slug, None);
+    assert_eq!(store.price_by_slug(&org, false, "c").await.unwrap(), None);
+    assert_eq!(store.count_products(&org, false).await.unwrap(), 3);
+    assert_eq!(store.count_prices(&org, false).await.unwrap(), 1);
+    finish(db, store).await;
+}
+
+fn customer<'a>(
+    id: &'a str,
+    org: &'a str,
+    model: &'a str,
+    external_id: Option<&'a str>,
+    livemode: bool,
+) -> NewCustomer<'a> {
+    NewCustomer {
+        id,
+        organization_id: org,
+        livemode,
+        pricing_model_id: model,
+        external_id,
+        email: Some("ada@example.com"),
+        name: Some("Ada"),
+        billing_address: None,
+        logo_url: None,
+        icon_url: None,
+        domain: None,
+        user_id: None,
+        archived: false,
     }
+}
+
+async fn customers_are_unique_by_external_id_per_mode(engine: Engine) {
+    let Some((db, store)) = open(engine, "customers_are_unique").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let (m, live) = (
+        model(&store, &org, false).await,
+        model(&store, &org, true).await,
+    );
+    let address = BillingAddress {
+        postal_code: Some("10115".into()),
+        country: "DE".into(),
+        ..Default::default()
+    };
+    let inserted = store
+        .insert_customer(&NewCustomer {
+            billing_address: Some(&address),
+            ..customer("cus_a", &org, &m, Some("u1"), false)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .customer_by_external_id(&org, false, "u1")
+            .await
+            .unwrap(),
+        Some(inserted.clone())
+    );
+    assert_eq!(inserted.billing_address(), Some(address));
+    let clash = store
+        .insert_customer(&customer("cus_b", &org, &m, Some("u1"), false))
+        .await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    store
+        .insert_customer(&customer("cus_c", &org, &live, Some("u1"), true))
+        .await
+        .expect("live mode is apart");
+    // guests have no external id; many may
+    store
+        .insert_customer(&customer("cus_d", &org, &m, None, false))
+        .await
+        .unwrap();
+    store
+        .insert_customer(&customer("cus_e", &org, &m, None, false))
+        .await
+        .unwrap();
+
+    let updated = store
+        .update_customer_by_external_id(
+            &org,
+            false,
+            "u1",
+            &CustomerChanges {
+                name: Some("Ada Lovelace".into()),
+                domain: Some(Some("example.com".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (updated.name.as_deref(), updated.domain.as_deref()),
+        (Some("Ada Lovelace"), Some("example.com"))
+    );
+    assert_eq!(
+        store.customer(&org, false, "cus_a").await.unwrap(),
+        Some(updated)
+    );
+    assert_eq!(store.customer(&org, true, "cus_a").await.unwrap(), None);
+    assert_eq!(store.count_customers(&org, false).await.unwrap(), 3);
+    finish(db, store).await;
+}
+
+async fn coupons_promotion_codes_tax_rates_and_plans_round_trip(engine: Engine) {
+    let Some((db, store)) = open(engine, "coupons_and_codes").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let usd = Currency::parse("usd").unwrap();
+    let percent = Coupon {
+        id: "coupon_p".into(),
+        name: Some("Launch".into()),
+        value: CouponValue::PercentOff(Rate::parse_percent("12.5").unwrap()),
+        duration: CouponDuration::Repeating { months: 3 },
+        max_redemptions: Some(10),
+        times_redeemed: 0,
+        redeem_by: Some(1_900_000_000_000),
+        active: true,
+    };
+    let amount = Coupon {
+        id: "coupon_a".into(),
+        name: None,
+        value: CouponValue::AmountOff(Money::new(500, usd)),
+        duration: CouponDuration::Once,
+        max_redemptions: None,
+        times_redeemed: 0,
+        redeem_by: None,
+        active: true,
+    };
+    store.insert_coupon(&org, false, &percent).await.unwrap();
+    store.insert_coupon(&org, false, &amount).await.unwrap();
+    assert_eq!(
+        store.coupon(&org, false, "coupon_p").await.unwrap(),
+        Some(percent)
+    );
+    assert_eq!(
+        store.coupon(&org, false, "coupon_a").await.unwrap(),
+        Some(amount)
+    );
+    assert_eq!(store.coupon(&org, true, "coupon_a").await.unwrap(), None);
+
+    let code = PromotionCode {
+        id: "promo_1".into(),
+        code: "Spring25".into(),
+        coupon_id: "coupon_p".into(),
+        active: true,
+        max_redemptions: Some(1),
+        times_redeemed: 0,
+        expires_at: None,
+    };
+    store
+        .insert_promotion_code(&org, false, &code)
+        .await
+        .unwrap();
+    let found = store
+        .promotion_code(&org, false, " spring25 ")
+        .await
+        .unwrap()
+        .expect("matched without case");
+    assert_eq!(
+        (found.id.as_str(), found.code.as_str()),
+        ("promo_1", "SPRING25")
+    );
+    let again = PromotionCode {
+        id: "promo_2".into(),
+        code: "SPRING25".into(),
+        ..code
+    };
+    assert!(matches!(
+        store.insert_promotion_code(&org, false, &again).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let vat = TaxRate {
+        id: "txr_de".into(),
+        display_name: "USt".into(),
+        rate: Rate::parse_percent("19").unwrap(),
+        inclusive: true,
+        country: Some("DE".into()),
+        active: true,
+    };
+    store.insert_tax_rate(&org, false, &vat).await.unwrap();
+    assert_eq!(store.tax_rates(&org, false).await.unwrap(), vec![vat]);
+
+    let m = model(&store, &org, false).await;
+    store
+        .insert_product(&product("prod_p", &org, false, &m))
+        .await
+        .unwrap();
+    store
+        .insert_price(&one_time("price_p", &org, &m, "prod_p", "p", false))
+        .await
+        .unwrap();
+    let plan = Plan {
+        id: "plan_1".into(),
+        name: "Starter".into(),
+        currency: usd,
+        items: vec![PlanItem {
+            price_id: "price_p".into(),
+            quantity: 2,
+        }],
+        active: true,
+    };
+    store.insert_plan(&org, false, &plan).await.unwrap();
+    assert_eq!(store.plan(&org, false, "plan_1").await.unwrap(), Some(plan));
+    assert_eq!(store.plan(&org, true, "plan_1").await.unwrap(), None);
+    finish(db, store).await;
+}
+
+async fn subscriptions_are_scoped_to_their_organization(engine: Engine) {
+    let Some((db, store)) = open(engine, "subscriptions_are_scoped").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let other = organization(&store).await;
+    let m = model(&store, &org, false).await;
+    store
+        .insert_product(&product("prod_s", &org, false, &m))
+        .await
+        .unwrap();
+    store
+        .insert_price(&one_time("price_s", &org, &m, "prod_s", "s", false))
+        .await
+        .unwrap();
+    store
+        .insert_customer(&customer("cus_s", &org, &m, Some("u"), false))
+        .await
+        .unwrap();
+    let inserted = store
+        .insert_subscription(&NewSubscription {
+            id: "sub_1",
+            organization_id: &org,
+            livemode: false,
+            customer_id: "cus_s",
+            price_id: "price_s",
+            quantity: 1,
+            status: "incomplete",
+            name: None,
+        })
+        .await
+        .unwrap();
+    assert!(inserted.awaits_activation());
+    assert_eq!(
+        store.subscription(&org, false, "sub_1").await.unwrap(),
+        Some(inserted)
+    );
+    assert_eq!(
+        store.subscription(&other, false, "sub_1").await.unwrap(),
+        None
+    );
+    finish(db, store).await;
+}
+
+/// A session with every optional part filled, so a round trip proves each column.
+fn full_session(
+    id: &str,
+    org: &str,
+    model: &str,
+    price: &str,
+    product: &str,
+    created_at: i64,
+) -> CheckoutSession {
+    let usd = Currency::parse("usd").unwrap();
+    CheckoutSession {
+        id: id.into(),
+        organization_id: org.into(),
+        livemode: false,
+        pricing_model_id: model.into(),
+        kind: SessionKind::Purchase,
+        mode: SessionMode::Subscription,
+        status: SessionStatus::Open,
+        currency: Some(usd),
+        line_items: vec![SessionLineItem {
+            price_id: price.into(),
+            product_id: product.into(),
+            description: "Widget".into(),
+            quantity: 3,
+            adjustable: Some(AdjustableQuantity {
+                minimum: 1,
+                maximum: 10,
+            }),
+            unit_amount: Money::new(1000, usd),
+            recurring: Some(Recurring {
+                interval: RecurringInterval::Year,
+                interval_count: 1,
+            }),
+        }],
+        customer_id: None,
+        customer_external_id: None,
+        anonymous: true,
+        guest: None,
+        customer_email: Some("ada@example.com".into()),
+        customer_name: Some("Ada".into()),
+        billing_address: Some(BillingAddress {
+            country: "US".into(),
+            postal_code: Some("94107".into()),
+            ..Default::default()
+        }),
+        success_url: Some("https://shop.example/ok?s={CHECKOUT_SESSION_ID}".into()),
+        cancel_url: Some("https://shop.example/cancel".into()),
+        pending_url: None,
+        payment_method_types: vec![PaymentMethodType::Card, PaymentMethodType::Link],
+        payment_method_type: None,
+        allow_promotion_codes: false,
+        discount: Some(AppliedDiscount {
+            coupon_id: "coupon_s".into(),
+            promotion_code_id: None,
+            duration: CouponDuration::Forever,
+        }),
+        trial_period_days: Some(14),
+        preserve_billing_cycle_anchor: true,
+        target_subscription_id: None,
+        automatically_update_subscriptions: Some(false),
+        output_name: Some("Widget plan".into()),
+        output_metadata: Some(serde_json::from_str(r#"{"plan": "pro", "seats": 3}"#).unwrap()),
+        metadata: serde_json::from_str(r#"{"order": "42", "gift": true}"#).unwrap(),
+        attribution: Some(Attribution {
+            utm_source: Some("newsletter".into()),
+            ..Default::default()
+        }),
+        trace_id: Some("trace-1".into()),
+        amounts: AmountSummary {
+            subtotal: 3000,
+            discount: 300,
+            tax: 0,
+            total: 2700,
+            due_today: 0,
+        },
+        expires_at: created_at + 86_400_000,
+        created_at,
+        updated_at: created_at,
+        completed_at: None,
+        purchase_id: None,
+        invoice_id: None,
+        subscription_id: None,
+        payment_method_id: None,
+    }
+}
+
+/// An organization with a product, a price and a coupon for sessions to point at.
+async fn session_catalog(store: &Store) -> (String, String) {
+    let org = organization(store).await;
+    let m = model(store, &org, false).await;
+    store
+        .insert_product(&product("prod_w", &org, false, &m))
+        .await
+        .unwrap();
+    store
+        .insert_price(&one_time("price_w", &org, &m, "prod_w", "w", false))
+        .await
+        .unwrap();
+    let coupon = Coupon {
+        id: "coupon_s".into(),
+        name: None,
+        value: CouponValue::PercentOff(Rate::parse_percent("10").unwrap()),
+        duration: CouponDuration::Forever,
+        max_redemptions: None,
+        times_redeemed: 0,
+        redeem_by: None,
+        active: true,
+    };
+    store.insert_coupon(&org, false, &coupon).await.unwrap();
+    (org, m)
+}
+
+async fn sessions_round_trip_whole(engine: Engine) {
+    let Some((db, store)) = open(engine, "sessions_round_trip").await else {
+        return;
+    };
+    let (org, m) = session_catalog(&store).await;
+    let session = full_session(
+        "cs_test_a",
+        &org,
+        &m,
+        "price_w",
+        "prod_w",
+        1_795_000_000_000,
+    );
+    store.insert_session(&session).await.unwrap();
+    assert_eq!(
+        store.session(&org, false, "cs_test_a").await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(
+        store.session_by_id("cs_test_a").await.unwrap(),
+        Some(session)
+    );
+    assert_eq!(
+        store.session(&org, true, "cs_test_a").await.unwrap(),
+        None,
+        "not in live mode"
+    );
+    assert_eq!(
+        store
+            .session("org_other", false, "cs_test_a")
+            .await
+            .unwrap(),
+        None,
+        "not another org's"
+    );
+    assert_eq!(store.session_by_id("cs_test_missing").await.unwrap(), None);
+    finish(db, store).await;
+}
+
+async fn sessions_are_listed_newest_first_in_keyset_pages(engine: Engine) {
+    let Some((db, store)) = open(engine, "sessions_are_listed").await else {
+        return;
+    };
+    let (org, m) = session_catalog(&store).await;
+    // 25 sessions, some sharing a creation time, so the id breaks ties
+    let mut expected = Vec::new();
+    for i in 0..25 {
+        let id = format!("cs_test_{i:02}");
+        let session = full_session(
+            &id,
+            &org,
+            &m,
+            "price_w",
+            "prod_w",
+            1_795_000_000_000 + (i / 2) as i64,
+        );
+        store.insert_session(&session).await.unwrap();
+        expected.push((session.created_at, id));
+    }
+    expected.sort_by(|a, b| b.cmp(a));
+    let mut seen = Vec::new();
+    let mut page = PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let mut pages = 0;
+    loop {
+        let result = store.sessions(&org, false, &page).await.unwrap();
+        pages += 1;
+        assert!(
+            result.items.iter().all(|s| s.line_items.len() == 1),
+            "lines come with each session"
+        );
+        let last = result.items.last().map(|s| kassa::store::Cursor {
+            created_at: s.created_at,
+            id: s.id.clone(),
+        });
+        seen.extend(result.items.into_iter().map(|s| (s.created_at, s.id)));
+        if !result.has_more {
+            break;
+        }
+        page.after = last;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, expected, "every session once, newest first");
+    assert_eq!(store.count_sessions(&org, false).await.unwrap(), 25);
+    assert!(
+        store
+            .sessions(
+                &org,
+                true,
+                &PageRequest {
+                    limit: 10,
+                    after: None
+                }
+            )
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    finish(db, store).await;
+}
+
+async fn of_racing_status_changes_exactly_one_wins(engine: Engine) {
+    let Some((db, store)) = open(engine, "racing_status_changes").await else {
+        return;
+    };
+    let (org, m) = session_catalog(&store).await;
+    store
+        .insert_session(&full_session(
+            "cs_test_race",
+            &org,
+            &m,
+            "price_w",
+            "prod_w",
+            1_795_000_000_000,
+        ))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let to = if i % 2 == 0 {
+            SessionStatus::Succeeded
+        } else {
+            SessionStatus::Expired
+        };
+        tasks.spawn(async move {
+            store
+                .compare_and_set_session_status("cs_test_race", SessionStatus::Open, to, 1)
+                .await
+        });
+    }
+    let mut winners = 0;
+    while let Some(result) = tasks.join_next().await {
+        if result.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    let status = store
+        .session_by_id("cs_test_race")
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert!(status.is_terminal());
+    assert!(
+        !store
+            .compare_and_set_session_status(
+                "cs_test_race",
+                SessionStatus::Open,
+                SessionStatus::Expired,
+                2
+            )
+            .await
+            .unwrap()
+    );
     finish(db, store).await;
 }

@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 /// The secret in the `Authorization` header, in whichever of the accepted forms it came.
-fn presented_key(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn presented_key(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     if scheme.eq_ignore_ascii_case("bearer") {

@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod error;
+pub mod flowglad;
 mod organization;
+pub mod pagination;
 
 pub use auth::Authenticated;
 pub use error::ApiError;
@@ -14,5 +16,7 @@ use axum::routing::get;
 
 /// Routes of kassa's own API.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/organization", get(organization::show))
+    Router::new()
+        .route("/api/organization", get(organization::show))
+        .merge(flowglad::router())
 }

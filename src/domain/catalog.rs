@@ -1,7 +1,9 @@
 //! What a merchant sells and the terms it sells on: products, prices, coupons and promotion codes,
 //! tax rates, and plans (bundles of prices for plan-based contracts).
 
+use super::field::{Field, FieldError};
 use super::money::{Currency, Money, Rate};
+use super::redirect_url::check_redirect_url;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -111,7 +113,7 @@ pub struct Price {
     pub id: String,
     pub product_id: String,
     pub name: Option<String>,
-    pub slug: String,
+    pub slug: Option<String>,
     pub unit_amount: Money,
     /// `Some` exactly for subscription prices.
     pub recurring: Option<Recurring>,
@@ -288,6 +290,287 @@ pub struct PlanItem {
     pub quantity: u32,
 }
 
+/// The longest name, slug or label kassa stores.
+pub const MAX_NAME_LENGTH: usize = 255;
+/// The largest unit amount a price can have, in minor units: a trillion (ten billion dollars), so
+/// that a line of the largest quantity still fits the sums.
+pub const MAX_UNIT_AMOUNT: i64 = 1_000_000_000_000;
+pub const MAX_INTERVAL_COUNT: i64 = 100;
+
+/// A product as a merchant describes it, not yet checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductDraft {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub slug: Option<String>,
+}
+
+/// A checked product description; the slug is derived from the name when none was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedProduct {
+    pub name: String,
+    pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub slug: String,
+}
+
+/// Checks a product's name (1 to 255 characters), slug and image URL.
+pub fn check_product(draft: ProductDraft) -> Result<CheckedProduct, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = draft
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if name.is_empty() {
+        errors.push(FieldError::missing(
+            Field::ProductName,
+            "a product needs a name",
+        ));
+    } else if name.chars().count() > MAX_NAME_LENGTH {
+        errors.push(FieldError::invalid(
+            Field::ProductName,
+            "the name must be at most 255 characters",
+        ));
+    }
+    let slug = match draft.slug {
+        Some(slug) => match check_slug(&slug) {
+            Ok(()) => slug,
+            Err(message) => {
+                errors.push(FieldError::invalid(Field::ProductSlug, message));
+                slug
+            }
+        },
+        None => slugify(&name),
+    };
+    let image_url = draft.image_url.filter(|u| !u.is_empty());
+    if let Some(url) = &image_url
+        && let Err(e) = check_redirect_url(url)
+    {
+        errors.push(FieldError::invalid(
+            Field::ProductImageUrl,
+            format!("the image URL {e}"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(CheckedProduct {
+            name,
+            description: draft.description.filter(|d| !d.is_empty()),
+            image_url,
+            slug,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A slug: 1 to 255 characters without spaces.
+pub fn check_slug(slug: &str) -> Result<(), &'static str> {
+    if slug.is_empty() {
+        Err("a slug must not be empty")
+    } else if slug.chars().count() > MAX_NAME_LENGTH {
+        Err("a slug must be at most 255 characters")
+    } else if slug.chars().any(char::is_whitespace) {
+        Err("a slug must not contain spaces")
+    } else {
+        Ok(())
+    }
+}
+
+/// `Espresso Beans, 1 kg` → `espresso-beans-1-kg`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "product".to_owned()
+    } else {
+        slug.chars().take(MAX_NAME_LENGTH).collect()
+    }
+}
+
+/// A price as a merchant describes it, not yet checked. Numbers arrive as given (`i64`) so that
+/// out-of-range values are reported, not wrapped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceDraft {
+    pub price_type: Option<String>,
+    pub unit_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub interval_unit: Option<String>,
+    pub interval_count: Option<i64>,
+    pub trial_period_days: Option<i64>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPrice {
+    pub price_type: PriceType,
+    pub unit_amount: Money,
+    pub recurring: Option<Recurring>,
+    pub trial_period_days: Option<u32>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+/// Checks a price: its type, an amount from 0 to [`MAX_UNIT_AMOUNT`] minor units, an ISO 4217
+/// currency, and for subscriptions an interval, a count from 1 to 100 and trial days from 0 to 730.
+pub fn check_price(draft: PriceDraft) -> Result<CheckedPrice, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let price_type = match draft.price_type.as_deref() {
+        None => {
+            errors.push(FieldError::missing(
+                Field::PriceType,
+                "a price needs a type: single_payment or subscription",
+            ));
+            PriceType::SinglePayment
+        }
+        Some("usage") => {
+            errors.push(FieldError::invalid(
+                Field::PriceType,
+                "usage prices are not supported; use single_payment or subscription",
+            ));
+            PriceType::SinglePayment
+        }
+        Some(other) => other.parse().unwrap_or_else(|_| {
+            errors.push(FieldError::invalid(
+                Field::PriceType,
+                format!("`{other}` is not single_payment or subscription"),
+            ));
+            PriceType::SinglePayment
+        }),
+    };
+    let currency = match draft.currency.as_deref().map(Currency::parse) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            errors.push(FieldError::invalid(Field::PriceCurrency, e.to_string()));
+            None
+        }
+        None => {
+            errors.push(FieldError::missing(
+                Field::PriceCurrency,
+                "a price needs a currency",
+            ));
+            None
+        }
+    };
+    let amount = match draft.unit_amount {
+        None => {
+            errors.push(FieldError::missing(
+                Field::PriceUnitAmount,
+                "a price needs an amount",
+            ));
+            0
+        }
+        Some(a) if !(0..=MAX_UNIT_AMOUNT).contains(&a) => {
+            errors.push(FieldError::invalid(
+                Field::PriceUnitAmount,
+                format!("the amount must be between 0 and {MAX_UNIT_AMOUNT} minor units"),
+            ));
+            0
+        }
+        Some(a) => a,
+    };
+    let mut recurring = None;
+    let mut trial_period_days = None;
+    match price_type {
+        PriceType::Subscription => {
+            let interval = match draft.interval_unit.as_deref() {
+                None => {
+                    errors.push(FieldError::missing(
+                        Field::PriceInterval,
+                        "a subscription price needs an interval: day, week, month or year",
+                    ));
+                    None
+                }
+                Some(unit) => unit
+                    .parse::<RecurringInterval>()
+                    .map_err(|_| {
+                        errors.push(FieldError::invalid(
+                            Field::PriceInterval,
+                            format!("`{unit}` is not day, week, month or year"),
+                        ));
+                    })
+                    .ok(),
+            };
+            let count = draft.interval_count.unwrap_or(1);
+            if !(1..=MAX_INTERVAL_COUNT).contains(&count) {
+                errors.push(FieldError::invalid(
+                    Field::PriceIntervalCount,
+                    format!("the interval count must be between 1 and {MAX_INTERVAL_COUNT}"),
+                ));
+            }
+            recurring = interval.map(|interval| Recurring {
+                interval,
+                interval_count: count.clamp(1, MAX_INTERVAL_COUNT) as u32,
+            });
+            match draft.trial_period_days {
+                None | Some(0) => {}
+                Some(days) if (1..=730).contains(&days) => trial_period_days = Some(days as u32),
+                Some(_) => errors.push(FieldError::invalid(
+                    Field::PriceTrialPeriodDays,
+                    "trial days must be between 0 and 730",
+                )),
+            }
+        }
+        PriceType::SinglePayment => {
+            if draft.interval_unit.is_some() {
+                errors.push(FieldError::invalid(
+                    Field::PriceInterval,
+                    "a single payment price has no interval",
+                ));
+            }
+            if draft.interval_count.is_some() {
+                errors.push(FieldError::invalid(
+                    Field::PriceIntervalCount,
+                    "a single payment price has no interval count",
+                ));
+            }
+            if draft.trial_period_days.is_some_and(|d| d != 0) {
+                errors.push(FieldError::invalid(
+                    Field::PriceTrialPeriodDays,
+                    "a single payment price has no trial",
+                ));
+            }
+        }
+    }
+    let slug = draft.slug.filter(|s| !s.is_empty());
+    if let Some(slug) = &slug
+        && let Err(message) = check_slug(slug)
+    {
+        errors.push(FieldError::invalid(Field::PriceSlug, message));
+    }
+    let name = draft.name.filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NAME_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::PriceName,
+            "the name must be at most 255 characters",
+        ));
+    }
+    match (errors.is_empty(), currency) {
+        (true, Some(currency)) => Ok(CheckedPrice {
+            price_type,
+            unit_amount: Money::new(amount, currency),
+            recurring,
+            trial_period_days,
+            name,
+            slug,
+        }),
+        _ => Err(errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,5 +698,126 @@ mod tests {
         );
         assert_eq!(TaxRate::applicable(&rates, None).unwrap().id, "general");
         assert_eq!(TaxRate::applicable(&rates[1..], Some("US")), None);
+    }
+
+    #[test]
+    fn products_need_a_name_and_get_a_slug() {
+        let checked = check_product(ProductDraft {
+            name: Some(" Espresso Beans, 1 kg ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(checked.name, "Espresso Beans, 1 kg");
+        assert_eq!(checked.slug, "espresso-beans-1-kg");
+        let fields = |d: ProductDraft| {
+            check_product(d)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(ProductDraft::default()), vec![Field::ProductName]);
+        assert_eq!(
+            fields(ProductDraft {
+                name: Some("x".repeat(256)),
+                ..Default::default()
+            }),
+            vec![Field::ProductName]
+        );
+        assert_eq!(
+            fields(ProductDraft {
+                name: Some("Tea".into()),
+                slug: Some("has space".into()),
+                image_url: Some("/img.png".into()),
+                ..Default::default()
+            }),
+            vec![Field::ProductSlug, Field::ProductImageUrl]
+        );
+    }
+
+    #[test]
+    fn prices_are_checked_by_type() {
+        let draft = |t: &str| PriceDraft {
+            price_type: Some(t.into()),
+            unit_amount: Some(1500),
+            currency: Some("usd".into()),
+            ..Default::default()
+        };
+        let one_time = check_price(draft("single_payment")).unwrap();
+        assert_eq!(
+            (
+                one_time.price_type,
+                one_time.unit_amount.amount,
+                one_time.recurring
+            ),
+            (PriceType::SinglePayment, 1500, None)
+        );
+        let monthly = check_price(PriceDraft {
+            interval_unit: Some("month".into()),
+            trial_period_days: Some(14),
+            ..draft("subscription")
+        })
+        .unwrap();
+        assert_eq!(
+            monthly.recurring,
+            Some(Recurring {
+                interval: RecurringInterval::Month,
+                interval_count: 1
+            })
+        );
+        assert_eq!(monthly.trial_period_days, Some(14));
+        let fields = |d: PriceDraft| {
+            check_price(d)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(draft("usage")), vec![Field::PriceType]);
+        assert_eq!(fields(draft("subscription")), vec![Field::PriceInterval]);
+        assert_eq!(
+            fields(PriceDraft {
+                interval_unit: Some("month".into()),
+                interval_count: Some(0),
+                ..draft("subscription")
+            }),
+            vec![Field::PriceIntervalCount]
+        );
+        assert_eq!(
+            fields(PriceDraft {
+                interval_unit: Some("month".into()),
+                ..draft("single_payment")
+            }),
+            vec![Field::PriceInterval]
+        );
+        assert_eq!(
+            fields(PriceDraft {
+                unit_amount: Some(-1),
+                ..draft("single_payment")
+            }),
+            vec![Field::PriceUnitAmount]
+        );
+        assert_eq!(
+            fields(PriceDraft {
+                unit_amount: Some(MAX_UNIT_AMOUNT + 1),
+                ..draft("single_payment")
+            }),
+            vec![Field::PriceUnitAmount]
+        );
+        assert_eq!(
+            fields(PriceDraft {
+                currency: Some("usx".into()),
+                ..draft("single_payment")
+            }),
+            vec![Field::PriceCurrency]
+        );
+        assert!(
+            check_price(PriceDraft {
+                unit_amount: Some(0),
+                ..draft("single_payment")
+            })
+            .is_ok(),
+            "free is a price"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Customers: the buyers a merchant knows, by kassa's id and by the merchant's own (external) id.
 
+use super::field::{Field, FieldError};
 use serde::{Deserialize, Serialize};
 
 /// A postal address for billing. Only the country is required, as card networks need no more.
@@ -50,6 +51,55 @@ pub fn parse_country(input: &str) -> Option<String> {
     known.then_some(upper)
 }
 
+/// A customer as a merchant describes it (Flowglad requires all three), not yet checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerDraft {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Checks a customer's email, name and external id (each required; name and id 1 to 255 chars).
+pub fn check_customer(draft: &CustomerDraft) -> Result<(String, String, String), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let email = match draft.email.as_deref().map(parse_email) {
+        Some(Ok(email)) => email,
+        Some(Err(e)) => {
+            errors.push(FieldError::invalid(Field::CustomerEmail, e.to_string()));
+            String::new()
+        }
+        None => {
+            errors.push(FieldError::missing(
+                Field::CustomerEmail,
+                "a customer needs an email address",
+            ));
+            String::new()
+        }
+    };
+    let mut text = |value: &Option<String>, field: Field, what: &str| -> String {
+        let value = value.as_deref().map(str::trim).unwrap_or_default();
+        if value.is_empty() {
+            errors.push(FieldError::missing(
+                field,
+                format!("a customer needs {what}"),
+            ));
+        } else if value.chars().count() > 255 {
+            errors.push(FieldError::invalid(
+                field,
+                format!("{what} must be at most 255 characters"),
+            ));
+        }
+        value.to_owned()
+    };
+    let name = text(&draft.name, Field::CustomerName, "a name");
+    let external_id = text(&draft.external_id, Field::ExternalId, "an external id");
+    if errors.is_empty() {
+        Ok((email, name, external_id))
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +130,27 @@ mod tests {
         assert_eq!(parse_country("US").as_deref(), Some("US"));
         assert_eq!(parse_country("USA"), None);
         assert_eq!(parse_country("ZZ"), None);
+    }
+
+    #[test]
+    fn customers_need_email_name_and_external_id() {
+        let ok = CustomerDraft {
+            email: Some("ada@example.com".into()),
+            name: Some("Ada".into()),
+            external_id: Some("u1".into()),
+        };
+        assert_eq!(
+            check_customer(&ok).unwrap(),
+            ("ada@example.com".into(), "Ada".into(), "u1".into())
+        );
+        let fields: Vec<Field> = check_customer(&CustomerDraft::default())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![Field::CustomerEmail, Field::CustomerName, Field::ExternalId]
+        );
     }
 }

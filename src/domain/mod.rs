@@ -3,6 +3,7 @@
 pub mod card;
 pub mod catalog;
 pub mod customer;
+pub mod field;
 pub mod ids;
 pub mod mode;
 pub mod money;

@@ -65,7 +65,7 @@ impl MintedKey {
         let display_prefix = format!("{}…", &secret[..prefix_len + DISPLAY_RANDOM_CHARS]);
         let secret_hash = hash_secret(&secret);
         MintedKey {
-            id: new_id("key"),
+            id: new_id(crate::domain::ids::API_KEY),
             secret: SecretKey(SecretString::from(secret)),
             display_prefix,
             secret_hash,

@@ -3,8 +3,9 @@
 use super::api_keys::MintedKey;
 use super::ids::{new_id, random_alphanumeric};
 use super::passwords::hash_password;
-use crate::domain::{Mode, PriceType, RecurringInterval};
-use crate::store::{DemoFixture, DemoSeed, NewPrice, NewProduct, Store, StoreError};
+use crate::domain::catalog::Recurring;
+use crate::domain::{Mode, PriceType, RecurringInterval, ids};
+use crate::store::{DemoFixture, DemoSeed, NewPrice, NewProduct, PageRequest, Store, StoreError};
 use serde::Serialize;
 
 pub const DEMO_ORGANIZATION_NAME: &str = "Demo Coffee Roasters";
@@ -62,21 +63,25 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
             Err(other) => return Err(other),
         },
     };
-    let prices = store
-        .prices(&fixture.organization_id, false)
+    let page = PageRequest {
+        limit: 100,
+        after: None,
+    };
+    let mut prices: Vec<DemoPrice> = store
+        .prices(&fixture.organization_id, false, &page)
         .await?
+        .items
         .into_iter()
-        .filter_map(|p| {
-            Some(DemoPrice {
-                price_type: p.price_type.parse().ok()?,
-                id: p.id,
-                slug: p.slug,
-                currency: p.currency,
-                unit_amount: p.unit_amount,
-                product_id: p.product_id,
-            })
+        .map(|p| DemoPrice {
+            price_type: p.price_type(),
+            id: p.id,
+            slug: p.slug.unwrap_or_default(),
+            currency: p.currency,
+            unit_amount: p.unit_amount,
+            product_id: p.product_id,
         })
         .collect();
+    prices.sort_by(|a, b| a.slug.cmp(&b.slug));
     let base_url = base_url.trim_end_matches('/').to_owned();
     Ok(DemoReport {
         dashboard: DashboardLogin {
@@ -92,7 +97,7 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
 }
 
 async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
-    let organization_id = new_id("org");
+    let organization_id = new_id(ids::ORGANIZATION);
     let key = MintedKey::generate(Mode::Test);
     let password: String = random_alphanumeric(16).collect();
     let password_hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
@@ -102,26 +107,41 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
         user_password: password,
         secret_key: key.secret.expose().to_owned(),
     };
-    let beans = new_id("prod");
-    let club = new_id("prod");
+    let pricing_model_id = new_id(ids::PRICING_MODEL);
+    let beans = new_id(ids::PRODUCT);
+    let club = new_id(ids::PRODUCT);
     let products = [
         NewProduct {
             id: &beans,
             organization_id: &organization_id,
             livemode: false,
+            pricing_model_id: &pricing_model_id,
             name: "Espresso beans, 1 kg",
             description: Some("Our house espresso roast, whole beans."),
+            image_url: None,
+            slug: "espresso-beans",
+            is_default: false,
+            singular_quantity_label: Some("bag"),
+            plural_quantity_label: Some("bags"),
+            active: true,
         },
         NewProduct {
             id: &club,
             organization_id: &organization_id,
             livemode: false,
+            pricing_model_id: &pricing_model_id,
             name: "Coffee Club",
             description: Some("A fresh bag every month."),
+            image_url: None,
+            slug: "coffee-club",
+            is_default: false,
+            singular_quantity_label: None,
+            plural_quantity_label: None,
+            active: true,
         },
     ];
-    let one_time = new_id("price");
-    let monthly = new_id("price");
+    let one_time = new_id(ids::PRICE);
+    let monthly = new_id(ids::PRICE);
     let prices = [
         NewPrice {
             id: &one_time,
@@ -129,12 +149,15 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
             product_id: &beans,
             livemode: false,
             name: Some("Espresso beans"),
-            slug: "espresso-beans",
+            pricing_model_id: &pricing_model_id,
+            slug: Some("espresso-beans"),
             price_type: PriceType::SinglePayment,
             unit_amount: 2400,
             currency: "usd",
             recurring: None,
             trial_period_days: None,
+            is_default: true,
+            active: true,
         },
         NewPrice {
             id: &monthly,
@@ -142,20 +165,27 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
             product_id: &club,
             livemode: false,
             name: Some("Coffee Club, monthly"),
-            slug: "coffee-club-monthly",
+            pricing_model_id: &pricing_model_id,
+            slug: Some("coffee-club-monthly"),
             price_type: PriceType::Subscription,
             unit_amount: 1500,
             currency: "usd",
-            recurring: Some((RecurringInterval::Month, 1)),
+            recurring: Some(Recurring {
+                interval: RecurringInterval::Month,
+                interval_count: 1,
+            }),
             trial_period_days: None,
+            is_default: true,
+            active: true,
         },
     ];
-    let user_id = new_id("user");
+    let user_id = new_id(ids::USER);
     store
         .insert_demo(&DemoSeed {
             fixture: &fixture,
             organization_name: DEMO_ORGANIZATION_NAME,
             api_key: key.as_new(&organization_id, Mode::Test, "Demo key"),
+            pricing_model_id: &pricing_model_id,
             user_id: &user_id,
             user_password_hash: &password_hash,
             products: &products,

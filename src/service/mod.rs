@@ -2,6 +2,42 @@
 //! takes the store and plain arguments, and returns records or a typed error.
 
 pub mod api_keys;
+pub mod catalog;
+pub mod checkout;
 pub mod demo;
 pub mod ids;
 pub mod passwords;
+
+use crate::domain::field::FieldError;
+use crate::store::StoreError;
+
+/// Why an operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is wrong; each error names its field. A 400.
+    #[error("invalid request: {}", .0.first().map(|e| e.message.as_str()).unwrap_or(""))]
+    Invalid(Vec<FieldError>),
+    /// The request clashes with what exists (a slug or an external id taken). A 409.
+    #[error("conflict: {}", .0.message)]
+    Conflict(FieldError),
+    /// The object the request is about (by its path) does not exist for this caller. A 404.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// A fault of kassa's own. A 500.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Vec<FieldError>> for ServiceError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ServiceError::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for ServiceError {
+    fn from(error: FieldError) -> Self {
+        ServiceError::Invalid(vec![error])
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,15 +1,38 @@
-//! Products and prices.
+//! The catalog: pricing models, products, prices, coupons, promotion codes, tax rates and plans.
 
-use super::{Store, StoreResult, dispatch, now_ms};
-use crate::domain::{PriceType, RecurringInterval};
+use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
+use crate::domain::catalog::{
+    Coupon, CouponDuration, CouponValue, Plan, PlanItem, Price, PriceType, PromotionCode,
+    Recurring, TaxRate,
+};
+use crate::domain::money::{Currency, Money, Rate};
+
+/// A pricing model groups a catalog (Flowglad's term). Each organization has a default one per
+/// mode, made on first use.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PricingModelRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub livemode: bool,
+    pub name: String,
+    pub is_default: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProductRecord {
     pub id: String,
     pub organization_id: String,
     pub livemode: bool,
+    pub pricing_model_id: String,
     pub name: String,
     pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub slug: String,
+    pub is_default: bool,
+    pub singular_quantity_label: Option<String>,
+    pub plural_quantity_label: Option<String>,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -19,19 +42,65 @@ pub struct ProductRecord {
 pub struct PriceRecord {
     pub id: String,
     pub organization_id: String,
-    pub product_id: String,
     pub livemode: bool,
+    pub pricing_model_id: String,
+    pub product_id: String,
     pub name: Option<String>,
-    pub slug: String,
+    pub slug: Option<String>,
     pub price_type: String,
     pub unit_amount: i64,
     pub currency: String,
     pub interval_unit: Option<String>,
     pub interval_count: Option<i32>,
     pub trial_period_days: Option<i32>,
+    pub is_default: bool,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl PriceRecord {
+    /// The price as the domain knows it. Fails only on a row no migration could have written.
+    pub fn to_domain(&self) -> StoreResult<Price> {
+        let currency =
+            Currency::parse(&self.currency).map_err(|e| corrupt("prices.currency", e))?;
+        let recurring = match (self.interval_unit.as_deref(), self.interval_count) {
+            (Some(unit), Some(count)) => Some(Recurring {
+                interval: unit
+                    .parse()
+                    .map_err(|e| corrupt("prices.interval_unit", e))?,
+                interval_count: u32::try_from(count)
+                    .map_err(|e| corrupt("prices.interval_count", e))?,
+            }),
+            _ => None,
+        };
+        Ok(Price {
+            id: self.id.clone(),
+            product_id: self.product_id.clone(),
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            unit_amount: Money::new(self.unit_amount, currency),
+            recurring,
+            trial_period_days: self
+                .trial_period_days
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| *d > 0),
+            active: self.active,
+        })
+    }
+
+    pub fn price_type(&self) -> PriceType {
+        if self.price_type == "subscription" {
+            PriceType::Subscription
+        } else {
+            PriceType::SinglePayment
+        }
+    }
+}
+
+/// A stored value that cannot be read back: a bug or a hand-edited row.
+fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
 }
 
 #[derive(Debug, Clone)]
@@ -39,40 +108,196 @@ pub struct NewProduct<'a> {
     pub id: &'a str,
     pub organization_id: &'a str,
     pub livemode: bool,
+    pub pricing_model_id: &'a str,
     pub name: &'a str,
     pub description: Option<&'a str>,
+    pub image_url: Option<&'a str>,
+    pub slug: &'a str,
+    pub is_default: bool,
+    pub singular_quantity_label: Option<&'a str>,
+    pub plural_quantity_label: Option<&'a str>,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewPrice<'a> {
     pub id: &'a str,
     pub organization_id: &'a str,
-    pub product_id: &'a str,
     pub livemode: bool,
+    pub pricing_model_id: &'a str,
+    pub product_id: &'a str,
     pub name: Option<&'a str>,
-    pub slug: &'a str,
+    pub slug: Option<&'a str>,
     pub price_type: PriceType,
     pub unit_amount: i64,
     /// ISO 4217, lower case.
     pub currency: &'a str,
     /// For subscriptions: the interval and how many of it make one period.
-    pub recurring: Option<(RecurringInterval, i32)>,
+    pub recurring: Option<Recurring>,
     pub trial_period_days: Option<i32>,
+    pub is_default: bool,
+    pub active: bool,
 }
 
-const PRODUCT_COLUMNS: &str =
-    "id, organization_id, livemode, name, description, active, created_at, updated_at";
-const PRICE_COLUMNS: &str = "id, organization_id, product_id, livemode, name, slug, price_type, \
-     unit_amount, currency, interval_unit, interval_count, trial_period_days, active, created_at, \
+/// Changes to a product; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProductChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub image_url: Option<Option<String>>,
+    pub slug: Option<String>,
+    pub is_default: Option<bool>,
+    pub singular_quantity_label: Option<Option<String>>,
+    pub plural_quantity_label: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// Changes to a price. Amounts and schedules never change: a new price is made instead.
+#[derive(Debug, Clone, Default)]
+pub struct PriceChanges {
+    pub name: Option<Option<String>>,
+    pub slug: Option<Option<String>>,
+    pub is_default: Option<bool>,
+    pub active: Option<bool>,
+}
+
+const PRODUCT_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, name, description, \
+     image_url, slug, is_default, singular_quantity_label, plural_quantity_label, active, created_at, \
      updated_at";
+const PRICE_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, product_id, name, slug, \
+     price_type, unit_amount, currency, interval_unit, interval_count, trial_period_days, is_default, \
+     active, created_at, updated_at";
+const PRICING_MODEL_COLUMNS: &str =
+    "id, organization_id, livemode, name, is_default, created_at, updated_at";
+
+macro_rules! insert_product_sql {
+    ($product:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO products \
+             (id, organization_id, livemode, pricing_model_id, name, description, image_url, slug, \
+              is_default, singular_quantity_label, plural_quantity_label, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        )
+        .bind($product.id)
+        .bind($product.organization_id)
+        .bind($product.livemode)
+        .bind($product.pricing_model_id)
+        .bind($product.name)
+        .bind($product.description)
+        .bind($product.image_url)
+        .bind($product.slug)
+        .bind($product.is_default)
+        .bind($product.singular_quantity_label)
+        .bind($product.plural_quantity_label)
+        .bind($product.active)
+        .bind($now)
+    };
+}
+pub(super) use insert_product_sql;
+
+macro_rules! insert_price_sql {
+    ($price:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO prices \
+             (id, organization_id, livemode, pricing_model_id, product_id, name, slug, price_type, \
+              unit_amount, currency, interval_unit, interval_count, trial_period_days, is_default, \
+              active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+        )
+        .bind($price.id)
+        .bind($price.organization_id)
+        .bind($price.livemode)
+        .bind($price.pricing_model_id)
+        .bind($price.product_id)
+        .bind($price.name)
+        .bind($price.slug)
+        .bind($price.price_type.as_str())
+        .bind($price.unit_amount)
+        .bind($price.currency)
+        .bind($price.recurring.map(|r| r.interval.as_str()))
+        .bind($price.recurring.map(|r| r.interval_count as i32))
+        .bind($price.trial_period_days)
+        .bind($price.is_default)
+        .bind($price.active)
+        .bind($now)
+    };
+}
+pub(super) use insert_price_sql;
+
+macro_rules! insert_pricing_model_sql {
+    ($id:expr, $organization_id:expr, $livemode:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO pricing_models \
+             (id, organization_id, livemode, name, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'Default', TRUE, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind($id)
+        .bind($organization_id)
+        .bind($livemode)
+        .bind($now)
+    };
+}
+pub(super) use insert_pricing_model_sql;
 
 impl Store {
+    /// The organization's default pricing model in a mode, made if missing (`new_id` names it then).
+    pub async fn default_pricing_model(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        new_id: &str,
+    ) -> StoreResult<PricingModelRecord> {
+        let sql = format!(
+            "SELECT {PRICING_MODEL_COLUMNS} FROM pricing_models \
+             WHERE organization_id = $1 AND livemode = $2 AND is_default"
+        );
+        let existing = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PricingModelRecord>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        });
+        if let Some(model) = existing {
+            return Ok(model);
+        }
+        let now = now_ms();
+        // Two first uses at once: one insert wins, the other does nothing; both read the winner.
+        let model = dispatch!(self, write, |db| {
+            insert_pricing_model_sql!(new_id, organization_id, livemode, now)
+                .execute(db)
+                .await?;
+            sqlx::query_as::<_, PricingModelRecord>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_one(db)
+                .await?
+        });
+        Ok(model)
+    }
+
     pub async fn insert_product(&self, product: &NewProduct<'_>) -> StoreResult<ProductRecord> {
         let now = now_ms();
         dispatch!(self, write, |db| {
             insert_product_sql!(product, now).execute(db).await?;
         });
         Ok(product.record(now))
+    }
+
+    /// Records a product and its first price in one transaction.
+    pub async fn insert_product_with_price(
+        &self,
+        product: &NewProduct<'_>,
+        price: &NewPrice<'_>,
+    ) -> StoreResult<(ProductRecord, PriceRecord)> {
+        let now = now_ms();
+        dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            insert_product_sql!(product, now).execute(&mut *tx).await?;
+            insert_price_sql!(price, now).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok((product.record(now), price.record(now)))
     }
 
     pub async fn insert_price(&self, price: &NewPrice<'_>) -> StoreResult<PriceRecord> {
@@ -90,18 +315,105 @@ impl Store {
         livemode: bool,
         id: &str,
     ) -> StoreResult<Option<ProductRecord>> {
-        let row = dispatch!(self, read, |db| {
-            sqlx::query_as::<_, ProductRecord>(&format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products \
-                 WHERE id = $1 AND organization_id = $2 AND livemode = $3"
-            ))
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 AND organization_id = $2 AND livemode = $3"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, ProductRecord>(&sql)
+                .bind(id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    pub async fn products(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ProductRecord>> {
+        self.page_of("products", PRODUCT_COLUMNS, organization_id, livemode, page)
+            .await
+    }
+
+    pub async fn count_products(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
+        self.count_of("products", organization_id, livemode).await
+    }
+
+    /// Applies `changes` to a product; `None` when there is no such product.
+    pub async fn update_product(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+        changes: &ProductChanges,
+    ) -> StoreResult<Option<ProductRecord>> {
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products \
+             WHERE id = $1 AND organization_id = $2 AND livemode = $3{}",
+            self.lock_clause()
+        );
+        let product = dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            let found = sqlx::query_as::<_, ProductRecord>(&sql)
+                .bind(id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(mut product) = found else {
+                return Ok(None);
+            };
+            let c = changes.clone();
+            if let Some(v) = c.name {
+                product.name = v;
+            }
+            if let Some(v) = c.description {
+                product.description = v;
+            }
+            if let Some(v) = c.image_url {
+                product.image_url = v;
+            }
+            if let Some(v) = c.slug {
+                product.slug = v;
+            }
+            if let Some(v) = c.is_default {
+                product.is_default = v;
+            }
+            if let Some(v) = c.singular_quantity_label {
+                product.singular_quantity_label = v;
+            }
+            if let Some(v) = c.plural_quantity_label {
+                product.plural_quantity_label = v;
+            }
+            if let Some(v) = c.active {
+                product.active = v;
+            }
+            product.updated_at = now_ms();
+            sqlx::query(
+                "UPDATE products SET name = $1, description = $2, image_url = $3, slug = $4, \
+                 is_default = $5, singular_quantity_label = $6, plural_quantity_label = $7, \
+                 active = $8, updated_at = $9 WHERE id = $10 AND organization_id = $11",
+            )
+            .bind(&product.name)
+            .bind(&product.description)
+            .bind(&product.image_url)
+            .bind(&product.slug)
+            .bind(product.is_default)
+            .bind(&product.singular_quantity_label)
+            .bind(&product.plural_quantity_label)
+            .bind(product.active)
+            .bind(product.updated_at)
             .bind(id)
             .bind(organization_id)
-            .bind(livemode)
-            .fetch_optional(db)
-            .await?
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            product
         });
-        Ok(row)
+        Ok(Some(product))
     }
 
     /// A price of the organization in the given mode, by id.
@@ -111,18 +423,17 @@ impl Store {
         livemode: bool,
         id: &str,
     ) -> StoreResult<Option<PriceRecord>> {
-        let row = dispatch!(self, read, |db| {
-            sqlx::query_as::<_, PriceRecord>(&format!(
-                "SELECT {PRICE_COLUMNS} FROM prices \
-                 WHERE id = $1 AND organization_id = $2 AND livemode = $3"
-            ))
-            .bind(id)
-            .bind(organization_id)
-            .bind(livemode)
-            .fetch_optional(db)
-            .await?
-        });
-        Ok(row)
+        let sql = format!(
+            "SELECT {PRICE_COLUMNS} FROM prices WHERE id = $1 AND organization_id = $2 AND livemode = $3"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PriceRecord>(&sql)
+                .bind(id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        }))
     }
 
     /// A price of the organization in the given mode, by slug.
@@ -132,37 +443,441 @@ impl Store {
         livemode: bool,
         slug: &str,
     ) -> StoreResult<Option<PriceRecord>> {
+        let sql = format!(
+            "SELECT {PRICE_COLUMNS} FROM prices WHERE slug = $1 AND organization_id = $2 AND livemode = $3"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PriceRecord>(&sql)
+                .bind(slug)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    /// A product's prices, oldest first.
+    pub async fn prices_of_product(&self, product_id: &str) -> StoreResult<Vec<PriceRecord>> {
+        let sql = format!(
+            "SELECT {PRICE_COLUMNS} FROM prices WHERE product_id = $1 ORDER BY created_at, id"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PriceRecord>(&sql)
+                .bind(product_id)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+
+    pub async fn prices(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<PriceRecord>> {
+        self.page_of("prices", PRICE_COLUMNS, organization_id, livemode, page)
+            .await
+    }
+
+    pub async fn count_prices(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
+        self.count_of("prices", organization_id, livemode).await
+    }
+
+    /// Applies `changes` to a price; `None` when there is no such price.
+    pub async fn update_price(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+        changes: &PriceChanges,
+    ) -> StoreResult<Option<PriceRecord>> {
+        let sql = format!(
+            "SELECT {PRICE_COLUMNS} FROM prices WHERE id = $1 AND organization_id = $2 AND livemode = $3{}",
+            self.lock_clause()
+        );
+        let price = dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            let found = sqlx::query_as::<_, PriceRecord>(&sql)
+                .bind(id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(mut price) = found else {
+                return Ok(None);
+            };
+            let c = changes.clone();
+            if let Some(v) = c.name {
+                price.name = v;
+            }
+            if let Some(v) = c.slug {
+                price.slug = v;
+            }
+            if let Some(v) = c.is_default {
+                price.is_default = v;
+            }
+            if let Some(v) = c.active {
+                price.active = v;
+            }
+            price.updated_at = now_ms();
+            sqlx::query(
+                "UPDATE prices SET name = $1, slug = $2, is_default = $3, active = $4, updated_at = $5 \
+                 WHERE id = $6 AND organization_id = $7",
+            )
+            .bind(&price.name)
+            .bind(&price.slug)
+            .bind(price.is_default)
+            .bind(price.active)
+            .bind(price.updated_at)
+            .bind(id)
+            .bind(organization_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            price
+        });
+        Ok(Some(price))
+    }
+
+    pub async fn insert_coupon(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        coupon: &Coupon,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        let (percent, amount, currency) = match coupon.value {
+            CouponValue::PercentOff(rate) => (Some(rate.millionths() as i32), None, None),
+            CouponValue::AmountOff(money) => {
+                (None, Some(money.amount), Some(money.currency.code_lower()))
+            }
+        };
+        let months = match coupon.duration {
+            CouponDuration::Repeating { months } => Some(months as i32),
+            _ => None,
+        };
+        dispatch!(self, write, |db| {
+            sqlx::query(
+                "INSERT INTO coupons (id, organization_id, livemode, name, percent_off_millionths, \
+                 amount_off, currency, duration, duration_in_months, max_redemptions, times_redeemed, \
+                 redeem_by, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+            )
+            .bind(&coupon.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&coupon.name)
+            .bind(percent)
+            .bind(amount)
+            .bind(&currency)
+            .bind(coupon.duration.as_str())
+            .bind(months)
+            .bind(coupon.max_redemptions.map(|m| m as i32))
+            .bind(coupon.times_redeemed as i32)
+            .bind(coupon.redeem_by)
+            .bind(coupon.active)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn coupon(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<Coupon>> {
         let row = dispatch!(self, read, |db| {
-            sqlx::query_as::<_, PriceRecord>(&format!(
-                "SELECT {PRICE_COLUMNS} FROM prices \
-                 WHERE slug = $1 AND organization_id = $2 AND livemode = $3"
-            ))
-            .bind(slug)
+            sqlx::query_as::<_, CouponRow>(
+                "SELECT id, name, percent_off_millionths, amount_off, currency, duration, \
+                 duration_in_months, max_redemptions, times_redeemed, redeem_by, active \
+                 FROM coupons WHERE id = $1 AND organization_id = $2 AND livemode = $3",
+            )
+            .bind(id)
             .bind(organization_id)
             .bind(livemode)
             .fetch_optional(db)
             .await?
         });
-        Ok(row)
+        row.map(CouponRow::into_domain).transpose()
     }
 
-    /// The organization's prices in the given mode, oldest first.
-    pub async fn prices(
+    pub async fn insert_promotion_code(
         &self,
         organization_id: &str,
         livemode: bool,
-    ) -> StoreResult<Vec<PriceRecord>> {
+        code: &PromotionCode,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, write, |db| {
+            sqlx::query(
+                "INSERT INTO promotion_codes (id, organization_id, livemode, coupon_id, code, active, \
+                 max_redemptions, times_redeemed, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(&code.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&code.coupon_id)
+            .bind(PromotionCode::normalize(&code.code))
+            .bind(code.active)
+            .bind(code.max_redemptions.map(|m| m as i32))
+            .bind(code.times_redeemed as i32)
+            .bind(code.expires_at)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The promotion code a buyer typed, matched without regard to case.
+    pub async fn promotion_code(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        code: &str,
+    ) -> StoreResult<Option<PromotionCode>> {
+        let row = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PromotionCodeRow>(
+                "SELECT id, code, coupon_id, active, max_redemptions, times_redeemed, expires_at \
+                 FROM promotion_codes WHERE code = $1 AND organization_id = $2 AND livemode = $3",
+            )
+            .bind(PromotionCode::normalize(code))
+            .bind(organization_id)
+            .bind(livemode)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(row.map(PromotionCodeRow::into_domain))
+    }
+
+    pub async fn insert_tax_rate(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        rate: &TaxRate,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, write, |db| {
+            sqlx::query(
+                "INSERT INTO tax_rates (id, organization_id, livemode, display_name, \
+                 percentage_millionths, inclusive, country, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            )
+            .bind(&rate.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&rate.display_name)
+            .bind(rate.rate.millionths() as i32)
+            .bind(rate.inclusive)
+            .bind(&rate.country)
+            .bind(rate.active)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The organization's tax rates in a mode, oldest first.
+    pub async fn tax_rates(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+    ) -> StoreResult<Vec<TaxRate>> {
         let rows = dispatch!(self, read, |db| {
-            sqlx::query_as::<_, PriceRecord>(&format!(
-                "SELECT {PRICE_COLUMNS} FROM prices \
-                 WHERE organization_id = $1 AND livemode = $2 ORDER BY created_at, id"
-            ))
+            sqlx::query_as::<_, TaxRateRow>(
+                "SELECT id, display_name, percentage_millionths, inclusive, country, active \
+                 FROM tax_rates WHERE organization_id = $1 AND livemode = $2 ORDER BY created_at, id",
+            )
             .bind(organization_id)
             .bind(livemode)
             .fetch_all(db)
             .await?
         });
-        Ok(rows)
+        Ok(rows.into_iter().map(TaxRateRow::into_domain).collect())
+    }
+
+    /// Records a plan and its items in one transaction.
+    pub async fn insert_plan(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        plan: &Plan,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO plans (id, organization_id, livemode, name, description, currency, \
+                 active, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $7)",
+            )
+            .bind(&plan.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&plan.name)
+            .bind(plan.currency.code_lower())
+            .bind(plan.active)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for (position, item) in plan.items.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO plan_items (plan_id, position, price_id, quantity) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&plan.id)
+                .bind(position as i32)
+                .bind(&item.price_id)
+                .bind(item.quantity as i32)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn plan(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<Plan>> {
+        let (head, items) = dispatch!(self, read, |db| {
+            let head = sqlx::query_as::<_, (String, String, String, bool)>(
+                "SELECT id, name, currency, active FROM plans \
+                 WHERE id = $1 AND organization_id = $2 AND livemode = $3",
+            )
+            .bind(id)
+            .bind(organization_id)
+            .bind(livemode)
+            .fetch_optional(db)
+            .await?;
+            let items = sqlx::query_as::<_, (String, i32)>(
+                "SELECT price_id, quantity FROM plan_items WHERE plan_id = $1 ORDER BY position",
+            )
+            .bind(id)
+            .fetch_all(db)
+            .await?;
+            (head, items)
+        });
+        let Some((id, name, currency, active)) = head else {
+            return Ok(None);
+        };
+        Ok(Some(Plan {
+            id,
+            name,
+            currency: Currency::parse(&currency).map_err(|e| corrupt("plans.currency", e))?,
+            items: items
+                .into_iter()
+                .map(|(price_id, quantity)| PlanItem {
+                    price_id,
+                    quantity: quantity.max(1) as u32,
+                })
+                .collect(),
+            active,
+        }))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: String,
+    name: Option<String>,
+    percent_off_millionths: Option<i32>,
+    amount_off: Option<i64>,
+    currency: Option<String>,
+    duration: String,
+    duration_in_months: Option<i32>,
+    max_redemptions: Option<i32>,
+    times_redeemed: i32,
+    redeem_by: Option<i64>,
+    active: bool,
+}
+
+impl CouponRow {
+    fn into_domain(self) -> StoreResult<Coupon> {
+        let value = match (
+            self.percent_off_millionths,
+            self.amount_off,
+            self.currency.as_deref(),
+        ) {
+            (Some(p), None, _) => CouponValue::PercentOff(Rate::from_millionths(p.max(0) as u32)),
+            (None, Some(amount), Some(currency)) => CouponValue::AmountOff(Money::new(
+                amount,
+                Currency::parse(currency).map_err(|e| corrupt("coupons.currency", e))?,
+            )),
+            _ => return Err(corrupt("coupons", "neither percent nor amount off")),
+        };
+        let duration = match (self.duration.as_str(), self.duration_in_months) {
+            ("once", _) => CouponDuration::Once,
+            ("forever", _) => CouponDuration::Forever,
+            ("repeating", Some(months)) => CouponDuration::Repeating {
+                months: months.max(1) as u32,
+            },
+            (other, _) => return Err(corrupt("coupons.duration", other)),
+        };
+        Ok(Coupon {
+            id: self.id,
+            name: self.name,
+            value,
+            duration,
+            max_redemptions: self.max_redemptions.map(|m| m.max(0) as u32),
+            times_redeemed: self.times_redeemed.max(0) as u32,
+            redeem_by: self.redeem_by,
+            active: self.active,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PromotionCodeRow {
+    id: String,
+    code: String,
+    coupon_id: String,
+    active: bool,
+    max_redemptions: Option<i32>,
+    times_redeemed: i32,
+    expires_at: Option<i64>,
+}
+
+impl PromotionCodeRow {
+    fn into_domain(self) -> PromotionCode {
+        PromotionCode {
+            id: self.id,
+            code: self.code,
+            coupon_id: self.coupon_id,
+            active: self.active,
+            max_redemptions: self.max_redemptions.map(|m| m.max(0) as u32),
+            times_redeemed: self.times_redeemed.max(0) as u32,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TaxRateRow {
+    id: String,
+    display_name: String,
+    percentage_millionths: i32,
+    inclusive: bool,
+    country: Option<String>,
+    active: bool,
+}
+
+impl TaxRateRow {
+    fn into_domain(self) -> TaxRate {
+        TaxRate {
+            id: self.id,
+            display_name: self.display_name,
+            rate: Rate::from_millionths(self.percentage_millionths.max(0) as u32),
+            inclusive: self.inclusive,
+            country: self.country,
+            active: self.active,
+        }
     }
 }
 
@@ -172,9 +887,15 @@ impl NewProduct<'_> {
             id: self.id.to_owned(),
             organization_id: self.organization_id.to_owned(),
             livemode: self.livemode,
+            pricing_model_id: self.pricing_model_id.to_owned(),
             name: self.name.to_owned(),
             description: self.description.map(str::to_owned),
-            active: true,
+            image_url: self.image_url.map(str::to_owned),
+            slug: self.slug.to_owned(),
+            is_default: self.is_default,
+            singular_quantity_label: self.singular_quantity_label.map(str::to_owned),
+            plural_quantity_label: self.plural_quantity_label.map(str::to_owned),
+            active: self.active,
             created_at: now,
             updated_at: now,
         }
@@ -186,62 +907,21 @@ impl NewPrice<'_> {
         PriceRecord {
             id: self.id.to_owned(),
             organization_id: self.organization_id.to_owned(),
-            product_id: self.product_id.to_owned(),
             livemode: self.livemode,
+            pricing_model_id: self.pricing_model_id.to_owned(),
+            product_id: self.product_id.to_owned(),
             name: self.name.map(str::to_owned),
-            slug: self.slug.to_owned(),
+            slug: self.slug.map(str::to_owned),
             price_type: self.price_type.as_str().to_owned(),
             unit_amount: self.unit_amount,
             currency: self.currency.to_owned(),
-            interval_unit: self.recurring.map(|(unit, _)| unit.as_str().to_owned()),
-            interval_count: self.recurring.map(|(_, count)| count),
+            interval_unit: self.recurring.map(|r| r.interval.as_str().to_owned()),
+            interval_count: self.recurring.map(|r| r.interval_count as i32),
             trial_period_days: self.trial_period_days,
-            active: true,
+            is_default: self.is_default,
+            active: self.active,
             created_at: now,
             updated_at: now,
         }
     }
 }
-
-macro_rules! insert_product_sql {
-    ($product:expr, $now:expr) => {
-    sqlx::query(
-            "INSERT INTO products \
-             (id, organization_id, livemode, name, description, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6)",
-        )
-        .bind($product.id)
-        .bind($product.organization_id)
-        .bind($product.livemode)
-        .bind($product.name)
-        .bind($product.description)
-        .bind($now)
-    };
-}
-pub(super) use insert_product_sql;
-
-macro_rules! insert_price_sql {
-    ($price:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO prices \
-             (id, organization_id, product_id, livemode, name, slug, price_type, unit_amount, \
-              currency, interval_unit, interval_count, trial_period_days, active, created_at, \
-              updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $13)",
-        )
-        .bind($price.id)
-        .bind($price.organization_id)
-        .bind($price.product_id)
-        .bind($price.livemode)
-        .bind($price.name)
-        .bind($price.slug)
-        .bind($price.price_type.as_str())
-        .bind($price.unit_amount)
-        .bind($price.currency)
-        .bind($price.recurring.map(|(unit, _)| unit.as_str()))
-        .bind($price.recurring.map(|(_, count)| count))
-        .bind($price.trial_period_days)
-        .bind($now)
-    };
-}
-pub(super) use insert_price_sql;

@@ -1,6 +1,6 @@
 //! The record of what `kassa demo` created, so that it can print the same credentials again.
 
-use super::catalog::{insert_price_sql, insert_product_sql};
+use super::catalog::{insert_price_sql, insert_pricing_model_sql, insert_product_sql};
 use super::organizations::insert_key_sql;
 use super::{BeginWrite, NewApiKey, NewPrice, NewProduct, Store, StoreResult, dispatch, now_ms};
 
@@ -27,6 +27,8 @@ pub struct DemoSeed<'a> {
     pub fixture: &'a DemoFixture,
     pub organization_name: &'a str,
     pub api_key: NewApiKey<'a>,
+    /// The test-mode default pricing model the products belong to.
+    pub pricing_model_id: &'a str,
     pub user_id: &'a str,
     pub user_password_hash: &'a str,
     pub products: &'a [NewProduct<'a>],
@@ -81,6 +83,9 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            insert_pricing_model_sql!(seed.pricing_model_id, &fixture.organization_id, false, now)
+                .execute(&mut *tx)
+                .await?;
             for product in seed.products {
                 insert_product_sql!(product, now).execute(&mut *tx).await?;
             }

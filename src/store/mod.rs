@@ -11,13 +11,21 @@
 //! flat under load. WAL lets the readers run beside the writer.
 
 mod catalog;
+mod customers;
 mod demo;
 mod organizations;
+mod sessions;
+mod subscriptions;
 mod users;
 
-pub use catalog::{NewPrice, NewProduct, PriceRecord, ProductRecord};
+pub use catalog::{
+    NewPrice, NewProduct, PriceChanges, PriceRecord, PricingModelRecord, ProductChanges,
+    ProductRecord,
+};
+pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
 pub use demo::{DemoFixture, DemoSeed};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
+pub use subscriptions::{NewSubscription, SubscriptionRecord};
 pub use users::UserRecord;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -70,6 +78,9 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value that cannot be read back: a bug, or a row edited by hand.
+    #[error("a stored value cannot be read: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -209,6 +220,98 @@ impl Store {
                 writer.close().await;
             }
             Backend::Postgres { pool } => pool.close().await,
+        }
+    }
+}
+
+/// Where a page of a list starts: after the row with this creation time and id (lists run newest
+/// first, so "after" means older).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+/// Which page of a list to read. Keyset pagination: the cost of a page does not grow with its
+/// depth, and rows added meanwhile do not shift later pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub after: Option<Cursor>,
+}
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+impl Store {
+    /// A page of `table`'s rows of one organization and mode. `table` and `columns` are constants
+    /// of this module, never input.
+    async fn page_of<R>(
+        &self,
+        table: &'static str,
+        columns: &'static str,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let (created_at, id) = match &page.after {
+            Some(cursor) => (cursor.created_at, cursor.id.as_str()),
+            None => (i64::MAX, ""),
+        };
+        let limit = i64::from(page.limit.max(1)) + 1;
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE organization_id = $1 AND livemode = $2 \
+             AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
+             ORDER BY created_at DESC, id DESC LIMIT $5"
+        );
+        let mut items = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, R>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(created_at)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(db)
+                .await?
+        });
+        let has_more = items.len() > page.limit.max(1) as usize;
+        items.truncate(page.limit.max(1) as usize);
+        Ok(Page { items, has_more })
+    }
+
+    async fn count_of(
+        &self,
+        table: &'static str,
+        organization_id: &str,
+        livemode: bool,
+    ) -> StoreResult<i64> {
+        let sql =
+            format!("SELECT COUNT(*) FROM {table} WHERE organization_id = $1 AND livemode = $2");
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_one(db)
+                .await?
+        }))
+    }
+
+    /// What ends a `SELECT` that a transaction will update: PostgreSQL locks the row; SQLite's
+    /// write transaction already excludes every other writer.
+    fn lock_clause(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "",
+            Backend::Postgres { .. } => " FOR UPDATE",
         }
     }
 }

@@ -7,6 +7,8 @@ use super::{BeginWrite, Store, StoreResult, dispatch, now_ms};
 pub struct OrganizationRecord {
     pub id: String,
     pub name: String,
+    /// ISO 4217, lower case.
+    pub default_currency: String,
     pub created_at: i64,
 }
 
@@ -55,6 +57,7 @@ impl Store {
         Ok(OrganizationRecord {
             id: id.to_owned(),
             name: name.to_owned(),
+            default_currency: "usd".to_owned(),
             created_at,
         })
     }
@@ -62,7 +65,7 @@ impl Store {
     pub async fn organization(&self, id: &str) -> StoreResult<Option<OrganizationRecord>> {
         let row = dispatch!(self, read, |db| {
             sqlx::query_as::<_, OrganizationRecord>(
-                "SELECT id, name, created_at FROM organizations WHERE id = $1",
+                "SELECT id, name, default_currency, created_at FROM organizations WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(db)
@@ -94,6 +97,7 @@ impl Store {
             OrganizationRecord {
                 id: organization_id.to_owned(),
                 name: name.to_owned(),
+                default_currency: "usd".to_owned(),
                 created_at,
             },
             key_record(key, created_at),

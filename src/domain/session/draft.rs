@@ -6,6 +6,8 @@
 //! Field names here are the core's (`line_items[0].quantity`); each API dialect renames them to
 //! its own wire names.
 
+pub use crate::domain::field::{Field, FieldError};
+
 use super::{
     AdjustableQuantity, Attribution, GuestCustomer, Metadata, PaymentMethodType, SessionKind,
     SessionMode,
@@ -14,7 +16,6 @@ use crate::domain::catalog::Price;
 use crate::domain::customer::parse_email;
 use crate::domain::money::Currency;
 use crate::domain::redirect_url::check_redirect_url;
-use std::fmt;
 
 /// The most a line's quantity (or its adjustable maximum) can be.
 pub const MAX_QUANTITY: u32 = 999_999;
@@ -34,96 +35,6 @@ pub const MAX_METADATA_KEYS: usize = 50;
 pub const MAX_METADATA_KEY_LENGTH: usize = 40;
 pub const MAX_METADATA_VALUE_LENGTH: usize = 500;
 pub const MAX_TEXT_LENGTH: usize = 255;
-
-/// A field of a session request, in the core's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
-    Kind,
-    Mode,
-    LineItems,
-    LinePrice(usize),
-    LineQuantity(usize),
-    LineAdjustableMinimum(usize),
-    LineAdjustableMaximum(usize),
-    Currency,
-    Customer,
-    CustomerEmail,
-    CustomerName,
-    BusinessEntity,
-    SuccessUrl,
-    CancelUrl,
-    PendingUrl,
-    PaymentMethodTypes,
-    Discounts,
-    TrialPeriodDays,
-    TargetSubscription,
-    OutputName,
-    OutputMetadata,
-    Metadata,
-    Attribution,
-    ExpiresAt,
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Field::Kind => f.write_str("type"),
-            Field::Mode => f.write_str("mode"),
-            Field::LineItems => f.write_str("line_items"),
-            Field::LinePrice(i) => write!(f, "line_items[{i}].price"),
-            Field::LineQuantity(i) => write!(f, "line_items[{i}].quantity"),
-            Field::LineAdjustableMinimum(i) => {
-                write!(f, "line_items[{i}].adjustable_quantity.minimum")
-            }
-            Field::LineAdjustableMaximum(i) => {
-                write!(f, "line_items[{i}].adjustable_quantity.maximum")
-            }
-            Field::Currency => f.write_str("currency"),
-            Field::Customer => f.write_str("customer"),
-            Field::CustomerEmail => f.write_str("customer.email"),
-            Field::CustomerName => f.write_str("customer.name"),
-            Field::BusinessEntity => f.write_str("business_entity_id"),
-            Field::SuccessUrl => f.write_str("success_url"),
-            Field::CancelUrl => f.write_str("cancel_url"),
-            Field::PendingUrl => f.write_str("pending_url"),
-            Field::PaymentMethodTypes => f.write_str("payment_method_types"),
-            Field::Discounts => f.write_str("discounts"),
-            Field::TrialPeriodDays => f.write_str("trial_period_days"),
-            Field::TargetSubscription => f.write_str("target_subscription_id"),
-            Field::OutputName => f.write_str("output_name"),
-            Field::OutputMetadata => f.write_str("output_metadata"),
-            Field::Metadata => f.write_str("metadata"),
-            Field::Attribution => f.write_str("attribution"),
-            Field::ExpiresAt => f.write_str("expires_at"),
-        }
-    }
-}
-
-/// One thing wrong with a request: the field, a stable code, and a message for a developer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: Field,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: Field, code: &'static str, message: impl Into<String>) -> Self {
-        FieldError {
-            field,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn missing(field: Field, message: impl Into<String>) -> Self {
-        FieldError::new(field, "parameter_missing", message)
-    }
-
-    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
-        FieldError::new(field, "parameter_invalid", message)
-    }
-}
 
 /// How a line names its price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -385,7 +296,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         match check_redirect_url(&value) {
             Ok(_) => Some(value),
             Err(e) => {
-                errors.push(FieldError::invalid(field, format!("{field} {e}")));
+                errors.push(FieldError::invalid(field, e.to_string()));
                 None
             }
         }
@@ -435,7 +346,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         Some(_) => {
             errors.push(FieldError::invalid(
                 Field::TrialPeriodDays,
-                format!("trial_period_days must be between 1 and {MAX_TRIAL_DAYS}"),
+                format!("a trial must be 1 to {MAX_TRIAL_DAYS} days"),
             ));
             None
         }
@@ -451,7 +362,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
     if draft.kind == SessionKind::ActivateSubscription && target_subscription_id.is_none() {
         errors.push(FieldError::missing(
             Field::TargetSubscription,
-            "target_subscription_id is required to activate a subscription",
+            "a subscription to activate is required",
         ));
     }
     if draft.kind == SessionKind::Purchase && target_subscription_id.is_some() {
@@ -468,7 +379,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
     {
         errors.push(FieldError::invalid(
             Field::OutputName,
-            format!("output_name must be at most {MAX_TEXT_LENGTH} characters"),
+            format!("must be at most {MAX_TEXT_LENGTH} characters"),
         ));
     }
     let output_metadata = match draft.output_metadata {
@@ -494,14 +405,14 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         Some(at) if at - now_ms < MIN_LIFETIME_MS => {
             errors.push(FieldError::invalid(
                 Field::ExpiresAt,
-                "expires_at must be at least 30 minutes from now",
+                "the expiry must be at least 30 minutes from now",
             ));
             now_ms + DEFAULT_LIFETIME_MS
         }
         Some(at) if at - now_ms > MAX_LIFETIME_MS => {
             errors.push(FieldError::invalid(
                 Field::ExpiresAt,
-                "expires_at must be at most 30 days from now",
+                "the expiry must be at most 30 days from now",
             ));
             now_ms + DEFAULT_LIFETIME_MS
         }
@@ -721,20 +632,20 @@ pub fn check_metadata(value: serde_json::Value, field: Field) -> Result<Metadata
     let serde_json::Value::Object(map) = value else {
         return Err(FieldError::invalid(
             field,
-            format!("{field} must be an object"),
+            "must be an object of keys and values",
         ));
     };
     if map.len() > MAX_METADATA_KEYS {
         return Err(FieldError::invalid(
             field,
-            format!("{field} has more than {MAX_METADATA_KEYS} keys"),
+            format!("must have at most {MAX_METADATA_KEYS} keys"),
         ));
     }
     for (key, value) in &map {
         if key.is_empty() || key.chars().count() > MAX_METADATA_KEY_LENGTH {
             return Err(FieldError::invalid(
                 field,
-                format!("{field} keys must be 1 to {MAX_METADATA_KEY_LENGTH} characters (`{key}`)"),
+                format!("keys must be 1 to {MAX_METADATA_KEY_LENGTH} characters (`{key}`)"),
             ));
         }
         let ok = match value {
@@ -746,7 +657,7 @@ pub fn check_metadata(value: serde_json::Value, field: Field) -> Result<Metadata
             return Err(FieldError::invalid(
                 field,
                 format!(
-                    "{field}.{key} must be a string of at most {MAX_METADATA_VALUE_LENGTH} characters, a number or a boolean"
+                    "`{key}` must be a string of at most {MAX_METADATA_VALUE_LENGTH} characters, a number or a boolean"
                 ),
             ));
         }
@@ -966,7 +877,7 @@ mod tests {
             id: id.into(),
             product_id: "prod_a".into(),
             name: None,
-            slug: id.into(),
+            slug: Some(id.into()),
             unit_amount: Money::new(1000, Currency::parse(currency).unwrap()),
             recurring,
             trial_period_days: None,

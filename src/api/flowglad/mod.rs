@@ -1,0 +1,358 @@
+//! The Flowglad dialect: `/api/v1/...` in the shapes of Flowglad's OpenAPI spec, so that
+//! Flowglad's SDKs work against kassa. A mapping over `service`; no business logic here.
+//!
+//! Errors are Flowglad's `{code, message, issues}`. Its spec allows no other property, so the
+//! field at fault leads each message: `checkoutSession.quantity: quantity must be at least 1`.
+
+mod catalog;
+mod checkout_sessions;
+mod customers;
+
+use super::pagination;
+use crate::domain::field::{Field, FieldError};
+use crate::server::AppState;
+use crate::service::ServiceError;
+use crate::service::api_keys::{self, AuthError, Principal};
+use crate::store::PageRequest;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/checkout-sessions",
+            get(checkout_sessions::list).post(checkout_sessions::create),
+        )
+        .route(
+            "/api/v1/checkout-sessions/{id}",
+            get(checkout_sessions::retrieve),
+        )
+        .route(
+            "/api/v1/products",
+            get(catalog::list_products).post(catalog::create_product),
+        )
+        .route(
+            "/api/v1/products/{id}",
+            get(catalog::retrieve_product).put(catalog::update_product),
+        )
+        .route(
+            "/api/v1/prices",
+            get(catalog::list_prices).post(catalog::create_price),
+        )
+        .route(
+            "/api/v1/prices/{id}",
+            get(catalog::retrieve_price).put(catalog::update_price),
+        )
+        .route(
+            "/api/v1/customers",
+            get(customers::list).post(customers::create),
+        )
+        .route(
+            "/api/v1/customers/{external_id}",
+            get(customers::retrieve).put(customers::update),
+        )
+        // Unknown paths under the prefix answer in Flowglad's shape, not with the HTML 404 page.
+        .route(
+            "/api/v1/{*rest}",
+            any(|| async { FlowgladError::not_found("endpoint") }),
+        )
+}
+
+/// An error in Flowglad's shape, with the HTTP status its SDK maps to an error class.
+#[derive(Debug)]
+pub struct FlowgladError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    issues: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    issues: Vec<Issue<'a>>,
+}
+
+#[derive(Serialize)]
+struct Issue<'a> {
+    message: &'a str,
+}
+
+impl FlowgladError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        FlowgladError {
+            status,
+            code,
+            message: message.into(),
+            issues: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        let message = message.into();
+        FlowgladError {
+            issues: vec![message.clone()],
+            ..Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("{what} not found"),
+        )
+    }
+
+    /// Field errors from the core, each led by its Flowglad name.
+    fn from_fields(
+        status: StatusCode,
+        code: &'static str,
+        errors: &[FieldError],
+        names: Names,
+    ) -> Self {
+        let issues: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", names.name(e.field), e.message))
+            .collect();
+        let message = issues
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "Invalid input data".into());
+        FlowgladError {
+            status,
+            code,
+            message,
+            issues,
+        }
+    }
+
+    fn from_service(error: ServiceError, names: Names) -> Self {
+        match error {
+            ServiceError::Invalid(errors) => {
+                Self::from_fields(StatusCode::BAD_REQUEST, "BAD_REQUEST", &errors, names)
+            }
+            ServiceError::Conflict(error) => {
+                Self::from_fields(StatusCode::CONFLICT, "CONFLICT", &[error], names)
+            }
+            ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Store(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_SERVER_ERROR",
+                    "Something went wrong on kassa's side. It was logged; the request can be retried.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for FlowgladError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code,
+            message: &self.message,
+            issues: self.issues.iter().map(|m| Issue { message: m }).collect(),
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// How core fields are named in one Flowglad request body.
+#[derive(Debug, Clone, Copy)]
+pub enum Names {
+    CheckoutSession { by_slug: bool },
+    Product,
+    Price,
+    Customer,
+}
+
+impl Names {
+    fn name(self, field: Field) -> String {
+        let name = match (self, field) {
+            (Names::CheckoutSession { by_slug: true }, Field::LinePrice(_) | Field::LineItems) => {
+                "priceSlug"
+            }
+            (Names::CheckoutSession { .. }, Field::LinePrice(_) | Field::LineItems) => "priceId",
+            (Names::CheckoutSession { .. }, Field::LineQuantity(_)) => "quantity",
+            (Names::CheckoutSession { .. }, Field::Customer) => "customerExternalId",
+            (Names::CheckoutSession { .. }, Field::SuccessUrl) => "successUrl",
+            (Names::CheckoutSession { .. }, Field::CancelUrl) => "cancelUrl",
+            (Names::CheckoutSession { .. }, Field::TargetSubscription) => "targetSubscriptionId",
+            (Names::CheckoutSession { .. }, Field::OutputName) => "outputName",
+            (Names::CheckoutSession { .. }, Field::OutputMetadata) => "outputMetadata",
+            (Names::CheckoutSession { .. }, Field::Kind) => "type",
+            (_, Field::ProductName) => "product.name",
+            (_, Field::ProductSlug) => "product.slug",
+            (_, Field::ProductImageUrl) => "product.imageURL",
+            (_, Field::ProductId) => "price.productId",
+            (_, Field::PriceType) => "price.type",
+            (_, Field::PriceUnitAmount) => "price.unitPrice",
+            (_, Field::PriceCurrency) => "price.currency",
+            (_, Field::PriceInterval) => "price.intervalUnit",
+            (_, Field::PriceIntervalCount) => "price.intervalCount",
+            (_, Field::PriceTrialPeriodDays) => "price.trialPeriodDays",
+            (_, Field::PriceSlug) => "price.slug",
+            (_, Field::PriceName) => "price.name",
+            (_, Field::CustomerEmail) => "customer.email",
+            (_, Field::CustomerName) => "customer.name",
+            (_, Field::ExternalId) => "customer.externalId",
+            (_, other) => return format!("{}.{other}", self.root()),
+        };
+        match self {
+            Names::CheckoutSession { .. } => format!("checkoutSession.{name}"),
+            _ => name.to_owned(),
+        }
+    }
+
+    fn root(self) -> &'static str {
+        match self {
+            Names::CheckoutSession { .. } => "checkoutSession",
+            Names::Product => "product",
+            Names::Price => "price",
+            Names::Customer => "customer",
+        }
+    }
+}
+
+/// The caller, authenticated by the secret key in `Authorization` (with or without `Bearer`).
+pub struct FlowgladAuth(pub Principal);
+
+impl FromRequestParts<AppState> for FlowgladAuth {
+    type Rejection = FlowgladError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = super::auth::presented_key(&parts.headers).unwrap_or_default();
+        match api_keys::authenticate(&state.store, &presented).await {
+            Ok(principal) => {
+                tracing::Span::current().record("organization", principal.organization_id.as_str());
+                Ok(FlowgladAuth(principal))
+            }
+            Err(AuthError::Missing) => Err(FlowgladError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "Authorization not provided: send your secret key in the Authorization header",
+            )),
+            Err(AuthError::Invalid) => Err(FlowgladError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "The API key is not valid: it is malformed, revoked or unknown",
+            )),
+            Err(AuthError::Store(cause)) => Err(FlowgladError::from_service(
+                ServiceError::Store(cause),
+                Names::Product,
+            )),
+        }
+    }
+}
+
+/// A JSON body whatever its content type, whose shape errors name the JSON path at fault.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = FlowgladError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            FlowgladError::bad_request(format!("the request body could not be read: {e}"))
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(FlowgladError::bad_request("the request needs a JSON body"));
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map(Body)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path == "." || path.is_empty() {
+                    FlowgladError::bad_request(format!("the body is not valid JSON: {inner}"))
+                } else {
+                    FlowgladError::bad_request(format!("{path}: {inner}"))
+                }
+            })
+    }
+}
+
+/// `?cursor=&limit=` of list endpoints: limit 1 to 100, 10 by default.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+impl ListQuery {
+    fn page(&self) -> Result<PageRequest, FlowgladError> {
+        let limit = match self.limit.as_deref().filter(|l| !l.is_empty()) {
+            None => 10,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=100).contains(l))
+                .ok_or_else(|| {
+                    FlowgladError::bad_request(format!(
+                        "limit: `{raw}` is not a number from 1 to 100"
+                    ))
+                })?,
+        };
+        let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(token) => Some(pagination::decode(token).ok_or_else(|| {
+                FlowgladError::bad_request("cursor: not a cursor this API issued")
+            })?),
+        };
+        Ok(PageRequest { limit, after })
+    }
+}
+
+/// A list page in Flowglad's shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBody<T> {
+    data: Vec<T>,
+    has_more: bool,
+    total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_cursor: Option<String>,
+}
+
+impl<T> ListBody<T> {
+    fn new<R>(
+        query: &ListQuery,
+        items: &[R],
+        has_more: bool,
+        total: i64,
+        data: Vec<T>,
+        key: impl Fn(&R) -> (i64, &str),
+    ) -> Self {
+        let next_cursor = if has_more {
+            items.last().map(|last| {
+                let (created_at, id) = key(last);
+                pagination::encode(created_at, id)
+            })
+        } else {
+            None
+        };
+        ListBody {
+            data,
+            has_more,
+            total,
+            next_cursor,
+            current_cursor: query.cursor.clone().filter(|c| !c.is_empty()),
+        }
+    }
+}

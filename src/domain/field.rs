@@ -1,0 +1,120 @@
+//! Fields of requests and what was wrong with them. Every check in the domain reports a
+//! [`FieldError`]; each API dialect renames the [`Field`] to its own wire name.
+
+use std::fmt;
+
+/// A field of a request (a session, a product, a price, a customer), in the core's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Kind,
+    Mode,
+    LineItems,
+    LinePrice(usize),
+    LineQuantity(usize),
+    LineAdjustableMinimum(usize),
+    LineAdjustableMaximum(usize),
+    Currency,
+    Customer,
+    CustomerEmail,
+    CustomerName,
+    BusinessEntity,
+    SuccessUrl,
+    CancelUrl,
+    PendingUrl,
+    PaymentMethodTypes,
+    Discounts,
+    TrialPeriodDays,
+    TargetSubscription,
+    OutputName,
+    OutputMetadata,
+    Metadata,
+    Attribution,
+    ExpiresAt,
+    ProductName,
+    ProductSlug,
+    ProductImageUrl,
+    ProductId,
+    PriceType,
+    PriceUnitAmount,
+    PriceCurrency,
+    PriceInterval,
+    PriceIntervalCount,
+    PriceTrialPeriodDays,
+    PriceSlug,
+    PriceName,
+    ExternalId,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Kind => f.write_str("type"),
+            Field::Mode => f.write_str("mode"),
+            Field::LineItems => f.write_str("line_items"),
+            Field::LinePrice(i) => write!(f, "line_items[{i}].price"),
+            Field::LineQuantity(i) => write!(f, "line_items[{i}].quantity"),
+            Field::LineAdjustableMinimum(i) => {
+                write!(f, "line_items[{i}].adjustable_quantity.minimum")
+            }
+            Field::LineAdjustableMaximum(i) => {
+                write!(f, "line_items[{i}].adjustable_quantity.maximum")
+            }
+            Field::Currency => f.write_str("currency"),
+            Field::Customer => f.write_str("customer"),
+            Field::CustomerEmail => f.write_str("customer.email"),
+            Field::CustomerName => f.write_str("customer.name"),
+            Field::BusinessEntity => f.write_str("business_entity_id"),
+            Field::SuccessUrl => f.write_str("success_url"),
+            Field::CancelUrl => f.write_str("cancel_url"),
+            Field::PendingUrl => f.write_str("pending_url"),
+            Field::PaymentMethodTypes => f.write_str("payment_method_types"),
+            Field::Discounts => f.write_str("discounts"),
+            Field::TrialPeriodDays => f.write_str("trial_period_days"),
+            Field::TargetSubscription => f.write_str("target_subscription_id"),
+            Field::OutputName => f.write_str("output_name"),
+            Field::OutputMetadata => f.write_str("output_metadata"),
+            Field::Metadata => f.write_str("metadata"),
+            Field::Attribution => f.write_str("attribution"),
+            Field::ExpiresAt => f.write_str("expires_at"),
+            Field::ProductName => f.write_str("product.name"),
+            Field::ProductSlug => f.write_str("product.slug"),
+            Field::ProductImageUrl => f.write_str("product.image_url"),
+            Field::ProductId => f.write_str("price.product_id"),
+            Field::PriceType => f.write_str("price.type"),
+            Field::PriceUnitAmount => f.write_str("price.unit_amount"),
+            Field::PriceCurrency => f.write_str("price.currency"),
+            Field::PriceInterval => f.write_str("price.interval_unit"),
+            Field::PriceIntervalCount => f.write_str("price.interval_count"),
+            Field::PriceTrialPeriodDays => f.write_str("price.trial_period_days"),
+            Field::PriceSlug => f.write_str("price.slug"),
+            Field::PriceName => f.write_str("price.name"),
+            Field::ExternalId => f.write_str("customer.external_id"),
+        }
+    }
+}
+
+/// One thing wrong with a request: the field, a stable code, and a message for a developer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, code: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn missing(field: Field, message: impl Into<String>) -> Self {
+        FieldError::new(field, "parameter_missing", message)
+    }
+
+    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+        FieldError::new(field, "parameter_invalid", message)
+    }
+}

@@ -1,0 +1,353 @@
+//! Products, prices and customers: created and changed through the API (and later the dashboard).
+
+use super::api_keys::Principal;
+use super::ids::new_id;
+use super::{ServiceError, ServiceResult};
+use crate::domain::catalog::{PriceDraft, ProductDraft, check_price, check_product, check_slug};
+use crate::domain::customer::{CustomerDraft, check_customer, parse_email};
+use crate::domain::field::{Field, FieldError};
+use crate::domain::ids;
+use crate::store::{
+    CustomerChanges, CustomerRecord, NewCustomer, NewPrice, NewProduct, PriceChanges, PriceRecord,
+    PricingModelRecord, ProductChanges, ProductRecord, Store, StoreError,
+};
+
+/// The caller's default pricing model in its mode, made on first use.
+pub async fn default_pricing_model(
+    store: &Store,
+    principal: &Principal,
+) -> ServiceResult<PricingModelRecord> {
+    let candidate = new_id(ids::PRICING_MODEL);
+    Ok(store
+        .default_pricing_model(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            &candidate,
+        )
+        .await?)
+}
+
+/// Maps a unique-constraint failure to a 409 on `field`; passes other failures through.
+fn conflict_on(field: Field, message: &str) -> impl FnOnce(StoreError) -> ServiceError + '_ {
+    move |error| match error {
+        StoreError::Conflict(_) => {
+            ServiceError::Conflict(FieldError::new(field, "resource_exists", message))
+        }
+        other => ServiceError::Store(other),
+    }
+}
+
+/// Settings of a product beside its description.
+#[derive(Debug, Clone, Default)]
+pub struct ProductOptions {
+    pub active: Option<bool>,
+    pub is_default: bool,
+    pub singular_quantity_label: Option<String>,
+    pub plural_quantity_label: Option<String>,
+}
+
+/// Settings of a price beside its terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PriceOptions {
+    pub is_default: bool,
+    pub active: Option<bool>,
+}
+
+/// Creates a product, and its first price when one is given, in one transaction.
+pub async fn create_product(
+    store: &Store,
+    principal: &Principal,
+    draft: ProductDraft,
+    options: ProductOptions,
+    price: Option<(PriceDraft, PriceOptions)>,
+) -> ServiceResult<(ProductRecord, Option<PriceRecord>)> {
+    let mut errors = Vec::new();
+    let product = check_product(draft)
+        .map_err(|mut e| errors.append(&mut e))
+        .ok();
+    let currency = organization_currency(store, principal).await?;
+    let price = match price {
+        Some((mut draft, options)) => {
+            draft.currency.get_or_insert(currency);
+            check_price(draft)
+                .map_err(|mut e| errors.append(&mut e))
+                .ok()
+                .map(|p| (p, options))
+        }
+        None => None,
+    };
+    let Some(product) = product.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let model = default_pricing_model(store, principal).await?;
+    let product_id = new_id(ids::PRODUCT);
+    let new_product = NewProduct {
+        id: &product_id,
+        organization_id: &principal.organization_id,
+        livemode: principal.mode.is_live(),
+        pricing_model_id: &model.id,
+        name: &product.name,
+        description: product.description.as_deref(),
+        image_url: product.image_url.as_deref(),
+        slug: &product.slug,
+        is_default: options.is_default,
+        singular_quantity_label: options.singular_quantity_label.as_deref(),
+        plural_quantity_label: options.plural_quantity_label.as_deref(),
+        active: options.active.unwrap_or(true),
+    };
+    match price {
+        None => {
+            let record = store
+                .insert_product(&new_product)
+                .await
+                .map_err(conflict_on(
+                    Field::ProductSlug,
+                    "a product with this slug exists",
+                ))?;
+            Ok((record, None))
+        }
+        Some((price, price_options)) => {
+            let price_id = new_id(ids::PRICE);
+            let currency = price.unit_amount.currency.code_lower();
+            let new_price = NewPrice {
+                id: &price_id,
+                organization_id: &principal.organization_id,
+                livemode: principal.mode.is_live(),
+                pricing_model_id: &model.id,
+                product_id: &product_id,
+                name: price.name.as_deref(),
+                slug: price.slug.as_deref(),
+                price_type: price.price_type,
+                unit_amount: price.unit_amount.amount,
+                currency: &currency,
+                recurring: price.recurring,
+                trial_period_days: price.trial_period_days.map(|d| d as i32),
+                is_default: true,
+                active: price_options.active.unwrap_or(true),
+            };
+            let (product, price) = store
+                .insert_product_with_price(&new_product, &new_price)
+                .await
+                .map_err(conflict_on(
+                    Field::ProductSlug,
+                    "a product or price with this slug exists",
+                ))?;
+            Ok((product, Some(price)))
+        }
+    }
+}
+
+async fn organization_currency(store: &Store, principal: &Principal) -> ServiceResult<String> {
+    Ok(store
+        .organization(&principal.organization_id)
+        .await?
+        .map(|o| o.default_currency)
+        .unwrap_or_else(|| "usd".to_owned()))
+}
+
+/// Changes a product. A new name must not be empty; a new slug must be well formed.
+pub async fn update_product(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    changes: ProductChanges,
+) -> ServiceResult<ProductRecord> {
+    let mut errors = Vec::new();
+    if changes
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255)
+    {
+        errors.push(FieldError::invalid(
+            Field::ProductName,
+            "the name must be 1 to 255 characters",
+        ));
+    }
+    if let Some(slug) = &changes.slug
+        && let Err(message) = check_slug(slug)
+    {
+        errors.push(FieldError::invalid(Field::ProductSlug, message));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    store
+        .update_product(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            id,
+            &changes,
+        )
+        .await
+        .map_err(conflict_on(
+            Field::ProductSlug,
+            "a product with this slug exists",
+        ))?
+        .ok_or(ServiceError::NotFound("product"))
+}
+
+/// Creates a price of an existing product, in the organization's currency unless one is given.
+pub async fn create_price(
+    store: &Store,
+    principal: &Principal,
+    product_id: Option<&str>,
+    mut draft: PriceDraft,
+    options: PriceOptions,
+) -> ServiceResult<PriceRecord> {
+    let livemode = principal.mode.is_live();
+    let product = match product_id.filter(|p| !p.is_empty()) {
+        None => Err(FieldError::missing(
+            Field::ProductId,
+            "a price needs the product it belongs to",
+        )),
+        Some(id) => store
+            .product(&principal.organization_id, livemode, id)
+            .await?
+            .ok_or_else(|| {
+                FieldError::new(
+                    Field::ProductId,
+                    "resource_missing",
+                    format!("no such product: `{id}`"),
+                )
+            }),
+    };
+    draft
+        .currency
+        .get_or_insert(organization_currency(store, principal).await?);
+    let price = check_price(draft);
+    let (product, price) = match (product, price) {
+        (Ok(product), Ok(price)) => (product, price),
+        (product, price) => {
+            let mut errors: Vec<FieldError> = product.err().into_iter().collect();
+            errors.extend(price.err().unwrap_or_default());
+            return Err(ServiceError::Invalid(errors));
+        }
+    };
+    let id = new_id(ids::PRICE);
+    let currency = price.unit_amount.currency.code_lower();
+    let new_price = NewPrice {
+        id: &id,
+        organization_id: &principal.organization_id,
+        livemode,
+        pricing_model_id: &product.pricing_model_id,
+        product_id: &product.id,
+        name: price.name.as_deref(),
+        slug: price.slug.as_deref(),
+        price_type: price.price_type,
+        unit_amount: price.unit_amount.amount,
+        currency: &currency,
+        recurring: price.recurring,
+        trial_period_days: price.trial_period_days.map(|d| d as i32),
+        is_default: options.is_default,
+        active: options.active.unwrap_or(true),
+    };
+    store.insert_price(&new_price).await.map_err(conflict_on(
+        Field::PriceSlug,
+        "a price with this slug exists",
+    ))
+}
+
+/// Changes a price's name, slug, default flag or activity (archiving it). Terms never change.
+pub async fn update_price(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    changes: PriceChanges,
+) -> ServiceResult<PriceRecord> {
+    if let Some(Some(slug)) = &changes.slug
+        && let Err(message) = check_slug(slug)
+    {
+        return Err(FieldError::invalid(Field::PriceSlug, message).into());
+    }
+    store
+        .update_price(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            id,
+            &changes,
+        )
+        .await
+        .map_err(conflict_on(
+            Field::PriceSlug,
+            "a price with this slug exists",
+        ))?
+        .ok_or(ServiceError::NotFound("price"))
+}
+
+/// Extra, optional details of a customer.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerExtras {
+    pub logo_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub domain: Option<String>,
+    pub user_id: Option<String>,
+    pub archived: bool,
+}
+
+/// Creates a customer with the merchant's external id, unique in the organization and mode.
+pub async fn create_customer(
+    store: &Store,
+    principal: &Principal,
+    draft: CustomerDraft,
+    extras: CustomerExtras,
+) -> ServiceResult<CustomerRecord> {
+    let (email, name, external_id) = check_customer(&draft)?;
+    let model = default_pricing_model(store, principal).await?;
+    let id = new_id(ids::CUSTOMER);
+    store
+        .insert_customer(&NewCustomer {
+            id: &id,
+            organization_id: &principal.organization_id,
+            livemode: principal.mode.is_live(),
+            pricing_model_id: &model.id,
+            external_id: Some(&external_id),
+            email: Some(&email),
+            name: Some(&name),
+            billing_address: None,
+            logo_url: extras.logo_url.as_deref(),
+            icon_url: extras.icon_url.as_deref(),
+            domain: extras.domain.as_deref(),
+            user_id: extras.user_id.as_deref(),
+            archived: extras.archived,
+        })
+        .await
+        .map_err(conflict_on(
+            Field::ExternalId,
+            "a customer with this external id exists",
+        ))
+}
+
+/// Changes a customer found by the merchant's external id.
+pub async fn update_customer(
+    store: &Store,
+    principal: &Principal,
+    external_id: &str,
+    mut changes: CustomerChanges,
+) -> ServiceResult<CustomerRecord> {
+    if let Some(email) = &changes.email {
+        changes.email = Some(
+            parse_email(email)
+                .map_err(|e| FieldError::invalid(Field::CustomerEmail, e.to_string()))?,
+        );
+    }
+    if changes
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim().is_empty() || n.chars().count() > 255)
+    {
+        return Err(FieldError::invalid(
+            Field::CustomerName,
+            "the name must be 1 to 255 characters",
+        )
+        .into());
+    }
+    store
+        .update_customer_by_external_id(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            external_id,
+            &changes,
+        )
+        .await?
+        .ok_or(ServiceError::NotFound("customer"))
+}

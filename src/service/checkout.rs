@@ -1,0 +1,356 @@
+//! Creating and reading checkout sessions: the core every API dialect maps onto.
+
+use super::api_keys::Principal;
+use super::catalog::default_pricing_model;
+use super::ids::new_id;
+use super::{ServiceError, ServiceResult};
+use crate::domain::catalog::{Coupon, Price};
+use crate::domain::field::{Field, FieldError};
+use crate::domain::ids;
+use crate::domain::session::draft::{
+    self, CheckedCustomer, CheckedLine, DiscountDraft, PriceRef, SessionDraft,
+};
+use crate::domain::session::totals::{self, DiscountTerms, PricedLine};
+use crate::domain::session::{
+    AmountSummary, AppliedDiscount, CheckoutSession, SessionKind, SessionLineItem, SessionMode,
+    SessionStatus,
+};
+use crate::store::{CustomerRecord, Page, PageRequest, PriceRecord, Store};
+use std::collections::HashMap;
+
+/// Creates an open session from a dialect's request: checks it, looks up what it names, prices
+/// it, and records it. Every problem found is reported at once, each naming its field.
+pub async fn create_session(
+    store: &Store,
+    principal: &Principal,
+    draft: SessionDraft,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
+    let mut checked = draft::check(draft, now)?;
+    let org = principal.organization_id.as_str();
+    let livemode = principal.mode.is_live();
+    let mut errors: Vec<FieldError> = Vec::new();
+
+    let customer: Option<CustomerRecord> = match &checked.customer {
+        CheckedCustomer::Existing(id) => {
+            let found = store.customer(org, livemode, id).await?;
+            if found.is_none() {
+                errors.push(missing(Field::Customer, "customer", id));
+            }
+            found
+        }
+        CheckedCustomer::External(external_id) => {
+            let found = store
+                .customer_by_external_id(org, livemode, external_id)
+                .await?;
+            if found.is_none() {
+                errors.push(FieldError::new(
+                    Field::Customer,
+                    "resource_missing",
+                    format!("no customer has the external id `{external_id}`"),
+                ));
+            }
+            found
+        }
+        CheckedCustomer::Anonymous | CheckedCustomer::Guest(_) => None,
+    };
+    if customer.as_ref().is_some_and(|c| c.archived) {
+        errors.push(FieldError::invalid(
+            Field::Customer,
+            "the customer is archived",
+        ));
+    }
+
+    let subscription = match &checked.target_subscription_id {
+        Some(id) => {
+            let found = store.subscription(org, livemode, id).await?;
+            match &found {
+                None => errors.push(missing(Field::TargetSubscription, "subscription", id)),
+                Some(sub) => {
+                    if customer.as_ref().is_some_and(|c| c.id != sub.customer_id) {
+                        errors.push(FieldError::invalid(
+                            Field::TargetSubscription,
+                            "the subscription belongs to another customer",
+                        ));
+                    }
+                    if checked.kind == SessionKind::ActivateSubscription && !sub.awaits_activation()
+                    {
+                        errors.push(FieldError::new(
+                            Field::TargetSubscription,
+                            "subscription_not_activatable",
+                            format!(
+                                "the subscription is {}, not awaiting activation",
+                                sub.status
+                            ),
+                        ));
+                    }
+                }
+            }
+            found
+        }
+        None => None,
+    };
+
+    // Activating a subscription pays for its price; the request itself names no lines.
+    if checked.kind == SessionKind::ActivateSubscription
+        && let Some(sub) = &subscription
+    {
+        checked.lines = vec![CheckedLine {
+            price: PriceRef::Id(sub.price_id.clone()),
+            quantity: sub.quantity.max(1) as u32,
+            adjustable: None,
+        }];
+    }
+
+    let mut price_records: Vec<PriceRecord> = Vec::with_capacity(checked.lines.len());
+    for (i, line) in checked.lines.iter().enumerate() {
+        let found = match &line.price {
+            PriceRef::Id(id) => store.price(org, livemode, id).await?,
+            PriceRef::Slug(slug) => store.price_by_slug(org, livemode, slug).await?,
+        };
+        match found {
+            Some(price) => price_records.push(price),
+            None => {
+                let (what, value) = match &line.price {
+                    PriceRef::Id(id) => ("price", id),
+                    PriceRef::Slug(slug) => ("price with the slug", slug),
+                };
+                errors.push(missing(Field::LinePrice(i), what, value));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let prices: Vec<Price> = price_records
+        .iter()
+        .map(PriceRecord::to_domain)
+        .collect::<Result<_, _>>()?;
+    let resolved = draft::resolve_lines(&checked, &prices)?;
+
+    let discount = match &checked.discount {
+        None => None,
+        Some(requested) => {
+            Some(find_discount(store, org, livemode, requested, now, resolved.currency).await?)
+        }
+    };
+
+    let trial_period_days = match (checked.kind, resolved.mode) {
+        (SessionKind::Purchase, SessionMode::Subscription) => {
+            checked.trial_period_days.or_else(|| {
+                prices
+                    .iter()
+                    .find_map(|p| p.recurring.and(p.trial_period_days))
+            })
+        }
+        _ => None,
+    };
+
+    let priced: Vec<PricedLine> = checked
+        .lines
+        .iter()
+        .zip(&prices)
+        .map(|(line, price)| PricedLine {
+            unit_amount: price.unit_amount,
+            quantity: line.quantity,
+            recurring: price.recurring,
+        })
+        .collect();
+    let amounts = match resolved.currency {
+        Some(currency) => {
+            let terms = discount.as_ref().map(|(c, _)| DiscountTerms {
+                value: c.value,
+                duration: c.duration,
+            });
+            let t = totals::compute(currency, &priced, terms, None, trial_period_days).map_err(
+                |_| FieldError::invalid(Field::LineItems, "the session's total is too large"),
+            )?;
+            AmountSummary {
+                subtotal: t.subtotal,
+                discount: t.discount,
+                tax: t.tax,
+                total: t.total,
+                due_today: t.due_today,
+            }
+        }
+        None => AmountSummary::default(),
+    };
+
+    let mut product_names: HashMap<String, String> = HashMap::new();
+    for price in &prices {
+        if !product_names.contains_key(&price.product_id) {
+            let name = store
+                .product(org, livemode, &price.product_id)
+                .await?
+                .map(|p| p.name)
+                .unwrap_or_else(|| price.product_id.clone());
+            product_names.insert(price.product_id.clone(), name);
+        }
+    }
+    let line_items: Vec<SessionLineItem> = checked
+        .lines
+        .iter()
+        .zip(&prices)
+        .map(|(line, price)| {
+            let product = product_names
+                .get(&price.product_id)
+                .cloned()
+                .unwrap_or_default();
+            SessionLineItem {
+                price_id: price.id.clone(),
+                product_id: price.product_id.clone(),
+                description: match &price.name {
+                    Some(name) if !product.contains(name.as_str()) => format!("{product} – {name}"),
+                    _ => product,
+                },
+                quantity: line.quantity,
+                adjustable: line.adjustable,
+                unit_amount: price.unit_amount,
+                recurring: price.recurring,
+            }
+        })
+        .collect();
+
+    let model = default_pricing_model(store, principal).await?;
+    let (customer_email, customer_name) = match (&customer, &checked.customer) {
+        (Some(c), _) => (c.email.clone(), c.name.clone()),
+        (None, CheckedCustomer::Guest(guest)) => (Some(guest.email.clone()), guest.name.clone()),
+        _ => (None, None),
+    };
+    let session = CheckoutSession {
+        id: new_id(ids::checkout_session(principal.mode)),
+        organization_id: principal.organization_id.clone(),
+        livemode,
+        pricing_model_id: model.id,
+        kind: checked.kind,
+        mode: resolved.mode,
+        status: SessionStatus::Open,
+        currency: resolved.currency,
+        line_items,
+        customer_id: customer.as_ref().map(|c| c.id.clone()),
+        customer_external_id: customer.as_ref().and_then(|c| c.external_id.clone()),
+        anonymous: matches!(checked.customer, CheckedCustomer::Anonymous),
+        billing_address: customer
+            .as_ref()
+            .and_then(CustomerRecord::billing_address)
+            .or_else(|| match &checked.customer {
+                CheckedCustomer::Guest(g) => g.billing_address.clone(),
+                _ => None,
+            }),
+        guest: match checked.customer {
+            CheckedCustomer::Guest(g) => Some(*g),
+            _ => None,
+        },
+        customer_email,
+        customer_name,
+        success_url: checked.success_url,
+        cancel_url: checked.cancel_url,
+        pending_url: checked.pending_url,
+        payment_method_types: checked.payment_method_types,
+        payment_method_type: None,
+        allow_promotion_codes: checked.allow_promotion_codes,
+        discount: discount.map(|(coupon, code)| AppliedDiscount {
+            coupon_id: coupon.id,
+            promotion_code_id: code,
+            duration: coupon.duration,
+        }),
+        trial_period_days,
+        preserve_billing_cycle_anchor: checked.preserve_billing_cycle_anchor,
+        target_subscription_id: checked.target_subscription_id,
+        automatically_update_subscriptions: checked.automatically_update_subscriptions,
+        output_name: checked.output_name,
+        output_metadata: checked.output_metadata,
+        metadata: checked.metadata,
+        attribution: checked.attribution,
+        trace_id: checked.trace_id,
+        amounts,
+        expires_at: checked.expires_at,
+        created_at: now,
+        updated_at: now,
+        completed_at: None,
+        purchase_id: None,
+        invoice_id: None,
+        subscription_id: None,
+        payment_method_id: None,
+    };
+    store.insert_session(&session).await?;
+    Ok(session)
+}
+
+fn missing(field: Field, what: &str, id: &str) -> FieldError {
+    FieldError::new(field, "resource_missing", format!("no such {what}: `{id}`"))
+}
+
+/// The coupon a request names (directly, or through a promotion code), if it can be used now.
+async fn find_discount(
+    store: &Store,
+    org: &str,
+    livemode: bool,
+    requested: &DiscountDraft,
+    now: i64,
+    currency: Option<crate::domain::money::Currency>,
+) -> ServiceResult<(Coupon, Option<String>)> {
+    let refuse = |message: String| {
+        ServiceError::from(FieldError::new(
+            Field::Discounts,
+            "discount_not_redeemable",
+            message,
+        ))
+    };
+    let (coupon_id, code_id) = match requested {
+        DiscountDraft::Coupon(id) => (id.clone(), None),
+        DiscountDraft::PromotionCode(code) => {
+            let promotion = store
+                .promotion_code(org, livemode, code)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::from(missing(Field::Discounts, "promotion code", code))
+                })?;
+            promotion
+                .check_redeemable(now)
+                .map_err(|e| refuse(e.to_string()))?;
+            (promotion.coupon_id, Some(promotion.id))
+        }
+    };
+    let coupon = store
+        .coupon(org, livemode, &coupon_id)
+        .await?
+        .ok_or_else(|| ServiceError::from(missing(Field::Discounts, "coupon", &coupon_id)))?;
+    if let Some(currency) = currency {
+        coupon
+            .check_redeemable(now, currency)
+            .map_err(|e| refuse(e.to_string()))?;
+    }
+    Ok((coupon, code_id))
+}
+
+/// A session of the caller's organization and mode.
+pub async fn get_session(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+) -> ServiceResult<CheckoutSession> {
+    if !ids::is_checkout_session_id(id) {
+        return Err(ServiceError::NotFound("checkout session"));
+    }
+    store
+        .session(&principal.organization_id, principal.mode.is_live(), id)
+        .await?
+        .ok_or(ServiceError::NotFound("checkout session"))
+}
+
+/// A page of the caller's sessions, newest first, and how many there are in all.
+pub async fn list_sessions(
+    store: &Store,
+    principal: &Principal,
+    page: &PageRequest,
+) -> ServiceResult<(Page<CheckoutSession>, i64)> {
+    let livemode = principal.mode.is_live();
+    let items = store
+        .sessions(&principal.organization_id, livemode, page)
+        .await?;
+    let total = store
+        .count_sessions(&principal.organization_id, livemode)
+        .await?;
+    Ok((items, total))
+}

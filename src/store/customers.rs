@@ -1,0 +1,273 @@
+//! Customers of an organization, by kassa's id and by the merchant's external id.
+
+use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
+use crate::domain::customer::{BillingAddress, Customer};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CustomerRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub livemode: bool,
+    pub pricing_model_id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// JSON of [`BillingAddress`].
+    pub billing_address: Option<String>,
+    pub archived: bool,
+    pub logo_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub domain: Option<String>,
+    pub user_id: Option<String>,
+    pub invoice_number_base: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl CustomerRecord {
+    pub fn billing_address(&self) -> Option<BillingAddress> {
+        self.billing_address
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+
+    pub fn to_domain(&self) -> Customer {
+        Customer {
+            id: self.id.clone(),
+            external_id: self.external_id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            billing_address: self.billing_address(),
+            archived: self.archived,
+        }
+    }
+}
+
+/// A customer to record.
+#[derive(Debug, Clone)]
+pub struct NewCustomer<'a> {
+    pub id: &'a str,
+    pub organization_id: &'a str,
+    pub livemode: bool,
+    pub pricing_model_id: &'a str,
+    pub external_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub billing_address: Option<&'a BillingAddress>,
+    pub logo_url: Option<&'a str>,
+    pub icon_url: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub archived: bool,
+}
+
+/// Changes to a customer; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub logo_url: Option<Option<String>>,
+    pub icon_url: Option<Option<String>>,
+    pub domain: Option<Option<String>>,
+    pub user_id: Option<Option<String>>,
+    pub archived: Option<bool>,
+}
+
+const CUSTOMER_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, external_id, email, \
+     name, billing_address, archived, logo_url, icon_url, domain, user_id, invoice_number_base, \
+     created_at, updated_at";
+
+impl Store {
+    pub async fn insert_customer(&self, customer: &NewCustomer<'_>) -> StoreResult<CustomerRecord> {
+        let now = now_ms();
+        let address = customer
+            .billing_address
+            .map(|a| serde_json::to_string(a).unwrap_or_default());
+        // Invoice numbers read like ABC-0001: a base the merchant can recognise per customer.
+        let invoice_number_base: String = customer
+            .id
+            .chars()
+            .rev()
+            .take(8)
+            .collect::<String>()
+            .to_uppercase();
+        dispatch!(self, write, |db| {
+            sqlx::query(
+                "INSERT INTO customers (id, organization_id, livemode, pricing_model_id, external_id, \
+                 email, name, billing_address, archived, logo_url, icon_url, domain, user_id, \
+                 invoice_number_base, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            )
+            .bind(customer.id)
+            .bind(customer.organization_id)
+            .bind(customer.livemode)
+            .bind(customer.pricing_model_id)
+            .bind(customer.external_id)
+            .bind(customer.email)
+            .bind(customer.name)
+            .bind(&address)
+            .bind(customer.archived)
+            .bind(customer.logo_url)
+            .bind(customer.icon_url)
+            .bind(customer.domain)
+            .bind(customer.user_id)
+            .bind(&invoice_number_base)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(CustomerRecord {
+            id: customer.id.to_owned(),
+            organization_id: customer.organization_id.to_owned(),
+            livemode: customer.livemode,
+            pricing_model_id: customer.pricing_model_id.to_owned(),
+            external_id: customer.external_id.map(str::to_owned),
+            email: customer.email.map(str::to_owned),
+            name: customer.name.map(str::to_owned),
+            billing_address: address,
+            archived: customer.archived,
+            logo_url: customer.logo_url.map(str::to_owned),
+            icon_url: customer.icon_url.map(str::to_owned),
+            domain: customer.domain.map(str::to_owned),
+            user_id: customer.user_id.map(str::to_owned),
+            invoice_number_base: Some(invoice_number_base),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    pub async fn customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<CustomerRecord>> {
+        self.customer_where("id", organization_id, livemode, id)
+            .await
+    }
+
+    pub async fn customer_by_external_id(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        external_id: &str,
+    ) -> StoreResult<Option<CustomerRecord>> {
+        self.customer_where("external_id", organization_id, livemode, external_id)
+            .await
+    }
+
+    async fn customer_where(
+        &self,
+        column: &'static str,
+        organization_id: &str,
+        livemode: bool,
+        value: &str,
+    ) -> StoreResult<Option<CustomerRecord>> {
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers \
+             WHERE {column} = $1 AND organization_id = $2 AND livemode = $3"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, CustomerRecord>(&sql)
+                .bind(value)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    pub async fn customers(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<CustomerRecord>> {
+        self.page_of(
+            "customers",
+            CUSTOMER_COLUMNS,
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
+    }
+
+    pub async fn count_customers(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
+        self.count_of("customers", organization_id, livemode).await
+    }
+
+    /// Applies `changes` to the customer with this external id; `None` when there is none.
+    pub async fn update_customer_by_external_id(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        external_id: &str,
+        changes: &CustomerChanges,
+    ) -> StoreResult<Option<CustomerRecord>> {
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers \
+             WHERE external_id = $1 AND organization_id = $2 AND livemode = $3{}",
+            self.lock_clause()
+        );
+        let updated = dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            let found = sqlx::query_as::<_, CustomerRecord>(&sql)
+                .bind(external_id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(mut customer) = found else {
+                return Ok(None);
+            };
+            let c = changes.clone();
+            if let Some(v) = c.email {
+                customer.email = Some(v);
+            }
+            if let Some(v) = c.name {
+                customer.name = Some(v);
+            }
+            if let Some(v) = c.logo_url {
+                customer.logo_url = v;
+            }
+            if let Some(v) = c.icon_url {
+                customer.icon_url = v;
+            }
+            if let Some(v) = c.domain {
+                customer.domain = v;
+            }
+            if let Some(v) = c.user_id {
+                customer.user_id = v;
+            }
+            if let Some(v) = c.archived {
+                customer.archived = v;
+            }
+            customer.updated_at = now_ms();
+            sqlx::query(
+                "UPDATE customers SET email = $1, name = $2, logo_url = $3, icon_url = $4, domain = $5, \
+                 user_id = $6, archived = $7, updated_at = $8 WHERE id = $9",
+            )
+            .bind(&customer.email)
+            .bind(&customer.name)
+            .bind(&customer.logo_url)
+            .bind(&customer.icon_url)
+            .bind(&customer.domain)
+            .bind(&customer.user_id)
+            .bind(customer.archived)
+            .bind(customer.updated_at)
+            .bind(&customer.id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            customer
+        });
+        Ok(Some(updated))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError::Corrupt(format!("JSON column: {error}"))
+    }
+}

@@ -1,0 +1,444 @@
+//! Checkout sessions and their line items.
+
+use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch};
+use crate::domain::catalog::{CouponDuration, Recurring};
+use crate::domain::money::{Currency, Money};
+use crate::domain::session::{
+    AdjustableQuantity, AmountSummary, AppliedDiscount, CheckoutSession, PaymentMethodType,
+    SessionKind, SessionLineItem, SessionMode, SessionStatus,
+};
+use serde::de::DeserializeOwned;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    organization_id: String,
+    livemode: bool,
+    pricing_model_id: String,
+    kind: String,
+    mode: String,
+    status: String,
+    currency: Option<String>,
+    customer_id: Option<String>,
+    customer_external_id: Option<String>,
+    anonymous: bool,
+    guest: Option<String>,
+    customer_email: Option<String>,
+    customer_name: Option<String>,
+    billing_address: Option<String>,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    pending_url: Option<String>,
+    payment_method_types: String,
+    payment_method_type: Option<String>,
+    allow_promotion_codes: bool,
+    coupon_id: Option<String>,
+    promotion_code_id: Option<String>,
+    discount_duration: Option<String>,
+    trial_period_days: Option<i32>,
+    preserve_billing_cycle_anchor: bool,
+    target_subscription_id: Option<String>,
+    automatically_update_subscriptions: Option<bool>,
+    output_name: Option<String>,
+    output_metadata: Option<String>,
+    metadata: String,
+    attribution: Option<String>,
+    trace_id: Option<String>,
+    amount_subtotal: i64,
+    amount_discount: i64,
+    amount_tax: i64,
+    amount_total: i64,
+    amount_due_today: i64,
+    expires_at: i64,
+    created_at: i64,
+    updated_at: i64,
+    completed_at: Option<i64>,
+    purchase_id: Option<String>,
+    invoice_id: Option<String>,
+    subscription_id: Option<String>,
+    payment_method_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    session_id: String,
+    price_id: String,
+    product_id: String,
+    description: String,
+    quantity: i32,
+    adjustable_minimum: Option<i32>,
+    adjustable_maximum: Option<i32>,
+    unit_amount: i64,
+    currency: String,
+    interval_unit: Option<String>,
+    interval_count: Option<i32>,
+}
+
+const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, kind, mode, status, \
+     currency, customer_id, customer_external_id, anonymous, guest, customer_email, customer_name, \
+     billing_address, success_url, cancel_url, pending_url, payment_method_types, \
+     payment_method_type, allow_promotion_codes, coupon_id, promotion_code_id, discount_duration, \
+     trial_period_days, preserve_billing_cycle_anchor, target_subscription_id, \
+     automatically_update_subscriptions, output_name, output_metadata, metadata, attribution, \
+     trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
+     expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
+     payment_method_id";
+const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
+     adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
+
+fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("checkout_sessions.{what}: {error}"))
+}
+
+fn json<T: DeserializeOwned>(what: &str, text: Option<&str>) -> StoreResult<Option<T>> {
+    text.map(|t| serde_json::from_str(t).map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+fn word<T: DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|e| corrupt(what, e))
+}
+
+fn as_word<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+impl LineRow {
+    fn into_domain(self) -> StoreResult<SessionLineItem> {
+        let currency = Currency::parse(&self.currency).map_err(|e| corrupt("line.currency", e))?;
+        let recurring = match (self.interval_unit, self.interval_count) {
+            (Some(unit), Some(count)) => Some(Recurring {
+                interval: unit.parse().map_err(|e| corrupt("line.interval_unit", e))?,
+                interval_count: count.max(1) as u32,
+            }),
+            _ => None,
+        };
+        let adjustable = match (self.adjustable_minimum, self.adjustable_maximum) {
+            (Some(minimum), Some(maximum)) => Some(AdjustableQuantity {
+                minimum: minimum.max(0) as u32,
+                maximum: maximum.max(0) as u32,
+            }),
+            _ => None,
+        };
+        Ok(SessionLineItem {
+            price_id: self.price_id,
+            product_id: self.product_id,
+            description: self.description,
+            quantity: self.quantity.max(0) as u32,
+            adjustable,
+            unit_amount: Money::new(self.unit_amount, currency),
+            recurring,
+        })
+    }
+}
+
+impl SessionRow {
+    fn into_domain(self, line_items: Vec<SessionLineItem>) -> StoreResult<CheckoutSession> {
+        let discount = match (self.coupon_id, self.discount_duration) {
+            (Some(coupon_id), Some(duration)) => Some(AppliedDiscount {
+                coupon_id,
+                promotion_code_id: self.promotion_code_id,
+                duration: json::<CouponDuration>("discount_duration", Some(&duration))?
+                    .ok_or_else(|| corrupt("discount_duration", "empty"))?,
+            }),
+            _ => None,
+        };
+        Ok(CheckoutSession {
+            id: self.id,
+            organization_id: self.organization_id,
+            livemode: self.livemode,
+            pricing_model_id: self.pricing_model_id,
+            kind: word::<SessionKind>("kind", &self.kind)?,
+            mode: word::<SessionMode>("mode", &self.mode)?,
+            status: word::<SessionStatus>("status", &self.status)?,
+            currency: self
+                .currency
+                .as_deref()
+                .map(Currency::parse)
+                .transpose()
+                .map_err(|e| corrupt("currency", e))?,
+            line_items,
+            customer_id: self.customer_id,
+            customer_external_id: self.customer_external_id,
+            anonymous: self.anonymous,
+            guest: json("guest", self.guest.as_deref())?,
+            customer_email: self.customer_email,
+            customer_name: self.customer_name,
+            billing_address: json("billing_address", self.billing_address.as_deref())?,
+            success_url: self.success_url,
+            cancel_url: self.cancel_url,
+            pending_url: self.pending_url,
+            payment_method_types: json::<Vec<PaymentMethodType>>(
+                "payment_method_types",
+                Some(&self.payment_method_types),
+            )?
+            .unwrap_or_default(),
+            payment_method_type: self
+                .payment_method_type
+                .as_deref()
+                .map(|t| word("payment_method_type", t))
+                .transpose()?,
+            allow_promotion_codes: self.allow_promotion_codes,
+            discount,
+            trial_period_days: self.trial_period_days.map(|d| d.max(0) as u32),
+            preserve_billing_cycle_anchor: self.preserve_billing_cycle_anchor,
+            target_subscription_id: self.target_subscription_id,
+            automatically_update_subscriptions: self.automatically_update_subscriptions,
+            output_name: self.output_name,
+            output_metadata: json("output_metadata", self.output_metadata.as_deref())?,
+            metadata: json("metadata", Some(&self.metadata))?.unwrap_or_default(),
+            attribution: json("attribution", self.attribution.as_deref())?,
+            trace_id: self.trace_id,
+            amounts: AmountSummary {
+                subtotal: self.amount_subtotal,
+                discount: self.amount_discount,
+                tax: self.amount_tax,
+                total: self.amount_total,
+                due_today: self.amount_due_today,
+            },
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            completed_at: self.completed_at,
+            purchase_id: self.purchase_id,
+            invoice_id: self.invoice_id,
+            subscription_id: self.subscription_id,
+            payment_method_id: self.payment_method_id,
+        })
+    }
+}
+
+/// Pairs rows with their line items (fetched in one query for the whole page).
+fn assemble(rows: Vec<SessionRow>, lines: Vec<LineRow>) -> StoreResult<Vec<CheckoutSession>> {
+    let mut by_session: std::collections::HashMap<String, Vec<SessionLineItem>> =
+        std::collections::HashMap::new();
+    for line in lines {
+        let id = line.session_id.clone();
+        by_session.entry(id).or_default().push(line.into_domain()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let lines = by_session.remove(&row.id).unwrap_or_default();
+            row.into_domain(lines)
+        })
+        .collect()
+}
+
+impl Store {
+    /// Records a new session and its lines in one transaction.
+    pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
+        let guest = s.guest.as_ref().map(to_json);
+        let billing_address = s.billing_address.as_ref().map(to_json);
+        let payment_method_types = to_json(&s.payment_method_types);
+        let output_metadata = s.output_metadata.as_ref().map(to_json);
+        let metadata = to_json(&s.metadata);
+        let attribution = s.attribution.as_ref().map(to_json);
+        let discount_duration = s.discount.as_ref().map(|d| to_json(&d.duration));
+        let kind = as_word(&s.kind);
+        let mode = as_word(&s.mode);
+        let status = as_word(&s.status);
+        let payment_method_type = s.payment_method_type.map(|t| t.as_str());
+        let currency = s.currency.map(Currency::code_lower);
+        dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            sqlx::query(&format!(
+                "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                  $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
+                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46)"
+            ))
+            .bind(&s.id)
+            .bind(&s.organization_id)
+            .bind(s.livemode)
+            .bind(&s.pricing_model_id)
+            .bind(&kind)
+            .bind(&mode)
+            .bind(&status)
+            .bind(&currency)
+            .bind(&s.customer_id)
+            .bind(&s.customer_external_id)
+            .bind(s.anonymous)
+            .bind(&guest)
+            .bind(&s.customer_email)
+            .bind(&s.customer_name)
+            .bind(&billing_address)
+            .bind(&s.success_url)
+            .bind(&s.cancel_url)
+            .bind(&s.pending_url)
+            .bind(&payment_method_types)
+            .bind(payment_method_type)
+            .bind(s.allow_promotion_codes)
+            .bind(s.discount.as_ref().map(|d| d.coupon_id.as_str()))
+            .bind(
+                s.discount
+                    .as_ref()
+                    .and_then(|d| d.promotion_code_id.as_deref()),
+            )
+            .bind(&discount_duration)
+            .bind(s.trial_period_days.map(|d| d as i32))
+            .bind(s.preserve_billing_cycle_anchor)
+            .bind(&s.target_subscription_id)
+            .bind(s.automatically_update_subscriptions)
+            .bind(&s.output_name)
+            .bind(&output_metadata)
+            .bind(&metadata)
+            .bind(&attribution)
+            .bind(&s.trace_id)
+            .bind(s.amounts.subtotal)
+            .bind(s.amounts.discount)
+            .bind(s.amounts.tax)
+            .bind(s.amounts.total)
+            .bind(s.amounts.due_today)
+            .bind(s.expires_at)
+            .bind(s.created_at)
+            .bind(s.updated_at)
+            .bind(s.completed_at)
+            .bind(&s.purchase_id)
+            .bind(&s.invoice_id)
+            .bind(&s.subscription_id)
+            .bind(&s.payment_method_id)
+            .execute(&mut *tx)
+            .await?;
+            for (position, line) in s.line_items.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO checkout_session_line_items (session_id, position, price_id, \
+                     product_id, description, quantity, adjustable_minimum, adjustable_maximum, \
+                     unit_amount, currency, interval_unit, interval_count) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&s.id)
+                .bind(position as i32)
+                .bind(&line.price_id)
+                .bind(&line.product_id)
+                .bind(&line.description)
+                .bind(line.quantity as i32)
+                .bind(line.adjustable.map(|a| a.minimum as i32))
+                .bind(line.adjustable.map(|a| a.maximum as i32))
+                .bind(line.unit_amount.amount)
+                .bind(line.unit_amount.currency.code_lower())
+                .bind(line.recurring.map(|r| r.interval.as_str()))
+                .bind(line.recurring.map(|r| r.interval_count as i32))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A session of the organization in the given mode.
+    pub async fn session(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<CheckoutSession>> {
+        let found = self.session_by_id(id).await?;
+        Ok(found.filter(|s| s.organization_id == organization_id && s.livemode == livemode))
+    }
+
+    /// A session by id alone: for the hosted page, where the unguessable id is the capability.
+    pub async fn session_by_id(&self, id: &str) -> StoreResult<Option<CheckoutSession>> {
+        let session_sql = format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1");
+        let lines_sql = format!(
+            "SELECT {LINE_COLUMNS} FROM checkout_session_line_items WHERE session_id = $1 ORDER BY position"
+        );
+        let (row, lines) = dispatch!(self, read, |db| {
+            let row = sqlx::query_as::<_, SessionRow>(&session_sql)
+                .bind(id)
+                .fetch_optional(db)
+                .await?;
+            let lines = match row {
+                Some(_) => {
+                    sqlx::query_as::<_, LineRow>(&lines_sql)
+                        .bind(id)
+                        .fetch_all(db)
+                        .await?
+                }
+                None => Vec::new(),
+            };
+            (row, lines)
+        });
+        match row {
+            Some(row) => Ok(assemble(vec![row], lines)?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of the organization's sessions in a mode, newest first.
+    pub async fn sessions(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<CheckoutSession>> {
+        let rows: Page<SessionRow> = self
+            .page_of(
+                "checkout_sessions",
+                SESSION_COLUMNS,
+                organization_id,
+                livemode,
+                page,
+            )
+            .await?;
+        if rows.items.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                has_more: rows.has_more,
+            });
+        }
+        let placeholders: Vec<String> = (1..=rows.items.len()).map(|i| format!("${i}")).collect();
+        let lines_sql = format!(
+            "SELECT {LINE_COLUMNS} FROM checkout_session_line_items WHERE session_id IN ({}) \
+             ORDER BY session_id, position",
+            placeholders.join(", ")
+        );
+        let lines = dispatch!(self, read, |db| {
+            let mut query = sqlx::query_as::<_, LineRow>(&lines_sql);
+            for row in &rows.items {
+                query = query.bind(&row.id);
+            }
+            query.fetch_all(db).await?
+        });
+        Ok(Page {
+            items: assemble(rows.items, lines)?,
+            has_more: rows.has_more,
+        })
+    }
+
+    pub async fn count_sessions(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
+        self.count_of("checkout_sessions", organization_id, livemode)
+            .await
+    }
+
+    /// Moves a session from `from` to `to` if, and only if, it is still in `from`: of two writers
+    /// racing on one session, exactly one sees `true`.
+    pub async fn compare_and_set_session_status(
+        &self,
+        id: &str,
+        from: SessionStatus,
+        to: SessionStatus,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
