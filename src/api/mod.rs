@@ -1,7 +1,8 @@
-//! The HTTP API: kassa's own endpoints, and (in later modules) the vendor-shaped dialects, each a
-//! mapping over `service`.
+//! The HTTP API: kassa's own endpoints, and the vendor-shaped dialects, each a mapping over
+//! `service`.
 
 pub mod auth;
+pub mod checkout;
 pub mod error;
 pub mod flowglad;
 mod organization;
@@ -12,11 +13,69 @@ pub use error::ApiError;
 
 use crate::server::AppState;
 use axum::Router;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
 
-/// Routes of kassa's own API.
+/// Routes of kassa's own API and of every dialect.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/organization", get(organization::show))
+        .route("/api/checkout-sessions", post(checkout::create))
+        .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .merge(flowglad::router())
+}
+
+/// Reads a JSON body whatever its content type (clients differ), reporting where it is wrong:
+/// `Err((path, message))`, with the path empty when the body is not JSON at all.
+pub async fn read_json<T: DeserializeOwned>(
+    request: Request,
+    state: &AppState,
+) -> Result<T, (String, String)> {
+    let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+        (
+            String::new(),
+            format!("the request body could not be read: {e}"),
+        )
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err((String::new(), "the request needs a JSON body".to_owned()));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if path == "." || path.is_empty() {
+            (
+                String::new(),
+                format!("the body is not valid JSON: {message}"),
+            )
+        } else {
+            (path, message)
+        }
+    })
+}
+
+/// A JSON body for kassa's own endpoints; shape errors name the JSON path as `param`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        read_json(request, state)
+            .await
+            .map(JsonBody)
+            .map_err(|(path, message)| {
+                ApiError::invalid(
+                    if path.is_empty() {
+                        "body".to_owned()
+                    } else {
+                        path
+                    },
+                    message,
+                )
+            })
+    }
 }

@@ -5,5 +5,8 @@ mod support;
 
 mod app;
 mod auth;
+mod checkout;
+mod flowglad;
+mod flowglad_spec;
 mod health;
 mod pages;

@@ -15,7 +15,6 @@ use crate::service::ServiceError;
 use crate::service::api_keys::{self, AuthError, Principal};
 use crate::store::PageRequest;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -265,23 +264,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = FlowgladError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            FlowgladError::bad_request(format!("the request body could not be read: {e}"))
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(FlowgladError::bad_request("the request needs a JSON body"));
-        }
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut deserializer)
+        super::read_json(request, state)
+            .await
             .map(Body)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path == "." || path.is_empty() {
-                    FlowgladError::bad_request(format!("the body is not valid JSON: {inner}"))
+            .map_err(|(path, message)| {
+                FlowgladError::bad_request(if path.is_empty() {
+                    message
                 } else {
-                    FlowgladError::bad_request(format!("{path}: {inner}"))
-                }
+                    format!("{path}: {message}")
+                })
             })
     }
 }

@@ -1,0 +1,231 @@
+//! kassa's own checkout session API: the whole core, one to one, for clients written for kassa
+//! and for everything the vendor dialects cannot express (several lines, modes, trials,
+//! discounts, guests). JSON in snake_case; timestamps are epoch milliseconds.
+
+use super::{ApiError, Authenticated};
+use crate::domain::customer::BillingAddress;
+use crate::domain::session::draft::{
+    AdjustableDraft, CustomerDraft, DiscountDraft, FieldError, GuestDraft, LineItemDraft, PriceRef,
+    SessionDraft,
+};
+use crate::domain::session::{Attribution, CheckoutSession, SessionKind, SessionMode};
+use crate::server::AppState;
+use crate::service::{ServiceError, checkout};
+use crate::store::now_ms;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    #[serde(rename = "type", default = "purchase")]
+    kind: SessionKind,
+    mode: Option<SessionMode>,
+    #[serde(default)]
+    line_items: Vec<LineInput>,
+    currency: Option<String>,
+    customer: Option<String>,
+    customer_external_id: Option<String>,
+    guest: Option<GuestInput>,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    pending_url: Option<String>,
+    payment_method_types: Option<Vec<String>>,
+    #[serde(default)]
+    allow_promotion_codes: bool,
+    #[serde(default)]
+    discounts: Vec<DiscountInput>,
+    trial_period_days: Option<i64>,
+    #[serde(default)]
+    preserve_billing_cycle_anchor: bool,
+    target_subscription: Option<String>,
+    automatically_update_subscriptions: Option<bool>,
+    output_name: Option<String>,
+    output_metadata: Option<serde_json::Value>,
+    metadata: Option<serde_json::Value>,
+    attribution: Option<Attribution>,
+    expires_at: Option<i64>,
+    trace_id: Option<String>,
+}
+
+fn purchase() -> SessionKind {
+    SessionKind::Purchase
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    price: Option<String>,
+    price_slug: Option<String>,
+    quantity: Option<i64>,
+    adjustable_quantity: Option<AdjustableInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustableInput {
+    enabled: bool,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestInput {
+    email: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    business_entity_id: Option<String>,
+    billing_address: Option<BillingAddress>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountInput {
+    coupon: Option<String>,
+    promotion_code: Option<String>,
+}
+
+/// A session and the address of its hosted page.
+#[derive(Serialize)]
+pub struct SessionBody {
+    #[serde(flatten)]
+    session: CheckoutSession,
+    url: String,
+}
+
+fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
+    let mut line_items = Vec::with_capacity(body.line_items.len());
+    for (i, line) in body.line_items.into_iter().enumerate() {
+        let price = PriceRef::one_of(
+            line.price,
+            line.price_slug,
+            crate::domain::field::Field::LinePrice(i),
+        )
+        .map_err(field_error)?;
+        line_items.push(LineItemDraft {
+            price,
+            quantity: line.quantity,
+            adjustable: line.adjustable_quantity.map(|a| AdjustableDraft {
+                enabled: a.enabled,
+                minimum: a.minimum,
+                maximum: a.maximum,
+            }),
+        });
+    }
+    let customer = match (body.customer, body.customer_external_id, body.guest) {
+        (None, None, None) => CustomerDraft::Anonymous,
+        (Some(id), None, None) => CustomerDraft::Existing(id),
+        (None, Some(external), None) => CustomerDraft::External(external),
+        (None, None, Some(g)) => CustomerDraft::Guest(Box::new(GuestDraft {
+            email: g.email,
+            name: g.name,
+            phone: g.phone,
+            business_entity_id: g.business_entity_id,
+            billing_address: g.billing_address,
+        })),
+        _ => {
+            return Err(ApiError::invalid(
+                "customer",
+                "give at most one of customer, customer_external_id and guest",
+            ));
+        }
+    };
+    let mut discounts = Vec::with_capacity(body.discounts.len());
+    for (i, d) in body.discounts.into_iter().enumerate() {
+        discounts.push(match (d.coupon, d.promotion_code) {
+            (Some(coupon), None) => DiscountDraft::Coupon(coupon),
+            (None, Some(code)) => DiscountDraft::PromotionCode(code),
+            _ => {
+                return Err(ApiError::invalid(
+                    format!("discounts[{i}]"),
+                    "give either a coupon or a promotion_code",
+                ));
+            }
+        });
+    }
+    Ok(SessionDraft {
+        kind: body.kind,
+        mode: body.mode,
+        line_items,
+        currency: body.currency,
+        customer,
+        success_url: body.success_url,
+        cancel_url: body.cancel_url,
+        pending_url: body.pending_url,
+        payment_method_types: body.payment_method_types,
+        allow_promotion_codes: body.allow_promotion_codes,
+        discounts,
+        trial_period_days: body.trial_period_days,
+        preserve_billing_cycle_anchor: body.preserve_billing_cycle_anchor,
+        target_subscription_id: body.target_subscription,
+        automatically_update_subscriptions: body.automatically_update_subscriptions,
+        output_name: body.output_name,
+        output_metadata: body.output_metadata,
+        metadata: body.metadata,
+        attribution: body.attribution,
+        expires_at: body.expires_at,
+        trace_id: body.trace_id,
+    })
+}
+
+fn field_error(e: FieldError) -> ApiError {
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        code: e.code,
+        message: e.message,
+        param: Some(e.field.to_string()),
+    }
+}
+
+/// The first problem as the error (its field as `param`), as Stripe-like clients expect.
+pub fn service_error(error: ServiceError) -> ApiError {
+    match error {
+        ServiceError::Invalid(errors) => match errors.into_iter().next() {
+            Some(first) => field_error(first),
+            None => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the request is not valid",
+            ),
+        },
+        ServiceError::Conflict(e) => ApiError {
+            status: StatusCode::CONFLICT,
+            ..field_error(e)
+        },
+        ServiceError::NotFound(what) => ApiError::not_found(what),
+        ServiceError::Store(e) => ApiError::internal(e),
+    }
+}
+
+fn body(state: &AppState, session: CheckoutSession) -> SessionBody {
+    SessionBody {
+        url: format!("{}/checkout/{}", state.public_base, session.id),
+        session,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    payload: super::JsonBody<CreateBody>,
+) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
+    let draft = to_draft(payload.0)?;
+    let session = checkout::create_session(&state.store, &principal, draft, now_ms())
+        .await
+        .map_err(service_error)?;
+    Ok((StatusCode::CREATED, Json(body(&state, session))))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<SessionBody>, ApiError> {
+    let session = checkout::get_session(&state.store, &principal, &id)
+        .await
+        .map_err(service_error)?;
+    Ok(Json(body(&state, session)))
+}
