@@ -29,8 +29,11 @@ export default defineConfig({
   reporter: [["list"]],
   use: { baseURL, launchOptions, trace: "retain-on-failure" },
   projects: [
-    { name: "js", use: { javaScriptEnabled: true } },
-    { name: "nojs", use: { javaScriptEnabled: false } },
+    // A person's journeys in the browser, once with JavaScript and once without.
+    { name: "js", testIgnore: "api/**", use: { javaScriptEnabled: true } },
+    { name: "nojs", testIgnore: "api/**", use: { javaScriptEnabled: false } },
+    // Vendors' own SDKs against kassa's API dialects: no browser, run once.
+    { name: "api", testMatch: "api/**" },
   ],
   // A release build of kassa on a fresh SQLite database with the demo data (serve.sh).
   webServer: {
