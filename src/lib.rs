@@ -6,12 +6,15 @@
 
 pub mod app;
 pub mod domain;
+pub mod server_fns;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;
+#[cfg(feature = "ssr")]
+pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

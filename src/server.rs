@@ -3,6 +3,8 @@
 use crate::api;
 use crate::app::{App, shell};
 use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
+use crate::payments::PaymentProcessor;
+use crate::payments::test_mode::TestProcessor;
 use crate::service::demo::{self, DemoError, DemoReport};
 use crate::store::{Store, StoreError};
 use axum::extract::{FromRef, State};
@@ -28,6 +30,8 @@ pub struct AppState {
     pub store: Store,
     /// Base of the URLs kassa hands out, without a trailing slash.
     pub public_base: Arc<str>,
+    /// Moves the money. The test-mode processor until a live one is configured.
+    pub processor: Arc<dyn PaymentProcessor>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -96,6 +100,7 @@ impl Kassa {
             leptos_options,
             store,
             public_base: settings.public_base(bound).into(),
+            processor: Arc::new(TestProcessor),
         };
         Ok(Kassa {
             listener,
@@ -125,6 +130,8 @@ impl Kassa {
             router,
             state,
         } = self;
+        let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(settlement_worker(state.clone(), worker_stopped));
         // Without TCP_NODELAY small responses wait out the peer's delayed ACK (~40 ms).
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -149,11 +156,35 @@ impl Kassa {
                 Ok(Ok(()))
             }
         };
+        let _ = worker_stop.send(true);
+        let _ = worker.await;
         state.store.close().await;
         match outcome {
             Ok(result) => result.map_err(RunError::Serve),
             Err(join) if join.is_cancelled() => Ok(()),
             Err(join) => Err(RunError::Serve(std::io::Error::other(join))),
+        }
+    }
+}
+
+/// How often due asynchronous payments are looked for.
+const SETTLEMENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Settles asynchronous payments (bank debits) as they come due, until told to stop.
+async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(error) = crate::service::confirm::settle_due(
+            &state.store,
+            state.processor.as_ref(),
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            tracing::error!(%error, "settling payments failed; retrying");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SETTLEMENT_INTERVAL) => {}
+            _ = stop.changed() => return,
         }
     }
 }

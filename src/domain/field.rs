@@ -43,6 +43,22 @@ pub enum Field {
     PriceSlug,
     PriceName,
     ExternalId,
+    // The checkout form, named as its inputs are.
+    BuyerEmail,
+    BuyerName,
+    Country,
+    PostalCode,
+    PaymentMethod,
+    CardNumber,
+    CardExpiry,
+    CardCvc,
+    CardName,
+    Iban,
+    AccountHolder,
+    RoutingNumber,
+    AccountNumber,
+    PromotionCode,
+    Quantity(usize),
 }
 
 impl fmt::Display for Field {
@@ -89,6 +105,21 @@ impl fmt::Display for Field {
             Field::PriceSlug => f.write_str("price.slug"),
             Field::PriceName => f.write_str("price.name"),
             Field::ExternalId => f.write_str("customer.external_id"),
+            Field::BuyerEmail => f.write_str("email"),
+            Field::BuyerName => f.write_str("name"),
+            Field::Country => f.write_str("country"),
+            Field::PostalCode => f.write_str("postal_code"),
+            Field::PaymentMethod => f.write_str("payment_method_type"),
+            Field::CardNumber => f.write_str("card_number"),
+            Field::CardExpiry => f.write_str("card_exp"),
+            Field::CardCvc => f.write_str("card_cvc"),
+            Field::CardName => f.write_str("card_name"),
+            Field::Iban => f.write_str("iban"),
+            Field::AccountHolder => f.write_str("account_holder"),
+            Field::RoutingNumber => f.write_str("routing_number"),
+            Field::AccountNumber => f.write_str("account_number"),
+            Field::PromotionCode => f.write_str("promotion_code"),
+            Field::Quantity(i) => write!(f, "quantity[{i}]"),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod field;
 pub mod ids;
 pub mod mode;
 pub mod money;
+pub mod payment;
 pub mod redirect_url;
 pub mod session;
 

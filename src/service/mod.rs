@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod catalog;
 pub mod checkout;
+pub mod confirm;
 pub mod demo;
 pub mod ids;
 pub mod passwords;

@@ -79,61 +79,11 @@ const CUSTOMER_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id,
 
 impl Store {
     pub async fn insert_customer(&self, customer: &NewCustomer<'_>) -> StoreResult<CustomerRecord> {
-        let now = now_ms();
-        let address = customer
-            .billing_address
-            .map(|a| serde_json::to_string(a).unwrap_or_default());
-        // Invoice numbers read like ABC-0001: a base the merchant can recognise per customer.
-        let invoice_number_base: String = customer
-            .id
-            .chars()
-            .rev()
-            .take(8)
-            .collect::<String>()
-            .to_uppercase();
+        let row = customer.row(now_ms());
         dispatch!(self, write, |db| {
-            sqlx::query(
-                "INSERT INTO customers (id, organization_id, livemode, pricing_model_id, external_id, \
-                 email, name, billing_address, archived, logo_url, icon_url, domain, user_id, \
-                 invoice_number_base, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-            )
-            .bind(customer.id)
-            .bind(customer.organization_id)
-            .bind(customer.livemode)
-            .bind(customer.pricing_model_id)
-            .bind(customer.external_id)
-            .bind(customer.email)
-            .bind(customer.name)
-            .bind(&address)
-            .bind(customer.archived)
-            .bind(customer.logo_url)
-            .bind(customer.icon_url)
-            .bind(customer.domain)
-            .bind(customer.user_id)
-            .bind(&invoice_number_base)
-            .bind(now)
-            .execute(db)
-            .await?;
+            insert_customer_sql!(row).execute(db).await?;
         });
-        Ok(CustomerRecord {
-            id: customer.id.to_owned(),
-            organization_id: customer.organization_id.to_owned(),
-            livemode: customer.livemode,
-            pricing_model_id: customer.pricing_model_id.to_owned(),
-            external_id: customer.external_id.map(str::to_owned),
-            email: customer.email.map(str::to_owned),
-            name: customer.name.map(str::to_owned),
-            billing_address: address,
-            archived: customer.archived,
-            logo_url: customer.logo_url.map(str::to_owned),
-            icon_url: customer.icon_url.map(str::to_owned),
-            domain: customer.domain.map(str::to_owned),
-            user_id: customer.user_id.map(str::to_owned),
-            invoice_number_base: Some(invoice_number_base),
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(row)
     }
 
     pub async fn customer(
@@ -265,6 +215,67 @@ impl Store {
         Ok(Some(updated))
     }
 }
+
+impl NewCustomer<'_> {
+    /// The row this customer is stored as.
+    pub(super) fn row(&self, now: i64) -> CustomerRecord {
+        // Invoice numbers read like 4DXQ2A7F-0001: a base the merchant can recognise per customer.
+        let invoice_number_base: String = self
+            .id
+            .chars()
+            .rev()
+            .take(8)
+            .collect::<String>()
+            .to_uppercase();
+        CustomerRecord {
+            id: self.id.to_owned(),
+            organization_id: self.organization_id.to_owned(),
+            livemode: self.livemode,
+            pricing_model_id: self.pricing_model_id.to_owned(),
+            external_id: self.external_id.map(str::to_owned),
+            email: self.email.map(str::to_owned),
+            name: self.name.map(str::to_owned),
+            billing_address: self
+                .billing_address
+                .map(|a| serde_json::to_string(a).unwrap_or_default()),
+            archived: self.archived,
+            logo_url: self.logo_url.map(str::to_owned),
+            icon_url: self.icon_url.map(str::to_owned),
+            domain: self.domain.map(str::to_owned),
+            user_id: self.user_id.map(str::to_owned),
+            invoice_number_base: Some(invoice_number_base),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+macro_rules! insert_customer_sql {
+    ($row:expr) => {
+        sqlx::query(
+            "INSERT INTO customers (id, organization_id, livemode, pricing_model_id, external_id, \
+             email, name, billing_address, archived, logo_url, icon_url, domain, user_id, \
+             invoice_number_base, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+        )
+        .bind(&$row.id)
+        .bind(&$row.organization_id)
+        .bind($row.livemode)
+        .bind(&$row.pricing_model_id)
+        .bind(&$row.external_id)
+        .bind(&$row.email)
+        .bind(&$row.name)
+        .bind(&$row.billing_address)
+        .bind($row.archived)
+        .bind(&$row.logo_url)
+        .bind(&$row.icon_url)
+        .bind(&$row.domain)
+        .bind(&$row.user_id)
+        .bind(&$row.invoice_number_base)
+        .bind($row.created_at)
+    };
+}
+pub(super) use insert_customer_sql;
 
 impl From<serde_json::Error> for StoreError {
     fn from(error: serde_json::Error) -> Self {

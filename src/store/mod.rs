@@ -14,8 +14,10 @@ mod catalog;
 mod customers;
 mod demo;
 mod organizations;
+mod payments;
 mod sessions;
 mod subscriptions;
+pub mod tx;
 mod users;
 
 pub use catalog::{
@@ -25,7 +27,13 @@ pub use catalog::{
 pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
 pub use demo::{DemoFixture, DemoSeed};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
+pub use payments::{
+    AttemptOutcome, AttemptRecord, InvoiceRecord, NewInvoice, NewPayment, NewPaymentMethod,
+    NewPurchase, PaymentMethodRecord, PaymentRecord, PurchaseRecord, SessionCompletion,
+    StartedSubscription,
+};
 pub use subscriptions::{NewSubscription, SubscriptionRecord};
+pub use tx::Tx;
 pub use users::UserRecord;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -1,0 +1,676 @@
+//! What a buyer types on the checkout page, checked as they type (in the browser) and again on
+//! the server, which decides. Messages are in words a buyer understands.
+//!
+//! Secrets (the card number and its security code, a bank account number) are types without
+//! `Display` or `Serialize` whose `Debug` shows no more than the last four digits.
+
+use super::card::{CardBrand, CardNumber};
+use super::customer::{parse_country, parse_email};
+use super::field::{Field, FieldError};
+use super::session::PaymentMethodType;
+use std::fmt;
+
+/// A card's expiry month and year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardExpiry {
+    pub month: u8,
+    /// Four digits.
+    pub year: u16,
+}
+
+impl CardExpiry {
+    /// Parses `MM/YY`, `MM / YY`, `MM/YYYY` or `MMYY`, and refuses a month before `today`'s.
+    pub fn parse(input: &str, today: (u16, u8)) -> Result<CardExpiry, &'static str> {
+        let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+        let other = input
+            .chars()
+            .any(|c| !c.is_ascii_digit() && !c.is_whitespace() && c != '/');
+        if digits.is_empty() {
+            return Err("Enter your card's expiry date.");
+        }
+        if other || !(digits.len() == 4 || digits.len() == 6) {
+            return Err("Enter the expiry date as MM / YY.");
+        }
+        let month: u8 = digits[..2]
+            .parse()
+            .map_err(|_| "Enter the expiry date as MM / YY.")?;
+        let year: u16 = match digits.len() {
+            4 => {
+                2000 + digits[2..]
+                    .parse::<u16>()
+                    .map_err(|_| "Enter the expiry date as MM / YY.")?
+            }
+            _ => digits[2..]
+                .parse()
+                .map_err(|_| "Enter the expiry date as MM / YY.")?,
+        };
+        if !(1..=12).contains(&month) {
+            return Err("The expiry month must be between 01 and 12.");
+        }
+        if (year, month) < today {
+            return Err("Your card's expiry date is in the past.");
+        }
+        if year > today.0 + 50 {
+            return Err("Your card's expiry year is invalid.");
+        }
+        Ok(CardExpiry { month, year })
+    }
+}
+
+/// A card security code. Never stored, logged or shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Cvc(String);
+
+impl Cvc {
+    /// Three digits, or four for American Express.
+    pub fn parse(input: &str, brand: CardBrand) -> Result<Cvc, String> {
+        let trimmed = input.trim();
+        let expected = brand.cvc_length();
+        if trimmed.is_empty() {
+            return Err("Enter your card's security code.".into());
+        }
+        if !trimmed.chars().all(|c| c.is_ascii_digit()) || trimmed.len() != expected {
+            return Err(format!("Your card's security code has {expected} digits."));
+        }
+        Ok(Cvc(trimmed.to_owned()))
+    }
+
+    /// For handing to a payment processor. Never log or store what this returns.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Cvc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cvc(***)")
+    }
+}
+
+/// An IBAN, checked by country format and checksum (the `iban_validate` crate).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Iban(String);
+
+impl Iban {
+    pub fn parse(input: &str) -> Result<Iban, &'static str> {
+        use iban::IbanLike;
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err("Enter your IBAN.");
+        }
+        match trimmed.parse::<iban::Iban>() {
+            Ok(parsed) => Ok(Iban(parsed.electronic_str().to_owned())),
+            Err(_) => Err("Your IBAN is invalid: check it against your bank statement."),
+        }
+    }
+
+    pub fn country(&self) -> &str {
+        &self.0[..2]
+    }
+
+    pub fn last4(&self) -> &str {
+        &self.0[self.0.len() - 4..]
+    }
+
+    /// For handing to a payment processor.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Iban {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Iban({}•••{})", self.country(), self.last4())
+    }
+}
+
+/// A US bank account number (4 to 17 digits).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountNumber(String);
+
+impl AccountNumber {
+    pub fn parse(input: &str) -> Result<AccountNumber, &'static str> {
+        let digits: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if digits.is_empty() {
+            return Err("Enter your account number.");
+        }
+        if !digits.chars().all(|c| c.is_ascii_digit()) || !(4..=17).contains(&digits.len()) {
+            return Err("An account number has 4 to 17 digits.");
+        }
+        Ok(AccountNumber(digits))
+    }
+
+    pub fn last4(&self) -> &str {
+        &self.0[self.0.len() - 4..]
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccountNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountNumber(•••{})", self.last4())
+    }
+}
+
+/// Checks an ABA routing number: nine digits whose 3-7-1 weighted sum is a multiple of 10.
+pub fn parse_routing_number(input: &str) -> Result<String, &'static str> {
+    let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.is_empty() {
+        return Err("Enter your bank's routing number.");
+    }
+    if digits.len() != 9 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err("A routing number has 9 digits.");
+    }
+    let sum: u32 = digits
+        .bytes()
+        .zip([3, 7, 1].iter().cycle())
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    if sum.is_multiple_of(10) {
+        Ok(digits)
+    } else {
+        Err("Your routing number is invalid.")
+    }
+}
+
+/// How the buyer pays, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentDetails {
+    Card {
+        number: CardNumber,
+        expiry: CardExpiry,
+        cvc: Cvc,
+        name: Option<String>,
+    },
+    SepaDebit {
+        iban: Iban,
+        holder: String,
+    },
+    UsBankAccount {
+        routing_number: String,
+        account_number: AccountNumber,
+        holder: String,
+    },
+    /// Link, PayPal and customer balance: approved by the buyer on a separate page.
+    Approval(PaymentMethodType),
+}
+
+impl PaymentDetails {
+    pub fn method_type(&self) -> PaymentMethodType {
+        match self {
+            PaymentDetails::Card { .. } => PaymentMethodType::Card,
+            PaymentDetails::SepaDebit { .. } => PaymentMethodType::SepaDebit,
+            PaymentDetails::UsBankAccount { .. } => PaymentMethodType::UsBankAccount,
+            PaymentDetails::Approval(t) => *t,
+        }
+    }
+}
+
+/// Who is paying, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyerDetails {
+    pub email: String,
+    pub name: Option<String>,
+    pub country: String,
+    pub postal_code: Option<String>,
+}
+
+/// The checkout form as posted (or as typed, in the browser).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentForm {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    pub payment_method_type: Option<String>,
+    pub card_number: Option<String>,
+    pub card_exp: Option<String>,
+    pub card_cvc: Option<String>,
+    pub card_name: Option<String>,
+    pub iban: Option<String>,
+    pub account_holder: Option<String>,
+    pub routing_number: Option<String>,
+    pub account_number: Option<String>,
+}
+
+fn filled(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Checks a postal code for `country`: US ZIP codes (`12345` or `12345-6789`), otherwise 2 to 10
+/// letters, digits, spaces or dashes. Required for US, Canadian and British buyers.
+pub fn check_postal_code(
+    postal_code: Option<&str>,
+    country: &str,
+) -> Result<Option<String>, &'static str> {
+    let Some(code) = postal_code else {
+        return if matches!(country, "US" | "CA" | "GB") {
+            Err("Enter your postal code.")
+        } else {
+            Ok(None)
+        };
+    };
+    let ok = if country == "US" {
+        let (zip, plus4) = code.split_once('-').unwrap_or((code, ""));
+        zip.len() == 5
+            && zip.chars().all(|c| c.is_ascii_digit())
+            && (plus4.is_empty() || (plus4.len() == 4 && plus4.chars().all(|c| c.is_ascii_digit())))
+    } else {
+        (2..=10).contains(&code.len())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    };
+    if ok {
+        Ok(Some(code.to_ascii_uppercase()))
+    } else {
+        Err("Your postal code is invalid.")
+    }
+}
+
+/// Checks the buyer's details and the chosen payment method's fields. `allowed` are the session's
+/// methods; `today` is (year, month) for the card expiry; `known_email` is the customer's email
+/// when the session already has one (then the form's is not needed).
+pub fn check_payment_form(
+    form: &PaymentForm,
+    allowed: &[PaymentMethodType],
+    today: (u16, u8),
+    known_email: Option<&str>,
+) -> Result<(BuyerDetails, PaymentDetails), Vec<FieldError>> {
+    match (
+        check_buyer(form, known_email),
+        check_method(form, allowed, today),
+    ) {
+        (Ok(buyer), Ok(details)) => Ok((buyer, details)),
+        (buyer, details) => {
+            let mut errors = buyer.err().unwrap_or_default();
+            errors.extend(details.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
+}
+
+/// Checks who is paying: an email (unless the session knows it), a country, and a postal code
+/// where the country's card networks want one.
+pub fn check_buyer(
+    form: &PaymentForm,
+    known_email: Option<&str>,
+) -> Result<BuyerDetails, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let email = match known_email {
+        Some(email) => email.to_owned(),
+        None => match filled(&form.email) {
+            None => {
+                errors.push(FieldError::missing(
+                    Field::BuyerEmail,
+                    "Enter your email address.",
+                ));
+                String::new()
+            }
+            Some(raw) => parse_email(raw).unwrap_or_else(|e| {
+                errors.push(FieldError::invalid(Field::BuyerEmail, e.to_string()));
+                String::new()
+            }),
+        },
+    };
+    let name = filled(&form.name).map(str::to_owned);
+    let country = match filled(&form.country).map(parse_country) {
+        Some(Some(country)) => country,
+        Some(None) => {
+            errors.push(FieldError::invalid(
+                Field::Country,
+                "Choose your country from the list.",
+            ));
+            String::new()
+        }
+        None => {
+            errors.push(FieldError::missing(Field::Country, "Choose your country."));
+            String::new()
+        }
+    };
+    let postal_code = if country.is_empty() {
+        None
+    } else {
+        check_postal_code(filled(&form.postal_code), &country).unwrap_or_else(|e| {
+            errors.push(FieldError::invalid(Field::PostalCode, e));
+            None
+        })
+    };
+    if errors.is_empty() {
+        Ok(BuyerDetails {
+            email,
+            name,
+            country,
+            postal_code,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks the chosen payment method (one of `allowed`) and its fields.
+pub fn check_method(
+    form: &PaymentForm,
+    allowed: &[PaymentMethodType],
+    today: (u16, u8),
+) -> Result<PaymentDetails, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let method = match filled(&form.payment_method_type) {
+        None if allowed.len() == 1 => Some(allowed[0]),
+        None => {
+            errors.push(FieldError::missing(
+                Field::PaymentMethod,
+                "Choose how to pay.",
+            ));
+            None
+        }
+        Some(raw) => match raw.parse::<PaymentMethodType>() {
+            Ok(t) if allowed.contains(&t) => Some(t),
+            _ => {
+                errors.push(FieldError::invalid(
+                    Field::PaymentMethod,
+                    "This way of paying is not available here.",
+                ));
+                None
+            }
+        },
+    };
+    let details = match method {
+        Some(PaymentMethodType::Card) => check_card(form, today, &mut errors),
+        Some(PaymentMethodType::SepaDebit) => {
+            let iban = Iban::parse(form.iban.as_deref().unwrap_or_default())
+                .map_err(|e| errors.push(FieldError::invalid(Field::Iban, e)))
+                .ok();
+            let holder = filled(&form.account_holder).map(str::to_owned);
+            if holder.is_none() {
+                errors.push(FieldError::missing(
+                    Field::AccountHolder,
+                    "Enter the account holder's name.",
+                ));
+            }
+            iban.zip(holder)
+                .map(|(iban, holder)| PaymentDetails::SepaDebit { iban, holder })
+        }
+        Some(PaymentMethodType::UsBankAccount) => {
+            let routing = parse_routing_number(form.routing_number.as_deref().unwrap_or_default())
+                .map_err(|e| errors.push(FieldError::invalid(Field::RoutingNumber, e)))
+                .ok();
+            let account = AccountNumber::parse(form.account_number.as_deref().unwrap_or_default())
+                .map_err(|e| errors.push(FieldError::invalid(Field::AccountNumber, e)))
+                .ok();
+            let holder = filled(&form.account_holder).map(str::to_owned);
+            if holder.is_none() {
+                errors.push(FieldError::missing(
+                    Field::AccountHolder,
+                    "Enter the account holder's name.",
+                ));
+            }
+            match (routing, account, holder) {
+                (Some(routing_number), Some(account_number), Some(holder)) => {
+                    Some(PaymentDetails::UsBankAccount {
+                        routing_number,
+                        account_number,
+                        holder,
+                    })
+                }
+                _ => None,
+            }
+        }
+        Some(other) => Some(PaymentDetails::Approval(other)),
+        None => None,
+    };
+    match details {
+        Some(details) if errors.is_empty() => Ok(details),
+        _ => Err(errors),
+    }
+}
+
+fn check_card(
+    form: &PaymentForm,
+    today: (u16, u8),
+    errors: &mut Vec<FieldError>,
+) -> Option<PaymentDetails> {
+    let number = CardNumber::parse(form.card_number.as_deref().unwrap_or_default())
+        .map_err(|e| errors.push(FieldError::invalid(Field::CardNumber, e.to_string())))
+        .ok();
+    let expiry = CardExpiry::parse(form.card_exp.as_deref().unwrap_or_default(), today)
+        .map_err(|e| errors.push(FieldError::invalid(Field::CardExpiry, e)))
+        .ok();
+    let brand = number
+        .as_ref()
+        .map_or(CardBrand::Unknown, CardNumber::brand);
+    let cvc = Cvc::parse(form.card_cvc.as_deref().unwrap_or_default(), brand)
+        .map_err(|e| errors.push(FieldError::invalid(Field::CardCvc, e)))
+        .ok();
+    let name = filled(&form.card_name).map(str::to_owned);
+    match (number, expiry, cvc) {
+        (Some(number), Some(expiry), Some(cvc)) => Some(PaymentDetails::Card {
+            number,
+            expiry,
+            cvc,
+            name,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TODAY: (u16, u8) = (2026, 11);
+
+    #[test]
+    fn expiry_dates_are_mm_yy_and_not_past() {
+        assert_eq!(
+            CardExpiry::parse("12/34", TODAY),
+            Ok(CardExpiry {
+                month: 12,
+                year: 2034
+            })
+        );
+        assert_eq!(
+            CardExpiry::parse("11 / 26", TODAY),
+            Ok(CardExpiry {
+                month: 11,
+                year: 2026
+            })
+        );
+        assert_eq!(
+            CardExpiry::parse("0330", TODAY),
+            Ok(CardExpiry {
+                month: 3,
+                year: 2030
+            })
+        );
+        assert_eq!(
+            CardExpiry::parse("03/2030", TODAY),
+            Ok(CardExpiry {
+                month: 3,
+                year: 2030
+            })
+        );
+        assert!(
+            CardExpiry::parse("10/26", TODAY)
+                .unwrap_err()
+                .contains("past")
+        );
+        assert!(
+            CardExpiry::parse("13/30", TODAY)
+                .unwrap_err()
+                .contains("month")
+        );
+        assert!(CardExpiry::parse("1/3", TODAY).is_err());
+        assert!(CardExpiry::parse("ab/cd", TODAY).is_err());
+        assert!(CardExpiry::parse("", TODAY).is_err());
+    }
+
+    #[test]
+    fn security_codes_follow_the_brand() {
+        assert!(Cvc::parse("123", CardBrand::Visa).is_ok());
+        assert!(Cvc::parse("1234", CardBrand::Visa).is_err());
+        assert!(Cvc::parse("1234", CardBrand::Amex).is_ok());
+        assert!(Cvc::parse("12a", CardBrand::Visa).is_err());
+        assert_eq!(
+            format!("{:?}", Cvc::parse("123", CardBrand::Visa).unwrap()),
+            "Cvc(***)"
+        );
+    }
+
+    #[test]
+    fn ibans_carry_their_checksum() {
+        let iban = Iban::parse("DE89 3704 0044 0532 0130 00").unwrap();
+        assert_eq!((iban.country(), iban.last4()), ("DE", "3000"));
+        assert!(!format!("{iban:?}").contains("370400440532"));
+        assert!(Iban::parse("DE89 3704 0044 0532 0130 01").is_err());
+        assert!(Iban::parse("").is_err());
+    }
+
+    #[test]
+    fn routing_numbers_carry_their_checksum() {
+        assert_eq!(
+            parse_routing_number("110000000").as_deref(),
+            Ok("110000000")
+        );
+        assert!(parse_routing_number("011000015").is_ok());
+        assert!(parse_routing_number("110000001").is_err());
+        assert!(parse_routing_number("12345").is_err());
+        assert!(AccountNumber::parse("000123456789").is_ok());
+        assert!(AccountNumber::parse("12").is_err());
+    }
+
+    #[test]
+    fn postal_codes_by_country() {
+        assert_eq!(
+            check_postal_code(Some("94107"), "US"),
+            Ok(Some("94107".into()))
+        );
+        assert!(check_postal_code(Some("94107-1234"), "US").is_ok());
+        assert!(check_postal_code(Some("9410"), "US").is_err());
+        assert!(check_postal_code(None, "US").is_err());
+        assert_eq!(check_postal_code(None, "DE"), Ok(None));
+        assert_eq!(
+            check_postal_code(Some("sw1a 1aa"), "GB"),
+            Ok(Some("SW1A 1AA".into()))
+        );
+    }
+
+    fn card_form(number: &str) -> PaymentForm {
+        PaymentForm {
+            email: Some("ada@example.com".into()),
+            country: Some("us".into()),
+            postal_code: Some("94107".into()),
+            payment_method_type: Some("card".into()),
+            card_number: Some(number.into()),
+            card_exp: Some("12/34".into()),
+            card_cvc: Some("123".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_card_form_passes() {
+        let (buyer, details) = check_payment_form(
+            &card_form("4242 4242 4242 4242"),
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (buyer.email.as_str(), buyer.country.as_str()),
+            ("ada@example.com", "US")
+        );
+        assert!(
+            matches!(details, PaymentDetails::Card { ref number, .. } if number.last4() == "4242")
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let form = PaymentForm {
+            email: Some("nope".into()),
+            card_exp: Some("01/20".into()),
+            card_cvc: Some("1".into()),
+            postal_code: None,
+            ..card_form("4242 4242 4242 4241")
+        };
+        let fields: Vec<Field> = check_payment_form(&form, &[PaymentMethodType::Card], TODAY, None)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                Field::BuyerEmail,
+                Field::PostalCode,
+                Field::CardNumber,
+                Field::CardExpiry,
+                Field::CardCvc
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_sessions_methods_are_accepted() {
+        let form = PaymentForm {
+            payment_method_type: Some("paypal".into()),
+            ..card_form("4242424242424242")
+        };
+        let errors =
+            check_payment_form(&form, &[PaymentMethodType::Card], TODAY, None).unwrap_err();
+        assert_eq!(errors[0].field, Field::PaymentMethod);
+        let (_, details) = check_payment_form(
+            &form,
+            &[PaymentMethodType::Card, PaymentMethodType::Paypal],
+            TODAY,
+            None,
+        )
+        .unwrap();
+        assert_eq!(details, PaymentDetails::Approval(PaymentMethodType::Paypal));
+    }
+
+    #[test]
+    fn bank_debits_need_their_account() {
+        let sepa = PaymentForm {
+            payment_method_type: Some("sepa_debit".into()),
+            country: Some("DE".into()),
+            iban: Some("DE89370400440532013000".into()),
+            account_holder: Some("Ada Lovelace".into()),
+            ..card_form("")
+        };
+        let (_, details) =
+            check_payment_form(&sepa, &[PaymentMethodType::SepaDebit], TODAY, None).unwrap();
+        assert_eq!(details.method_type(), PaymentMethodType::SepaDebit);
+        let no_holder = PaymentForm {
+            account_holder: None,
+            ..sepa
+        };
+        let errors = check_payment_form(&no_holder, &[PaymentMethodType::SepaDebit], TODAY, None)
+            .unwrap_err();
+        assert_eq!(errors[0].field, Field::AccountHolder);
+    }
+
+    #[test]
+    fn a_known_customer_needs_no_email() {
+        let form = PaymentForm {
+            email: None,
+            ..card_form("4242424242424242")
+        };
+        let (buyer, _) = check_payment_form(
+            &form,
+            &[PaymentMethodType::Card],
+            TODAY,
+            Some("known@example.com"),
+        )
+        .unwrap();
+        assert_eq!(buyer.email, "known@example.com");
+    }
+}

@@ -1,0 +1,87 @@
+//! `POST /api/checkout/authenticate`: the buyer completes or fails the 3-D Secure challenge, or
+//! approves or cancels a wallet payment, on kassa's hosted step page.
+
+use super::ConfirmResponse;
+use leptos::prelude::*;
+
+#[server(name = Authenticate, prefix = "/api", endpoint = "checkout/authenticate")]
+pub async fn authenticate(
+    session_id: String,
+    decision: String,
+) -> Result<ConfirmResponse, ServerFnError> {
+    use crate::server::AppState;
+    use crate::server_fns::{from_plain_form, set_status};
+    use crate::service::ServiceError;
+    use crate::service::confirm::{ConfirmOutcome, complete_action};
+    use axum::http::StatusCode;
+
+    let state = expect_context::<AppState>();
+    let approved = match decision.as_str() {
+        "complete" | "approve" => true,
+        "fail" | "cancel" => false,
+        _ => {
+            set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            return Ok(ConfirmResponse::Invalid {
+                errors: vec![("decision".into(), "Choose to complete or cancel.".into())],
+            });
+        }
+    };
+    let page = format!("{}/checkout/{}", state.public_base, session_id);
+    let outcome = match complete_action(
+        &state.store,
+        state.processor.as_ref(),
+        &state.public_base,
+        &session_id,
+        approved,
+        crate::store::now_ms(),
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(ServiceError::NotFound(_)) => {
+            set_status(StatusCode::NOT_FOUND);
+            return Ok(ConfirmResponse::Unavailable {
+                message: "There is no such checkout.".into(),
+            });
+        }
+        Err(error) => {
+            tracing::error!(%error, "authentication failed");
+            return Err(ServerFnError::new(
+                "The payment could not be completed; nothing was charged.",
+            ));
+        }
+    };
+    let (response, redirect) = match outcome {
+        ConfirmOutcome::Succeeded { next_url }
+        | ConfirmOutcome::Processing { next_url }
+        | ConfirmOutcome::RequiresAction { next_url } => (
+            ConfirmResponse::Redirect {
+                url: next_url.clone(),
+            },
+            next_url,
+        ),
+        ConfirmOutcome::Declined { message, .. } => {
+            (ConfirmResponse::Declined { message }, page.clone())
+        }
+        ConfirmOutcome::Closed(status) => (ConfirmResponse::Closed { status }, page.clone()),
+        ConfirmOutcome::Busy => {
+            set_status(StatusCode::CONFLICT);
+            (
+                ConfirmResponse::Busy {
+                    message: "This checkout is already being paid. Wait a moment.".into(),
+                },
+                page.clone(),
+            )
+        }
+        ConfirmOutcome::Invalid(_) | ConfirmOutcome::Unavailable(_) => (
+            ConfirmResponse::Unavailable {
+                message: "This payment cannot be completed.".into(),
+            },
+            page.clone(),
+        ),
+    };
+    if from_plain_form() {
+        leptos_axum::redirect(&redirect);
+    }
+    Ok(response)
+}

@@ -1,0 +1,193 @@
+//! `POST /api/checkout/confirm`: pays a session. Form-encoded, the same fields with and without
+//! JavaScript; answers data to the page's script and a redirect to a plain form post.
+
+use super::ConfirmResponse;
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+#[allow(clippy::too_many_arguments)]
+#[server(name = ConfirmCheckout, prefix = "/api", endpoint = "checkout/confirm")]
+pub async fn confirm_checkout(
+    session_id: String,
+    email: Option<String>,
+    name: Option<String>,
+    country: Option<String>,
+    postal_code: Option<String>,
+    payment_method_type: Option<String>,
+    card_number: Option<String>,
+    card_exp: Option<String>,
+    card_cvc: Option<String>,
+    card_name: Option<String>,
+    iban: Option<String>,
+    account_holder: Option<String>,
+    routing_number: Option<String>,
+    account_number: Option<String>,
+    promotion_code: Option<String>,
+    quantity: Option<BTreeMap<String, String>>,
+) -> Result<ConfirmResponse, ServerFnError> {
+    use crate::domain::payment::PaymentForm;
+    use crate::server::AppState;
+    use crate::server_fns::{from_plain_form, set_status};
+    use crate::service::ServiceError;
+    use crate::service::confirm::{ConfirmOutcome, ConfirmRequest, confirm};
+    use axum::http::StatusCode;
+
+    let state = expect_context::<AppState>();
+    let form = PaymentForm {
+        email: email.clone(),
+        name: name.clone(),
+        country: country.clone(),
+        postal_code: postal_code.clone(),
+        payment_method_type,
+        card_number,
+        card_exp,
+        card_cvc,
+        card_name,
+        iban,
+        account_holder,
+        routing_number,
+        account_number,
+    };
+    let mut quantities = Vec::new();
+    let mut bad_quantity = None;
+    for (key, value) in quantity.unwrap_or_default() {
+        match (key.parse::<usize>(), value.trim().parse::<i64>()) {
+            (Ok(index), Ok(q)) => quantities.push((index, q)),
+            (Ok(index), Err(_)) => bad_quantity = Some(index),
+            (Err(_), _) => bad_quantity = Some(usize::MAX),
+        }
+    }
+    let page = format!("{}/checkout/{}", state.public_base, session_id);
+    let outcome = if let Some(index) = bad_quantity {
+        ConfirmOutcome::Invalid(vec![crate::domain::field::FieldError::invalid(
+            crate::domain::field::Field::Quantity(if index == usize::MAX { 0 } else { index }),
+            "Enter a whole number.",
+        )])
+    } else {
+        let request = ConfirmRequest {
+            session_id: session_id.clone(),
+            form,
+            promotion_code: promotion_code.clone(),
+            quantities: quantities.clone(),
+        };
+        match confirm(
+            &state.store,
+            state.processor.as_ref(),
+            &state.public_base,
+            request,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(ServiceError::NotFound(_)) => {
+                set_status(StatusCode::NOT_FOUND);
+                return Ok(ConfirmResponse::Unavailable {
+                    message: "There is no such checkout.".into(),
+                });
+            }
+            Err(error) => {
+                tracing::error!(%error, "confirm failed");
+                return Err(ServerFnError::new(
+                    "The payment could not be processed; nothing was charged.",
+                ));
+            }
+        }
+    };
+
+    let (response, redirect) = match outcome {
+        ConfirmOutcome::Succeeded { next_url }
+        | ConfirmOutcome::Processing { next_url }
+        | ConfirmOutcome::RequiresAction { next_url } => (
+            ConfirmResponse::Redirect {
+                url: next_url.clone(),
+            },
+            next_url,
+        ),
+        ConfirmOutcome::Declined { message, .. } => {
+            set_status(StatusCode::PAYMENT_REQUIRED);
+            (
+                ConfirmResponse::Declined { message },
+                page_with(&page, &[], &promotion_code, &quantities),
+            )
+        }
+        ConfirmOutcome::Invalid(errors) => {
+            set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            let errors: Vec<(String, String)> = errors
+                .into_iter()
+                .map(|e| (e.field.to_string(), e.message))
+                .collect();
+            // Without JavaScript the page shows the errors from its address, with what the buyer
+            // typed (never card or bank numbers) filled in again.
+            let mut params: Vec<(String, String)> = errors
+                .iter()
+                .map(|(f, m)| (format!("error.{f}"), m.clone()))
+                .collect();
+            for (key, value) in [
+                ("email", &email),
+                ("name", &name),
+                ("country", &country),
+                ("postal_code", &postal_code),
+            ] {
+                if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
+                    params.push((format!("value.{key}"), value.clone()));
+                }
+            }
+            (
+                ConfirmResponse::Invalid { errors },
+                page_with(&page, &params, &promotion_code, &quantities),
+            )
+        }
+        ConfirmOutcome::Closed(status) => {
+            set_status(StatusCode::CONFLICT);
+            (ConfirmResponse::Closed { status }, page.clone())
+        }
+        ConfirmOutcome::Busy => {
+            set_status(StatusCode::CONFLICT);
+            (
+                ConfirmResponse::Busy {
+                    message: "This checkout is already being paid. Wait a moment.".into(),
+                },
+                page.clone(),
+            )
+        }
+        ConfirmOutcome::Unavailable(message) => {
+            set_status(StatusCode::CONFLICT);
+            (
+                ConfirmResponse::Unavailable {
+                    message: message.clone(),
+                },
+                page_with(&page, &[("unavailable".into(), message)], &None, &[]),
+            )
+        }
+    };
+    if from_plain_form() {
+        leptos_axum::redirect(&redirect);
+    }
+    Ok(response)
+}
+
+/// The checkout page's address with `params`, the applied code and the chosen quantities.
+#[cfg(feature = "ssr")]
+fn page_with(
+    page: &str,
+    params: &[(String, String)],
+    code: &Option<String>,
+    quantities: &[(usize, i64)],
+) -> String {
+    let mut url = url::Url::parse(page).expect("the public URL is a URL");
+    {
+        let mut query = url.query_pairs_mut();
+        for (key, value) in params {
+            query.append_pair(key, value);
+        }
+        if let Some(code) = code.as_ref().filter(|c| !c.trim().is_empty()) {
+            query.append_pair("code", code.trim());
+        }
+        for (index, quantity) in quantities {
+            query.append_pair(&format!("quantity[{index}]"), &quantity.to_string());
+        }
+    }
+    let url = url.to_string();
+    url.strip_suffix('?').unwrap_or(&url).to_owned()
+}

@@ -1,0 +1,111 @@
+//! The hosted checkout: the page's data, the confirm, and the authentication or approval step.
+
+mod authenticate;
+mod confirm;
+mod page;
+
+pub use authenticate::{Authenticate, authenticate};
+pub use confirm::{ConfirmCheckout, confirm_checkout};
+pub use page::{CheckoutPage, checkout_page};
+
+use crate::domain::catalog::{CouponDuration, CouponValue, Recurring, TaxRate};
+use crate::domain::money::{Currency, Money};
+use crate::domain::session::{
+    AdjustableQuantity, PaymentMethodType, SessionKind, SessionMode, SessionStatus,
+};
+use serde::{Deserialize, Serialize};
+
+/// Everything the checkout page shows, in every state of the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub session_id: String,
+    /// The status as the buyer meets it (an open session past its expiry is expired).
+    pub status: SessionStatus,
+    pub kind: SessionKind,
+    pub mode: SessionMode,
+    pub livemode: bool,
+    pub merchant_name: String,
+    pub currency: Option<Currency>,
+    pub lines: Vec<LineView>,
+    pub allow_promotion_codes: bool,
+    /// The discount that applies: the session's, or the code in the page's address.
+    pub discount: Option<DiscountView>,
+    /// A code in the page's address that could not be applied, and why.
+    pub code_error: Option<String>,
+    /// The organization's tax rates, for the page to compute tax once a country is chosen.
+    pub tax_rates: Vec<TaxRate>,
+    pub trial_period_days: Option<u32>,
+    pub payment_method_types: Vec<PaymentMethodType>,
+    /// The customer's email when the session is for a known customer (the field is locked).
+    pub known_email: Option<String>,
+    pub prefill_name: Option<String>,
+    pub prefill_country: Option<String>,
+    pub cancel_url: Option<String>,
+    /// (year, month) on the server, for card expiry checks in the browser.
+    pub today: (u16, u8),
+    /// The latest attempt's decline, when the session is open for another try.
+    pub last_decline: Option<String>,
+    /// The step the buyer must take, when the latest attempt awaits one.
+    pub pending_action: Option<ActionView>,
+    /// What was paid, once succeeded.
+    pub receipt: Option<Receipt>,
+    /// Why an asynchronous payment failed.
+    pub failure: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineView {
+    pub description: String,
+    pub quantity: u32,
+    pub unit_amount: Money,
+    pub recurring: Option<Recurring>,
+    pub adjustable: Option<AdjustableQuantity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscountView {
+    pub value: CouponValue,
+    pub duration: CouponDuration,
+    /// The promotion code the buyer entered, if that is how it applies.
+    pub code: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionView {
+    /// The card's bank asks for 3-D Secure authentication.
+    ThreeDSecure,
+    /// A wallet or account provider asks the buyer to approve.
+    Approval(PaymentMethodType),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub email: String,
+    pub amount_paid: Money,
+    pub total: Money,
+    pub method_type: Option<PaymentMethodType>,
+    pub card_brand: Option<String>,
+    pub last4: Option<String>,
+    pub subscription_status: Option<String>,
+    pub trial_ends_at: Option<i64>,
+}
+
+/// What the confirm answers a page with JavaScript (a page without gets a redirect instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfirmResponse {
+    /// Go on to this address: the merchant's success page, the receipt, the processing page or
+    /// the authentication step.
+    Redirect { url: String },
+    /// Declined; correct the details or use another method.
+    Declined { message: String },
+    /// Fields to correct: (field name, message).
+    Invalid { errors: Vec<(String, String)> },
+    /// The session cannot be paid any more; reload to see why.
+    Closed { status: SessionStatus },
+    /// Another payment of this checkout is in progress.
+    Busy { message: String },
+    /// This checkout cannot be paid here.
+    Unavailable { message: String },
+}

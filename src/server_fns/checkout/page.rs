@@ -1,0 +1,227 @@
+//! The checkout page's data: the session as the buyer meets it, in any state.
+
+use super::CheckoutView;
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// Reads the session `session_id` for its hosted page, with the promotion `code` and line
+/// `quantities` the page's address carries applied for display (the confirm checks them again).
+#[server(name = CheckoutPage, prefix = "/api", endpoint = "checkout/page")]
+pub async fn checkout_page(
+    session_id: String,
+    code: Option<String>,
+    quantities: Option<BTreeMap<usize, u32>>,
+) -> Result<Option<CheckoutView>, ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    view(
+        &state.store,
+        &session_id,
+        code,
+        quantities.unwrap_or_default(),
+        crate::store::now_ms(),
+    )
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "reading a checkout page");
+        ServerFnError::new("This checkout cannot be shown right now.")
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn view(
+    store: &crate::store::Store,
+    session_id: &str,
+    code: Option<String>,
+    quantities: BTreeMap<usize, u32>,
+    now: i64,
+) -> Result<Option<CheckoutView>, crate::store::StoreError> {
+    use super::{ActionView, DiscountView, LineView, Receipt};
+    use crate::domain::ids::is_checkout_session_id;
+    use crate::domain::money::Money;
+    use crate::domain::session::{PaymentMethodType, SessionStatus, draft::check_quantity};
+    use crate::payments::MethodSummary;
+
+    if !is_checkout_session_id(session_id) {
+        return Ok(None);
+    }
+    let Some(session) = store.session_by_id(session_id).await? else {
+        return Ok(None);
+    };
+    let status = session.effective_status(now);
+    let org = session.organization_id.as_str();
+    let merchant_name = store
+        .organization(org)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+
+    let lines = session
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let quantity = quantities
+                .get(&i)
+                .copied()
+                .filter(|q| {
+                    line.adjustable.is_some()
+                        && check_quantity(i64::from(*q), line.adjustable).is_ok()
+                })
+                .unwrap_or(line.quantity);
+            LineView {
+                description: line.description.clone(),
+                quantity,
+                unit_amount: line.unit_amount,
+                recurring: line.recurring,
+                adjustable: line.adjustable,
+            }
+        })
+        .collect();
+
+    let mut code_error = None;
+    let typed = code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let discount = match typed {
+        Some(typed) if session.allow_promotion_codes && status == SessionStatus::Open => {
+            match store.promotion_code(org, session.livemode, typed).await? {
+                None => {
+                    code_error = Some("This code is not valid.".to_owned());
+                    None
+                }
+                Some(promotion) => match promotion.check_redeemable(now) {
+                    Err(e) => {
+                        code_error = Some(e.to_string());
+                        None
+                    }
+                    Ok(()) => match store
+                        .coupon(org, session.livemode, &promotion.coupon_id)
+                        .await?
+                    {
+                        Some(coupon) => {
+                            match session.currency.map(|c| coupon.check_redeemable(now, c)) {
+                                Some(Err(e)) => {
+                                    code_error = Some(e.to_string());
+                                    None
+                                }
+                                _ => Some(DiscountView {
+                                    value: coupon.value,
+                                    duration: coupon.duration,
+                                    code: Some(promotion.code),
+                                    name: coupon.name,
+                                }),
+                            }
+                        }
+                        None => None,
+                    },
+                },
+            }
+        }
+        _ => match &session.discount {
+            Some(applied) => store
+                .coupon(org, session.livemode, &applied.coupon_id)
+                .await?
+                .map(|coupon| DiscountView {
+                    value: coupon.value,
+                    duration: coupon.duration,
+                    code: None,
+                    name: coupon.name,
+                }),
+            None => None,
+        },
+    };
+
+    let tax_rates = store
+        .tax_rates(org, session.livemode)
+        .await?
+        .into_iter()
+        .filter(|r| r.active)
+        .collect();
+    let latest = match store.latest_attempt_id(session_id).await? {
+        Some(id) => store.attempt(&id).await?,
+        None => None,
+    };
+    let summary: Option<MethodSummary> = latest
+        .as_ref()
+        .and_then(|a| a.method_summary.as_deref())
+        .and_then(|s| serde_json::from_str(s).ok());
+    let method_type = latest
+        .as_ref()
+        .and_then(|a| a.payment_method_type.parse::<PaymentMethodType>().ok());
+
+    let last_decline = latest
+        .as_ref()
+        .filter(|a| status == SessionStatus::Open && a.status == "declined")
+        .and_then(|a| a.decline_message.clone());
+    let pending_action = latest
+        .as_ref()
+        .filter(|a| status == SessionStatus::Open && a.status == "requires_action")
+        .map(|a| match a.action.as_deref() {
+            Some("three_d_secure") => ActionView::ThreeDSecure,
+            _ => ActionView::Approval(method_type.unwrap_or(PaymentMethodType::Paypal)),
+        });
+    let failure = latest
+        .as_ref()
+        .filter(|_| status == SessionStatus::Failed)
+        .map(|a| {
+            a.decline_message
+                .clone()
+                .unwrap_or_else(|| "The payment failed.".to_owned())
+        });
+
+    let receipt = if status == SessionStatus::Succeeded {
+        let currency = session
+            .currency
+            .unwrap_or_else(|| crate::domain::Currency::parse("usd").expect("ISO"));
+        let subscription = match &session.subscription_id {
+            Some(id) => store.subscription(org, session.livemode, id).await?,
+            None => None,
+        };
+        Some(Receipt {
+            email: session.customer_email.clone().unwrap_or_default(),
+            amount_paid: Money::new(session.amounts.due_today, currency),
+            total: Money::new(session.amounts.total, currency),
+            method_type: session.payment_method_type.or(method_type),
+            card_brand: summary
+                .as_ref()
+                .and_then(|s| s.brand)
+                .map(|b| b.display_name().to_owned()),
+            last4: summary
+                .as_ref()
+                .map(|s| s.last4.clone())
+                .filter(|l| !l.is_empty()),
+            subscription_status: subscription.as_ref().map(|s| s.status.clone()),
+            trial_ends_at: subscription.and_then(|s| s.trial_end),
+        })
+    } else {
+        None
+    };
+
+    Ok(Some(CheckoutView {
+        session_id: session.id.clone(),
+        status,
+        kind: session.kind,
+        mode: session.mode,
+        livemode: session.livemode,
+        merchant_name,
+        currency: session.currency,
+        lines,
+        allow_promotion_codes: session.allow_promotion_codes,
+        discount,
+        code_error,
+        tax_rates,
+        trial_period_days: session.trial_period_days,
+        payment_method_types: session.payment_method_types.clone(),
+        known_email: session
+            .customer_id
+            .as_ref()
+            .and(session.customer_email.clone()),
+        prefill_name: session.customer_name.clone(),
+        prefill_country: session.billing_address.as_ref().map(|a| a.country.clone()),
+        cancel_url: session.cancel_url.clone(),
+        today: crate::service::confirm::year_month(now),
+        last_decline,
+        pending_action,
+        receipt,
+        failure,
+        expires_at: session.expires_at,
+    }))
+}

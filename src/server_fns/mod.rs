@@ -1,0 +1,25 @@
+//! The server functions the pages call, by area. Each is thin: it reads its arguments, calls
+//! `service`, and maps the outcome; its types are shared with the browser.
+
+pub mod checkout;
+
+/// Whether the current request is a plain form post from a page without JavaScript (it accepts
+/// HTML), which must be answered with a redirect rather than data.
+#[cfg(feature = "ssr")]
+pub(crate) fn from_plain_form() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Sets the status of the current server function's response.
+#[cfg(feature = "ssr")]
+pub(crate) fn set_status(status: axum::http::StatusCode) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}
