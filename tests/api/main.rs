@@ -6,6 +6,7 @@ mod support;
 mod app;
 mod auth;
 mod checkout;
+mod confirm;
 mod flowglad;
 mod flowglad_spec;
 mod health;
