@@ -1,10 +1,11 @@
 //! The HTML shell and the routes of the Leptos app.
 
+use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,6 +46,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=HomePage />
+                // Rendered whole on the server, so that every state works without JavaScript.
+                <Route path=(StaticSegment("checkout"), ParamSegment("id")) view=CheckoutPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("checkout"), ParamSegment("id"), StaticSegment("authenticate"))
+                    view=AuthenticatePage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }

@@ -4,6 +4,8 @@
 //! the browser bundle. `domain` and `ui` compile in both; everything that touches the database, the
 //! network or secrets is `ssr` only.
 
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod domain;
 pub mod server_fns;

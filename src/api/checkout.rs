@@ -229,3 +229,88 @@ pub async fn retrieve(
         .map_err(service_error)?;
     Ok(Json(body(&state, session)))
 }
+
+/// `GET /api/checkout/{id}/status`: a session's status, for its page to poll while a payment
+/// settles. Public like the page: the unguessable id is the key, and only the status is told.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !crate::domain::ids::is_checkout_session_id(&id) {
+        return Err(ApiError::not_found("checkout session"));
+    }
+    let session = state
+        .store
+        .session_by_id(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    Ok(Json(
+        serde_json::json!({ "status": session.effective_status(now_ms()).as_str() }),
+    ))
+}
+
+/// `POST /api/checkout-sessions/{id}/expire`: ends an open session now.
+pub async fn expire(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<SessionBody>, ApiError> {
+    let session = checkout::expire_session(&state.store, &principal, &id, now_ms())
+        .await
+        .map_err(service_error)?;
+    Ok(Json(body(&state, session)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionBody {
+    customer: String,
+    price: String,
+    quantity: Option<i64>,
+    name: Option<String>,
+}
+
+/// `POST /api/subscriptions`: a subscription awaiting activation, for an activate-subscription
+/// checkout to start.
+pub async fn create_subscription(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    payload: super::JsonBody<SubscriptionBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let b = payload.0;
+    let sub = crate::service::catalog::create_subscription(
+        &state.store,
+        &principal,
+        &b.customer,
+        &b.price,
+        b.quantity,
+        b.name.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        ServiceError::Invalid(mut errors) => {
+            for e in &mut errors {
+                // this endpoint's fields are `customer`, `price` and `quantity`
+                e.field = match e.field {
+                    crate::domain::field::Field::LinePrice(_) => {
+                        crate::domain::field::Field::ProductId
+                    }
+                    other => other,
+                };
+            }
+            service_error(ServiceError::Invalid(errors))
+        }
+        other => service_error(other),
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": sub.id,
+            "customer": sub.customer_id,
+            "price": sub.price_id,
+            "quantity": sub.quantity,
+            "status": sub.status,
+            "created_at": sub.created_at,
+        })),
+    ))
+}

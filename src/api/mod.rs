@@ -24,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/organization", get(organization::show))
         .route("/api/checkout-sessions", post(checkout::create))
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
+        .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
+        .route("/api/subscriptions", post(checkout::create_subscription))
+        .route("/api/checkout/{id}/status", get(checkout::status))
         .merge(flowglad::router())
 }
 

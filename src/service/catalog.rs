@@ -351,3 +351,77 @@ pub async fn update_customer(
         .await?
         .ok_or(ServiceError::NotFound("customer"))
 }
+
+/// Creates a subscription awaiting activation (`incomplete`): the customer pays for it and starts
+/// it through an activate-subscription checkout.
+pub async fn create_subscription(
+    store: &Store,
+    principal: &Principal,
+    customer: &str,
+    price_id: &str,
+    quantity: Option<i64>,
+    name: Option<&str>,
+) -> ServiceResult<crate::store::SubscriptionRecord> {
+    let livemode = principal.mode.is_live();
+    let org = principal.organization_id.as_str();
+    let mut errors = Vec::new();
+    let found = match store.customer(org, livemode, customer).await? {
+        Some(c) => Some(c),
+        None => {
+            store
+                .customer_by_external_id(org, livemode, customer)
+                .await?
+        }
+    };
+    if found.is_none() {
+        errors.push(FieldError::new(
+            Field::Customer,
+            "resource_missing",
+            format!("no such customer: `{customer}`"),
+        ));
+    }
+    let price = store.price(org, livemode, price_id).await?;
+    match &price {
+        None => errors.push(FieldError::new(
+            Field::LinePrice(0),
+            "resource_missing",
+            format!("no such price: `{price_id}`"),
+        )),
+        Some(p) if !p.active => errors.push(FieldError::new(
+            Field::LinePrice(0),
+            "price_inactive",
+            "the price is archived",
+        )),
+        Some(p) if p.interval_unit.is_none() => errors.push(FieldError::invalid(
+            Field::LinePrice(0),
+            "a subscription needs a recurring price",
+        )),
+        _ => {}
+    }
+    let quantity = quantity.unwrap_or(1);
+    if !(1..=i64::from(crate::domain::session::draft::MAX_QUANTITY)).contains(&quantity) {
+        errors.push(FieldError::invalid(
+            Field::LineQuantity(0),
+            "quantity must be between 1 and 999999",
+        ));
+    }
+    let (Some(customer), Some(price)) = (found, price) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let id = new_id(ids::SUBSCRIPTION);
+    Ok(store
+        .insert_subscription(&crate::store::NewSubscription {
+            id: &id,
+            organization_id: org,
+            livemode,
+            customer_id: &customer.id,
+            price_id: &price.id,
+            quantity: quantity as i32,
+            status: "incomplete",
+            name,
+        })
+        .await?)
+}

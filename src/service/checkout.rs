@@ -199,7 +199,9 @@ pub async fn create_session(
             SessionLineItem {
                 price_id: price.id.clone(),
                 product_id: price.product_id.clone(),
+                // "Coffee Club – Monthly", but not "Coffee Club – Coffee Club, monthly".
                 description: match &price.name {
+                    Some(name) if name.contains(product.as_str()) => name.clone(),
                     Some(name) if !product.contains(name.as_str()) => format!("{product} – {name}"),
                     _ => product,
                 },
@@ -353,4 +355,30 @@ pub async fn list_sessions(
         .count_sessions(&principal.organization_id, livemode)
         .await?;
     Ok((items, total))
+}
+
+/// Ends an open session now (the merchant's decision). A session that is not open is a conflict.
+pub async fn expire_session(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
+    let session = get_session(store, principal, id).await?;
+    if session.effective_status(now) == SessionStatus::Open
+        && store
+            .compare_and_set_session_status(id, SessionStatus::Open, SessionStatus::Expired, now)
+            .await?
+    {
+        return get_session(store, principal, id).await;
+    }
+    let status = store
+        .session_by_id(id)
+        .await?
+        .map_or(session.status, |s| s.effective_status(now));
+    Err(ServiceError::Conflict(FieldError::new(
+        Field::Kind,
+        "session_not_open",
+        format!("only an open session can be expired; this one is {status}"),
+    )))
 }

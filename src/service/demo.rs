@@ -3,13 +3,16 @@
 use super::api_keys::MintedKey;
 use super::ids::{new_id, random_alphanumeric};
 use super::passwords::hash_password;
-use crate::domain::catalog::Recurring;
+use crate::domain::Rate;
+use crate::domain::catalog::{Coupon, CouponDuration, CouponValue, PromotionCode, Recurring};
 use crate::domain::{Mode, PriceType, RecurringInterval, ids};
 use crate::store::{DemoFixture, DemoSeed, NewPrice, NewProduct, PageRequest, Store, StoreError};
 use serde::Serialize;
 
 pub const DEMO_ORGANIZATION_NAME: &str = "Demo Coffee Roasters";
 pub const DEMO_EMAIL: &str = "demo@example.com";
+/// A promotion code the demo organization's checkouts take: 10% off, forever.
+pub const DEMO_PROMOTION_CODE: &str = "WELCOME10";
 
 /// What `kassa demo` prints: everything needed to use the demo organization.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -19,6 +22,7 @@ pub struct DemoReport {
     pub secret_key: String,
     pub dashboard: DashboardLogin,
     pub prices: Vec<DemoPrice>,
+    pub promotion_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -93,6 +97,7 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
         organization_id: fixture.organization_id,
         secret_key: fixture.secret_key,
         prices,
+        promotion_codes: vec![DEMO_PROMOTION_CODE.to_owned()],
     })
 }
 
@@ -180,6 +185,25 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
         },
     ];
     let user_id = new_id(ids::USER);
+    let coupon = Coupon {
+        id: new_id(ids::COUPON),
+        name: Some("Welcome".into()),
+        value: CouponValue::PercentOff(Rate::parse_percent("10").expect("10 is a percentage")),
+        duration: CouponDuration::Forever,
+        max_redemptions: None,
+        times_redeemed: 0,
+        redeem_by: None,
+        active: true,
+    };
+    let code = PromotionCode {
+        id: new_id(ids::PROMOTION_CODE),
+        code: DEMO_PROMOTION_CODE.to_owned(),
+        coupon_id: coupon.id.clone(),
+        active: true,
+        max_redemptions: None,
+        times_redeemed: 0,
+        expires_at: None,
+    };
     store
         .insert_demo(&DemoSeed {
             fixture: &fixture,
@@ -190,6 +214,7 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
             user_password_hash: &password_hash,
             products: &products,
             prices: &prices,
+            promotion: Some((&coupon, &code)),
         })
         .await?;
     Ok(fixture)

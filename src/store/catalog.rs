@@ -545,42 +545,10 @@ impl Store {
         livemode: bool,
         coupon: &Coupon,
     ) -> StoreResult<()> {
-        let now = now_ms();
-        let (percent, amount, currency) = match coupon.value {
-            CouponValue::PercentOff(rate) => (Some(rate.millionths() as i32), None, None),
-            CouponValue::AmountOff(money) => {
-                (None, Some(money.amount), Some(money.currency.code_lower()))
-            }
-        };
-        let months = match coupon.duration {
-            CouponDuration::Repeating { months } => Some(months as i32),
-            _ => None,
-        };
-        dispatch!(self, write, |db| {
-            sqlx::query(
-                "INSERT INTO coupons (id, organization_id, livemode, name, percent_off_millionths, \
-                 amount_off, currency, duration, duration_in_months, max_redemptions, times_redeemed, \
-                 redeem_by, active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-            )
-            .bind(&coupon.id)
-            .bind(organization_id)
-            .bind(livemode)
-            .bind(&coupon.name)
-            .bind(percent)
-            .bind(amount)
-            .bind(&currency)
-            .bind(coupon.duration.as_str())
-            .bind(months)
-            .bind(coupon.max_redemptions.map(|m| m as i32))
-            .bind(coupon.times_redeemed as i32)
-            .bind(coupon.redeem_by)
-            .bind(coupon.active)
-            .bind(now)
-            .execute(db)
+        let mut tx = self.begin().await?;
+        tx.insert_coupon(organization_id, livemode, coupon, now_ms())
             .await?;
-        });
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn coupon(
@@ -610,27 +578,10 @@ impl Store {
         livemode: bool,
         code: &PromotionCode,
     ) -> StoreResult<()> {
-        let now = now_ms();
-        dispatch!(self, write, |db| {
-            sqlx::query(
-                "INSERT INTO promotion_codes (id, organization_id, livemode, coupon_id, code, active, \
-                 max_redemptions, times_redeemed, expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(&code.id)
-            .bind(organization_id)
-            .bind(livemode)
-            .bind(&code.coupon_id)
-            .bind(PromotionCode::normalize(&code.code))
-            .bind(code.active)
-            .bind(code.max_redemptions.map(|m| m as i32))
-            .bind(code.times_redeemed as i32)
-            .bind(code.expires_at)
-            .bind(now)
-            .execute(db)
+        let mut tx = self.begin().await?;
+        tx.insert_promotion_code(organization_id, livemode, code, now_ms())
             .await?;
-        });
-        Ok(())
+        tx.commit().await
     }
 
     /// The promotion code a buyer typed, matched without regard to case.
@@ -923,5 +874,80 @@ impl NewPrice<'_> {
             created_at: now,
             updated_at: now,
         }
+    }
+}
+
+impl super::Tx {
+    pub async fn insert_coupon(
+        &mut self,
+        organization_id: &str,
+        livemode: bool,
+        coupon: &Coupon,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (percent, amount, currency) = match coupon.value {
+            CouponValue::PercentOff(rate) => (Some(rate.millionths() as i32), None, None),
+            CouponValue::AmountOff(money) => {
+                (None, Some(money.amount), Some(money.currency.code_lower()))
+            }
+        };
+        let months = match coupon.duration {
+            CouponDuration::Repeating { months } => Some(months as i32),
+            _ => None,
+        };
+        super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO coupons (id, organization_id, livemode, name, percent_off_millionths, \
+                 amount_off, currency, duration, duration_in_months, max_redemptions, times_redeemed, \
+                 redeem_by, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+            )
+            .bind(&coupon.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&coupon.name)
+            .bind(percent)
+            .bind(amount)
+            .bind(&currency)
+            .bind(coupon.duration.as_str())
+            .bind(months)
+            .bind(coupon.max_redemptions.map(|m| m as i32))
+            .bind(coupon.times_redeemed as i32)
+            .bind(coupon.redeem_by)
+            .bind(coupon.active)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn insert_promotion_code(
+        &mut self,
+        organization_id: &str,
+        livemode: bool,
+        code: &PromotionCode,
+        now: i64,
+    ) -> StoreResult<()> {
+        super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO promotion_codes (id, organization_id, livemode, coupon_id, code, active, \
+                 max_redemptions, times_redeemed, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(&code.id)
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(&code.coupon_id)
+            .bind(PromotionCode::normalize(&code.code))
+            .bind(code.active)
+            .bind(code.max_redemptions.map(|m| m as i32))
+            .bind(code.times_redeemed as i32)
+            .bind(code.expires_at)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use super::catalog::{insert_price_sql, insert_pricing_model_sql, insert_product_sql};
 use super::organizations::insert_key_sql;
-use super::{BeginWrite, NewApiKey, NewPrice, NewProduct, Store, StoreResult, dispatch, now_ms};
+use super::{NewApiKey, NewPrice, NewProduct, Store, StoreResult, dispatch, now_ms};
 
 /// The demo organization and the credentials `kassa demo` prints. Test mode only.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -33,6 +33,11 @@ pub struct DemoSeed<'a> {
     pub user_password_hash: &'a str,
     pub products: &'a [NewProduct<'a>],
     pub prices: &'a [NewPrice<'a>],
+    /// A coupon and the promotion code buyers type for it.
+    pub promotion: Option<(
+        &'a crate::domain::catalog::Coupon,
+        &'a crate::domain::catalog::PromotionCode,
+    )>,
 }
 
 impl Store {
@@ -54,16 +59,16 @@ impl Store {
         let now = now_ms();
         let fixture = seed.fixture;
         let email = fixture.user_email.to_lowercase();
-        dispatch!(self, write, |db| {
-            let mut tx = db.begin_write().await?;
+        let mut tx = self.begin().await?;
+        super::tx::dispatch_tx!(tx, |conn| {
             sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
                 .bind(&fixture.organization_id)
                 .bind(seed.organization_name)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             insert_key_sql!(&seed.api_key, now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             sqlx::query(
                 "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
@@ -72,7 +77,7 @@ impl Store {
             .bind(&email)
             .bind(seed.user_password_hash)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             sqlx::query(
                 "INSERT INTO memberships (user_id, organization_id, role, created_at) \
@@ -81,16 +86,18 @@ impl Store {
             .bind(seed.user_id)
             .bind(&fixture.organization_id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             insert_pricing_model_sql!(seed.pricing_model_id, &fixture.organization_id, false, now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             for product in seed.products {
-                insert_product_sql!(product, now).execute(&mut *tx).await?;
+                insert_product_sql!(product, now)
+                    .execute(&mut *conn)
+                    .await?;
             }
             for price in seed.prices {
-                insert_price_sql!(price, now).execute(&mut *tx).await?;
+                insert_price_sql!(price, now).execute(&mut *conn).await?;
             }
             sqlx::query(
                 "INSERT INTO demo_fixture \
@@ -102,10 +109,15 @@ impl Store {
             .bind(&fixture.user_password)
             .bind(&fixture.secret_key)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-            tx.commit().await?;
         });
-        Ok(())
+        if let Some((coupon, code)) = seed.promotion {
+            tx.insert_coupon(&fixture.organization_id, false, coupon, now)
+                .await?;
+            tx.insert_promotion_code(&fixture.organization_id, false, code, now)
+                .await?;
+        }
+        tx.commit().await
     }
 }

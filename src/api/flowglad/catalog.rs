@@ -132,6 +132,8 @@ pub struct PriceInput {
     is_default: Option<bool>,
     active: Option<bool>,
     product_id: Option<String>,
+    /// kassa's extension: ISO 4217; the organization's currency when left out (as Flowglad).
+    currency: Option<String>,
 }
 
 impl PriceInput {
@@ -140,7 +142,7 @@ impl PriceInput {
             PriceDraft {
                 price_type: self.price_type,
                 unit_amount: self.unit_price,
-                currency: None,
+                currency: self.currency,
                 interval_unit: self.interval_unit,
                 interval_count: self.interval_count,
                 trial_period_days: self.trial_period_days,

@@ -95,6 +95,19 @@ pub async fn confirm_checkout(
         }
     };
 
+    // Without JavaScript the page is reloaded: what the buyer typed (never card or bank numbers)
+    // goes back into it through its address.
+    let mut typed: Vec<(String, String)> = Vec::new();
+    for (key, value) in [
+        ("email", &email),
+        ("name", &name),
+        ("country", &country),
+        ("postal_code", &postal_code),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
+            typed.push((format!("value.{key}"), value.clone()));
+        }
+    }
     let (response, redirect) = match outcome {
         ConfirmOutcome::Succeeded { next_url }
         | ConfirmOutcome::Processing { next_url }

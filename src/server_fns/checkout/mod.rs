@@ -6,7 +6,7 @@ mod page;
 
 pub use authenticate::{Authenticate, authenticate};
 pub use confirm::{ConfirmCheckout, confirm_checkout};
-pub use page::{CheckoutPage, checkout_page};
+pub use page::{ApplyPromotionCode, CheckoutPage, apply_promotion_code, checkout_page};
 
 use crate::domain::catalog::{CouponDuration, CouponValue, Recurring, TaxRate};
 use crate::domain::money::{Currency, Money};
@@ -89,7 +89,8 @@ pub struct Receipt {
     pub card_brand: Option<String>,
     pub last4: Option<String>,
     pub subscription_status: Option<String>,
-    pub trial_ends_at: Option<i64>,
+    /// The trial's last day, as a date (`2026-12-06`).
+    pub trial_ends_on: Option<String>,
 }
 
 /// What the confirm answers a page with JavaScript (a page without gets a redirect instead).

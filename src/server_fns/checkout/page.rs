@@ -82,37 +82,12 @@ async fn view(
     let typed = code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let discount = match typed {
         Some(typed) if session.allow_promotion_codes && status == SessionStatus::Open => {
-            match store.promotion_code(org, session.livemode, typed).await? {
-                None => {
-                    code_error = Some("This code is not valid.".to_owned());
+            match discount_for_code(store, &session, typed, now).await? {
+                Ok(discount) => Some(discount),
+                Err(message) => {
+                    code_error = Some(message);
                     None
                 }
-                Some(promotion) => match promotion.check_redeemable(now) {
-                    Err(e) => {
-                        code_error = Some(e.to_string());
-                        None
-                    }
-                    Ok(()) => match store
-                        .coupon(org, session.livemode, &promotion.coupon_id)
-                        .await?
-                    {
-                        Some(coupon) => {
-                            match session.currency.map(|c| coupon.check_redeemable(now, c)) {
-                                Some(Err(e)) => {
-                                    code_error = Some(e.to_string());
-                                    None
-                                }
-                                _ => Some(DiscountView {
-                                    value: coupon.value,
-                                    duration: coupon.duration,
-                                    code: Some(promotion.code),
-                                    name: coupon.name,
-                                }),
-                            }
-                        }
-                        None => None,
-                    },
-                },
             }
         }
         _ => match &session.discount {
@@ -189,7 +164,10 @@ async fn view(
                 .map(|s| s.last4.clone())
                 .filter(|l| !l.is_empty()),
             subscription_status: subscription.as_ref().map(|s| s.status.clone()),
-            trial_ends_at: subscription.and_then(|s| s.trial_end),
+            trial_ends_on: subscription
+                .and_then(|s| s.trial_end)
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| d.format("%Y-%m-%d").to_string()),
         })
     } else {
         None
@@ -224,4 +202,67 @@ async fn view(
         failure,
         expires_at: session.expires_at,
     }))
+}
+
+/// The discount a promotion code gives on `session` now, or why it gives none (for the buyer).
+#[cfg(feature = "ssr")]
+pub(super) async fn discount_for_code(
+    store: &crate::store::Store,
+    session: &crate::domain::session::CheckoutSession,
+    code: &str,
+    now: i64,
+) -> Result<Result<super::DiscountView, String>, crate::store::StoreError> {
+    if !session.allow_promotion_codes {
+        return Ok(Err("This checkout does not take promotion codes.".into()));
+    }
+    let org = session.organization_id.as_str();
+    let Some(promotion) = store.promotion_code(org, session.livemode, code).await? else {
+        return Ok(Err("This code is not valid.".into()));
+    };
+    if let Err(e) = promotion.check_redeemable(now) {
+        return Ok(Err(e.to_string()));
+    }
+    let Some(coupon) = store
+        .coupon(org, session.livemode, &promotion.coupon_id)
+        .await?
+    else {
+        return Ok(Err("This code is not valid.".into()));
+    };
+    if let Some(Err(e)) = session.currency.map(|c| coupon.check_redeemable(now, c)) {
+        return Ok(Err(e.to_string()));
+    }
+    Ok(Ok(super::DiscountView {
+        value: coupon.value,
+        duration: coupon.duration,
+        code: Some(promotion.code),
+        name: coupon.name,
+    }))
+}
+
+/// Checks a promotion code for the session, for the page to show its discount as the buyer
+/// types it. The confirm checks it again.
+#[server(name = ApplyPromotionCode, prefix = "/api", endpoint = "checkout/promotion-code")]
+pub async fn apply_promotion_code(
+    session_id: String,
+    code: String,
+) -> Result<Result<super::DiscountView, String>, ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    let session = state
+        .store
+        .session_by_id(&session_id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let Some(session) = session else {
+        return Ok(Err("There is no such checkout.".into()));
+    };
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(Err("Enter a code.".into()));
+    }
+    discount_for_code(&state.store, &session, code, crate::store::now_ms())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "checking a promotion code");
+            ServerFnError::new("The code cannot be checked right now.")
+        })
 }

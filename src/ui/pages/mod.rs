@@ -1,2 +1,3 @@
+pub mod checkout;
 pub mod home;
 pub mod not_found;

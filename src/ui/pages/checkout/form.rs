@@ -1,0 +1,651 @@
+//! The open checkout: the order summary beside the payment form.
+//!
+//! Without JavaScript the form posts to `/api/checkout/confirm`, which redirects; quantities and a
+//! promotion code change through a small GET form that reloads the page. With JavaScript every
+//! field is checked as the buyer types by the same domain code the server runs, totals follow the
+//! quantities, code and country live, and the form is sent in the background so that a decline
+//! keeps what was typed (the server decides either way).
+
+use super::summary::{Summary, describe_discount};
+use crate::domain::card::{CardBrand, format_as_typed};
+use crate::domain::catalog::TaxRate;
+use crate::domain::payment::{PaymentForm, check_buyer, check_method};
+use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
+use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
+use crate::server_fns::checkout::CheckoutView;
+use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The form's inputs, one signal each, and what the buyer has been told.
+#[derive(Clone, Copy)]
+struct Form {
+    email: RwSignal<String>,
+    name: RwSignal<String>,
+    country: RwSignal<String>,
+    postal_code: RwSignal<String>,
+    method: RwSignal<String>,
+    card_number: RwSignal<String>,
+    card_exp: RwSignal<String>,
+    card_cvc: RwSignal<String>,
+    card_name: RwSignal<String>,
+    iban: RwSignal<String>,
+    account_holder: RwSignal<String>,
+    routing_number: RwSignal<String>,
+    account_number: RwSignal<String>,
+    /// Fields the buyer has left: their errors show from then on.
+    touched: RwSignal<BTreeSet<String>>,
+    /// After a submit every error shows.
+    submitted: RwSignal<bool>,
+    /// The server's verdicts by field, until the buyer changes the field.
+    server_errors: RwSignal<BTreeMap<String, String>>,
+    /// A decline or another message for the whole form.
+    banner: RwSignal<Option<String>>,
+    sending: RwSignal<bool>,
+}
+
+impl Form {
+    fn as_payment_form(&self) -> PaymentForm {
+        let value = |s: RwSignal<String>| Some(s.get()).filter(|v| !v.trim().is_empty());
+        PaymentForm {
+            email: value(self.email),
+            name: value(self.name),
+            country: value(self.country),
+            postal_code: value(self.postal_code),
+            payment_method_type: value(self.method),
+            card_number: value(self.card_number),
+            card_exp: value(self.card_exp),
+            card_cvc: value(self.card_cvc),
+            card_name: value(self.card_name),
+            iban: value(self.iban),
+            account_holder: value(self.account_holder),
+            routing_number: value(self.routing_number),
+            account_number: value(self.account_number),
+        }
+    }
+}
+
+pub fn method_label(t: PaymentMethodType) -> &'static str {
+    match t {
+        PaymentMethodType::Card => "Card",
+        PaymentMethodType::Link => "Link",
+        PaymentMethodType::UsBankAccount => "US bank account",
+        PaymentMethodType::SepaDebit => "SEPA Direct Debit",
+        PaymentMethodType::Paypal => "PayPal",
+        PaymentMethodType::CustomerBalance => "Customer balance",
+    }
+}
+
+/// The countries buyers choose from, by name.
+fn countries() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<(&'static str, &'static str)> = iso_country::data::all()
+        .into_iter()
+        .map(|c| (c.alpha2, c.name))
+        .collect();
+    all.sort_by(|a, b| a.1.cmp(b.1));
+    all
+}
+
+#[component]
+pub fn OpenCheckout(view: CheckoutView, query: ParamsMap) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    let initial = |key: &str, fallback: Option<String>| {
+        query
+            .get(&format!("value.{key}"))
+            .or(fallback)
+            .unwrap_or_default()
+    };
+    let form = Form {
+        email: RwSignal::new(
+            view.known_email
+                .clone()
+                .unwrap_or_else(|| initial("email", None)),
+        ),
+        name: RwSignal::new(initial("name", view.prefill_name.clone())),
+        country: RwSignal::new(initial("country", view.prefill_country.clone())),
+        postal_code: RwSignal::new(initial("postal_code", None)),
+        method: RwSignal::new(
+            view.payment_method_types
+                .first()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        card_number: RwSignal::new(String::new()),
+        card_exp: RwSignal::new(String::new()),
+        card_cvc: RwSignal::new(String::new()),
+        card_name: RwSignal::new(String::new()),
+        iban: RwSignal::new(String::new()),
+        account_holder: RwSignal::new(String::new()),
+        routing_number: RwSignal::new(String::new()),
+        account_number: RwSignal::new(String::new()),
+        touched: RwSignal::new(BTreeSet::new()),
+        submitted: RwSignal::new(false),
+        server_errors: RwSignal::new(
+            (&query)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("error.")?.to_owned(), v.to_owned())))
+                .collect(),
+        ),
+        banner: RwSignal::new(query.get("unavailable").or(view.last_decline.clone())),
+        sending: RwSignal::new(false),
+    };
+
+    let quantities: Vec<RwSignal<u32>> = view
+        .lines
+        .iter()
+        .map(|l| RwSignal::new(l.quantity))
+        .collect();
+    let discount = RwSignal::new(view.discount.clone());
+    let code_error = RwSignal::new(view.code_error.clone());
+    let code_input = RwSignal::new(query.get("code").unwrap_or_default());
+
+    let lines = view.lines.clone();
+    let tax_rates: Vec<TaxRate> = view.tax_rates.clone();
+    let currency = view.currency;
+    let trial = view.trial_period_days;
+    let totals: Memo<Option<Totals>> = Memo::new({
+        let quantities = quantities.clone();
+        move |_| {
+            let currency = currency?;
+            let priced: Vec<PricedLine> = lines
+                .iter()
+                .zip(&quantities)
+                .map(|(l, q)| PricedLine {
+                    unit_amount: l.unit_amount,
+                    quantity: q.get(),
+                    recurring: l.recurring,
+                })
+                .collect();
+            let terms = discount.get().map(|d| DiscountTerms {
+                value: d.value,
+                duration: d.duration,
+            });
+            let country = form.country.get();
+            let tax =
+                TaxRate::applicable(&tax_rates, Some(country.as_str()).filter(|c| !c.is_empty()))
+                    .filter(|_| !country.is_empty())
+                    .map(|r| TaxTerms {
+                        rate: r.rate,
+                        inclusive: r.inclusive,
+                    });
+            totals::compute(currency, &priced, terms, tax, trial).ok()
+        }
+    });
+
+    let kind = view.kind;
+    let mode = view.mode;
+    let needs_method = Memo::new(move |_| {
+        let due = totals.get().map_or(0, |t| t.due_today);
+        due > 0 || mode != SessionMode::Payment || kind != SessionKind::Purchase
+    });
+    let methods = view.payment_method_types.clone();
+    let known_email = view.known_email.clone();
+    let today = view.today;
+    let client_errors: Memo<BTreeMap<String, String>> = Memo::new({
+        let methods = methods.clone();
+        move |_| {
+            let payment_form = form.as_payment_form();
+            let mut errors = BTreeMap::new();
+            if let Err(e) = check_buyer(&payment_form, known_email.as_deref()) {
+                errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
+            }
+            if needs_method.get()
+                && let Err(e) = check_method(&payment_form, &methods, today)
+            {
+                errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
+            }
+            errors
+        }
+    });
+    let error_of = move |field: &'static str| -> Option<String> {
+        form.server_errors.read().get(field).cloned().or_else(|| {
+            let shown = form.submitted.get() || form.touched.read().contains(field);
+            shown
+                .then(|| client_errors.read().get(field).cloned())
+                .flatten()
+        })
+    };
+
+    let submit_label = Memo::new(move |_| {
+        let t = totals.get();
+        let due = t.as_ref().map_or(0, |t| t.due_today);
+        match kind {
+            SessionKind::AddPaymentMethod if form.method.get() == "card" => "Save card".to_owned(),
+            SessionKind::AddPaymentMethod => "Save payment method".to_owned(),
+            SessionKind::ActivateSubscription => "Activate subscription".to_owned(),
+            SessionKind::Purchase if due == 0 && trial.is_some() => "Start trial".to_owned(),
+            SessionKind::Purchase if due == 0 => "Complete order".to_owned(),
+            SessionKind::Purchase => format!(
+                "Pay {}",
+                t.map(|t| t.money(due).display()).unwrap_or_default()
+            ),
+        }
+    });
+
+    let session_id = view.session_id.clone();
+    let cart_action = format!("/checkout/{}", view.session_id);
+    let adjustable: Vec<(
+        usize,
+        crate::domain::session::AdjustableQuantity,
+        RwSignal<u32>,
+    )> = view
+        .lines
+        .iter()
+        .zip(&quantities)
+        .enumerate()
+        .filter_map(|(i, (l, q))| l.adjustable.map(|a| (i, a, *q)))
+        .collect();
+    let has_cart = !adjustable.is_empty() || view.allow_promotion_codes;
+
+    let on_submit = {
+        let session_id = session_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            form.submitted.set(true);
+            form.server_errors.set(BTreeMap::new());
+            if !client_errors.get_untracked().is_empty() {
+                ev.prevent_default();
+                form.banner
+                    .set(Some("Check the details marked below.".into()));
+                focus_first_error(&client_errors.get_untracked());
+                return;
+            }
+            #[cfg(feature = "hydrate")]
+            send_in_background(ev, form, session_id.clone());
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&ev, &session_id);
+        }
+    };
+
+    let on_cart = {
+        let session_id = session_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            // With JavaScript the quantities already count; only a code needs the server.
+            ev.prevent_default();
+            let code = code_input.get_untracked();
+            if code.trim().is_empty() {
+                discount.set(None);
+                code_error.set(None);
+                return;
+            }
+            #[cfg(feature = "hydrate")]
+            {
+                let session_id = session_id.clone();
+                leptos::task::spawn_local(async move {
+                    match crate::server_fns::checkout::apply_promotion_code(session_id, code).await
+                    {
+                        Ok(Ok(applied)) => {
+                            discount.set(Some(applied));
+                            code_error.set(None);
+                        }
+                        Ok(Err(message)) => code_error.set(Some(message)),
+                        Err(_) => {
+                            code_error.set(Some("The code cannot be checked right now.".into()))
+                        }
+                    }
+                });
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&session_id, code);
+        }
+    };
+
+    let method_sections = methods.clone();
+    let cancel_url = view.cancel_url.clone();
+    let merchant = view.merchant_name.clone();
+    let locked_email = view.known_email.is_some();
+    let due_banner = view
+        .pending_action
+        .map(|_| format!("/checkout/{}/authenticate", view.session_id));
+
+    view! {
+        <div class="layout">
+            <section class="summary" aria-labelledby="summary-title">
+                <h1 id="summary-title" class="visually-hidden">"Your order"</h1>
+                <Summary
+                    lines=view.lines.clone()
+                    quantities=quantities.clone()
+                    currency=view.currency
+                    totals=totals
+                    discount=discount
+                    trial_period_days=view.trial_period_days
+                />
+                {has_cart.then(|| view! {
+                    <form id="cart" class="cart" method="get" action=cart_action.clone() on:submit=on_cart>
+                        {adjustable.iter().map(|(i, bounds, q)| {
+                            let (i, bounds, q) = (*i, *bounds, *q);
+                            let id = format!("quantity-{i}");
+                            let min = bounds.minimum.max(1);
+                            let max = bounds.maximum;
+                            view! {
+                                <div class="stepper">
+                                    <label for=id.clone()>{format!("Quantity of {}", view.lines[i].description)}</label>
+                                    <div class="stepper-controls">
+                                        <button type="button" class="step" aria-label="Fewer" hidden=move || !hydrated.get()
+                                            disabled=move || { q.get() <= min }
+                                            on:click=move |_| q.update(|v| *v = (*v).saturating_sub(1).max(min))>"−"</button>
+                                        <input id=id type="number" inputmode="numeric" name=format!("quantity[{i}]")
+                                            min=min max=max value=q.get_untracked() prop:value=move || q.get().to_string()
+                                            on:input=move |ev| {
+                                                if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                                                    q.set(v.clamp(min, max));
+                                                }
+                                            } />
+                                        <button type="button" class="step" aria-label="More" hidden=move || !hydrated.get()
+                                            disabled=move || { q.get() >= max }
+                                            on:click=move |_| q.update(|v| *v = (*v + 1).min(max))>"+"</button>
+                                    </div>
+                                </div>
+                            }
+                        }).collect_view()}
+                        {(!adjustable.is_empty()).then(|| view! {
+                            <button type="submit" class="secondary" hidden=move || hydrated.get()>"Update quantities"</button>
+                        })}
+                        {view.allow_promotion_codes.then(|| view! {
+                            <div class="field promo">
+                                <label for="code">"Promotion code"</label>
+                                <div class="inline">
+                                    <input id="code" name="code" type="text" autocomplete="off"
+                                        value=code_input.get_untracked() prop:value=move || code_input.get()
+                                        on:input=move |ev| code_input.set(event_target_value(&ev))
+                                        aria-describedby="code-status" />
+                                    <button type="submit" class="secondary">"Apply"</button>
+                                </div>
+                                <p id="code-status" class="field-note" aria-live="polite">
+                                    {move || match (code_error.get(), discount.get()) {
+                                        (Some(e), _) => view! { <span class="error">{e}</span> }.into_any(),
+                                        (None, Some(d)) if d.code.is_some() => view! { <span class="ok">{format!("{} applied.", describe_discount(&d))}</span> }.into_any(),
+                                        _ => ().into_any(),
+                                    }}
+                                </p>
+                            </div>
+                        })}
+                    </form>
+                })}
+            </section>
+
+            <section class="pay" aria-labelledby="pay-title">
+                <h2 id="pay-title">{match kind {
+                    SessionKind::AddPaymentMethod => "Save a payment method",
+                    SessionKind::ActivateSubscription => "Activate your subscription",
+                    SessionKind::Purchase => "Payment details",
+                }}</h2>
+                {due_banner.map(|href| view! {
+                    <p class="notice">"Your payment is waiting for you to confirm it. " <a href=href>"Continue"</a></p>
+                })}
+                <p class="banner" role="alert" hidden=move || form.banner.get().is_none()>{move || form.banner.get()}</p>
+                <form class="payment" method="post" action="/api/checkout/confirm" novalidate=move || hydrated.get() on:submit=on_submit>
+                    <input type="hidden" name="session_id" value=session_id.clone() />
+                    {adjustable.iter().map(|(i, _, q)| {
+                        let q = *q;
+                        view! { <input type="hidden" name=format!("quantity[{i}]") value=q.get_untracked() prop:value=move || q.get().to_string() /> }
+                    }).collect_view()}
+                    <input type="hidden" name="promotion_code"
+                        value=move || discount.get().and_then(|d| d.code).unwrap_or_default() />
+
+                    <fieldset class="contact">
+                        <legend>"Contact"</legend>
+                        {text_field(form, "email", "Email", form.email, "email", "email", None, "", locked_email, error_of)}
+                        {text_field(form, "name", "Name", form.name, "text", "name", None, "", false, error_of)}
+                    </fieldset>
+
+                    <fieldset class="address">
+                        <legend>"Billing address"</legend>
+                        <div class="field" class:invalid=move || error_of("country").is_some()>
+                            <label for="f-country">"Country"</label>
+                            <select id="f-country" name="country" autocomplete="country"
+                                aria-invalid=move || error_of("country").is_some().to_string()
+                                aria-describedby="e-country"
+                                on:change=move |ev| {
+                                    form.country.set(event_target_value(&ev));
+                                    form.touched.update(|t| { t.insert("country".into()); });
+                                    form.server_errors.update(|e| { e.remove("country"); });
+                                }>
+                                <option value="" selected=form.country.get_untracked().is_empty()>"Select your country"</option>
+                                {countries().into_iter().map(|(code, name)| {
+                                    let selected = form.country.get_untracked().eq_ignore_ascii_case(code);
+                                    view! { <option value=code selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                            <p class="field-error" id="e-country">{move || error_of("country")}</p>
+                        </div>
+                        {text_field(form, "postal_code", "Postal code", form.postal_code, "text", "postal-code", None, "", false, error_of)}
+                    </fieldset>
+
+                    <fieldset class="methods" hidden=move || !needs_method.get()>
+                        <legend>"Payment method"</legend>
+                        {(method_sections.len() > 1).then(|| {
+                            let choices = method_sections.clone();
+                            view! {
+                                <div class="chooser" role="radiogroup" aria-label="Payment method">
+                                    {choices.into_iter().map(|t| {
+                                        let value = t.as_str();
+                                        let id = format!("method-{value}");
+                                        view! {
+                                            <label class="choice" for=id.clone()>
+                                                <input type="radio" id=id.clone() name="payment_method_type" value=value
+                                                    checked=form.method.get_untracked() == value
+                                                    on:change=move |_| form.method.set(value.to_owned()) />
+                                                <span>{method_label(t)}</span>
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            }
+                        })}
+                        {(method_sections.len() == 1).then(|| view! {
+                            <input type="hidden" name="payment_method_type" value=method_sections[0].as_str() />
+                        })}
+                        {
+                            let several = method_sections.len() > 1;
+                            let first_bank = method_sections
+                                .iter()
+                                .find(|m| matches!(m, PaymentMethodType::SepaDebit | PaymentMethodType::UsBankAccount))
+                                .copied();
+                            method_sections.iter().map(|t| method_fields(*t, form, hydrated, error_of, several, first_bank)).collect_view()
+                        }
+                    </fieldset>
+
+                    <button type="submit" class="primary" disabled=move || form.sending.get()>
+                        {move || if form.sending.get() { "Processing…".to_owned() } else { submit_label.get() }}
+                    </button>
+                    {cancel_url.map(|url| view! {
+                        <p class="cancel"><a href=url>{format!("Cancel and return to {merchant}")}</a></p>
+                    })}
+                </form>
+            </section>
+        </div>
+    }
+}
+
+/// A labelled input whose error sits under it.
+#[allow(clippy::too_many_arguments)]
+fn text_field(
+    form: Form,
+    name: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    kind: &'static str,
+    autocomplete: &'static str,
+    inputmode: Option<&'static str>,
+    placeholder: &'static str,
+    readonly: bool,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    let error_id = format!("e-{name}");
+    view! {
+        <div class="field" class:invalid=move || error_of(name).is_some()>
+            <label for=id.clone()>{label}</label>
+            <input id=id name=name type=kind autocomplete=autocomplete inputmode=inputmode placeholder=placeholder
+                readonly=readonly
+                value=value.get_untracked() prop:value=move || value.get()
+                aria-invalid=move || error_of(name).is_some().to_string()
+                aria-describedby=error_id.clone()
+                on:input=move |ev| {
+                    let typed = event_target_value(&ev);
+                    value.set(if name == "card_number" { format_as_typed(&typed) } else { typed });
+                    form.server_errors.update(|e| { e.remove(name); });
+                }
+                on:blur=move |_| form.touched.update(|t| { t.insert(name.to_owned()); }) />
+            <p class="field-error" id=error_id>{move || error_of(name)}</p>
+        </div>
+    }
+}
+
+/// The fields one payment method needs. Without JavaScript every method's fields show, each under
+/// its heading; with it only the chosen method's.
+fn method_fields(
+    t: PaymentMethodType,
+    form: Form,
+    hydrated: RwSignal<bool>,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+    several: bool,
+    // The bank methods share one account holder field, shown with the first of them.
+    first_bank: Option<PaymentMethodType>,
+) -> impl IntoView {
+    let value = t.as_str();
+    let hidden = move || hydrated.get() && form.method.get() != value;
+    let holder = move || {
+        (first_bank == Some(t)).then(|| {
+            text_field(
+                form,
+                "account_holder",
+                "Account holder",
+                form.account_holder,
+                "text",
+                "name",
+                None,
+                "",
+                false,
+                error_of,
+            )
+        })
+    };
+    let body = match t {
+        PaymentMethodType::Card => view! {
+            {text_field(form, "card_number", "Card number", form.card_number, "text", "cc-number", Some("numeric"), "1234 1234 1234 1234", false, error_of)}
+            <p class="brand" aria-live="polite">{move || {
+                let digits: String = form.card_number.get().chars().filter(char::is_ascii_digit).collect();
+                let brand = CardBrand::detect(&digits);
+                (!digits.is_empty() && brand != CardBrand::Unknown).then(|| brand.display_name())
+            }}</p>
+            <div class="pair">
+                {text_field(form, "card_exp", "Expiry (MM / YY)", form.card_exp, "text", "cc-exp", Some("numeric"), "MM / YY", false, error_of)}
+                {text_field(form, "card_cvc", "CVC", form.card_cvc, "text", "cc-csc", Some("numeric"), "123", false, error_of)}
+            </div>
+            {text_field(form, "card_name", "Name on card", form.card_name, "text", "cc-name", None, "", false, error_of)}
+        }
+        .into_any(),
+        PaymentMethodType::SepaDebit => view! {
+            {text_field(form, "iban", "IBAN", form.iban, "text", "off", None, "DE89 3704 0044 0532 0130 00", false, error_of)}
+            {holder()}
+            <p class="fine-print">"By paying you authorise the merchant to debit your account. Debits settle in a few days (seconds in test mode)."</p>
+        }
+        .into_any(),
+        PaymentMethodType::UsBankAccount => view! {
+            {text_field(form, "routing_number", "Routing number", form.routing_number, "text", "off", Some("numeric"), "110000000", false, error_of)}
+            {text_field(form, "account_number", "Account number", form.account_number, "text", "off", Some("numeric"), "000123456789", false, error_of)}
+            {holder()}
+        }
+        .into_any(),
+        other => view! {
+            <p class="fine-print">{format!("You will approve the payment with {} on the next page.", method_label(other))}</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="method" data-method=value hidden=hidden>
+            {several.then(|| view! { <h3 class="method-title" hidden=move || hydrated.get()>{method_label(t)}</h3> })}
+            {body}
+        </div>
+    }
+}
+
+fn focus_first_error(errors: &BTreeMap<String, String>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let order = [
+            "email",
+            "name",
+            "country",
+            "postal_code",
+            "card_number",
+            "card_exp",
+            "card_cvc",
+            "iban",
+            "routing_number",
+            "account_number",
+            "account_holder",
+        ];
+        if let Some(field) = order.iter().find(|f| errors.contains_key(**f))
+            && let Some(element) = document().get_element_by_id(&format!("f-{field}"))
+            && let Ok(input) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element)
+        {
+            let _ = input.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = errors;
+}
+
+/// Sends the form as the plain post would, but in the background, and acts on the answer: on to
+/// the next page, or the errors and the decline shown in place.
+#[cfg(feature = "hydrate")]
+fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: String) {
+    use crate::server_fns::checkout::ConfirmResponse;
+    use wasm_bindgen::JsCast;
+    let Some(element) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let Ok(data) = web_sys::FormData::new_with_form(&element) else {
+        return;
+    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data) else {
+        return;
+    };
+    ev.prevent_default();
+    form.sending.set(true);
+    form.banner.set(None);
+    let body: String = params.to_string().into();
+    leptos::task::spawn_local(async move {
+        let answer = async {
+            gloo_net::http::Request::post("/api/checkout/confirm")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .body(body)?
+                .send()
+                .await?
+                .json::<ConfirmResponse>()
+                .await
+        }
+        .await;
+        form.sending.set(false);
+        let location = window().location();
+        match answer {
+            Ok(ConfirmResponse::Redirect { url }) => {
+                form.sending.set(true);
+                let _ = location.assign(&url);
+            }
+            Ok(ConfirmResponse::Declined { message }) => {
+                form.card_cvc.set(String::new());
+                form.banner.set(Some(message));
+            }
+            Ok(ConfirmResponse::Invalid { errors }) => {
+                let errors: BTreeMap<String, String> = errors.into_iter().collect();
+                focus_first_error(&errors);
+                form.banner.set(Some("Check the details marked below.".into()));
+                form.server_errors.set(errors);
+            }
+            Ok(ConfirmResponse::Closed { .. }) => {
+                let _ = location.assign(&format!("/checkout/{session_id}"));
+            }
+            Ok(ConfirmResponse::Busy { message } | ConfirmResponse::Unavailable { message }) => form.banner.set(Some(message)),
+            Err(_) => form.banner.set(Some("We could not reach the server. Check your connection and try again; nothing was charged.".into())),
+        }
+    });
+}
