@@ -81,13 +81,17 @@ impl TestProcessor {
         let reference = format!("tm_ch_{}", request.idempotency_key);
         match digits {
             "4000000000000002" => decline("generic_decline", "Your card was declined."),
-            "4000000000009995" => {
-                decline("insufficient_funds", "Your card has insufficient funds.")
+            "4000000000009995" => decline(
+                "insufficient_funds",
+                "Your card was declined: insufficient funds.",
+            ),
+            "4000000000000069" => {
+                decline("expired_card", "Your card was declined: it has expired.")
             }
-            "4000000000000069" => decline("expired_card", "Your card has expired."),
-            "4000000000000127" => {
-                decline("incorrect_cvc", "Your card's security code is incorrect.")
-            }
+            "4000000000000127" => decline(
+                "incorrect_cvc",
+                "Your card was declined: its security code is incorrect.",
+            ),
             THREE_D_SECURE_CARD => ChargeOutcome::RequiresAction {
                 reference: format!("tm_3ds_{}", request.idempotency_key),
                 action: ActionKind::ThreeDSecure,

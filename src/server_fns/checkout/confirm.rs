@@ -1,11 +1,13 @@
 //! `POST /api/checkout/confirm`: pays a session. Form-encoded, the same fields with and without
 //! JavaScript; answers data to the page's script and a redirect to a plain form post.
 
+// The form's fields are the server function's arguments, one each, as a plain form posts them.
+#![allow(clippy::too_many_arguments)]
+
 use super::ConfirmResponse;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
-#[allow(clippy::too_many_arguments)]
 #[server(name = ConfirmCheckout, prefix = "/api", endpoint = "checkout/confirm")]
 pub async fn confirm_checkout(
     session_id: String,
@@ -121,7 +123,7 @@ pub async fn confirm_checkout(
             set_status(StatusCode::PAYMENT_REQUIRED);
             (
                 ConfirmResponse::Declined { message },
-                page_with(&page, &[], &promotion_code, &quantities),
+                page_with(&page, &typed, &promotion_code, &quantities),
             )
         }
         ConfirmOutcome::Invalid(errors) => {
@@ -130,22 +132,11 @@ pub async fn confirm_checkout(
                 .into_iter()
                 .map(|e| (e.field.to_string(), e.message))
                 .collect();
-            // Without JavaScript the page shows the errors from its address, with what the buyer
-            // typed (never card or bank numbers) filled in again.
             let mut params: Vec<(String, String)> = errors
                 .iter()
                 .map(|(f, m)| (format!("error.{f}"), m.clone()))
                 .collect();
-            for (key, value) in [
-                ("email", &email),
-                ("name", &name),
-                ("country", &country),
-                ("postal_code", &postal_code),
-            ] {
-                if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
-                    params.push((format!("value.{key}"), value.clone()));
-                }
-            }
+            params.extend(typed);
             (
                 ConfirmResponse::Invalid { errors },
                 page_with(&page, &params, &promotion_code, &quantities),

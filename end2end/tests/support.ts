@@ -1,0 +1,95 @@
+// What the journeys share: the demo organization kassa was started with (serve.sh), and the
+// merchant-side API calls that set a journey up.
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export type Demo = {
+  base_url: string;
+  secret_key: string;
+  prices: { id: string; slug: string; type: string; unit_amount: number; product_id: string }[];
+  promotion_codes: string[];
+};
+
+export const demo = (): Demo =>
+  JSON.parse(readFileSync(join(__dirname, "..", ".kassa-e2e", "demo.json"), "utf8"));
+
+export const priceId = (slug: string) => demo().prices.find((p) => p.slug === slug)!.id;
+
+const auth = () => ({ authorization: `Bearer ${demo().secret_key}` });
+
+/** Creates a checkout session through kassa's own API and returns its id. */
+export async function createSession(request: APIRequestContext, body: object): Promise<string> {
+  const response = await request.post("/api/checkout-sessions", { headers: auth(), data: body });
+  expect(response.status(), await response.text()).toBe(201);
+  return (await response.json()).id;
+}
+
+export async function createCustomer(request: APIRequestContext): Promise<string> {
+  const externalId = `buyer-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const response = await request.post("/api/v1/customers", {
+    headers: auth(),
+    data: { customer: { email: `${externalId}@example.com`, name: "Grace Hopper", externalId } },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).data.customer.id;
+}
+
+export async function createSubscription(request: APIRequestContext, customer: string): Promise<string> {
+  const response = await request.post("/api/subscriptions", {
+    headers: auth(),
+    data: { customer, price: priceId("coffee-club-monthly") },
+  });
+  expect(response.status(), await response.text()).toBe(201);
+  return (await response.json()).id;
+}
+
+export async function createEuroPrice(request: APIRequestContext): Promise<string> {
+  const response = await request.post("/api/v1/prices", {
+    headers: auth(),
+    data: { price: { type: "single_payment", productId: demo().prices[0].product_id, unitPrice: 1999, isDefault: false, currency: "eur" } },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).price.id;
+}
+
+export async function expireSession(request: APIRequestContext, id: string) {
+  const response = await request.post(`/api/checkout-sessions/${id}/expire`, { headers: auth() });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+/** Opens a checkout and, with JavaScript, waits until the page is interactive. */
+export async function open(page: Page, id: string, javaScriptEnabled: boolean) {
+  const response = await page.goto(`/checkout/${id}`);
+  expect(response?.status()).toBe(200);
+  if (javaScriptEnabled) await expect(page.locator("body[data-hydrated]")).toBeAttached();
+}
+
+/** Fills the contact and address fields. */
+export async function fillBuyer(page: Page, country = "US", postal = "94107") {
+  const email = page.getByLabel("Email", { exact: true });
+  if (await email.isEditable()) await email.fill("ada@example.com");
+  await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
+  await page.getByLabel("Country").selectOption(country);
+  await page.getByLabel("Postal code").fill(postal);
+}
+
+/** The security code every journey types: the audit looks for it afterwards. */
+export const CVC = "737";
+
+/** The test card numbers the journeys type. */
+export const TEST_CARDS = [
+  "4242424242424242", "5555555555554444", "4000000000009995", "4000002500003155", "4000000000000002",
+];
+
+export async function fillCard(page: Page, number: string) {
+  await page.getByLabel("Card number").fill(number);
+  await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
+  await page.getByLabel("CVC").fill(CVC);
+  await page.getByLabel("Name on card").fill("Ada Lovelace");
+}
+
+/** Chooses a payment method where the session offers several. */
+export async function choose(page: Page, method: string) {
+  await page.getByRole("radio", { name: method }).check();
+}
