@@ -111,3 +111,30 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    pub async fn subscriptions(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &super::PageRequest,
+    ) -> StoreResult<super::Page<SubscriptionRecord>> {
+        self.page_of(
+            "subscriptions",
+            SUBSCRIPTION_COLUMNS,
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
+    }
+
+    pub async fn count_subscriptions(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+    ) -> StoreResult<i64> {
+        self.count_of("subscriptions", organization_id, livemode)
+            .await
+    }
+}

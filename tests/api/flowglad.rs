@@ -30,6 +30,7 @@ crate::on_both_engines!(
     prices_are_created_read_archived_and_listed,
     customers_are_created_read_updated_and_listed,
     unknown_endpoints_answer_in_flowglads_shape,
+    what_checkouts_create_is_read_in_flowglads_shapes,
 );
 
 /// A Flowglad client for a running kassa: every answer is checked against the spec.
@@ -1071,5 +1072,195 @@ async fn unknown_endpoints_answer_in_flowglads_shape(engine: Engine) {
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "NOT_FOUND");
+    app.stop().await;
+}
+
+/// Pays a session by card through the confirm endpoint, as the checkout page does.
+async fn pay(app: &TestApp, session_id: &str) {
+    let response = app
+        .client
+        .post(app.url("/api/checkout/confirm"))
+        .header("accept", "application/json")
+        .form(&[
+            ("session_id", session_id),
+            ("email", "buyer@example.com"),
+            ("country", "US"),
+            ("postal_code", "94107"),
+            ("payment_method_type", "card"),
+            ("card_number", "4242424242424242"),
+            ("card_exp", "12/34"),
+            ("card_cvc", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "fg_billing_reads").await else {
+        return;
+    };
+    let api = Flowglad::new(&app);
+    let ada = customer(&api, "ada").await;
+
+    // a one-time purchase, a subscription with a trial, and a saved card
+    let (_, created) = api.create(product(&app)).await;
+    let one_time = created["checkoutSession"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pay(&app, &one_time).await;
+    let monthly = with(
+        product(&app),
+        json!({ "priceId": price_id(&app, "coffee-club-monthly"), "anonymous": null, "customerExternalId": "ada" }),
+    );
+    let (_, created) = api.create(monthly).await;
+    let subscribed = created["checkoutSession"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pay(&app, &subscribed).await;
+    let (_, created) = api
+        .create(with(
+            urls(),
+            json!({ "type": "add_payment_method", "customerExternalId": "ada" }),
+        ))
+        .await;
+    let saved = created["checkoutSession"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pay(&app, &saved).await;
+
+    let (status, body) = api
+        .get(
+            &format!("/api/v1/checkout-sessions/{one_time}"),
+            "/api/v1/checkout-sessions/{id}",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["checkoutSession"]["status"], "succeeded");
+    assert_eq!(body["checkoutSession"]["paymentMethodType"], "card");
+    let purchase_id = body["checkoutSession"]["purchaseId"]
+        .as_str()
+        .expect("a succeeded purchase carries its purchase")
+        .to_owned();
+    let (status, purchase) = api
+        .get(
+            &format!("/api/v1/purchases/{purchase_id}"),
+            "/api/v1/purchases/{id}",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            purchase["purchase"]["priceType"].as_str(),
+            purchase["purchase"]["status"].as_str()
+        ),
+        (Some("single_payment"), Some("paid"))
+    );
+
+    let (status, payments) = api.get("/api/v1/payments", "/api/v1/payments").await;
+    assert_eq!(
+        (status, payments["total"].as_i64()),
+        (200, Some(2)),
+        "the trial charged nothing; the card was only saved"
+    );
+    let payment_id = payments["data"][1]["id"].as_str().unwrap();
+    let (status, payment) = api
+        .get(
+            &format!("/api/v1/payments/{payment_id}"),
+            "/api/v1/payments/{id}",
+        )
+        .await;
+    assert_eq!(
+        (status, payment["payment"]["status"].as_str()),
+        (200, Some("succeeded"))
+    );
+
+    let (status, invoices) = api.get("/api/v1/invoices", "/api/v1/invoices").await;
+    assert_eq!((status, invoices["total"].as_i64()), (200, Some(2)));
+    let kinds: Vec<&str> = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"purchase") && kinds.contains(&"subscription"),
+        "{kinds:?}"
+    );
+    for invoice in invoices["data"].as_array().unwrap() {
+        let id = invoice["id"].as_str().unwrap();
+        let (status, one) = api
+            .get(&format!("/api/v1/invoices/{id}"), "/api/v1/invoices/{id}")
+            .await;
+        assert_eq!(
+            (status, one["invoice"]["status"].as_str()),
+            (200, Some("paid"))
+        );
+    }
+
+    let (status, subscriptions) = api
+        .get("/api/v1/subscriptions", "/api/v1/subscriptions")
+        .await;
+    assert_eq!((status, subscriptions["total"].as_i64()), (200, Some(1)));
+    let subscription = &subscriptions["data"][0];
+    assert_eq!(
+        (
+            subscription["status"].as_str(),
+            subscription["customerId"].as_str()
+        ),
+        (Some("active"), ada["id"].as_str())
+    );
+    let id = subscription["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(
+            &format!("/api/v1/subscriptions/{id}"),
+            "/api/v1/subscriptions/{id}"
+        )
+        .await
+        .0,
+        200
+    );
+
+    let (status, methods) = api
+        .get("/api/v1/payment-methods", "/api/v1/payment-methods")
+        .await;
+    assert_eq!(
+        (status, methods["total"].as_i64()),
+        (200, Some(2)),
+        "the subscription's card and the saved one"
+    );
+    let method = &methods["data"][0];
+    assert_eq!(
+        (
+            method["type"].as_str(),
+            method["paymentMethodData"]["last4"].as_str()
+        ),
+        (Some("card"), Some("4242"))
+    );
+    let id = method["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(
+            &format!("/api/v1/payment-methods/{id}"),
+            "/api/v1/payment-methods/{id}"
+        )
+        .await
+        .0,
+        200
+    );
+
+    for missing in [
+        "/api/v1/payments/pay_x",
+        "/api/v1/purchases/pur_x",
+        "/api/v1/invoices/inv_x",
+        "/api/v1/subscriptions/sub_x",
+        "/api/v1/payment-methods/pm_x",
+    ] {
+        let template = format!("{}/{{id}}", missing.rsplit_once('/').unwrap().0);
+        assert_eq!(api.get(missing, &template).await.0, 404, "{missing}");
+    }
     app.stop().await;
 }

@@ -4,6 +4,7 @@
 //! Errors are Flowglad's `{code, message, issues}`. Its spec allows no other property, so the
 //! field at fault leads each message: `checkoutSession.quantity: quantity must be at least 1`.
 
+mod billing;
 mod catalog;
 mod checkout_sessions;
 mod customers;
@@ -56,6 +57,24 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/customers/{external_id}",
             get(customers::retrieve).put(customers::update),
+        )
+        .route("/api/v1/payments", get(billing::list_payments))
+        .route("/api/v1/payments/{id}", get(billing::retrieve_payment))
+        .route("/api/v1/purchases/{id}", get(billing::retrieve_purchase))
+        .route("/api/v1/invoices", get(billing::list_invoices))
+        .route("/api/v1/invoices/{id}", get(billing::retrieve_invoice))
+        .route("/api/v1/subscriptions", get(billing::list_subscriptions))
+        .route(
+            "/api/v1/subscriptions/{id}",
+            get(billing::retrieve_subscription),
+        )
+        .route(
+            "/api/v1/payment-methods",
+            get(billing::list_payment_methods),
+        )
+        .route(
+            "/api/v1/payment-methods/{id}",
+            get(billing::retrieve_payment_method),
         )
         // Unknown paths under the prefix answer in Flowglad's shape, not with the HTML 404 page.
         .route(

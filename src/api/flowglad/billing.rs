@@ -1,0 +1,539 @@
+//! What paid checkouts create, read in Flowglad's shapes: `/api/v1/payments`, `/purchases/{id}`,
+//! `/invoices`, `/subscriptions` and `/payment-methods`.
+//!
+//! Where Flowglad's enums have no word for a kassa method (PayPal and customer balance, which
+//! come through other dialects), the record says `link`, the nearest kind (an account-based
+//! wallet), and its description names the method.
+
+use super::checkout_sessions::AddressBody;
+use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names};
+use crate::server::AppState;
+use crate::service::api_keys::Principal;
+use crate::store::{
+    InvoiceRecord, Page, PaymentMethodRecord, PaymentRecord, PriceRecord, PurchaseRecord,
+    StoreError, SubscriptionRecord,
+};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+fn internal(error: StoreError) -> FlowgladError {
+    FlowgladError::from_service(error.into(), Names::Product)
+}
+
+/// Flowglad's payment method types; the others map to the nearest.
+fn flowglad_method(method: &str) -> &'static str {
+    match method {
+        "card" => "card",
+        "us_bank_account" => "us_bank_account",
+        "sepa_debit" => "sepa_debit",
+        _ => "link",
+    }
+}
+
+fn payment_body(p: &PaymentRecord, pricing_model_id: &str) -> Value {
+    json!({
+        "id": p.id,
+        "createdAt": p.created_at,
+        "updatedAt": p.updated_at,
+        "livemode": p.livemode,
+        "invoiceId": p.invoice_id,
+        "amount": p.amount,
+        "paymentMethod": flowglad_method(&p.payment_method_type),
+        "currency": p.currency.to_ascii_uppercase(),
+        "status": p.status,
+        "chargeDate": p.charge_date,
+        "settlementDate": p.settlement_date,
+        "description": p.description,
+        "receiptNumber": null,
+        "receiptURL": null,
+        "organizationId": p.organization_id,
+        "customerId": p.customer_id,
+        "purchaseId": p.purchase_id,
+        "subscriptionId": p.subscription_id,
+        "paymentMethodId": p.payment_method_id,
+        "billingPeriodId": null,
+        "taxAmount": p.tax_amount,
+        "subtotal": p.subtotal,
+        "taxCountry": p.tax_country,
+        "taxState": null,
+        "taxRatePercentage": null,
+        "applicationFee": null,
+        "refunded": false,
+        "refundedAmount": 0,
+        "refundedAt": null,
+        "failureMessage": p.failure_message,
+        "failureCode": p.failure_code,
+        "pricingModelId": pricing_model_id,
+    })
+}
+
+pub async fn list_payments(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ListBody<Value>>, FlowgladError> {
+    let page = query.page()?;
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    let payments = state
+        .store
+        .payments(org, live, &page)
+        .await
+        .map_err(internal)?;
+    let total = state
+        .store
+        .count_payments(org, live)
+        .await
+        .map_err(internal)?;
+    let data = payments
+        .items
+        .iter()
+        .map(|p| payment_body(p, &p.pricing_model_id))
+        .collect();
+    Ok(Json(ListBody::new(
+        &query,
+        &payments.items,
+        payments.has_more,
+        total,
+        data,
+        |p| (p.created_at, p.id.as_str()),
+    )))
+}
+
+#[derive(Serialize)]
+pub struct PaymentEnvelope {
+    payment: Value,
+}
+
+pub async fn retrieve_payment(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentEnvelope>, FlowgladError> {
+    let payment = state
+        .store
+        .payment(&principal.organization_id, principal.mode.is_live(), &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("payment"))?;
+    Ok(Json(PaymentEnvelope {
+        payment: payment_body(&payment, &payment.pricing_model_id),
+    }))
+}
+
+/// The price a record refers to, read once per id.
+async fn price_of(
+    state: &AppState,
+    principal: &Principal,
+    cache: &mut HashMap<String, Option<PriceRecord>>,
+    id: &str,
+) -> Result<Option<PriceRecord>, FlowgladError> {
+    if !cache.contains_key(id) {
+        let price = state
+            .store
+            .price(&principal.organization_id, principal.mode.is_live(), id)
+            .await
+            .map_err(internal)?;
+        cache.insert(id.to_owned(), price);
+    }
+    Ok(cache.get(id).cloned().flatten())
+}
+
+fn purchase_body(p: &PurchaseRecord, price: Option<&PriceRecord>) -> Value {
+    let address = p
+        .billing_address
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<crate::domain::customer::BillingAddress>(a).ok())
+        .map(|a| AddressBody::from_domain(&a));
+    let metadata: Option<Value> = p
+        .metadata
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok());
+    let mut body = json!({
+        "id": p.id,
+        "createdAt": p.created_at,
+        "updatedAt": p.updated_at,
+        "livemode": p.livemode,
+        "name": p.name,
+        "status": p.status,
+        "customerId": p.customer_id,
+        "organizationId": p.organization_id,
+        "billingCycleAnchor": null,
+        "priceId": p.price_id,
+        "quantity": p.quantity,
+        "priceType": p.price_type,
+        "firstInvoiceValue": p.first_invoice_value,
+        "bankPaymentOnly": null,
+        "purchaseDate": p.purchase_date,
+        "endDate": null,
+        "proposal": null,
+        "archived": false,
+        "billingAddress": address,
+        "metadata": metadata,
+        "pricingModelId": p.pricing_model_id,
+        "position": 0,
+    });
+    if p.price_type == "subscription" {
+        body["trialPeriodDays"] = json!(price.and_then(|pr| pr.trial_period_days).unwrap_or(0));
+        body["pricePerBillingCycle"] =
+            json!(price.map_or(0, |pr| pr.unit_amount) * i64::from(p.quantity));
+        body["intervalUnit"] = json!(
+            price
+                .and_then(|pr| pr.interval_unit.clone())
+                .unwrap_or_else(|| "month".into())
+        );
+        body["intervalCount"] = json!(price.and_then(|pr| pr.interval_count).unwrap_or(1));
+        body["totalPurchaseValue"] = Value::Null;
+    } else {
+        body["trialPeriodDays"] = Value::Null;
+        body["pricePerBillingCycle"] = Value::Null;
+        body["intervalUnit"] = Value::Null;
+        body["intervalCount"] = Value::Null;
+        body["totalPurchaseValue"] = json!(p.total_purchase_value);
+    }
+    body
+}
+
+#[derive(Serialize)]
+pub struct PurchaseEnvelope {
+    purchase: Value,
+}
+
+pub async fn retrieve_purchase(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<PurchaseEnvelope>, FlowgladError> {
+    let purchase = state
+        .store
+        .purchase(&principal.organization_id, principal.mode.is_live(), &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("purchase"))?;
+    let price = price_of(&state, &principal, &mut HashMap::new(), &purchase.price_id).await?;
+    Ok(Json(PurchaseEnvelope {
+        purchase: purchase_body(&purchase, price.as_ref()),
+    }))
+}
+
+fn invoice_body(i: &InvoiceRecord) -> Value {
+    let mut body = json!({
+        "id": i.id,
+        "createdAt": i.created_at,
+        "updatedAt": i.updated_at,
+        "livemode": i.livemode,
+        "invoiceNumber": i.invoice_number,
+        "invoiceDate": i.invoice_date,
+        "dueDate": i.due_date,
+        "customerId": i.customer_id,
+        "organizationId": i.organization_id,
+        "status": i.status,
+        "billingRunId": null,
+        "ownerMembershipId": null,
+        "pdfURL": null,
+        "receiptPdfURL": null,
+        "memo": null,
+        "bankPaymentOnly": null,
+        "currency": i.currency.to_ascii_uppercase(),
+        "taxAmount": i.tax_amount,
+        "subtotal": i.subtotal,
+        "taxCountry": i.tax_country,
+        "taxState": null,
+        "taxRatePercentage": i.tax_rate_millionths.map(|m| crate::domain::Rate::from_millionths(m.max(0) as u32).percent_string()),
+        "applicationFee": null,
+        "pricingModelId": i.pricing_model_id,
+    });
+    match (&i.subscription_id, &i.purchase_id) {
+        (Some(subscription), _) => {
+            body["type"] = json!("subscription");
+            body["subscriptionId"] = json!(subscription);
+            body["purchaseId"] = Value::Null;
+            // kassa keeps no separate billing periods: the invoice names the period it paid for.
+            body["billingPeriodId"] = json!(format!("bp_{}", i.id.trim_start_matches("inv_")));
+            body["billingPeriodStartDate"] = json!(i.invoice_date);
+            body["billingPeriodEndDate"] = Value::Null;
+        }
+        (None, purchase) => {
+            body["type"] = json!("purchase");
+            body["purchaseId"] = json!(purchase);
+            body["subscriptionId"] = Value::Null;
+            body["billingPeriodId"] = Value::Null;
+            body["billingPeriodStartDate"] = Value::Null;
+            body["billingPeriodEndDate"] = Value::Null;
+        }
+    }
+    body
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceEnvelope {
+    invoice: Value,
+    invoice_line_items: Vec<Value>,
+}
+
+/// An invoice's lines: the lines of the checkout that made it, as paid.
+async fn invoice_lines(
+    state: &AppState,
+    invoice: &InvoiceRecord,
+) -> Result<Vec<Value>, FlowgladError> {
+    let Some(session_id) = &invoice.session_id else {
+        return Ok(Vec::new());
+    };
+    let Some(session) = state
+        .store
+        .session_by_id(session_id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(session
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(position, line)| {
+            json!({
+                "id": format!("ili_{}_{position}", invoice.id.trim_start_matches("inv_")),
+                "createdAt": invoice.created_at,
+                "updatedAt": invoice.updated_at,
+                "livemode": invoice.livemode,
+                "invoiceId": invoice.id,
+                "quantity": line.quantity,
+                "priceId": line.price_id,
+                "description": line.description,
+                "price": line.unit_amount.amount,
+                "type": "static",
+                "pricingModelId": invoice.pricing_model_id,
+                "ledgerAccountId": null,
+                "ledgerAccountCredit": null,
+            })
+        })
+        .collect())
+}
+
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ListBody<Value>>, FlowgladError> {
+    let page = query.page()?;
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    let invoices = state
+        .store
+        .invoices(org, live, &page)
+        .await
+        .map_err(internal)?;
+    let total = state
+        .store
+        .count_invoices(org, live)
+        .await
+        .map_err(internal)?;
+    let data = invoices.items.iter().map(invoice_body).collect();
+    Ok(Json(ListBody::new(
+        &query,
+        &invoices.items,
+        invoices.has_more,
+        total,
+        data,
+        |i| (i.created_at, i.id.as_str()),
+    )))
+}
+
+pub async fn retrieve_invoice(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<InvoiceEnvelope>, FlowgladError> {
+    let invoice = state
+        .store
+        .invoice(&principal.organization_id, principal.mode.is_live(), &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("invoice"))?;
+    let invoice_line_items = invoice_lines(&state, &invoice).await?;
+    Ok(Json(InvoiceEnvelope {
+        invoice: invoice_body(&invoice),
+        invoice_line_items,
+    }))
+}
+
+fn subscription_body(s: &SubscriptionRecord, price: Option<&PriceRecord>) -> Value {
+    let current = matches!(
+        s.status.as_str(),
+        "active" | "trialing" | "past_due" | "cancellation_scheduled"
+    );
+    json!({
+        "id": s.id,
+        "createdAt": s.created_at,
+        "updatedAt": s.updated_at,
+        "livemode": s.livemode,
+        "startDate": s.current_period_start.unwrap_or(s.created_at),
+        "customerId": s.customer_id,
+        "organizationId": s.organization_id,
+        "status": s.status,
+        "defaultPaymentMethodId": s.default_payment_method_id,
+        "backupPaymentMethodId": null,
+        "trialEnd": s.trial_end,
+        "currentBillingPeriodStart": s.current_period_start,
+        "currentBillingPeriodEnd": s.current_period_end,
+        "metadata": null,
+        "canceledAt": s.canceled_at,
+        "cancelScheduledAt": null,
+        "cancellationReason": null,
+        "replacedBySubscriptionId": null,
+        "isFreePlan": price.map(|p| p.unit_amount == 0),
+        "doNotCharge": null,
+        "priceId": s.price_id,
+        "runBillingAtPeriodStart": null,
+        "interval": price.and_then(|p| p.interval_unit.clone()).unwrap_or_else(|| "month".into()),
+        "intervalCount": price.and_then(|p| p.interval_count).unwrap_or(1),
+        "billingCycleAnchorDate": s.billing_cycle_anchor,
+        "name": s.name,
+        "renews": true,
+        "pricingModelId": price.map(|p| p.pricing_model_id.clone()).unwrap_or_default(),
+        "current": current,
+    })
+}
+
+#[derive(Serialize)]
+pub struct SubscriptionEnvelope {
+    subscription: Value,
+}
+
+pub async fn list_subscriptions(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ListBody<Value>>, FlowgladError> {
+    let page = query.page()?;
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    let subscriptions: Page<SubscriptionRecord> = state
+        .store
+        .subscriptions(org, live, &page)
+        .await
+        .map_err(internal)?;
+    let total = state
+        .store
+        .count_subscriptions(org, live)
+        .await
+        .map_err(internal)?;
+    let mut prices = HashMap::new();
+    let mut data = Vec::with_capacity(subscriptions.items.len());
+    for s in &subscriptions.items {
+        let price = price_of(&state, &principal, &mut prices, &s.price_id).await?;
+        data.push(subscription_body(s, price.as_ref()));
+    }
+    Ok(Json(ListBody::new(
+        &query,
+        &subscriptions.items,
+        subscriptions.has_more,
+        total,
+        data,
+        |s| (s.created_at, s.id.as_str()),
+    )))
+}
+
+pub async fn retrieve_subscription(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<SubscriptionEnvelope>, FlowgladError> {
+    let subscription = state
+        .store
+        .subscription(&principal.organization_id, principal.mode.is_live(), &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("subscription"))?;
+    let price = price_of(
+        &state,
+        &principal,
+        &mut HashMap::new(),
+        &subscription.price_id,
+    )
+    .await?;
+    Ok(Json(SubscriptionEnvelope {
+        subscription: subscription_body(&subscription, price.as_ref()),
+    }))
+}
+
+fn payment_method_body(m: &PaymentMethodRecord) -> Value {
+    let billing: Value = serde_json::from_str(&m.billing_details).unwrap_or_else(|_| json!({}));
+    json!({
+        "id": m.id,
+        "createdAt": m.created_at,
+        "updatedAt": m.updated_at,
+        "livemode": m.livemode,
+        "customerId": m.customer_id,
+        "pricingModelId": m.pricing_model_id,
+        "billingDetails": {
+            "name": billing["name"],
+            "email": billing["email"],
+            "address": billing.get("address").cloned().unwrap_or_else(|| json!({ "country": "" })),
+        },
+        "type": flowglad_method(&m.method_type),
+        "default": m.is_default,
+        "paymentMethodData": {
+            "type": m.method_type,
+            "brand": m.brand,
+            "last4": m.last4,
+            "exp_month": m.exp_month,
+            "exp_year": m.exp_year,
+            "fingerprint": m.fingerprint,
+            "bank_name": m.bank_name,
+        },
+        "metadata": null,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodEnvelope {
+    payment_method: Value,
+}
+
+pub async fn list_payment_methods(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ListBody<Value>>, FlowgladError> {
+    let page = query.page()?;
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    let methods = state
+        .store
+        .payment_methods(org, live, &page)
+        .await
+        .map_err(internal)?;
+    let total = state
+        .store
+        .count_payment_methods(org, live)
+        .await
+        .map_err(internal)?;
+    let data = methods.items.iter().map(payment_method_body).collect();
+    Ok(Json(ListBody::new(
+        &query,
+        &methods.items,
+        methods.has_more,
+        total,
+        data,
+        |m| (m.created_at, m.id.as_str()),
+    )))
+}
+
+pub async fn retrieve_payment_method(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentMethodEnvelope>, FlowgladError> {
+    let method = state
+        .store
+        .payment_method(&principal.organization_id, principal.mode.is_live(), &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("payment method"))?;
+    Ok(Json(PaymentMethodEnvelope {
+        payment_method: payment_method_body(&method),
+    }))
+}
