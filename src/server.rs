@@ -308,7 +308,13 @@ pub async fn migrate(settings: Settings) -> Result<(), RunError> {
 /// `kassa demo`: makes sure the demo organization exists and returns what to print.
 pub async fn demo(settings: Settings) -> Result<DemoReport, RunError> {
     let store = open_store(&settings).await?;
-    let report = demo::ensure(&store, &settings.public_base(settings.addr)).await;
+    let report = match demo::ensure(&store, &settings.public_base(settings.addr)).await {
+        Ok(mut report) => demo::checkout_link(&store, &report).await.map(|url| {
+            report.checkout_url = Some(url);
+            report
+        }),
+        Err(e) => Err(e),
+    };
     store.close().await;
     Ok(report?)
 }

@@ -64,7 +64,18 @@ fn demo_prints_one_json_object_and_the_same_one_twice() {
 
     let second = run(kassa(&dir).arg("demo"));
     assert!(second.status.success(), "{}", stderr(&second));
-    let again: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let mut again: Value = serde_json::from_slice(&second.stdout).unwrap();
+    // each run makes a fresh checkout to try; everything else is the same
+    let first_checkout = report["checkout_url"].as_str().unwrap().to_owned();
+    let second_checkout = again["checkout_url"].as_str().unwrap().to_owned();
+    assert!(
+        first_checkout.starts_with("http://127.0.0.1:3000/checkout/cs_test_"),
+        "{first_checkout}"
+    );
+    assert_ne!(first_checkout, second_checkout);
+    let mut report = report;
+    report.as_object_mut().unwrap().remove("checkout_url");
+    again.as_object_mut().unwrap().remove("checkout_url");
     assert_eq!(report, again, "the same organization, key and login");
 }
 

@@ -23,6 +23,9 @@ pub struct DemoReport {
     pub dashboard: DashboardLogin,
     pub prices: Vec<DemoPrice>,
     pub promotion_codes: Vec<String>,
+    /// A fresh checkout to try, made by `kassa demo` (each run makes a new one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -47,8 +50,8 @@ pub struct DemoPrice {
 pub enum DemoError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("could not hash the demo password: {0}")]
-    Password(String),
+    #[error("could not make the demo: {0}")]
+    Setup(String),
 }
 
 /// Creates the demo organization unless it exists, then reports it. Idempotent: the second and
@@ -98,6 +101,7 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
         secret_key: fixture.secret_key,
         prices,
         promotion_codes: vec![DEMO_PROMOTION_CODE.to_owned()],
+        checkout_url: None,
     })
 }
 
@@ -105,7 +109,7 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
     let organization_id = new_id(ids::ORGANIZATION);
     let key = MintedKey::generate(Mode::Test);
     let password: String = random_alphanumeric(16).collect();
-    let password_hash = hash_password(&password).map_err(|e| DemoError::Password(e.to_string()))?;
+    let password_hash = hash_password(&password).map_err(|e| DemoError::Setup(e.to_string()))?;
     let fixture = DemoFixture {
         organization_id: organization_id.clone(),
         user_email: DEMO_EMAIL.to_owned(),
@@ -218,4 +222,32 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
         })
         .await?;
     Ok(fixture)
+}
+
+/// Makes a fresh checkout of the demo's one-time price (quantity adjustable, codes welcome) and
+/// returns its address.
+pub async fn checkout_link(store: &Store, report: &DemoReport) -> Result<String, DemoError> {
+    use crate::domain::session::SessionKind;
+    use crate::domain::session::draft::{AdjustableDraft, LineItemDraft, PriceRef, SessionDraft};
+    let principal = super::api_keys::authenticate(store, &report.secret_key)
+        .await
+        .map_err(|e| DemoError::Setup(format!("the demo key does not authenticate: {e}")))?;
+    let draft = SessionDraft {
+        line_items: vec![LineItemDraft {
+            price: PriceRef::Slug("espresso-beans".into()),
+            quantity: Some(1),
+            adjustable: Some(AdjustableDraft {
+                enabled: true,
+                minimum: Some(1),
+                maximum: Some(10),
+            }),
+        }],
+        allow_promotion_codes: true,
+        payment_method_types: Some(vec!["card".into(), "link".into(), "us_bank_account".into()]),
+        ..SessionDraft::new(SessionKind::Purchase)
+    };
+    let session = super::checkout::create_session(store, &principal, draft, crate::store::now_ms())
+        .await
+        .map_err(|e| DemoError::Setup(format!("the demo checkout could not be made: {e}")))?;
+    Ok(format!("{}/checkout/{}", report.base_url, session.id))
 }
