@@ -6,7 +6,7 @@
 //! wallet), and its description names the method.
 
 use super::checkout_sessions::AddressBody;
-use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names};
+use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
 use crate::server::AppState;
 use crate::service::api_keys::Principal;
 use crate::store::{
@@ -77,29 +77,14 @@ pub async fn list_payments(
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
-    let payments = state
-        .store
-        .payments(org, live, &page)
-        .await
-        .map_err(internal)?;
-    let total = state
-        .store
-        .count_payments(org, live)
-        .await
-        .map_err(internal)?;
-    let data = payments
-        .items
-        .iter()
-        .map(|p| payment_body(p, &p.pricing_model_id))
-        .collect();
-    Ok(Json(ListBody::new(
+    list_of(
         &query,
-        &payments.items,
-        payments.has_more,
-        total,
-        data,
-        |p| (p.created_at, p.id.as_str()),
-    )))
+        state.store.payments(org, live, &page),
+        state.store.count_payments(org, live),
+        |p| payment_body(p, &p.pricing_model_id),
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }
 
 #[derive(Serialize)]
@@ -321,25 +306,14 @@ pub async fn list_invoices(
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
-    let invoices = state
-        .store
-        .invoices(org, live, &page)
-        .await
-        .map_err(internal)?;
-    let total = state
-        .store
-        .count_invoices(org, live)
-        .await
-        .map_err(internal)?;
-    let data = invoices.items.iter().map(invoice_body).collect();
-    Ok(Json(ListBody::new(
+    list_of(
         &query,
-        &invoices.items,
-        invoices.has_more,
-        total,
-        data,
-        |i| (i.created_at, i.id.as_str()),
-    )))
+        state.store.invoices(org, live, &page),
+        state.store.count_invoices(org, live),
+        invoice_body,
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }
 
 pub async fn retrieve_invoice(
@@ -501,25 +475,14 @@ pub async fn list_payment_methods(
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
-    let methods = state
-        .store
-        .payment_methods(org, live, &page)
-        .await
-        .map_err(internal)?;
-    let total = state
-        .store
-        .count_payment_methods(org, live)
-        .await
-        .map_err(internal)?;
-    let data = methods.items.iter().map(payment_method_body).collect();
-    Ok(Json(ListBody::new(
+    list_of(
         &query,
-        &methods.items,
-        methods.has_more,
-        total,
-        data,
-        |m| (m.created_at, m.id.as_str()),
-    )))
+        state.store.payment_methods(org, live, &page),
+        state.store.count_payment_methods(org, live),
+        payment_method_body,
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }
 
 pub async fn retrieve_payment_method(

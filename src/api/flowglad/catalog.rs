@@ -1,6 +1,6 @@
 //! `/api/v1/products` and `/api/v1/prices` in Flowglad's shapes.
 
-use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names};
+use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
 use crate::domain::catalog::{PriceDraft, ProductDraft};
 use crate::server::AppState;
 use crate::service::catalog::{self, PriceOptions, ProductOptions};
@@ -350,29 +350,15 @@ pub async fn list_products(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ListBody<ProductBody>>, FlowgladError> {
     let page = query.page()?;
-    let livemode = principal.mode.is_live();
-    let org = &principal.organization_id;
-    let store_fail =
-        |e: crate::store::StoreError| FlowgladError::from_service(e.into(), Names::Product);
-    let products = state
-        .store
-        .products(org, livemode, &page)
-        .await
-        .map_err(store_fail)?;
-    let total = state
-        .store
-        .count_products(org, livemode)
-        .await
-        .map_err(store_fail)?;
-    let data = products.items.iter().map(ProductBody::from).collect();
-    Ok(Json(ListBody::new(
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    list_of(
         &query,
-        &products.items,
-        products.has_more,
-        total,
-        data,
-        |p| (p.created_at, p.id.as_str()),
-    )))
+        state.store.products(org, live, &page),
+        state.store.count_products(org, live),
+        |p| ProductBody::from(p),
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -470,27 +456,13 @@ pub async fn list_prices(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ListBody<PriceBody>>, FlowgladError> {
     let page = query.page()?;
-    let livemode = principal.mode.is_live();
-    let org = &principal.organization_id;
-    let store_fail =
-        |e: crate::store::StoreError| FlowgladError::from_service(e.into(), Names::Price);
-    let prices = state
-        .store
-        .prices(org, livemode, &page)
-        .await
-        .map_err(store_fail)?;
-    let total = state
-        .store
-        .count_prices(org, livemode)
-        .await
-        .map_err(store_fail)?;
-    let data = prices.items.iter().map(PriceBody::from).collect();
-    Ok(Json(ListBody::new(
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    list_of(
         &query,
-        &prices.items,
-        prices.has_more,
-        total,
-        data,
-        |p| (p.created_at, p.id.as_str()),
-    )))
+        state.store.prices(org, live, &page),
+        state.store.count_prices(org, live),
+        |p| PriceBody::from(p),
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/customers` in Flowglad's shapes. Customers are addressed by the merchant's external id.
 
 use super::checkout_sessions::AddressBody;
-use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names};
+use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
 use crate::domain::customer::CustomerDraft;
 use crate::server::AppState;
 use crate::service::catalog::{self, CustomerExtras};
@@ -198,27 +198,13 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ListBody<CustomerBody>>, FlowgladError> {
     let page = query.page()?;
-    let livemode = principal.mode.is_live();
-    let org = &principal.organization_id;
-    let store_fail =
-        |e: crate::store::StoreError| FlowgladError::from_service(e.into(), Names::Customer);
-    let customers = state
-        .store
-        .customers(org, livemode, &page)
-        .await
-        .map_err(store_fail)?;
-    let total = state
-        .store
-        .count_customers(org, livemode)
-        .await
-        .map_err(store_fail)?;
-    let data = customers.items.iter().map(CustomerBody::from).collect();
-    Ok(Json(ListBody::new(
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    list_of(
         &query,
-        &customers.items,
-        customers.has_more,
-        total,
-        data,
-        |c| (c.created_at, c.id.as_str()),
-    )))
+        state.store.customers(org, live, &page),
+        state.store.count_customers(org, live),
+        |c| CustomerBody::from(c),
+        |r| (r.created_at, r.id.as_str()),
+    )
+    .await
 }

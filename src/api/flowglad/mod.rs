@@ -340,6 +340,29 @@ struct ListBody<T> {
     current_cursor: Option<String>,
 }
 
+/// Answers a list endpoint: the `page` of rows, `total` in all, each row in Flowglad's shape.
+async fn list_of<R, T>(
+    query: &ListQuery,
+    page: impl Future<Output = Result<crate::store::Page<R>, crate::store::StoreError>>,
+    total: impl Future<Output = Result<i64, crate::store::StoreError>>,
+    to_body: impl Fn(&R) -> T,
+    key: impl Fn(&R) -> (i64, &str),
+) -> Result<axum::Json<ListBody<T>>, FlowgladError> {
+    let internal =
+        |e: crate::store::StoreError| FlowgladError::from_service(e.into(), Names::Product);
+    let page = page.await.map_err(internal)?;
+    let total = total.await.map_err(internal)?;
+    let data = page.items.iter().map(to_body).collect();
+    Ok(axum::Json(ListBody::new(
+        query,
+        &page.items,
+        page.has_more,
+        total,
+        data,
+        key,
+    )))
+}
+
 impl<T> ListBody<T> {
     fn new<R>(
         query: &ListQuery,
