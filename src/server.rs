@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -217,7 +218,10 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(x_request_id));
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        // Pages and JSON are compressed for clients that ask; the built site's files are served
+        // precompressed (`--precompress`) and pass through untouched.
+        .layer(CompressionLayer::new().br(true).gzip(true));
 
     Router::new()
         .route("/healthz", get(healthz))

@@ -57,6 +57,23 @@ impl CardExpiry {
     }
 }
 
+/// An expiry date as the buyer types it, shaped into `MM / YY`: `1` stays `1`, `13` becomes
+/// `01 / 3` (no month 13), `0434` becomes `04 / 34`.
+pub fn format_expiry_as_typed(input: &str) -> String {
+    let mut digits: String = input.chars().filter(char::is_ascii_digit).take(4).collect();
+    if digits.len() == 1 && digits.as_bytes()[0] > b'1' {
+        digits.insert(0, '0');
+    } else if digits.len() >= 2 && digits[..2].parse::<u8>().is_ok_and(|m| m > 12) {
+        digits.insert(0, '0');
+        digits.truncate(4);
+    }
+    if digits.len() <= 2 {
+        digits
+    } else {
+        format!("{} / {}", &digits[..2], &digits[2..])
+    }
+}
+
 /// A card security code. Never stored, logged or shown.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Cvc(String);
@@ -509,6 +526,25 @@ mod tests {
         assert!(CardExpiry::parse("1/3", TODAY).is_err());
         assert!(CardExpiry::parse("ab/cd", TODAY).is_err());
         assert!(CardExpiry::parse("", TODAY).is_err());
+    }
+
+    #[test]
+    fn expiry_dates_are_shaped_as_typed() {
+        assert_eq!(format_expiry_as_typed("1"), "1");
+        assert_eq!(format_expiry_as_typed("4"), "04");
+        assert_eq!(format_expiry_as_typed("12"), "12");
+        assert_eq!(format_expiry_as_typed("123"), "12 / 3");
+        assert_eq!(format_expiry_as_typed("1234"), "12 / 34");
+        assert_eq!(format_expiry_as_typed("12 / 34"), "12 / 34");
+        assert_eq!(format_expiry_as_typed("13"), "01 / 3");
+        assert_eq!(format_expiry_as_typed("12345"), "12 / 34");
+        assert_eq!(
+            CardExpiry::parse(&format_expiry_as_typed("0434"), TODAY),
+            Ok(CardExpiry {
+                month: 4,
+                year: 2034
+            })
+        );
     }
 
     #[test]

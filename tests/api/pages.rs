@@ -4,6 +4,7 @@ use kassa::store::Engine;
 crate::on_both_engines!(
     the_start_page_is_rendered_on_the_server,
     unknown_pages_are_404,
+    pages_are_compressed_for_clients_that_ask,
 );
 
 async fn the_start_page_is_rendered_on_the_server(engine: Engine) {
@@ -39,5 +40,28 @@ async fn unknown_pages_are_404(engine: Engine) {
     assert_eq!(response.status(), 404);
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
+    app.stop().await;
+}
+
+async fn pages_are_compressed_for_clients_that_ask(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "compressed_pages").await else {
+        return;
+    };
+    let plain = app.get("/").await;
+    assert!(!plain.headers().contains_key("content-encoding"));
+    let plain_size = plain.bytes().await.unwrap().len();
+    let compressed = app
+        .client
+        .get(app.url("/"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "br");
+    let compressed_size = compressed.bytes().await.unwrap().len();
+    assert!(
+        compressed_size * 2 < plain_size,
+        "{compressed_size} of {plain_size} bytes"
+    );
     app.stop().await;
 }

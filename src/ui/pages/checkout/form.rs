@@ -9,7 +9,7 @@
 use super::summary::{Summary, describe_discount};
 use crate::domain::card::{CardBrand, format_as_typed};
 use crate::domain::catalog::TaxRate;
-use crate::domain::payment::{PaymentForm, check_buyer, check_method};
+use crate::domain::payment::{PaymentForm, check_buyer, check_method, format_expiry_as_typed};
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
 use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
 use crate::server_fns::checkout::CheckoutView;
@@ -485,7 +485,11 @@ fn text_field(
                 aria-describedby=error_id.clone()
                 on:input=move |ev| {
                     let typed = event_target_value(&ev);
-                    value.set(if name == "card_number" { format_as_typed(&typed) } else { typed });
+                    value.set(match name {
+                        "card_number" => format_as_typed(&typed),
+                        "card_exp" => format_expiry_as_typed(&typed),
+                        _ => typed,
+                    });
                     form.server_errors.update(|e| { e.remove(name); });
                 }
                 on:blur=move |_| form.touched.update(|t| { t.insert(name.to_owned()); }) />
