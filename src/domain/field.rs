@@ -59,6 +59,16 @@ pub enum Field {
     AccountNumber,
     PromotionCode,
     Quantity(usize),
+    // Dashboard accounts and settings.
+    AccountEmail,
+    Password,
+    OrganizationName,
+    CouponCode,
+    CouponValue,
+    CouponDuration,
+    AccentColor,
+    DisplayName,
+    LogoUrl,
 }
 
 impl fmt::Display for Field {
@@ -120,6 +130,15 @@ impl fmt::Display for Field {
             Field::AccountNumber => f.write_str("account_number"),
             Field::PromotionCode => f.write_str("promotion_code"),
             Field::Quantity(i) => write!(f, "quantity[{i}]"),
+            Field::AccountEmail => f.write_str("email"),
+            Field::Password => f.write_str("password"),
+            Field::OrganizationName => f.write_str("organization_name"),
+            Field::CouponCode => f.write_str("code"),
+            Field::CouponValue => f.write_str("percent_off"),
+            Field::CouponDuration => f.write_str("duration"),
+            Field::AccentColor => f.write_str("accent_color"),
+            Field::DisplayName => f.write_str("display_name"),
+            Field::LogoUrl => f.write_str("logo_url"),
         }
     }
 }

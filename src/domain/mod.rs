@@ -1,5 +1,6 @@
 //! The domain: pure Rust shared by the server and the browser. No sqlx, axum or leptos here.
 
+pub mod account;
 pub mod card;
 pub mod catalog;
 pub mod customer;

@@ -1,6 +1,7 @@
 //! The business logic behind every edge (API dialects, server functions, the CLI): each operation
 //! takes the store and plain arguments, and returns records or a typed error.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod catalog;
 pub mod checkout;

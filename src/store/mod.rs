@@ -12,6 +12,7 @@
 
 mod catalog;
 mod customers;
+mod dashboard;
 mod demo;
 mod organizations;
 mod payments;
@@ -25,6 +26,7 @@ pub use catalog::{
     ProductRecord,
 };
 pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
+pub use dashboard::{Branding, DashboardSessionStore};
 pub use demo::{DemoFixture, DemoSeed};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
 pub use payments::{

@@ -238,6 +238,27 @@ impl Store {
     }
 
     /// The session's attempts, newest first.
+    /// What succeeded payments of the organization in a mode since `since` took in, by currency.
+    pub async fn revenue_since(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        since: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT currency, CAST(SUM(amount) AS BIGINT) FROM payments \
+                 WHERE organization_id = $1 AND livemode = $2 AND status = 'succeeded' AND created_at >= $3 \
+                 GROUP BY currency ORDER BY currency",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(since)
+            .fetch_all(db)
+            .await?
+        }))
+    }
+
     pub async fn attempts_of_session(&self, session_id: &str) -> StoreResult<Vec<AttemptRecord>> {
         let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE session_id = $1 ORDER BY created_at DESC, id DESC"

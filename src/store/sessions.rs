@@ -388,6 +388,71 @@ impl Store {
                 page,
             )
             .await?;
+        self.with_lines(rows).await
+    }
+
+    /// A page of the organization's sessions in a mode with `status` (the stored one) and whose
+    /// id is `search` or whose customer's email contains it, newest first: the dashboard's list.
+    pub async fn sessions_matching(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        status: Option<SessionStatus>,
+        search: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<CheckoutSession>> {
+        let (created_at, after_id) = match &page.after {
+            Some(cursor) => (cursor.created_at, cursor.id.as_str()),
+            None => (i64::MAX, ""),
+        };
+        let limit = i64::from(page.limit.max(1));
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE organization_id = $1 AND livemode = $2 \
+             AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
+             AND ($5 IS NULL OR status = $5) \
+             AND ($6 IS NULL OR id = $6 OR LOWER(customer_email) LIKE '%' || LOWER($6) || '%') \
+             ORDER BY created_at DESC, id DESC LIMIT $7"
+        );
+        let mut items = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, SessionRow>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(created_at)
+                .bind(after_id)
+                .bind(status.map(|s| s.as_str()))
+                .bind(search)
+                .bind(limit + 1)
+                .fetch_all(db)
+                .await?
+        });
+        let has_more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        self.with_lines(Page { items, has_more }).await
+    }
+
+    /// Sessions of the organization in a mode created since `since`, counted by stored status.
+    pub async fn session_counts_since(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        since: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT status, COUNT(*) FROM checkout_sessions \
+                 WHERE organization_id = $1 AND livemode = $2 AND created_at >= $3 \
+                 GROUP BY status ORDER BY status",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(since)
+            .fetch_all(db)
+            .await?
+        }))
+    }
+
+    async fn with_lines(&self, rows: Page<SessionRow>) -> StoreResult<Page<CheckoutSession>> {
         if rows.items.is_empty() {
             return Ok(Page {
                 items: Vec::new(),

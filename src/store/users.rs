@@ -81,3 +81,74 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Records a new organization with its first key and its owner, in one transaction: a sign-up
+    /// that fails (the email taken meanwhile) leaves nothing behind.
+    pub async fn insert_account(
+        &self,
+        organization_id: &str,
+        organization_name: &str,
+        key: &super::NewApiKey<'_>,
+        user_id: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        let email = email.to_lowercase();
+        let mut tx = self.begin().await?;
+        super::tx::dispatch_tx!(tx, |conn| {
+            sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(organization_id)
+                .bind(organization_name)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            super::organizations::insert_key_sql!(key, now)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user_id)
+            .bind(&email)
+            .bind(password_hash)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO memberships (user_id, organization_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+            )
+            .bind(user_id)
+            .bind(organization_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        tx.commit().await
+    }
+
+    /// Whether the user belongs to the organization.
+    pub async fn is_member(&self, user_id: &str, organization_id: &str) -> StoreResult<bool> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND organization_id = $2",
+            )
+            .bind(user_id)
+            .bind(organization_id)
+            .fetch_one(db)
+            .await?
+        }) == 1)
+    }
+
+    pub async fn user(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, UserRecord>(
+                "SELECT id, email, password_hash, created_at FROM users WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+        }))
+    }
+}

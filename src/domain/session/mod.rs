@@ -37,6 +37,26 @@ pub enum SessionMode {
     Setup,
 }
 
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Purchase => "purchase",
+            SessionKind::AddPaymentMethod => "add_payment_method",
+            SessionKind::ActivateSubscription => "activate_subscription",
+        }
+    }
+}
+
+impl SessionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionMode::Payment => "payment",
+            SessionMode::Subscription => "subscription",
+            SessionMode::Setup => "setup",
+        }
+    }
+}
+
 /// Where a session is in its life.
 ///
 /// ```text
@@ -101,6 +121,18 @@ impl SessionStatus {
     /// Its time ran out, or the merchant ended it: open → expired.
     pub fn expire(self) -> Result<SessionStatus, TransitionError> {
         self.to(SessionStatus::Expired, self == SessionStatus::Open)
+    }
+
+    pub fn parse(s: &str) -> Option<SessionStatus> {
+        [
+            SessionStatus::Open,
+            SessionStatus::Pending,
+            SessionStatus::Succeeded,
+            SessionStatus::Failed,
+            SessionStatus::Expired,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -309,6 +341,28 @@ impl CheckoutSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_match_the_wire_names() {
+        for kind in [
+            SessionKind::Purchase,
+            SessionKind::AddPaymentMethod,
+            SessionKind::ActivateSubscription,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for mode in [
+            SessionMode::Payment,
+            SessionMode::Subscription,
+            SessionMode::Setup,
+        ] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+        }
+        for status in ["open", "pending", "succeeded", "failed", "expired"] {
+            assert_eq!(SessionStatus::parse(status).unwrap().as_str(), status);
+        }
+        assert_eq!(SessionStatus::parse("complete"), None);
+    }
     use SessionStatus::*;
 
     #[test]

@@ -1,0 +1,103 @@
+//! Dashboard sign-in sessions, kept by tower-sessions in the same database as everything else,
+//! so that several kassa instances on one PostgreSQL share them.
+
+use super::{Backend, Store, StoreResult, dispatch};
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// tower-sessions' store over whichever engine kassa runs on.
+#[derive(Clone, Debug)]
+pub enum DashboardSessionStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+#[async_trait]
+impl SessionStore for DashboardSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            DashboardSessionStore::Sqlite(s) => s.create(record).await,
+            DashboardSessionStore::Postgres(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            DashboardSessionStore::Sqlite(s) => s.save(record).await,
+            DashboardSessionStore::Postgres(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            DashboardSessionStore::Sqlite(s) => s.load(id).await,
+            DashboardSessionStore::Postgres(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            DashboardSessionStore::Sqlite(s) => s.delete(id).await,
+            DashboardSessionStore::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+/// The organization's branding, as its checkout pages show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Branding {
+    pub display_name: Option<String>,
+    pub accent_color: Option<String>,
+    pub logo_url: Option<String>,
+}
+
+impl Store {
+    /// The dashboard's session store, its table made if missing.
+    pub async fn dashboard_sessions(&self) -> StoreResult<DashboardSessionStore> {
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                let store = SqliteStore::new(writer.clone());
+                store.migrate().await?;
+                DashboardSessionStore::Sqlite(store)
+            }
+            Backend::Postgres { pool } => {
+                let store = PostgresStore::new(pool.clone());
+                store.migrate().await?;
+                DashboardSessionStore::Postgres(store)
+            }
+        })
+    }
+
+    pub async fn branding(&self, organization_id: &str) -> StoreResult<Branding> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, Branding>(
+                "SELECT display_name, accent_color, logo_url FROM organizations WHERE id = $1",
+            )
+            .bind(organization_id)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or_default()
+        }))
+    }
+
+    pub async fn set_branding(
+        &self,
+        organization_id: &str,
+        branding: &Branding,
+    ) -> StoreResult<()> {
+        dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE organizations SET display_name = $1, accent_color = $2, logo_url = $3 WHERE id = $4",
+            )
+            .bind(&branding.display_name)
+            .bind(&branding.accent_color)
+            .bind(&branding.logo_url)
+            .bind(organization_id)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+}
