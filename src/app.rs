@@ -1,6 +1,10 @@
 //! The HTML shell and the routes of the Leptos app.
 
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
+use crate::ui::pages::dashboard::{
+    ApiKeysPage, DashboardHome, NewSessionPage, ProductPage, ProductsPage, SessionPage,
+    SessionsPage, SettingsPage, SignUpPage,
+};
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -53,6 +57,27 @@ pub fn App() -> impl IntoView {
                     view=AuthenticatePage
                     ssr=SsrMode::Async
                 />
+                <Route path=StaticSegment("dashboard") view=DashboardHome ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("sign-up")) view=SignUpPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions")) view=SessionsPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions"), StaticSegment("new"))
+                    view=NewSessionPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions"), ParamSegment("id"))
+                    view=SessionPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("products")) view=ProductsPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("dashboard"), StaticSegment("products"), ParamSegment("id"))
+                    view=ProductPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view=SettingsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

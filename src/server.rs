@@ -22,6 +22,8 @@ use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 /// What every handler and server function can reach.
@@ -33,6 +35,21 @@ pub struct AppState {
     pub public_base: Arc<str>,
     /// Moves the money. The test-mode processor until a live one is configured.
     pub processor: Arc<dyn PaymentProcessor>,
+    /// Dashboard sign-ins, in the database: any instance can serve any signed-in request.
+    pub dashboard_sessions: crate::store::DashboardSessionStore,
+    /// Sign-in attempts per email. In memory, per instance: with several instances behind a
+    /// balancer the effective limit is that many times higher.
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+/// At most [`LOGIN_BURST`] sign-in attempts for one email, then one more every 12 seconds.
+pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+pub const LOGIN_BURST: u32 = 5;
+
+fn login_limiter() -> LoginLimiter {
+    let quota = governor::Quota::per_minute(std::num::NonZeroU32::new(5).expect("5 > 0"))
+        .allow_burst(std::num::NonZeroU32::new(LOGIN_BURST).expect("5 > 0"));
+    governor::RateLimiter::keyed(quota)
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -97,11 +114,17 @@ impl Kassa {
             .env(Env::PROD)
             .site_addr(bound)
             .build();
+        let dashboard_sessions = store
+            .dashboard_sessions()
+            .await
+            .map_err(RunError::Migrate)?;
         let state = AppState {
             leptos_options,
             store,
             public_base: settings.public_base(bound).into(),
             processor: Arc::new(TestProcessor),
+            dashboard_sessions,
+            login_limiter: Arc::new(login_limiter()),
         };
         Ok(Kassa {
             listener,
@@ -223,6 +246,18 @@ pub fn router(state: AppState) -> Router {
         // precompressed (`--precompress`) and pass through untouched.
         .layer(CompressionLayer::new().br(true).gzip(true));
 
+    // Dashboard sign-ins: an opaque id in an HttpOnly, SameSite=Lax cookie (Secure when kassa is
+    // served over https), the session itself in the database. Loaded only where a dashboard page
+    // or server function asks for it, so API and checkout requests never touch it.
+    let sessions = SessionManagerLayer::new(state.dashboard_sessions.clone())
+        .with_name("kassa_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.public_base.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(7),
+        ));
+
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -232,8 +267,51 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.public_base.clone(),
+            same_origin_posts,
+        ))
+        .layer(sessions)
         .layer(middleware)
         .with_state(state)
+}
+
+/// Refuses a cross-site POST to the dashboard's server functions (403): a browser names where a
+/// request comes from in `Sec-Fetch-Site` or `Origin`, and only kassa's own pages may change a
+/// signed-in merchant's data. Requests that name no origin (not sent by a browser) carry no
+/// cookie a browser would attach on another site's behalf and pass.
+async fn same_origin_posts(
+    State(public_base): State<Arc<str>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let guarded = request.method() == axum::http::Method::POST
+        && request.uri().path().starts_with("/api/dashboard/");
+    if guarded && !same_origin(request.headers(), &public_base) {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site dashboard request");
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": { "code": "cross_site_request", "message": "This request came from another site and was refused." } })),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn same_origin(headers: &axum::http::HeaderMap, public_base: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match header("origin") {
+        None => true,
+        Some(origin) => {
+            let host = header("host").unwrap_or_default();
+            let origin_host = origin.split("://").nth(1).unwrap_or_default();
+            origin == public_base.trim_end_matches('/') || (!host.is_empty() && origin_host == host)
+        }
+    }
 }
 
 /// Liveness: the process answers. Touches nothing else, so a slow database cannot fail it.

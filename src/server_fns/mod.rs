@@ -2,6 +2,7 @@
 //! `service`, and maps the outcome; its types are shared with the browser.
 
 pub mod checkout;
+pub mod dashboard;
 
 /// Whether the current request is a plain form post from a page without JavaScript (it accepts
 /// HTML), which must be answered with a redirect rather than data.

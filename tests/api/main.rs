@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod checkout;
 mod confirm;
+mod dashboard;
 mod flowglad;
 mod flowglad_spec;
 mod health;

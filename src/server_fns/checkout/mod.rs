@@ -24,7 +24,11 @@ pub struct CheckoutView {
     pub kind: SessionKind,
     pub mode: SessionMode,
     pub livemode: bool,
+    /// The organization's display name (its branding), else its name.
     pub merchant_name: String,
+    /// The organization's accent colour (`#1d4ed8`) and logo, when it set them.
+    pub accent_color: Option<String>,
+    pub logo_url: Option<String>,
     pub currency: Option<Currency>,
     pub lines: Vec<LineView>,
     pub allow_promotion_codes: bool,

@@ -49,11 +49,15 @@ async fn view(
     };
     let status = session.effective_status(now);
     let org = session.organization_id.as_str();
-    let merchant_name = store
-        .organization(org)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
+    let branding = store.branding(org).await?;
+    let merchant_name = match branding.display_name {
+        Some(name) => name,
+        None => store
+            .organization(org)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+    };
 
     let lines = session
         .line_items
@@ -180,6 +184,8 @@ async fn view(
         mode: session.mode,
         livemode: session.livemode,
         merchant_name,
+        accent_color: branding.accent_color,
+        logo_url: branding.logo_url,
         currency: session.currency,
         lines,
         allow_promotion_codes: session.allow_promotion_codes,

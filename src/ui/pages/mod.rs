@@ -1,3 +1,4 @@
 pub mod checkout;
+pub mod dashboard;
 pub mod home;
 pub mod not_found;

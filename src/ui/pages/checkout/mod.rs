@@ -85,6 +85,9 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
         SessionStatus::Expired => "Checkout expired".to_owned(),
     };
     let livemode = view.livemode;
+    // The merchant's accent colour, checked as `#rrggbb` when it was saved.
+    let style = view.accent_color.clone().map(|c| format!("--accent: {c}"));
+    let logo = view.logo_url.clone();
     let body = match view.status {
         SessionStatus::Open => view! { <form::OpenCheckout view=view query=query /> }.into_any(),
         SessionStatus::Pending => view! { <states::Processing view=view /> }.into_any(),
@@ -94,8 +97,9 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
     };
     view! {
         <Title text=title />
-        <main class="checkout">
+        <main class="checkout" style=style>
             <header class="merchant">
+                {logo.map(|src| view! { <img class="merchant-logo" src=src alt="" /> })}
                 <span class="merchant-name">{merchant}</span>
                 {(!livemode).then(|| view! { <span class="badge">"Test mode"</span> })}
             </header>

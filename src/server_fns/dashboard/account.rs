@@ -1,0 +1,136 @@
+//! Signing up, in and out, and the test/live switch.
+
+use super::Me;
+use leptos::prelude::*;
+
+/// The signed-in member, or `signed_out`.
+#[server(name = DashboardMe, prefix = "/api/dashboard", endpoint = "me")]
+pub async fn dashboard_me() -> Result<Me, ServerFnError> {
+    let signed = super::ssr::signed_in().await?;
+    Ok(Me {
+        email: signed.member.email,
+        organization_name: signed.member.organization_name,
+        live: signed.principal.mode.is_live(),
+    })
+}
+
+/// Makes an organization, its first test key and its owner, and signs the owner in. The key's
+/// secret is shown once, on the API keys page.
+#[server(name = SignUp, prefix = "/api/dashboard", endpoint = "sign-up")]
+pub async fn sign_up(
+    email: Option<String>,
+    password: Option<String>,
+    organization_name: Option<String>,
+) -> Result<(), ServerFnError> {
+    use super::ssr::*;
+    use crate::service::ServiceError;
+    use crate::service::accounts;
+
+    let store = state().store;
+    let outcome = accounts::sign_up(
+        &store,
+        email.as_deref().unwrap_or_default(),
+        password.as_deref().unwrap_or_default(),
+        organization_name.as_deref().unwrap_or_default(),
+    )
+    .await;
+    let outcome = match outcome {
+        Ok((member, secret)) => {
+            let session = session().await?;
+            sign_in_as(&session, &member).await?;
+            session
+                .insert(NEW_SECRET_KEY, secret.expose())
+                .await
+                .map_err(internal)?;
+            Ok("/dashboard/api-keys?welcome=1".to_owned())
+        }
+        Err(ServiceError::Invalid(errors)) => Err(by_input(errors, |f| Some(f.to_string()))),
+        Err(ServiceError::Conflict(error)) => Err(by_input(vec![error], |f| Some(f.to_string()))),
+        Err(other) => return Err(internal(other)),
+    };
+    answer_form(
+        "/dashboard/sign-up",
+        outcome,
+        &[("email", &email), ("organization_name", &organization_name)],
+    );
+    Ok(())
+}
+
+/// Signs in with an email and password, at most a few tries a minute for one email.
+#[server(name = SignIn, prefix = "/api/dashboard", endpoint = "sign-in")]
+pub async fn sign_in(
+    email: Option<String>,
+    password: Option<String>,
+    return_to: Option<String>,
+) -> Result<(), ServerFnError> {
+    use super::ssr::*;
+    use crate::service::ServiceError;
+    use crate::service::accounts;
+
+    let app = state();
+    let email_key = email.as_deref().unwrap_or_default().trim().to_lowercase();
+    let back = dashboard_path(return_to.as_deref());
+    // The limiter remembers every email tried; forget those whose limit has run out again, so
+    // that a spray of made-up emails cannot grow it without bound.
+    if app.login_limiter.len() > 10_000 {
+        app.login_limiter.retain_recent();
+    }
+    let outcome = if app.login_limiter.check_key(&email_key).is_err() {
+        crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+        Err(vec![(
+            "password".to_owned(),
+            "Too many attempts. Wait a minute, then try again.".to_owned(),
+        )])
+    } else {
+        match accounts::sign_in(
+            &app.store,
+            &email_key,
+            password.as_deref().unwrap_or_default(),
+        )
+        .await
+        {
+            Ok(member) => {
+                sign_in_as(&session().await?, &member).await?;
+                Ok(back.clone())
+            }
+            Err(ServiceError::Invalid(errors)) => Err(by_input(errors, |f| Some(f.to_string()))),
+            Err(other) => return Err(internal(other)),
+        }
+    };
+    // A failed sign-in goes back to the sign-in form at the page that asked for it.
+    answer_form(&back, outcome, &[("email", &email)]);
+    Ok(())
+}
+
+#[server(name = SignOut, prefix = "/api/dashboard", endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    use super::ssr::*;
+    let session = session().await?;
+    session.flush().await.map_err(internal)?;
+    leptos_axum::redirect("/dashboard");
+    Ok(())
+}
+
+/// Switches between test and live data, and comes back to the page it was asked from.
+#[server(name = SetMode, prefix = "/api/dashboard", endpoint = "mode")]
+pub async fn set_mode(mode: String, return_to: Option<String>) -> Result<(), ServerFnError> {
+    use super::ssr::*;
+    let signed = signed_in().await?;
+    let mode = if mode == "live" { "live" } else { "test" };
+    signed
+        .session
+        .insert(MODE_KEY, mode)
+        .await
+        .map_err(internal)?;
+    // An object's page belongs to one mode: switching goes to the list it was in.
+    let back = dashboard_path(return_to.as_deref());
+    let back = back.split('?').next().unwrap_or("/dashboard");
+    let segments: Vec<&str> = back.split('/').collect();
+    let back = if segments.len() > 3 {
+        segments[..3].join("/")
+    } else {
+        back.to_owned()
+    };
+    leptos_axum::redirect(&back);
+    Ok(())
+}

@@ -1,0 +1,763 @@
+//! The dashboard's server functions over HTTP, as a browser without JavaScript sends them (form
+//! posts that accept HTML and get redirects) and as a script calling them directly would.
+
+use crate::app::TestApp;
+use kassa::store::Engine;
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+crate::on_both_engines!(
+    signing_up_signs_in_and_shows_the_first_secret_once,
+    sign_up_errors_name_their_field_and_keep_what_was_typed,
+    a_wrong_password_is_refused_and_the_demo_user_signs_in,
+    sign_in_attempts_are_limited_per_email,
+    another_organizations_session_is_not_found,
+    signed_out_reads_are_refused,
+    cross_site_posts_are_refused,
+    products_and_prices_are_made_from_the_form,
+    sessions_are_made_from_the_form_and_listed,
+    sessions_are_expired_from_the_dashboard,
+    branding_shows_on_the_checkout_page,
+    api_keys_are_made_and_revoked,
+);
+
+/// A browser's cookie for one signed-in member.
+struct Browser {
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser { cookie: None }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        if let Some(set) = response.headers().get(SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        }
+    }
+
+    /// A plain form post, as without JavaScript: answered by a redirect.
+    async fn post(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .header(ACCEPT, "text/html")
+            .form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().as_u16() < 500,
+            "{path}: {}",
+            response.status()
+        );
+        self.keep(&response);
+        response
+    }
+
+    /// A server function called as a script calls it: answered with data.
+    async fn call(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut request = app.client.post(app.url(path)).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> (u16, String) {
+        let mut request = app.client.get(app.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    async fn sign_up(app: &TestApp, email: &str, organization: &str) -> Browser {
+        let mut browser = Browser::new();
+        let response = browser
+            .post(
+                app,
+                "/api/dashboard/sign-up",
+                &[
+                    ("email", email),
+                    ("password", "correct horse battery"),
+                    ("organization_name", organization),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/dashboard/api-keys?welcome=1");
+        browser
+    }
+
+    async fn demo(app: &TestApp) -> Browser {
+        let mut browser = Browser::new();
+        let response = browser
+            .post(
+                app,
+                "/api/dashboard/sign-in",
+                &[
+                    ("email", &app.demo.dashboard.email),
+                    ("password", &app.demo.dashboard.password),
+                    ("return_to", "/dashboard"),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/dashboard");
+        browser
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    assert_eq!(
+        response.status(),
+        302,
+        "a form post is answered by a redirect"
+    );
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// The decoded query of a redirect's address.
+fn query(location: &str) -> Vec<(String, String)> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn param(location: &str, key: &str) -> Option<String> {
+    query(location)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+async fn create_api_session(app: &TestApp, email: &str) -> String {
+    let price = app
+        .demo
+        .prices
+        .iter()
+        .find(|p| p.slug == "espresso-beans")
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/checkout-sessions"))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&json!({
+            "type": "purchase",
+            "line_items": [{ "price": price.id, "quantity": 2 }],
+            "guest": { "email": email },
+            "success_url": "https://shop.example/thanks",
+        }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn signing_up_signs_in_and_shows_the_first_secret_once(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_sign_up").await else {
+        return;
+    };
+    let mut browser = Browser::new();
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/sign-up",
+            &[
+                ("email", "Ada@Example.com"),
+                ("password", "correct horse battery"),
+                ("organization_name", "Analytical Engines"),
+            ],
+        )
+        .await;
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("kassa_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(location(&response), "/dashboard/api-keys?welcome=1");
+    browser.keep(&response);
+
+    let (status, page) = browser.get(&app, "/dashboard/api-keys?welcome=1").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Analytical Engines"),
+        "the frame names the organization"
+    );
+    let secret_at = page.find("sk_test_").expect("the new secret is shown");
+    let secret: String = page[secret_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    // The secret works against the API, as the new organization.
+    let response = app
+        .client
+        .get(app.url("/api/organization"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let org: Value = response.json().await.unwrap();
+    assert_eq!(org["name"], "Analytical Engines", "{org}");
+
+    let (_, again) = browser.get(&app, "/dashboard/api-keys").await;
+    assert!(!again.contains(&secret), "a secret is shown once");
+    assert!(
+        again.contains(&secret[..12]),
+        "the key is listed by its prefix"
+    );
+
+    // Signing out ends the session: its cookie no longer opens the dashboard.
+    let response = browser.post(&app, "/api/dashboard/sign-out", &[]).await;
+    assert_eq!(location(&response), "/dashboard");
+    let (status, _) = browser.call(&app, "/api/dashboard/me", &[]).await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
+
+async fn sign_up_errors_name_their_field_and_keep_what_was_typed(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_sign_up_errors").await else {
+        return;
+    };
+    Browser::sign_up(&app, "grace@example.com", "Cobol Inc").await;
+    let mut browser = Browser::new();
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/sign-up",
+            &[
+                ("email", "GRACE@example.com"),
+                ("password", "another long password"),
+                ("organization_name", "Second"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(to.starts_with("/dashboard/sign-up?"), "{to}");
+    assert!(
+        param(&to, "error.email")
+            .unwrap()
+            .contains("already exists"),
+        "{to}"
+    );
+    assert_eq!(
+        param(&to, "value.organization_name").as_deref(),
+        Some("Second")
+    );
+    assert_eq!(
+        param(&to, "value.password"),
+        None,
+        "a password never travels in an address"
+    );
+    assert!(
+        response.headers().get(SET_COOKIE).is_none(),
+        "nobody was signed in"
+    );
+
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/sign-up",
+            &[
+                ("email", "not an email"),
+                ("password", "short"),
+                ("organization_name", ""),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    for field in ["error.email", "error.password", "error.organization_name"] {
+        assert!(param(&to, field).is_some(), "{field} in {to}");
+    }
+    // The page shows those errors by their inputs.
+    let (_, page) = browser.get(&app, &to).await;
+    assert!(page.contains("Use at least 10 characters"), "{page}");
+    assert!(page.contains(r#"aria-invalid="true""#));
+    app.stop().await;
+}
+
+async fn a_wrong_password_is_refused_and_the_demo_user_signs_in(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_sign_in").await else {
+        return;
+    };
+    let mut browser = Browser::new();
+    for (email, password) in [
+        (app.demo.dashboard.email.as_str(), "not the password"),
+        ("nobody@example.com", "not the password"),
+    ] {
+        let response = browser
+            .post(
+                &app,
+                "/api/dashboard/sign-in",
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("return_to", "/dashboard/products"),
+                ],
+            )
+            .await;
+        let to = location(&response);
+        assert!(
+            to.starts_with("/dashboard/products?"),
+            "back where it was asked: {to}"
+        );
+        assert_eq!(
+            param(&to, "error.password").as_deref(),
+            Some("The email or password is wrong."),
+            "the same answer whether the account exists or not"
+        );
+        assert!(response.headers().get(SET_COOKIE).is_none());
+    }
+    let browser = Browser::demo(&app).await;
+    let (status, me) = browser.call(&app, "/api/dashboard/me", &[]).await;
+    assert_eq!(status, 200);
+    let me: Value = serde_json::from_str(&me).unwrap();
+    assert_eq!(me["email"], app.demo.dashboard.email.as_str());
+    assert_eq!(me["live"], false, "the dashboard starts in test mode");
+    app.stop().await;
+}
+
+async fn sign_in_attempts_are_limited_per_email(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_rate_limit").await else {
+        return;
+    };
+    let mut browser = Browser::new();
+    let form = [
+        ("email", "victim@example.com"),
+        ("password", "guess guess guess"),
+    ];
+    for _ in 0..kassa::server::LOGIN_BURST {
+        let response = browser.post(&app, "/api/dashboard/sign-in", &form).await;
+        assert_eq!(response.status(), 302);
+    }
+    let (status, body) = browser.call(&app, "/api/dashboard/sign-in", &form).await;
+    assert_eq!(status, 429, "{body}");
+    // Another email is not held back by the first one's attempts.
+    let demo = Browser::demo(&app).await;
+    assert!(demo.cookie.is_some());
+    app.stop().await;
+}
+
+async fn another_organizations_session_is_not_found(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_isolation").await else {
+        return;
+    };
+    let id = create_api_session(&app, "buyer@example.com").await;
+
+    // The demo organization sees its session, made through the API.
+    let demo = Browser::demo(&app).await;
+    let (status, page) = demo
+        .get(&app, &format!("/dashboard/checkout-sessions/{id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("buyer@example.com") && page.contains("shop.example/thanks"));
+    let (_, list) = demo.get(&app, "/dashboard/checkout-sessions").await;
+    assert!(list.contains(&id));
+
+    // A second organization gets "not found", by address and by server function.
+    let other = Browser::sign_up(&app, "mallory@example.com", "Other Org").await;
+    let (status, page) = other
+        .get(&app, &format!("/dashboard/checkout-sessions/{id}"))
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Not found"));
+    assert!(!page.contains("buyer@example.com") && !page.contains("shop.example"));
+    let (status, body) = other
+        .call(&app, "/api/dashboard/session", &[("id", &id)])
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("buyer@example.com"), "{body}");
+    let (_, list) = other.get(&app, "/dashboard/checkout-sessions").await;
+    assert!(!list.contains(&id));
+    // Nor can it change it.
+    let (status, _) = other
+        .call(&app, "/api/dashboard/session/expire", &[("id", &id)])
+        .await;
+    assert_eq!(status, 404);
+    let price = &app.demo.prices[0];
+    let (status, _) = other
+        .call(&app, "/api/dashboard/product", &[("id", &price.product_id)])
+        .await;
+    assert_eq!(status, 404);
+    let session = app.store.session_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(session.status.as_str(), "open");
+    app.stop().await;
+}
+
+async fn signed_out_reads_are_refused(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_signed_out").await else {
+        return;
+    };
+    let id = create_api_session(&app, "buyer@example.com").await;
+    let nobody = Browser::new();
+    let (status, body) = nobody
+        .call(&app, "/api/dashboard/session", &[("id", &id)])
+        .await;
+    assert_eq!(status, 401);
+    assert!(!body.contains("buyer@example.com"));
+    // A page shows the sign-in form instead of the data.
+    let (status, page) = nobody
+        .get(&app, &format!("/dashboard/checkout-sessions/{id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sign in") && !page.contains("buyer@example.com"));
+    app.stop().await;
+}
+
+async fn cross_site_posts_are_refused(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_csrf").await else {
+        return;
+    };
+    let demo = Browser::demo(&app).await;
+    let cookie = demo.cookie.clone().unwrap();
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/dashboard/api-keys/create"))
+            .header(COOKIE, &cookie)
+            .header(header, value)
+            .form(&[("name", "planted"), ("mode", "live")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{header}: {value}");
+    }
+    let keys = app.store.api_keys(&app.demo.organization_id).await.unwrap();
+    assert!(keys.iter().all(|k| k.name != "planted"), "nothing was made");
+    // The dashboard's own pages pass.
+    let response = app
+        .client
+        .post(app.url("/api/dashboard/api-keys/create"))
+        .header(COOKIE, &cookie)
+        .header("origin", &app.address)
+        .header("sec-fetch-site", "same-origin")
+        .header(ACCEPT, "text/html")
+        .form(&[("name", "mine"), ("mode", "test")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    app.stop().await;
+}
+
+async fn products_and_prices_are_made_from_the_form(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_products").await else {
+        return;
+    };
+    let mut browser = Browser::sign_up(&app, "shop@example.com", "Shop").await;
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/product/create",
+            &[
+                ("name", "Widget"),
+                ("amount", "12.5"),
+                ("currency", "eur"),
+                ("billing", "month"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    let product_id = to
+        .strip_prefix("/dashboard/products/")
+        .expect(&to)
+        .to_owned();
+    let (status, body) = browser
+        .call(&app, "/api/dashboard/product", &[("id", &product_id)])
+        .await;
+    assert_eq!(status, 200);
+    let product: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(product["name"], "Widget");
+    assert_eq!(product["prices"][0]["label"], "€12.50 / month");
+
+    // A second price, then the first archived.
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/price/create",
+            &[
+                ("product_id", &product_id),
+                ("amount", "99"),
+                ("billing", "once"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/dashboard/products/{product_id}")
+    );
+    let first = product["prices"][0]["id"].as_str().unwrap().to_owned();
+    browser
+        .post(
+            &app,
+            "/api/dashboard/product/archive",
+            &[
+                ("product_id", &product_id),
+                ("price_id", &first),
+                ("active", "false"),
+            ],
+        )
+        .await;
+    let (_, body) = browser
+        .call(&app, "/api/dashboard/product", &[("id", &product_id)])
+        .await;
+    let product: Value = serde_json::from_str(&body).unwrap();
+    let prices = product["prices"].as_array().unwrap();
+    assert_eq!(prices.len(), 2);
+    let archived = prices.iter().find(|p| p["id"] == first.as_str()).unwrap();
+    assert_eq!(archived["active"], false);
+
+    // Errors come back by input, with what was typed.
+    let response = browser
+        .post(
+            &app,
+            "/api/dashboard/product/create",
+            &[
+                ("name", ""),
+                ("amount", "12.345"),
+                ("currency", "usd"),
+                ("billing", "once"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(param(&to, "error.name").is_some(), "{to}");
+    assert!(param(&to, "error.amount").is_some(), "{to}");
+    assert_eq!(param(&to, "value.amount").as_deref(), Some("12.345"));
+    app.stop().await;
+}
+
+async fn sessions_are_made_from_the_form_and_listed(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_sessions").await else {
+        return;
+    };
+    let mut demo = Browser::demo(&app).await;
+    let price = app
+        .demo
+        .prices
+        .iter()
+        .find(|p| p.slug == "espresso-beans")
+        .unwrap();
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/session/create",
+            &[
+                ("kind", "purchase"),
+                ("price[0]", &price.id),
+                ("quantity[0]", "3"),
+                ("adjustable[0]", "on"),
+                ("guest_email", "walk-in@example.com"),
+                ("success_url", "https://shop.example/done"),
+                ("allow_promotion_codes", "on"),
+                ("method[card]", "on"),
+                ("expires_in_hours", "2"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    let id = to
+        .strip_prefix("/dashboard/checkout-sessions/")
+        .expect(&to)
+        .to_owned();
+    let session = app.store.session_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(session.line_items[0].quantity, 3);
+    assert!(session.line_items[0].adjustable.is_some());
+    assert!(session.allow_promotion_codes);
+    assert_eq!(
+        session.success_url.as_deref(),
+        Some("https://shop.example/done")
+    );
+    assert_eq!(session.expires_at - session.created_at, 2 * 3_600_000);
+    let (_, page) = demo.get(&app, &to).await;
+    assert!(
+        page.contains(&format!("/checkout/{id}")),
+        "the link is shown"
+    );
+    assert!(page.contains("<svg"), "with its QR code");
+
+    // The list filters by status and finds by email or id.
+    let other = create_api_session(&app, "someone-else@example.com").await;
+    let (_, body) = demo
+        .call(&app, "/api/dashboard/sessions", &[("search", "walk-in")])
+        .await;
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<&str> = list["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()]);
+    let (_, body) = demo
+        .call(&app, "/api/dashboard/sessions", &[("search", &other)])
+        .await;
+    assert!(body.contains(&other) && !body.contains(&id));
+    let (_, body) = demo
+        .call(&app, "/api/dashboard/sessions", &[("status", "succeeded")])
+        .await;
+    assert!(!body.contains(&id));
+
+    // Bad input goes back to the form by row.
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/session/create",
+            &[
+                ("kind", "purchase"),
+                ("price[1]", "price_nope"),
+                ("quantity[1]", "0"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(to.starts_with("/dashboard/checkout-sessions/new?"), "{to}");
+    assert!(
+        param(&to, "error.price[1]").is_some() || param(&to, "error.quantity[1]").is_some(),
+        "{to}"
+    );
+    assert_eq!(param(&to, "value.price[1]").as_deref(), Some("price_nope"));
+    app.stop().await;
+}
+
+async fn sessions_are_expired_from_the_dashboard(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_expire").await else {
+        return;
+    };
+    let id = create_api_session(&app, "buyer@example.com").await;
+    let mut demo = Browser::demo(&app).await;
+    let response = demo
+        .post(&app, "/api/dashboard/session/expire", &[("id", &id)])
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/dashboard/checkout-sessions/{id}")
+    );
+    let session = app.store.session_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(session.status.as_str(), "expired");
+    // Expiring it again says why not, on the page.
+    let response = demo
+        .post(&app, "/api/dashboard/session/expire", &[("id", &id)])
+        .await;
+    let to = location(&response);
+    assert!(
+        param(&to, "error.form").unwrap().contains("expired"),
+        "{to}"
+    );
+    app.stop().await;
+}
+
+async fn branding_shows_on_the_checkout_page(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_branding").await else {
+        return;
+    };
+    let id = create_api_session(&app, "buyer@example.com").await;
+    let mut demo = Browser::demo(&app).await;
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/branding/update",
+            &[
+                ("display_name", "Bean There"),
+                ("accent_color", "#AA3300"),
+                ("logo_url", "https://cdn.example/logo.png"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/settings?saved=1");
+    let (_, page) = Browser::new().get(&app, &format!("/checkout/{id}")).await;
+    assert!(page.contains("Bean There"));
+    assert!(page.contains("--accent: #aa3300"));
+    assert!(page.contains("https://cdn.example/logo.png"));
+
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/branding/update",
+            &[
+                ("display_name", "Bean There"),
+                ("accent_color", "red"),
+                ("logo_url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(
+        param(&to, "error.accent_color").is_some() && param(&to, "error.logo_url").is_some(),
+        "{to}"
+    );
+    let (_, page) = Browser::new().get(&app, &format!("/checkout/{id}")).await;
+    assert!(page.contains("--accent: #aa3300"), "nothing was saved");
+    app.stop().await;
+}
+
+async fn api_keys_are_made_and_revoked(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_keys").await else {
+        return;
+    };
+    let mut demo = Browser::demo(&app).await;
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/api-keys/create",
+            &[("name", "CI"), ("mode", "live")],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/api-keys");
+    let (_, body) = demo.call(&app, "/api/dashboard/api-keys", &[]).await;
+    let keys: Value = serde_json::from_str(&body).unwrap();
+    let secret = keys["new_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("sk_live_"));
+    let key = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "CI")
+        .unwrap()
+        .clone();
+    assert_eq!(key["live"], true);
+    let organization = |secret: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url("/api/organization"))
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(organization(secret.clone()).await, 200);
+    demo.post(
+        &app,
+        "/api/dashboard/api-keys/revoke",
+        &[("id", key["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(
+        organization(secret).await,
+        401,
+        "a revoked key no longer works"
+    );
+    app.stop().await;
+}
