@@ -194,9 +194,20 @@ impl Kassa {
 /// How often due asynchronous payments are looked for.
 const SETTLEMENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Settles asynchronous payments (bank debits) as they come due, until told to stop.
+/// How often expired dashboard sign-ins are deleted.
+const SESSION_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Settles asynchronous payments (bank debits) as they come due, and now and then deletes
+/// expired dashboard sign-ins, until told to stop.
 async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut swept: Option<std::time::Instant> = None;
     loop {
+        if swept.is_none_or(|at| at.elapsed() >= SESSION_SWEEP_INTERVAL) {
+            if let Err(error) = state.dashboard_sessions.delete_expired().await {
+                tracing::warn!(%error, "deleting expired dashboard sessions failed");
+            }
+            swept = Some(std::time::Instant::now());
+        }
         if let Err(error) = crate::service::confirm::settle_due(
             &state.store,
             state.processor.as_ref(),

@@ -9,6 +9,7 @@ export type Demo = {
   secret_key: string;
   prices: { id: string; slug: string; type: string; unit_amount: number; product_id: string }[];
   promotion_codes: string[];
+  dashboard: { url: string; email: string; password: string };
 };
 
 export const demo = (): Demo =>

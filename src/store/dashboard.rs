@@ -45,6 +45,17 @@ impl SessionStore for DashboardSessionStore {
     }
 }
 
+impl DashboardSessionStore {
+    /// Deletes the sessions whose expiry has passed (signed out by inactivity).
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        use tower_sessions::ExpiredDeletion;
+        match self {
+            DashboardSessionStore::Sqlite(s) => s.delete_expired().await,
+            DashboardSessionStore::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
 /// The organization's branding, as its checkout pages show it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Branding {

@@ -1,6 +1,6 @@
 //! `/dashboard` (the overview, or signing in) and `/dashboard/sign-up`.
 
-use super::{Input, form_error, me_resource, page, query, visits};
+use super::{Input, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{Overview, SignIn as SignInFn, SignUp, dashboard_overview};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -59,7 +59,7 @@ fn overview_view(o: Overview) -> impl IntoView {
 /// that page.
 #[component]
 pub(crate) fn SignIn() -> impl IntoView {
-    let action = ServerAction::<SignInFn>::new();
+    let action = form_action::<SignInFn>();
     let location = use_location();
     let here = location.pathname.get_untracked();
     let q = query();
@@ -82,7 +82,7 @@ pub(crate) fn SignIn() -> impl IntoView {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
+    let action = form_action::<SignUp>();
     let location = use_location();
     // Read again when a failed sign-up comes back with its errors.
     let q = Memo::new(move |_| {

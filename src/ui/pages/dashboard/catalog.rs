@@ -1,6 +1,6 @@
 //! Products and prices: the list with the create form, and a product's page.
 
-use super::{Input, Select, form_error, me_resource, page, query, visits};
+use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{
     DashboardArchive, DashboardCreatePrice, DashboardCreateProduct, DashboardUpdateProduct,
     ProductView, dashboard_product, dashboard_products,
@@ -36,7 +36,7 @@ pub fn ProductsPage() -> impl IntoView {
 }
 
 fn products_view(products: Vec<ProductView>) -> impl IntoView {
-    let create = ServerAction::<DashboardCreateProduct>::new();
+    let create = form_action::<DashboardCreateProduct>();
     let q = query();
     let currency = products
         .first()
@@ -100,9 +100,9 @@ pub fn ProductPage() -> impl IntoView {
 }
 
 fn product_view(p: ProductView) -> impl IntoView {
-    let update = ServerAction::<DashboardUpdateProduct>::new();
-    let add_price = ServerAction::<DashboardCreatePrice>::new();
-    let archive = ServerAction::<DashboardArchive>::new();
+    let update = form_action::<DashboardUpdateProduct>();
+    let add_price = form_action::<DashboardCreatePrice>();
+    let archive = form_action::<DashboardArchive>();
     let q = query();
     let product_id = p.id.clone();
     let (id_price, id_edit, id_archive) = (p.id.clone(), p.id.clone(), p.id.clone());

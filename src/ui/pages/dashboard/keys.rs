@@ -1,6 +1,6 @@
 //! API keys and branding.
 
-use super::{Input, Select, form_error, me_resource, page, query, visits};
+use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{
     ApiKeys, BrandingView, DashboardCreateApiKey, DashboardRevokeApiKey, DashboardSetBranding,
     dashboard_api_keys, dashboard_branding,
@@ -22,8 +22,8 @@ pub fn ApiKeysPage() -> impl IntoView {
 }
 
 fn keys_view(keys: ApiKeys) -> impl IntoView {
-    let create = ServerAction::<DashboardCreateApiKey>::new();
-    let revoke = ServerAction::<DashboardRevokeApiKey>::new();
+    let create = form_action::<DashboardCreateApiKey>();
+    let revoke = form_action::<DashboardRevokeApiKey>();
     let q = query();
     let welcome = q.get("welcome").is_some();
     view! {
@@ -92,7 +92,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 fn branding_view(b: BrandingView) -> impl IntoView {
-    let save = ServerAction::<DashboardSetBranding>::new();
+    let save = form_action::<DashboardSetBranding>();
     let q = query();
     let saved = q.get("saved").is_some();
     view! {

@@ -6,11 +6,15 @@
 
 mod account;
 mod catalog;
+mod coupons;
+mod customers;
 mod keys;
 mod sessions;
 
 pub use account::{DashboardHome, SignUpPage};
 pub use catalog::{ProductPage, ProductsPage};
+pub use coupons::CouponsPage;
+pub use customers::{CustomerPage, CustomersPage};
 pub use keys::{ApiKeysPage, SettingsPage};
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
 
@@ -18,21 +22,55 @@ use crate::server_fns::dashboard::{
     Me, SetMode, SignOut, dashboard_me, is_not_found, is_signed_out,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map, use_url};
+use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
 
-/// A number that changes on every navigation, even to the address the page is already at (a
-/// form that redirects back to its own page, a sign-in that returns to the page that asked for
-/// it). Pages key their data on it, so that they show what a form has just changed. Keying on the
-/// address alone would not do: a resource refetches only when its key changes.
-pub(crate) fn visits() -> impl Fn() -> u64 + Clone + Send + Sync + 'static {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    let url = use_url();
-    let count = Arc::new(AtomicU64::new(0));
+/// Counts the dashboard forms answered on this page. A form whose server function redirects to
+/// the address the page is already at (adding a price, expiring a session, a sign-in that
+/// returns to the page that asked for it) changes no address, so the router does not navigate;
+/// this count is what tells the page's data to load again.
+#[derive(Clone, Copy)]
+struct Answered(RwSignal<u64>);
+
+fn answered() -> RwSignal<u64> {
+    match use_context::<Answered>() {
+        Some(Answered(count)) => count,
+        None => {
+            let count = RwSignal::new(0);
+            provide_context(Answered(count));
+            count
+        }
+    }
+}
+
+/// A dashboard form's action: when its server function answers, the page's data loads again.
+pub(crate) fn form_action<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let action = ServerAction::<S>::new();
+    let count = answered();
+    Effect::new(move |_| {
+        if action.version().get() > 0 {
+            count.update(|n| *n += 1);
+        }
+    });
+    action
+}
+
+/// A key for a page's data that changes on every navigation and every answered form, so that
+/// the page shows what a form has just changed. (A resource loads again only when its key
+/// changes; the address alone would not change for a form that comes back to its own page.)
+pub(crate) fn visits() -> impl Fn() -> (String, u64) + Clone + Send + Sync + 'static {
+    let location = use_location();
+    let count = answered();
     move || {
-        url.track();
-        count.fetch_add(1, Ordering::Relaxed)
+        (
+            format!("{}?{}", location.pathname.get(), location.search.get()),
+            count.get(),
+        )
     }
 }
 
@@ -117,13 +155,15 @@ where
 fn Frame(me: Me, children: Children) -> impl IntoView {
     let location = use_location();
     let here = move || format!("{}{}", location.pathname.get(), location.search.get());
-    let set_mode = ServerAction::<SetMode>::new();
-    let sign_out = ServerAction::<SignOut>::new();
+    let set_mode = form_action::<SetMode>();
+    let sign_out = form_action::<SignOut>();
     let live = me.live;
     let nav = [
         ("/dashboard", "Overview"),
         ("/dashboard/checkout-sessions", "Checkout sessions"),
         ("/dashboard/products", "Products"),
+        ("/dashboard/coupons", "Coupons"),
+        ("/dashboard/customers", "Customers"),
         ("/dashboard/api-keys", "API keys"),
         ("/dashboard/settings", "Branding"),
     ];
@@ -191,11 +231,15 @@ pub(crate) fn Input(
     view! {
         <div class="field" class:invalid=invalid>
             <label for=id.clone()>{label}</label>
+            // The attribute for the page as served; the property for a page that a form's
+            // answer re-renders in place, where the attribute alone would leave what was typed
+            // (a wrong password) in the field.
             <input
                 id=id
                 name=name
                 type=kind
-                value=value
+                value=value.clone()
+                prop:value=value.unwrap_or_default()
                 autocomplete=autocomplete
                 required=required
                 aria-invalid=invalid.then_some("true")

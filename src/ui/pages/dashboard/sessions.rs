@@ -1,6 +1,6 @@
 //! Checkout sessions: the list, a session's detail, and the create form.
 
-use super::{Input, Select, form_error, me_resource, page, query, visits};
+use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
 use crate::domain::session::SessionStatus;
 use crate::server_fns::dashboard::{
     DashboardCreateSession, DashboardExpireSession, SessionChoices, SessionDetail, SessionList,
@@ -141,7 +141,7 @@ pub fn SessionPage() -> impl IntoView {
 }
 
 fn detail_view(d: SessionDetail) -> impl IntoView {
-    let expire = ServerAction::<DashboardExpireSession>::new();
+    let expire = form_action::<DashboardExpireSession>();
     let q = query();
     let copied = RwSignal::new(false);
     let url = d.url.clone();
@@ -261,7 +261,7 @@ pub fn NewSessionPage() -> impl IntoView {
 const ROWS: usize = 3;
 
 fn new_session_view(choices: SessionChoices) -> impl IntoView {
-    let action = ServerAction::<DashboardCreateSession>::new();
+    let action = form_action::<DashboardCreateSession>();
     let q = query();
     let values = q.clone();
     let checked = move |name: &str, default: bool| match values.get(&format!("value.{name}")) {

@@ -1,0 +1,242 @@
+// A merchant in the dashboard: every journey runs twice, with JavaScript and without.
+import { expect, test, type Page } from "@playwright/test";
+import { createSession, demo, fillBuyer, fillCard, open, priceId } from "./support";
+
+const PASSWORD = "correct horse battery staple";
+
+/** Signs a new merchant up and returns the email; the page is then signed in. */
+async function signUp(page: Page, organization = "Tea Traders"): Promise<string> {
+  const email = `merchant-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  await page.goto("/dashboard/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Organization name").fill(organization);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/api-keys\?welcome=1$/);
+  return email;
+}
+
+/** Creates a one-time product on the products page and returns its page's address. */
+async function createProduct(page: Page, name: string, amount: string): Promise<string> {
+  await page.goto("/dashboard/products");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Price").fill(amount);
+  await page.getByLabel("Billing").selectOption("once");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/prod_/);
+  return page.url();
+}
+
+test("sign up and see the first secret key once", async ({ page }) => {
+  await signUp(page, "Tea Traders");
+  await expect(page.getByText("Your account is ready.")).toBeVisible();
+  const secret = page.getByLabel("Secret key");
+  await expect(secret).toHaveValue(/^sk_test_\w{20,}$/);
+  await expect(page.locator(".dash-org")).toHaveText("Tea Traders");
+  await expect(page.getByText("Test mode", { exact: true })).toBeVisible();
+  // the secret is not shown again
+  await page.goto("/dashboard/api-keys");
+  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await expect(page.getByLabel("Secret key")).toHaveCount(0);
+  await expect(page.locator("td.mono").first()).toContainText("sk_test_");
+});
+
+test("create a product and a price", async ({ page }) => {
+  await signUp(page);
+  // a price that is not an amount is refused, naming the field, and keeps what was typed
+  await page.goto("/dashboard/products");
+  await page.getByLabel("Name").fill("Oolong sampler");
+  await page.getByLabel("Price").fill("twelve");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await expect(page.locator("#f-amount-error")).toBeVisible();
+  await expect(page.getByLabel("Name")).toHaveValue("Oolong sampler");
+  await expect(page.getByLabel("Price")).toHaveAttribute("aria-invalid", "true");
+
+  await createProduct(page, "Oolong sampler", "12.50");
+  await expect(page.getByRole("heading", { name: "Oolong sampler" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "$12.50 once" })).toBeVisible();
+
+  await page.getByLabel("Price").fill("9");
+  await page.getByLabel("Billing").selectOption("month");
+  await page.getByRole("button", { name: "Add price" }).click();
+  await expect(page.getByRole("cell", { name: /^\$9\.00 \// })).toBeVisible();
+
+  await page.goto("/dashboard/products");
+  const row = page.getByRole("row", { name: /Oolong sampler/ });
+  await expect(row).toContainText("$12.50 once");
+  await expect(row).toContainText("$9.00");
+});
+
+test("create a session, pay it in another browser, and see it succeeded", async ({ page, browser, javaScriptEnabled }) => {
+  await signUp(page, "Beanery");
+  await createProduct(page, "House blend", "24");
+
+  await page.goto("/dashboard/checkout-sessions/new");
+  await page.locator("#f-price-0-").selectOption({ label: "House blend — $24.00 once" });
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/checkout-sessions\/cs_test_\w+$/);
+  const id = page.url().split("/").pop()!;
+  await expect(page.getByTestId("session-status")).toHaveText("open");
+  await expect(page.getByRole("img", { name: "QR code of the checkout link" }).locator("svg")).toBeVisible();
+  const link = await page.getByRole("textbox", { name: "Checkout link" }).inputValue();
+  expect(link).toMatch(new RegExp(`/checkout/${id}$`));
+
+  // the buyer: a browser of their own
+  const buyer = await browser.newContext({ javaScriptEnabled });
+  const pay = await buyer.newPage();
+  const response = await pay.goto(link);
+  expect(response?.status()).toBe(200);
+  if (javaScriptEnabled) await expect(pay.locator("body[data-hydrated]")).toBeAttached();
+  await expect(pay).toHaveTitle(/Pay Beanery/);
+  await fillBuyer(pay);
+  await fillCard(pay, "4242 4242 4242 4242");
+  await pay.getByRole("button", { name: "Pay $24.00" }).click();
+  await expect(pay.getByText("Paid $24.00 with Visa •••• 4242")).toBeVisible();
+  await buyer.close();
+
+  // the merchant: the list, filtered to succeeded sessions, and the detail's timeline
+  await page.goto("/dashboard/checkout-sessions");
+  await page.getByLabel("Status").selectOption("succeeded");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=succeeded/);
+  const row = page.locator(`tr[data-session="${id}"]`);
+  await expect(row).toContainText("succeeded");
+  await expect(row).toContainText("ada@example.com");
+  await row.getByRole("link", { name: id }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard/checkout-sessions/${id}$`));
+  await expect(page.getByTestId("session-status")).toHaveText("succeeded");
+  const timeline = page.getByTestId("timeline");
+  await expect(timeline).toContainText("Session created");
+  await expect(timeline).toContainText("Payment succeeded");
+  await expect(timeline).toContainText("Session succeeded");
+  await expect(page.getByRole("button", { name: "Expire this session" })).toHaveCount(0);
+});
+
+test("the demo merchant signs in and sees a session made through the API", async ({ page, request }) => {
+  const id = await createSession(request, {
+    line_items: [{ price: priceId("espresso-beans"), quantity: 2 }],
+    guest: { email: "grace@example.com" },
+  });
+  const { dashboard } = demo();
+  await page.goto("/dashboard/checkout-sessions");
+  // signed out, the page asks to sign in and comes back
+  await page.getByLabel("Email").fill(dashboard.email);
+  await page.getByLabel("Password").fill(dashboard.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Checkout sessions" })).toBeVisible();
+  await expect(page).toHaveURL(/\/dashboard\/checkout-sessions$/);
+
+  await page.getByLabel("Search").fill(id);
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.locator("tbody tr")).toHaveCount(1);
+  await page.getByRole("link", { name: id }).click();
+  await expect(page.getByRole("heading", { name: id })).toBeVisible();
+  await expect(page.getByText("grace@example.com")).toBeVisible();
+  await expect(page.getByRole("cell", { name: "$48.00" }).first()).toBeVisible();
+});
+
+test("another organization cannot see the session, by address or by server function", async ({ page, request, baseURL }) => {
+  const id = await createSession(request, {
+    line_items: [{ price: priceId("espresso-beans") }],
+    guest: { email: "secret-buyer@example.com" },
+  });
+  await signUp(page, "Someone Else");
+  const response = await page.goto(`/dashboard/checkout-sessions/${id}`);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
+  await expect(page.getByText("secret-buyer@example.com")).toHaveCount(0);
+
+  // the server function itself, called with this merchant's cookie
+  const direct = await page.request.post("/api/dashboard/session", {
+    form: { id },
+    headers: { origin: baseURL! },
+  });
+  expect(direct.status()).toBe(404);
+  expect(await direct.text()).not.toContain("secret-buyer@example.com");
+  // nor can it expire it
+  const expire = await page.request.post("/api/dashboard/session/expire", {
+    form: { id },
+    headers: { origin: baseURL!, accept: "application/json" },
+    maxRedirects: 0,
+  });
+  expect(expire.status()).toBeLessThan(500);
+  const still = await request.get(`/api/checkout-sessions/${id}`, {
+    headers: { authorization: `Bearer ${demo().secret_key}` },
+  });
+  expect((await still.json()).status).toBe("open");
+});
+
+test("a wrong password and a taken email get clear errors", async ({ page }) => {
+  const email = await signUp(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("The email or password is wrong.");
+  await expect(page.getByLabel("Email")).toHaveValue(email);
+  await expect(page.getByLabel("Password")).toHaveValue("");
+
+  await page.getByRole("link", { name: "Sign up" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Organization name").fill("Copycat Ltd");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("alert")).toHaveText("An account with this email already exists. Sign in instead.");
+  await expect(page.getByLabel("Organization name")).toHaveValue("Copycat Ltd");
+
+  // the right password still works
+  await page.goto("/dashboard");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+});
+
+test("a coupon made in the dashboard is redeemed, and the buyer shows as a customer", async ({ page, browser, javaScriptEnabled }) => {
+  await signUp(page, "Spice Stall");
+  await createProduct(page, "Saffron", "10");
+
+  await page.goto("/dashboard/coupons");
+  await page.getByLabel("Code").fill("saffron25");
+  await page.getByLabel("Percent off").fill("25");
+  await page.getByLabel("Amount off").fill("2");
+  await page.getByRole("button", { name: "Create coupon" }).click();
+  // a percentage and an amount at once: the form says which field, and keeps what was typed
+  await expect(page.locator("#f-percent_off-error")).toHaveText("Give a percentage or an amount off, not both.");
+  await expect(page.getByLabel("Code")).toHaveValue("saffron25");
+  await page.getByLabel("Amount off").fill("");
+  await page.getByRole("button", { name: "Create coupon" }).click();
+  await expect(page.locator('tr[data-code="SAFFRON25"]')).toContainText("25% off");
+
+  await page.goto("/dashboard/checkout-sessions/new");
+  await page.locator("#f-price-0-").selectOption({ label: "Saffron — $10.00 once" });
+  await page.getByLabel("Allow promotion codes").check();
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/checkout-sessions\/cs_test_\w+$/);
+  const link = await page.getByRole("textbox", { name: "Checkout link" }).inputValue();
+
+  const buyer = await browser.newContext({ javaScriptEnabled });
+  const pay = await buyer.newPage();
+  await pay.goto(link);
+  if (javaScriptEnabled) await expect(pay.locator("body[data-hydrated]")).toBeAttached();
+  await pay.getByLabel("Promotion code").fill("saffron25");
+  await pay.getByRole("button", { name: "Apply" }).click();
+  await expect(pay.getByText("SAFFRON25 (25% off) applied.")).toBeVisible();
+  await fillBuyer(pay);
+  await fillCard(pay, "4242 4242 4242 4242");
+  await pay.getByRole("button", { name: "Pay $7.50" }).click();
+  await expect(pay.getByText("Paid $7.50 with Visa •••• 4242")).toBeVisible();
+  await buyer.close();
+
+  await page.goto("/dashboard/coupons");
+  await expect(page.locator('tr[data-code="SAFFRON25"]')).toContainText("25% off");
+  await page.goto("/dashboard/customers");
+  await page.getByRole("row", { name: /ada@example\.com/ }).getByRole("link").click();
+  await expect(page).toHaveURL(/\/dashboard\/customers\/cus_/);
+  await expect(page.getByRole("region", { name: "Purchases" })).toContainText("Saffron");
+  await expect(page.getByRole("region", { name: "Invoices" })).toContainText("$7.50");
+  // a one-time purchase does not keep the card
+  await expect(page.getByRole("region", { name: "Payment methods" })).toContainText("No saved payment methods.");
+});
