@@ -2,8 +2,8 @@
 
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
-    ApiKeysPage, DashboardHome, NewSessionPage, ProductPage, ProductsPage, SessionPage,
-    SessionsPage, SettingsPage, SignUpPage,
+    ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, NewSessionPage,
+    ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage, SignUpPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -74,6 +74,13 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("products"), ParamSegment("id"))
                     view=ProductPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view=CouponsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view=CustomersPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("dashboard"), StaticSegment("customers"), ParamSegment("id"))
+                    view=CustomerPage
                     ssr=SsrMode::Async
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />

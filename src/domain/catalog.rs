@@ -571,6 +571,194 @@ pub fn check_price(draft: PriceDraft) -> Result<CheckedPrice, Vec<FieldError>> {
     }
 }
 
+/// What a merchant typed to make a coupon and its promotion code (the dashboard's form): every
+/// value still text, as it came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CouponDraft {
+    /// The promotion code buyers type, such as `SPRING20`.
+    pub code: Option<String>,
+    pub name: Option<String>,
+    /// A percentage such as `20` or `12.5`; or else `amount_off`.
+    pub percent_off: Option<String>,
+    /// An amount in the currency's major units, such as `5.00`.
+    pub amount_off: Option<String>,
+    pub currency: Option<String>,
+    /// once, repeating or forever.
+    pub duration: Option<String>,
+    pub duration_in_months: Option<String>,
+    pub max_redemptions: Option<String>,
+}
+
+/// A coupon and the code that redeems it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedCoupon {
+    pub code: String,
+    pub name: Option<String>,
+    pub value: CouponValue,
+    pub duration: CouponDuration,
+    pub max_redemptions: Option<u32>,
+}
+
+/// Checks a coupon draft, reporting every field at fault at once.
+pub fn check_coupon(draft: &CouponDraft) -> Result<CheckedCoupon, Vec<FieldError>> {
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let mut errors = Vec::new();
+
+    let code = match text(&draft.code) {
+        None => {
+            errors.push(FieldError::missing(
+                Field::CouponCode,
+                "Enter the code buyers will type.",
+            ));
+            None
+        }
+        Some(code) => {
+            let normalized = PromotionCode::normalize(code);
+            let valid = (3..=40).contains(&normalized.len())
+                && normalized
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if valid {
+                Some(normalized)
+            } else {
+                errors.push(FieldError::invalid(
+                    Field::CouponCode,
+                    "Use 3 to 40 letters, digits, dashes or underscores.",
+                ));
+                None
+            }
+        }
+    };
+
+    let value = match (text(&draft.percent_off), text(&draft.amount_off)) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::invalid(
+                Field::CouponValue,
+                "Give a percentage or an amount off, not both.",
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(FieldError::missing(
+                Field::CouponValue,
+                "Give a percentage or an amount off.",
+            ));
+            None
+        }
+        (Some(percent), None) => match Rate::parse_percent(percent) {
+            Ok(rate) if rate == Rate::ZERO => {
+                errors.push(FieldError::invalid(
+                    Field::CouponValue,
+                    "The percentage must be more than 0.",
+                ));
+                None
+            }
+            Ok(rate) => Some(CouponValue::PercentOff(rate)),
+            Err(e) => {
+                errors.push(FieldError::invalid(
+                    Field::CouponValue,
+                    capitalized(&e.to_string()),
+                ));
+                None
+            }
+        },
+        (None, Some(amount)) => {
+            let currency = match text(&draft.currency).map(Currency::parse) {
+                Some(Ok(currency)) => Some(currency),
+                None => {
+                    errors.push(FieldError::missing(
+                        Field::Currency,
+                        "An amount off needs its currency.",
+                    ));
+                    None
+                }
+                Some(Err(_)) => {
+                    errors.push(FieldError::invalid(
+                        Field::Currency,
+                        "Use a currency code such as USD.",
+                    ));
+                    None
+                }
+            };
+            currency.and_then(
+                |currency| match super::money::parse_major(amount, currency) {
+                    Ok(minor) if minor > 0 => {
+                        Some(CouponValue::AmountOff(Money::new(minor, currency)))
+                    }
+                    Ok(_) => {
+                        errors.push(FieldError::invalid(
+                            Field::CouponAmount,
+                            "The amount must be more than 0.",
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(FieldError::invalid(Field::CouponAmount, e.to_string()));
+                        None
+                    }
+                },
+            )
+        }
+    };
+
+    let duration = match text(&draft.duration).unwrap_or("once") {
+        "once" => Some(CouponDuration::Once),
+        "forever" => Some(CouponDuration::Forever),
+        "repeating" => match text(&draft.duration_in_months).map(str::parse::<u32>) {
+            Some(Ok(months)) if (1..=120).contains(&months) => {
+                Some(CouponDuration::Repeating { months })
+            }
+            _ => {
+                errors.push(FieldError::invalid(
+                    Field::CouponMonths,
+                    "Give the number of months, from 1 to 120.",
+                ));
+                None
+            }
+        },
+        _ => {
+            errors.push(FieldError::invalid(
+                Field::CouponDuration,
+                "Choose once, repeating or forever.",
+            ));
+            None
+        }
+    };
+
+    let max_redemptions = match text(&draft.max_redemptions).map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(n)) if n > 0 => Some(n),
+        Some(_) => {
+            errors.push(FieldError::invalid(
+                Field::MaxRedemptions,
+                "Give a whole number above 0, or leave it empty for no limit.",
+            ));
+            None
+        }
+    };
+
+    match (code, value, duration) {
+        (Some(code), Some(value), Some(duration)) if errors.is_empty() => Ok(CheckedCoupon {
+            code,
+            name: text(&draft.name).map(str::to_owned),
+            value,
+            duration,
+            max_redemptions,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -818,6 +1006,89 @@ mod tests {
             })
             .is_ok(),
             "free is a price"
+        );
+    }
+
+    fn coupon_draft(f: impl FnOnce(&mut CouponDraft)) -> Result<CheckedCoupon, Vec<FieldError>> {
+        let mut draft = CouponDraft {
+            code: Some(" spring20 ".into()),
+            percent_off: Some("20".into()),
+            ..CouponDraft::default()
+        };
+        f(&mut draft);
+        check_coupon(&draft)
+    }
+
+    fn fields(result: Result<CheckedCoupon, Vec<FieldError>>) -> Vec<String> {
+        result
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_coupon_draft_becomes_a_coupon_with_its_code() {
+        let checked = coupon_draft(|_| {}).unwrap();
+        assert_eq!(checked.code, "SPRING20");
+        assert_eq!(
+            checked.value,
+            CouponValue::PercentOff(Rate::from_millionths(200_000))
+        );
+        assert_eq!(checked.duration, CouponDuration::Once);
+        let checked = coupon_draft(|d| {
+            d.percent_off = None;
+            d.amount_off = Some("5".into());
+            d.currency = Some("eur".into());
+            d.duration = Some("repeating".into());
+            d.duration_in_months = Some("3".into());
+            d.max_redemptions = Some("100".into());
+        })
+        .unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        assert_eq!(checked.value, CouponValue::AmountOff(Money::new(500, eur)));
+        assert_eq!(checked.duration, CouponDuration::Repeating { months: 3 });
+        assert_eq!(checked.max_redemptions, Some(100));
+    }
+
+    #[test]
+    fn a_coupon_draft_names_every_field_at_fault() {
+        assert_eq!(
+            fields(coupon_draft(|d| {
+                d.code = Some("a b".into());
+                d.percent_off = Some("120".into());
+                d.duration = Some("repeating".into());
+                d.max_redemptions = Some("-1".into());
+            })),
+            [
+                "code",
+                "percent_off",
+                "duration_in_months",
+                "max_redemptions"
+            ]
+        );
+        assert_eq!(
+            fields(coupon_draft(|d| d.amount_off = Some("5".into()))),
+            ["percent_off"]
+        );
+        assert_eq!(
+            fields(coupon_draft(|d| {
+                d.percent_off = None;
+                d.amount_off = Some("5.001".into());
+                d.currency = Some("usd".into());
+            })),
+            ["amount_off"]
+        );
+        assert_eq!(
+            fields(coupon_draft(|d| {
+                d.percent_off = None;
+                d.amount_off = Some("5".into());
+            })),
+            ["currency"]
+        );
+        assert_eq!(
+            fields(coupon_draft(|d| d.percent_off = Some("0".into()))),
+            ["percent_off"]
         );
     }
 }

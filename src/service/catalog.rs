@@ -3,7 +3,9 @@
 use super::api_keys::Principal;
 use super::ids::new_id;
 use super::{ServiceError, ServiceResult};
-use crate::domain::catalog::{PriceDraft, ProductDraft, check_price, check_product, check_slug};
+use crate::domain::catalog::{
+    Coupon, PriceDraft, ProductDraft, PromotionCode, check_price, check_product, check_slug,
+};
 use crate::domain::customer::{CustomerDraft, check_customer, parse_email};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::ids;
@@ -424,4 +426,62 @@ pub async fn create_subscription(
             name,
         })
         .await?)
+}
+
+/// Creates a coupon and the promotion code that redeems it, in one transaction. A code the
+/// organization already has in this mode is a conflict on `code`.
+pub async fn create_coupon(
+    store: &Store,
+    principal: &Principal,
+    draft: &crate::domain::catalog::CouponDraft,
+) -> ServiceResult<(Coupon, PromotionCode)> {
+    let checked = crate::domain::catalog::check_coupon(draft)?;
+    let live = principal.mode.is_live();
+    let taken = || {
+        ServiceError::Conflict(FieldError::new(
+            Field::CouponCode,
+            "code_taken",
+            format!("The code {} already exists.", checked.code),
+        ))
+    };
+    if store
+        .promotion_code(&principal.organization_id, live, &checked.code)
+        .await?
+        .is_some()
+    {
+        return Err(taken());
+    }
+    let coupon = Coupon {
+        id: new_id(ids::COUPON),
+        name: checked.name.clone(),
+        value: checked.value,
+        duration: checked.duration,
+        max_redemptions: checked.max_redemptions,
+        times_redeemed: 0,
+        redeem_by: None,
+        active: true,
+    };
+    let code = PromotionCode {
+        id: new_id(ids::PROMOTION_CODE),
+        code: checked.code.clone(),
+        coupon_id: coupon.id.clone(),
+        active: true,
+        max_redemptions: None,
+        times_redeemed: 0,
+        expires_at: None,
+    };
+    let now = crate::store::now_ms();
+    let mut tx = store.begin().await?;
+    tx.insert_coupon(&principal.organization_id, live, &coupon, now)
+        .await?;
+    match tx
+        .insert_promotion_code(&principal.organization_id, live, &code, now)
+        .await
+    {
+        // Two merchants' tabs racing for one code: the unique index decides.
+        Err(StoreError::Conflict(_)) => return Err(taken()),
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok((coupon, code))
 }

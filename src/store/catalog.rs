@@ -584,6 +584,77 @@ impl Store {
         tx.commit().await
     }
 
+    /// Coupons, newest first (at most `limit`), each with its promotion codes.
+    pub async fn coupons_with_codes(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<(Coupon, Vec<PromotionCode>)>> {
+        let (coupons, codes) = dispatch!(self, read, |db| {
+            let coupons = sqlx::query_as::<_, CouponRow>(
+                "SELECT id, name, percent_off_millionths, amount_off, currency, duration, \
+                 duration_in_months, max_redemptions, times_redeemed, redeem_by, active \
+                 FROM coupons WHERE organization_id = $1 AND livemode = $2 \
+                 ORDER BY created_at DESC, id DESC LIMIT $3",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
+            let codes = sqlx::query_as::<_, PromotionCodeRow>(
+                "SELECT p.id, p.code, p.coupon_id, p.active, p.max_redemptions, p.times_redeemed, \
+                 p.expires_at FROM promotion_codes p JOIN coupons c ON c.id = p.coupon_id \
+                 WHERE c.organization_id = $1 AND c.livemode = $2 \
+                 ORDER BY p.created_at, p.id",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .fetch_all(db)
+            .await?;
+            (coupons, codes)
+        });
+        let mut codes: Vec<PromotionCode> = codes
+            .into_iter()
+            .map(PromotionCodeRow::into_domain)
+            .collect();
+        coupons
+            .into_iter()
+            .map(|row| {
+                let coupon = row.into_domain()?;
+                let (mine, rest) = codes.drain(..).partition(|c| c.coupon_id == coupon.id);
+                codes = rest;
+                Ok((coupon, mine))
+            })
+            .collect()
+    }
+
+    /// Turns a promotion code on or off; `false` when the organization has no such code.
+    pub async fn set_promotion_code_active(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+        active: bool,
+    ) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE promotion_codes SET active = $1, updated_at = $2 \
+                 WHERE id = $3 AND organization_id = $4 AND livemode = $5",
+            )
+            .bind(active)
+            .bind(now_ms())
+            .bind(id)
+            .bind(organization_id)
+            .bind(livemode)
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
     /// The promotion code a buyer typed, matched without regard to case.
     pub async fn promotion_code(
         &self,

@@ -299,6 +299,37 @@ impl Store {
         Ok(Page { items, has_more })
     }
 
+    /// A customer's rows of `table` in one organization and mode, newest first, at most `limit`.
+    async fn of_customer<R>(
+        &self,
+        table: &'static str,
+        columns: &'static str,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE customer_id = $1 AND organization_id = $2 \
+             AND livemode = $3 ORDER BY created_at DESC, id DESC LIMIT $4"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, R>(&sql)
+                .bind(customer_id)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(limit)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+
     async fn count_of(
         &self,
         table: &'static str,

@@ -391,6 +391,63 @@ impl Store {
         .await
     }
 
+    /// A customer's saved payment methods, newest first (at most `limit`).
+    pub async fn payment_methods_of_customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentMethodRecord>> {
+        self.of_customer(
+            "payment_methods",
+            PAYMENT_METHOD_COLUMNS,
+            organization_id,
+            livemode,
+            customer_id,
+            limit,
+        )
+        .await
+    }
+
+    /// A customer's purchases, newest first (at most `limit`).
+    pub async fn purchases_of_customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<PurchaseRecord>> {
+        self.of_customer(
+            "purchases",
+            PURCHASE_COLUMNS,
+            organization_id,
+            livemode,
+            customer_id,
+            limit,
+        )
+        .await
+    }
+
+    /// A customer's invoices, newest first (at most `limit`).
+    pub async fn invoices_of_customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<InvoiceRecord>> {
+        self.of_customer(
+            "invoices",
+            INVOICE_COLUMNS,
+            organization_id,
+            livemode,
+            customer_id,
+            limit,
+        )
+        .await
+    }
+
     pub async fn count_payment_methods(
         &self,
         organization_id: &str,

@@ -129,6 +129,25 @@ impl Store {
         .await
     }
 
+    /// A customer's subscriptions, newest first (at most `limit`).
+    pub async fn subscriptions_of_customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<SubscriptionRecord>> {
+        self.of_customer(
+            "subscriptions",
+            SUBSCRIPTION_COLUMNS,
+            organization_id,
+            livemode,
+            customer_id,
+            limit,
+        )
+        .await
+    }
+
     pub async fn count_subscriptions(
         &self,
         organization_id: &str,

@@ -73,6 +73,29 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Pays a session with the 4242 test card through the confirm endpoint, as the checkout
+    /// page does.
+    pub async fn pay_by_card(&self, session_id: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/checkout/confirm"))
+            .header("accept", "application/json")
+            .form(&[
+                ("session_id", session_id),
+                ("email", "buyer@example.com"),
+                ("country", "US"),
+                ("postal_code", "94107"),
+                ("payment_method_type", "card"),
+                ("card_number", "4242424242424242"),
+                ("card_exp", "12/34"),
+                ("card_cvc", "123"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
     /// Stops the server gracefully and removes the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());

@@ -19,6 +19,8 @@ crate::on_both_engines!(
     sessions_are_expired_from_the_dashboard,
     branding_shows_on_the_checkout_page,
     api_keys_are_made_and_revoked,
+    customers_show_what_they_bought,
+    coupons_are_made_listed_and_turned_off,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -758,6 +760,225 @@ async fn api_keys_are_made_and_revoked(engine: Engine) {
         organization(secret).await,
         401,
         "a revoked key no longer works"
+    );
+    app.stop().await;
+}
+
+async fn customers_show_what_they_bought(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_customers").await else {
+        return;
+    };
+    // A subscription: a purchase, its first invoice, and the card saved for renewals.
+    let monthly = app
+        .demo
+        .prices
+        .iter()
+        .find(|p| p.slug == "coffee-club-monthly")
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/checkout-sessions"))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&json!({
+            "type": "purchase",
+            "line_items": [{ "price": monthly.id, "quantity": 2 }],
+            "guest": { "email": "ada@example.com" },
+        }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let id = body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    app.pay_by_card(&id).await;
+    let customer = app
+        .store
+        .session_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer_id
+        .expect("a paid session has its customer");
+
+    let demo = Browser::demo(&app).await;
+    let (status, body) = demo.call(&app, "/api/dashboard/customers", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let list: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        list["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == customer.as_str()),
+        "{list}"
+    );
+
+    let (status, body) = demo
+        .call(&app, "/api/dashboard/customer", &[("id", &customer)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    let purchases = detail["purchases"].as_array().unwrap();
+    assert_eq!(purchases.len(), 1, "{detail}");
+    assert!(
+        purchases[0]["what"].as_str().unwrap().contains("× 2"),
+        "{detail}"
+    );
+    assert_eq!(purchases[0]["status"], "paid");
+    assert_eq!(detail["invoices"][0]["amount"], "$30.00", "{detail}");
+    assert_eq!(detail["invoices"][0]["status"], "paid");
+    let method = detail["payment_methods"][0]["what"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        method.starts_with("Visa •••• 4242, expires 12/34"),
+        "{detail}"
+    );
+    let subscriptions = detail["subscriptions"].as_array().unwrap();
+    assert_eq!(subscriptions.len(), 1, "{detail}");
+    assert_eq!(subscriptions[0]["status"], "active");
+    assert!(
+        subscriptions[0]["what"]
+            .as_str()
+            .unwrap()
+            .contains("renews"),
+        "{detail}"
+    );
+
+    // The page shows the same; another organization finds nothing.
+    let (status, page) = demo
+        .get(&app, &format!("/dashboard/customers/{customer}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Visa •••• 4242") && page.contains("$30.00"),
+        "{page}"
+    );
+    let other = Browser::sign_up(&app, "other-customers@example.com", "Other Org").await;
+    let (status, body) = other
+        .call(&app, "/api/dashboard/customer", &[("id", &customer)])
+        .await;
+    assert_eq!(status, 404);
+    assert!(!body.contains("4242"));
+    let (status, page) = other
+        .get(&app, &format!("/dashboard/customers/{customer}"))
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Not found") && !page.contains("4242"));
+    app.stop().await;
+}
+
+async fn coupons_are_made_listed_and_turned_off(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_coupons").await else {
+        return;
+    };
+    let mut merchant = Browser::sign_up(&app, "coupons@example.com", "Coupon Co").await;
+    let coupon = |code: &'static str, percent: &'static str, amount: &'static str| {
+        vec![
+            ("code", code),
+            ("percent_off", percent),
+            ("amount_off", amount),
+            ("currency", "usd"),
+            ("duration", "repeating"),
+            ("duration_in_months", "3"),
+        ]
+    };
+
+    // Both a percentage and an amount: refused, naming the field, keeping what was typed.
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/coupon/create",
+            &coupon("spring20", "20", "5"),
+        )
+        .await;
+    let to = location(&response);
+    assert!(to.starts_with("/dashboard/coupons?"), "{to}");
+    assert!(param(&to, "error.percent_off").is_some(), "{to}");
+    assert_eq!(param(&to, "value.code").as_deref(), Some("spring20"));
+
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/coupon/create",
+            &coupon("spring20", "20", ""),
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/coupons");
+    // The same code again is a conflict on `code`.
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/coupon/create",
+            &coupon("SPRING20", "", "5"),
+        )
+        .await;
+    let to = location(&response);
+    assert_eq!(
+        param(&to, "error.code").as_deref(),
+        Some("The code SPRING20 already exists.")
+    );
+
+    let (status, body) = merchant.call(&app, "/api/dashboard/coupons", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let coupons: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(coupons.as_array().unwrap().len(), 1, "{coupons}");
+    assert_eq!(coupons[0]["value"], "20% off");
+    assert_eq!(coupons[0]["duration"], "for 3 months");
+    let code = &coupons[0]["codes"][0];
+    assert_eq!(code["code"], "SPRING20");
+    let code_id = code["id"].as_str().unwrap().to_owned();
+
+    let user = app
+        .store
+        .user_by_email("coupons@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let orgs = app.store.organizations_of_user(&user.id).await.unwrap();
+    let stored = app
+        .store
+        .promotion_code(&orgs[0], false, "spring20")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.active);
+
+    // Another organization cannot turn it off; its owner can.
+    let other = Browser::sign_up(&app, "not-coupons@example.com", "Nosy Org").await;
+    let (status, _) = other
+        .call(
+            &app,
+            "/api/dashboard/promotion-code/active",
+            &[("id", &code_id), ("active", "false")],
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        app.store
+            .promotion_code(&orgs[0], false, "SPRING20")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/promotion-code/active",
+            &[("id", &code_id), ("active", "false")],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/coupons");
+    assert!(
+        !app.store
+            .promotion_code(&orgs[0], false, "SPRING20")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
     );
     app.stop().await;
 }

@@ -1075,28 +1075,6 @@ async fn unknown_endpoints_answer_in_flowglads_shape(engine: Engine) {
     app.stop().await;
 }
 
-/// Pays a session by card through the confirm endpoint, as the checkout page does.
-async fn pay(app: &TestApp, session_id: &str) {
-    let response = app
-        .client
-        .post(app.url("/api/checkout/confirm"))
-        .header("accept", "application/json")
-        .form(&[
-            ("session_id", session_id),
-            ("email", "buyer@example.com"),
-            ("country", "US"),
-            ("postal_code", "94107"),
-            ("payment_method_type", "card"),
-            ("card_number", "4242424242424242"),
-            ("card_exp", "12/34"),
-            ("card_cvc", "123"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-}
-
 async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "fg_billing_reads").await else {
         return;
@@ -1110,7 +1088,7 @@ async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
         .as_str()
         .unwrap()
         .to_owned();
-    pay(&app, &one_time).await;
+    app.pay_by_card(&one_time).await;
     let monthly = with(
         product(&app),
         json!({ "priceId": price_id(&app, "coffee-club-monthly"), "anonymous": null, "customerExternalId": "ada" }),
@@ -1120,7 +1098,7 @@ async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
         .as_str()
         .unwrap()
         .to_owned();
-    pay(&app, &subscribed).await;
+    app.pay_by_card(&subscribed).await;
     let (_, created) = api
         .create(with(
             urls(),
@@ -1131,7 +1109,7 @@ async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
         .as_str()
         .unwrap()
         .to_owned();
-    pay(&app, &saved).await;
+    app.pay_by_card(&saved).await;
 
     let (status, body) = api
         .get(

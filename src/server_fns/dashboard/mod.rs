@@ -9,11 +9,15 @@
 
 mod account;
 mod catalog;
+mod coupons;
+mod customers;
 mod keys;
 mod sessions;
 
 pub use account::*;
 pub use catalog::*;
+pub use coupons::*;
+pub use customers::*;
 pub use keys::*;
 pub use sessions::*;
 

@@ -1,0 +1,242 @@
+//! Customers, and what each has bought: purchases, subscriptions, invoices, payment methods.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerList {
+    pub rows: Vec<CustomerRow>,
+    /// The cursor of the next (older) page.
+    pub next: Option<String>,
+}
+
+/// One line of a customer's history: what it is, its state, its amount and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub id: String,
+    pub what: String,
+    pub status: String,
+    pub amount: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub row: CustomerRow,
+    pub purchases: Vec<HistoryRow>,
+    pub subscriptions: Vec<HistoryRow>,
+    pub invoices: Vec<HistoryRow>,
+    pub payment_methods: Vec<HistoryRow>,
+}
+
+/// A page of customers, newest first; `after` is the cursor a previous page gave.
+#[server(name = DashboardCustomers, prefix = "/api/dashboard", endpoint = "customers")]
+pub async fn dashboard_customers(after: Option<String>) -> Result<CustomerList, ServerFnError> {
+    use super::ssr::*;
+    use crate::store::PageRequest;
+    const PAGE: u32 = 25;
+    let signed = signed_in().await?;
+    let page = state()
+        .store
+        .customers(
+            &signed.principal.organization_id,
+            signed.principal.mode.is_live(),
+            &PageRequest {
+                limit: PAGE,
+                after: after.as_deref().and_then(parse_cursor),
+            },
+        )
+        .await
+        .map_err(internal)?;
+    let next = page
+        .has_more
+        .then(|| page.items.last().map(|c| cursor(c.created_at, &c.id)))
+        .flatten();
+    Ok(CustomerList {
+        rows: page.items.iter().map(ssr::row).collect(),
+        next,
+    })
+}
+
+/// One customer of the signed-in organization and mode, with their history (the latest 50 of
+/// each kind).
+#[server(name = DashboardCustomer, prefix = "/api/dashboard", endpoint = "customer")]
+pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnError> {
+    use super::ssr::*;
+    const LATEST: i64 = 50;
+    let signed = signed_in().await?;
+    let store = state().store;
+    let (org, live) = (
+        signed.principal.organization_id.as_str(),
+        signed.principal.mode.is_live(),
+    );
+    let customer = store
+        .customer(org, live, &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    let purchases = store
+        .purchases_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
+    let subscriptions = store
+        .subscriptions_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
+    let invoices = store
+        .invoices_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
+    let methods = store
+        .payment_methods_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
+    let price_labels: std::collections::HashMap<String, String> =
+        super::catalog::ssr::price_labels(&store, org, live, false)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .collect();
+    Ok(CustomerDetail {
+        row: ssr::row(&customer),
+        purchases: purchases
+            .iter()
+            .map(|p| ssr::purchase(p, &price_labels))
+            .collect(),
+        subscriptions: subscriptions
+            .iter()
+            .map(|s| ssr::subscription(s, &price_labels))
+            .collect(),
+        invoices: invoices.iter().map(ssr::invoice).collect(),
+        payment_methods: methods.iter().map(ssr::payment_method).collect(),
+    })
+}
+
+/// `<created_at>_<id>`: where the next page of a newest-first list starts.
+#[cfg(feature = "ssr")]
+pub(crate) fn cursor(created_at: i64, id: &str) -> String {
+    format!("{created_at}_{id}")
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_cursor(cursor: &str) -> Option<crate::store::Cursor> {
+    let (at, id) = cursor.split_once('_')?;
+    Some(crate::store::Cursor {
+        created_at: at.parse().ok()?,
+        id: id.to_owned(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use super::{CustomerRow, HistoryRow};
+    use crate::domain::card::CardBrand;
+    use crate::domain::money::{Currency, Money};
+    use crate::server_fns::dashboard::ssr::when;
+    use crate::store::{
+        CustomerRecord, InvoiceRecord, PaymentMethodRecord, PurchaseRecord, SubscriptionRecord,
+    };
+    use std::collections::HashMap;
+
+    fn money(amount: i64, currency: &str) -> Option<String> {
+        Some(Money::new(amount, Currency::parse(currency).ok()?).display())
+    }
+
+    pub fn row(c: &CustomerRecord) -> CustomerRow {
+        CustomerRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            external_id: c.external_id.clone(),
+            created: when(c.created_at),
+        }
+    }
+
+    pub fn purchase(p: &PurchaseRecord, prices: &HashMap<String, String>) -> HistoryRow {
+        let mut what = match prices.get(&p.price_id) {
+            Some(price) => format!("{} ({price})", p.name),
+            None => p.name.clone(),
+        };
+        if p.quantity > 1 {
+            what = format!("{what} × {}", p.quantity);
+        }
+        HistoryRow {
+            id: p.id.clone(),
+            what,
+            status: p.status.clone(),
+            amount: None,
+            at: when(p.purchase_date),
+        }
+    }
+
+    pub fn subscription(s: &SubscriptionRecord, prices: &HashMap<String, String>) -> HistoryRow {
+        let price = prices
+            .get(&s.price_id)
+            .cloned()
+            .unwrap_or(s.price_id.clone());
+        let mut what = s
+            .name
+            .clone()
+            .map_or(price.clone(), |n| format!("{n} ({price})"));
+        if s.quantity > 1 {
+            what = format!("{what} × {}", s.quantity);
+        }
+        if let Some(end) = s.trial_end.filter(|_| s.status == "trialing") {
+            what = format!("{what}; trial ends {}", when(end));
+        } else if let Some(end) = s.current_period_end {
+            what = format!("{what}; renews {}", when(end));
+        }
+        HistoryRow {
+            id: s.id.clone(),
+            what,
+            status: s.status.clone(),
+            amount: None,
+            at: when(s.created_at),
+        }
+    }
+
+    pub fn invoice(i: &InvoiceRecord) -> HistoryRow {
+        HistoryRow {
+            id: i.id.clone(),
+            what: format!("Invoice {}", i.invoice_number),
+            status: i.status.clone(),
+            amount: money(i.total, &i.currency),
+            at: when(i.invoice_date),
+        }
+    }
+
+    pub fn payment_method(m: &PaymentMethodRecord) -> HistoryRow {
+        let name = match (&m.brand, &m.bank_name) {
+            (Some(brand), _) => brand_name(brand),
+            (None, Some(bank)) => bank.clone(),
+            (None, None) => m.method_type.replace('_', " "),
+        };
+        let mut what = format!("{name} •••• {}", m.last4);
+        if let (Some(month), Some(year)) = (m.exp_month, m.exp_year) {
+            what = format!("{what}, expires {month:02}/{}", year % 100);
+        }
+        HistoryRow {
+            id: m.id.clone(),
+            what,
+            status: if m.is_default { "default" } else { "saved" }.to_owned(),
+            amount: None,
+            at: when(m.created_at),
+        }
+    }
+
+    /// The brand as buyers know it ("Visa"), from the name kassa stores ("visa").
+    fn brand_name(brand: &str) -> String {
+        serde_json::from_value::<CardBrand>(serde_json::Value::String(brand.to_owned()))
+            .map(|b| b.display_name().to_owned())
+            .unwrap_or_else(|_| brand.to_owned())
+    }
+}
