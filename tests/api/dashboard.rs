@@ -21,6 +21,7 @@ crate::on_both_engines!(
     api_keys_are_made_and_revoked,
     customers_show_what_they_bought,
     coupons_are_made_listed_and_turned_off,
+    a_waiting_subscription_is_activated_from_the_form,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -979,6 +980,89 @@ async fn coupons_are_made_listed_and_turned_off(engine: Engine) {
             .unwrap()
             .unwrap()
             .active
+    );
+    app.stop().await;
+}
+
+async fn a_waiting_subscription_is_activated_from_the_form(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_activate").await else {
+        return;
+    };
+    let key = app.demo.secret_key.clone();
+    let response = app
+        .client
+        .post(app.url("/api/v1/customers"))
+        .bearer_auth(&key)
+        .json(&json!({ "customer": { "email": "grace@example.com", "name": "Grace", "externalId": "grace" } }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let customer = body["data"]["customer"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let monthly = app
+        .demo
+        .prices
+        .iter()
+        .find(|p| p.slug == "coffee-club-monthly")
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/subscriptions"))
+        .bearer_auth(&key)
+        .json(&json!({ "customer": customer, "price": monthly.id }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let subscription = body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+
+    let mut demo = Browser::demo(&app).await;
+    // The form offers it, labelled with its customer.
+    let (_, body) = demo.call(&app, "/api/dashboard/session-choices", &[]).await;
+    let choices: Value = serde_json::from_str(&body).unwrap();
+    let offered = choices["subscriptions"].as_array().unwrap();
+    assert!(
+        offered.iter().any(|s| s[0] == subscription.as_str()
+            && s[1].as_str().unwrap().contains("grace@example.com")),
+        "{choices}"
+    );
+
+    // Without one chosen, the error names the subscription input.
+    fn form<'a>(customer: &'a str, target: &'a str) -> [(&'static str, &'a str); 3] {
+        [
+            ("kind", "activate_subscription"),
+            ("customer", customer),
+            ("target_subscription", target),
+        ]
+    }
+    let response = demo
+        .post(&app, "/api/dashboard/session/create", &form(&customer, ""))
+        .await;
+    let to = location(&response);
+    assert!(param(&to, "error.target_subscription").is_some(), "{to}");
+
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/session/create",
+            &form(&customer, &subscription),
+        )
+        .await;
+    let to = location(&response);
+    let id = to
+        .strip_prefix("/dashboard/checkout-sessions/")
+        .unwrap_or_else(|| panic!("{to}"));
+    let session = app.store.session_by_id(id).await.unwrap().unwrap();
+    assert_eq!(session.kind.as_str(), "activate_subscription");
+    assert_eq!(
+        session.target_subscription_id.as_deref(),
+        Some(subscription.as_str())
     );
     app.stop().await;
 }

@@ -82,6 +82,9 @@ pub struct SessionChoices {
     pub prices: Vec<(String, String)>,
     /// (customer id, label).
     pub customers: Vec<(String, String)>,
+    /// (subscription id, label): subscriptions awaiting their first payment, which an
+    /// activate-subscription session can start.
+    pub subscriptions: Vec<(String, String)>,
 }
 
 #[server(name = DashboardOverview, prefix = "/api/dashboard", endpoint = "overview")]
@@ -242,8 +245,41 @@ pub async fn dashboard_session_choices() -> Result<SessionChoices, ServerFnError
             };
             (c.id, label)
         })
+        .collect::<Vec<_>>();
+    let price_names: std::collections::HashMap<String, String> =
+        super::catalog::ssr::price_labels(&store, org, live, false)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .collect();
+    let subscriptions = store
+        .subscriptions(
+            org,
+            live,
+            &crate::store::PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )
+        .await
+        .map_err(internal)?
+        .items
+        .into_iter()
+        .filter(|s| s.awaits_activation())
+        .map(|s| {
+            let who = customers
+                .iter()
+                .find(|(id, _)| *id == s.customer_id)
+                .map_or(s.customer_id.clone(), |(_, label)| label.clone());
+            let what = price_names.get(&s.price_id).unwrap_or(&s.price_id);
+            (s.id, format!("{who}: {what} ({})", s.status))
+        })
         .collect();
-    Ok(SessionChoices { prices, customers })
+    Ok(SessionChoices {
+        prices,
+        customers,
+        subscriptions,
+    })
 }
 
 /// Creates a session from the dashboard's form: any kind, lines `price[i]`/`quantity[i]` with
@@ -263,6 +299,7 @@ pub async fn dashboard_create_session(
     allow_promotion_codes: Option<String>,
     method: Option<BTreeMap<String, String>>,
     expires_in_hours: Option<String>,
+    target_subscription: Option<String>,
 ) -> Result<(), ServerFnError> {
     use super::ssr::*;
     use crate::domain::field::{Field, FieldError};
@@ -341,6 +378,10 @@ pub async fn dashboard_create_session(
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
+    // The form always posts the subscription choice; only an activation uses it.
+    if kind == SessionKind::ActivateSubscription {
+        draft.target_subscription_id = text(&target_subscription);
+    }
     draft.success_url = text(&success_url);
     draft.cancel_url = text(&cancel_url);
     draft.allow_promotion_codes = allow_promotion_codes
@@ -405,6 +446,7 @@ pub async fn dashboard_create_session(
             Field::CustomerEmail | Field::CustomerName => "guest_email".to_owned(),
             Field::ExpiresAt => "expires_in_hours".to_owned(),
             Field::PaymentMethodTypes => "method".to_owned(),
+            Field::TargetSubscription => "target_subscription".to_owned(),
             other => other.to_string(),
         })
     };
@@ -412,6 +454,7 @@ pub async fn dashboard_create_session(
         ("kind".into(), kind_value(kind)),
         ("customer".into(), customer.clone()),
         ("guest_email".into(), guest_email.clone()),
+        ("target_subscription".into(), target_subscription.clone()),
         ("success_url".into(), success_url.clone()),
         ("cancel_url".into(), cancel_url.clone()),
         ("trial_period_days".into(), trial_period_days.clone()),

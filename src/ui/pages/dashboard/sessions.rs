@@ -277,6 +277,8 @@ fn new_session_view(choices: SessionChoices) -> impl IntoView {
         "Anyone (the buyer enters an email)".to_owned(),
     )];
     customer_options.extend(choices.customers.iter().cloned());
+    let mut subscription_options = vec![(String::new(), "—".to_owned())];
+    subscription_options.extend(choices.subscriptions.iter().cloned());
     let no_prices = choices.prices.is_empty();
     let kinds = vec![
         (
@@ -286,6 +288,10 @@ fn new_session_view(choices: SessionChoices) -> impl IntoView {
         (
             "add_payment_method".to_owned(),
             "Save a payment method".to_owned(),
+        ),
+        (
+            "activate_subscription".to_owned(),
+            "Start a subscription awaiting its first payment".to_owned(),
         ),
     ];
     let methods = [
@@ -327,6 +333,7 @@ fn new_session_view(choices: SessionChoices) -> impl IntoView {
                 <legend>"Customer"</legend>
                 <Select label="Existing customer" name="customer".into() q=q.clone() options=customer_options />
                 <Input label="Or a guest's email" name="guest_email".into() q=q.clone() kind="email" hint="Leave both empty to let the buyer enter their own." />
+                <Select label="Subscription to activate" name="target_subscription".into() q=q.clone() options=subscription_options />
             </fieldset>
             <fieldset>
                 <legend>"After payment"</legend>
