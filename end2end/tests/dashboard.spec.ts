@@ -240,3 +240,20 @@ test("a coupon made in the dashboard is redeemed, and the buyer shows as a custo
   // a one-time purchase does not keep the card
   await expect(page.getByRole("region", { name: "Payment methods" })).toContainText("No saved payment methods.");
 });
+
+test("with JavaScript, inputs are checked as they are left, by the same rules", async ({ page, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "without JavaScript the server's answer shows the same errors");
+  await page.goto("/dashboard/sign-up");
+  await expect(page.locator("body[data-hydrated]")).toBeAttached();
+  await page.getByLabel("Password").fill("short");
+  await page.getByLabel("Organization name").focus();
+  const error = page.locator("#f-password-error");
+  await expect(error).toHaveText("Use at least 10 characters: a few words make a good password.");
+  await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
+  // fixed as it is typed
+  await page.getByLabel("Password").fill(PASSWORD);
+  await expect(error).toHaveCount(0);
+  await page.getByLabel("Email").fill("not an email");
+  await page.getByLabel("Organization name").focus();
+  await expect(page.locator("#f-email-error")).toHaveText("Enter an email address like name@example.com.");
+});

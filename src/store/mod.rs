@@ -250,6 +250,13 @@ pub struct PageRequest {
     pub after: Option<Cursor>,
 }
 
+impl PageRequest {
+    /// The newest `limit` items.
+    pub fn first(limit: u32) -> PageRequest {
+        PageRequest { limit, after: None }
+    }
+}
+
 /// A page of a list, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {

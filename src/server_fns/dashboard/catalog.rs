@@ -31,14 +31,7 @@ pub async fn dashboard_products() -> Result<Vec<ProductView>, ServerFnError> {
     let org = &signed.principal.organization_id;
     let live = signed.principal.mode.is_live();
     let products = store
-        .products(
-            org,
-            live,
-            &crate::store::PageRequest {
-                limit: 200,
-                after: None,
-            },
-        )
+        .products(org, live, &crate::store::PageRequest::first(200))
         .await
         .map_err(internal)?;
     let currency = ssr::default_currency(&store, org).await.map_err(internal)?;
@@ -349,14 +342,7 @@ pub(crate) mod ssr {
         active_only: bool,
     ) -> StoreResult<Vec<(String, String)>> {
         let products = store
-            .products(
-                org,
-                live,
-                &crate::store::PageRequest {
-                    limit: 200,
-                    after: None,
-                },
-            )
+            .products(org, live, &crate::store::PageRequest::first(200))
             .await?;
         let mut labels = Vec::new();
         for product in products.items.iter().filter(|p| p.active || !active_only) {

@@ -121,21 +121,6 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
     })
 }
 
-/// `<created_at>_<id>`: where the next page of a newest-first list starts.
-#[cfg(feature = "ssr")]
-pub(crate) fn cursor(created_at: i64, id: &str) -> String {
-    format!("{created_at}_{id}")
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) fn parse_cursor(cursor: &str) -> Option<crate::store::Cursor> {
-    let (at, id) = cursor.split_once('_')?;
-    Some(crate::store::Cursor {
-        created_at: at.parse().ok()?,
-        id: id.to_owned(),
-    })
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::{CustomerRow, HistoryRow};

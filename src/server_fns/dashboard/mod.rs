@@ -228,6 +228,19 @@ pub(crate) mod ssr {
         }
     }
 
+    /// `<created_at>_<id>`: where the next page of a newest-first list starts.
+    pub fn cursor(created_at: i64, id: &str) -> String {
+        format!("{created_at}_{id}")
+    }
+
+    pub fn parse_cursor(cursor: &str) -> Option<crate::store::Cursor> {
+        let (at, id) = cursor.split_once('_')?;
+        Some(crate::store::Cursor {
+            created_at: at.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+
     /// `2026-11-23 06:30 UTC` for epoch milliseconds.
     pub fn when(ms: i64) -> String {
         chrono::DateTime::from_timestamp_millis(ms)

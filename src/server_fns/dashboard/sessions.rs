@@ -129,17 +129,11 @@ pub async fn dashboard_sessions(
     after: Option<String>,
 ) -> Result<SessionList, ServerFnError> {
     use super::ssr::*;
-    use crate::store::{Cursor, PageRequest};
+    use crate::store::PageRequest;
     const PAGE: u32 = 25;
     let signed = signed_in().await?;
     let status = status.as_deref().and_then(SessionStatus::parse);
-    let after = after.as_deref().and_then(|a| {
-        let (at, id) = a.split_once('_').map(|(at, _)| (at, &a[at.len() + 1..]))?;
-        Some(Cursor {
-            created_at: at.parse().ok()?,
-            id: id.to_owned(),
-        })
-    });
+    let after = after.as_deref().and_then(parse_cursor);
     let page = state()
         .store
         .sessions_matching(
@@ -154,11 +148,7 @@ pub async fn dashboard_sessions(
     let now = crate::store::now_ms();
     let next = page
         .has_more
-        .then(|| {
-            page.items
-                .last()
-                .map(|s| format!("{}_{}", s.created_at, s.id))
-        })
+        .then(|| page.items.last().map(|s| cursor(s.created_at, &s.id)))
         .flatten();
     Ok(SessionList {
         rows: page.items.iter().map(|s| ssr::row(s, now)).collect(),
@@ -223,14 +213,7 @@ pub async fn dashboard_session_choices() -> Result<SessionChoices, ServerFnError
         .await
         .map_err(internal)?;
     let customers = store
-        .customers(
-            org,
-            live,
-            &crate::store::PageRequest {
-                limit: 100,
-                after: None,
-            },
-        )
+        .customers(org, live, &crate::store::PageRequest::first(100))
         .await
         .map_err(internal)?
         .items
@@ -253,14 +236,7 @@ pub async fn dashboard_session_choices() -> Result<SessionChoices, ServerFnError
             .into_iter()
             .collect();
     let subscriptions = store
-        .subscriptions(
-            org,
-            live,
-            &crate::store::PageRequest {
-                limit: 100,
-                after: None,
-            },
-        )
+        .subscriptions(org, live, &crate::store::PageRequest::first(100))
         .await
         .map_err(internal)?
         .items

@@ -1,6 +1,6 @@
 //! `/dashboard` (the overview, or signing in) and `/dashboard/sign-up`.
 
-use super::{Input, form_action, form_error, me_resource, page, query, visits};
+use super::{Input, checks, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{Overview, SignIn as SignInFn, SignUp, dashboard_overview};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -100,7 +100,7 @@ pub fn SignUpPage() -> impl IntoView {
                 view! {
                     {form_error(&q)}
                     <ActionForm action=action>
-                        <Input label="Email" name="email".into() q=q.clone() kind="email" autocomplete="email" required=true />
+                        <Input label="Email" name="email".into() q=q.clone() kind="email" autocomplete="email" required=true check=checks::email />
                         <Input
                             label="Password"
                             name="password".into()
@@ -109,6 +109,7 @@ pub fn SignUpPage() -> impl IntoView {
                             autocomplete="new-password"
                             hint="At least 10 characters; a few words make a good password."
                             required=true
+                            check=checks::new_password
                         />
                         <Input label="Organization name" name="organization_name".into() q=q.clone() autocomplete="organization" required=true />
                         <button type="submit" class="primary">"Create account"</button>

@@ -1,6 +1,6 @@
 //! Coupons and promotion codes: the list, and the form that makes a coupon with its code.
 
-use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
+use super::{Input, Select, checks, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{
     CouponView, DashboardCreateCoupon, DashboardSetPromotionCode, dashboard_coupons,
 };
@@ -78,9 +78,9 @@ fn coupons_view(coupons: Vec<CouponView>) -> impl IntoView {
             <p class="hint">"Buyers type the code at checkout when a session allows promotion codes."</p>
             {form_error(&q)}
             <ActionForm action=create attr:class="form-grid">
-                <Input label="Code" name="code".into() q=q.clone() hint="Such as SPRING20; letters and digits." required=true />
+                <Input label="Code" name="code".into() q=q.clone() hint="Such as SPRING20; letters and digits." required=true check=checks::promotion_code />
                 <Input label="Name" name="name".into() q=q.clone() hint="For you; buyers see the code." />
-                <Input label="Percent off" name="percent_off".into() q=q.clone() hint="Such as 20; or give an amount off." />
+                <Input label="Percent off" name="percent_off".into() q=q.clone() hint="Such as 20; or give an amount off." check=checks::percent />
                 <Input label="Amount off" name="amount_off".into() q=q.clone() hint="In major units, such as 5.00." />
                 <Input label="Currency of the amount" name="currency".into() q=q.clone() />
                 <Select label="Applies to subscriptions" name="duration".into() q=q.clone() options=durations />

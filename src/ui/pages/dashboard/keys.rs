@@ -1,6 +1,6 @@
 //! API keys and branding.
 
-use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
+use super::{Input, Select, checks, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{
     ApiKeys, BrandingView, DashboardCreateApiKey, DashboardRevokeApiKey, DashboardSetBranding,
     dashboard_api_keys, dashboard_branding,
@@ -102,8 +102,8 @@ fn branding_view(b: BrandingView) -> impl IntoView {
         {form_error(&q)}
         <ActionForm action=save attr:class="panel form-grid">
             <Input label="Display name" name="display_name".into() q=q.clone() value=b.display_name.unwrap_or_default() hint="Shown instead of your organization's name." />
-            <Input label="Accent colour" name="accent_color".into() q=q.clone() value=b.accent_color.unwrap_or_default() hint="A hex colour such as #1d4ed8." />
-            <Input label="Logo URL" name="logo_url".into() q=q.clone() kind="url" value=b.logo_url.unwrap_or_default() hint="An https:// address of an image." />
+            <Input label="Accent colour" name="accent_color".into() q=q.clone() value=b.accent_color.unwrap_or_default() hint="A hex colour such as #1d4ed8." check=checks::accent_color />
+            <Input label="Logo URL" name="logo_url".into() q=q.clone() kind="url" value=b.logo_url.unwrap_or_default() hint="An https:// address of an image." check=checks::logo_url />
             <button type="submit" class="primary">"Save"</button>
         </ActionForm>
     }

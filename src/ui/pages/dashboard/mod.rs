@@ -6,6 +6,7 @@
 
 mod account;
 mod catalog;
+pub(crate) mod checks;
 mod coupons;
 mod customers;
 mod keys;
@@ -206,6 +207,9 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
 }
 
 /// A labelled input whose value and error come from the page's address after a failed post.
+/// With JavaScript, `check` (the domain's check for this input) runs when the merchant leaves
+/// the input, and again as they type once it has shown an error, so that most mistakes are
+/// named before the form is sent; the server runs the same check on the post.
 #[component]
 pub(crate) fn Input(
     label: &'static str,
@@ -216,9 +220,9 @@ pub(crate) fn Input(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] required: bool,
+    #[prop(optional)] check: Option<checks::Check>,
 ) -> impl IntoView {
-    let error = q.get(&format!("error.{name}"));
-    let invalid = error.is_some();
+    let error = RwSignal::new(q.get(&format!("error.{name}")));
     let kind = kind.unwrap_or("text");
     // Passwords never come back through an address.
     let value = if kind == "password" {
@@ -228,8 +232,20 @@ pub(crate) fn Input(
     };
     let id = format!("f-{}", name.replace(['[', ']', '.'], "-"));
     let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    let run_check = move |ev: leptos::ev::Event, only_if_shown: bool| {
+        let Some(check) = check else { return };
+        if only_if_shown && error.get_untracked().is_none() {
+            return;
+        }
+        let typed = event_target_value(&ev);
+        // An empty input is `required`'s business, or the server's.
+        if !typed.trim().is_empty() {
+            error.set(check(&typed));
+        }
+    };
     view! {
-        <div class="field" class:invalid=invalid>
+        <div class="field" class:invalid=move || error.read().is_some()>
             <label for=id.clone()>{label}</label>
             // The attribute for the page as served; the property for a page that a form's
             // answer re-renders in place, where the attribute alone would leave what was typed
@@ -242,11 +258,17 @@ pub(crate) fn Input(
                 prop:value=value.unwrap_or_default()
                 autocomplete=autocomplete
                 required=required
-                aria-invalid=invalid.then_some("true")
-                aria-describedby=invalid.then(|| error_id.clone())
+                aria-invalid=move || error.read().is_some().then_some("true")
+                aria-describedby=move || error.read().is_some().then(|| described.clone())
+                on:change=move |ev| run_check(ev, false)
+                on:input=move |ev| run_check(ev, true)
             />
             {hint.map(|h| view! { <p class="hint">{h}</p> })}
-            {error.map(|e| view! { <p class="field-error" id=error_id role="alert">{e}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| view! { <p class="field-error" id=error_id.clone() role="alert">{e}</p> })
+            }}
         </div>
     }
 }

@@ -1,6 +1,6 @@
 //! Checkout sessions: the list, a session's detail, and the create form.
 
-use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
+use super::{Input, Select, checks, form_action, form_error, me_resource, page, query, visits};
 use crate::domain::session::SessionStatus;
 use crate::server_fns::dashboard::{
     DashboardCreateSession, DashboardExpireSession, SessionChoices, SessionDetail, SessionList,
@@ -332,13 +332,13 @@ fn new_session_view(choices: SessionChoices) -> impl IntoView {
             <fieldset>
                 <legend>"Customer"</legend>
                 <Select label="Existing customer" name="customer".into() q=q.clone() options=customer_options />
-                <Input label="Or a guest's email" name="guest_email".into() q=q.clone() kind="email" hint="Leave both empty to let the buyer enter their own." />
+                <Input label="Or a guest's email" name="guest_email".into() q=q.clone() kind="email" hint="Leave both empty to let the buyer enter their own." check=checks::email />
                 <Select label="Subscription to activate" name="target_subscription".into() q=q.clone() options=subscription_options />
             </fieldset>
             <fieldset>
                 <legend>"After payment"</legend>
-                <Input label="Success URL" name="success_url".into() q=q.clone() kind="url" hint="Where the buyer goes after paying; kassa shows a receipt when empty." />
-                <Input label="Cancel URL" name="cancel_url".into() q=q.clone() kind="url" />
+                <Input label="Success URL" name="success_url".into() q=q.clone() kind="url" hint="Where the buyer goes after paying; kassa shows a receipt when empty." check=checks::redirect_url />
+                <Input label="Cancel URL" name="cancel_url".into() q=q.clone() kind="url" check=checks::redirect_url />
             </fieldset>
             <fieldset>
                 <legend>"Options"</legend>
