@@ -1,12 +1,14 @@
 //! What the dashboard's inputs check as the merchant types (with JavaScript): each runs the
 //! domain's own check, the one the server runs on the same input when the form is posted, and
 //! answers its message for that input, if any.
+//!
+//! URLs are left to the server: parsing them in the browser would bring the `url` crate and its
+//! Unicode tables into the bundle every buyer's checkout page loads.
 
-use crate::domain::account::{BrandingDraft, check_branding, check_password, parse_color};
+use crate::domain::account::{check_password, parse_color};
 use crate::domain::catalog::{CouponDraft, check_coupon};
 use crate::domain::customer::parse_email;
 use crate::domain::field::{Field, FieldError};
-use crate::domain::redirect_url::check_redirect_url;
 
 /// A check of one input's value: its error message, or `None`.
 pub type Check = fn(&str) -> Option<String>;
@@ -28,22 +30,8 @@ pub fn new_password(value: &str) -> Option<String> {
     check_password(value).err().map(|e| e.message)
 }
 
-pub fn redirect_url(value: &str) -> Option<String> {
-    check_redirect_url(value)
-        .err()
-        .map(|e| format!("The address {e}."))
-}
-
 pub fn accent_color(value: &str) -> Option<String> {
     parse_color(value).err().map(|e| e.message)
-}
-
-pub fn logo_url(value: &str) -> Option<String> {
-    let draft = BrandingDraft {
-        logo_url: Some(value.to_owned()),
-        ..BrandingDraft::default()
-    };
-    message_for(check_branding(draft), Field::LogoUrl)
 }
 
 pub fn promotion_code(value: &str) -> Option<String> {
@@ -72,15 +60,8 @@ mod tests {
         assert!(email("ada@").is_some());
         assert!(new_password("short").unwrap().contains("at least 10"));
         assert_eq!(new_password("long enough pass"), None);
-        assert_eq!(redirect_url("https://shop.example/thanks"), None);
-        assert_eq!(
-            redirect_url("shop.example").as_deref(),
-            Some("The address must be a fully qualified URL such as https://example.com/thanks.")
-        );
         assert_eq!(accent_color("#1D4ED8"), None);
         assert!(accent_color("blue").is_some());
-        assert!(logo_url("http://cdn.example/logo.png").is_some());
-        assert_eq!(logo_url("https://cdn.example/logo.png"), None);
         // a code alone: the missing percentage is another input's business
         assert_eq!(promotion_code("SPRING20"), None);
         assert!(promotion_code("a b").is_some());

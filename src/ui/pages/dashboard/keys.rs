@@ -103,7 +103,7 @@ fn branding_view(b: BrandingView) -> impl IntoView {
         <ActionForm action=save attr:class="panel form-grid">
             <Input label="Display name" name="display_name".into() q=q.clone() value=b.display_name.unwrap_or_default() hint="Shown instead of your organization's name." />
             <Input label="Accent colour" name="accent_color".into() q=q.clone() value=b.accent_color.unwrap_or_default() hint="A hex colour such as #1d4ed8." check=checks::accent_color />
-            <Input label="Logo URL" name="logo_url".into() q=q.clone() kind="url" value=b.logo_url.unwrap_or_default() hint="An https:// address of an image." check=checks::logo_url />
+            <Input label="Logo URL" name="logo_url".into() q=q.clone() kind="url" value=b.logo_url.unwrap_or_default() hint="An https:// address of an image." />
             <button type="submit" class="primary">"Save"</button>
         </ActionForm>
     }

@@ -337,8 +337,8 @@ fn new_session_view(choices: SessionChoices) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"After payment"</legend>
-                <Input label="Success URL" name="success_url".into() q=q.clone() kind="url" hint="Where the buyer goes after paying; kassa shows a receipt when empty." check=checks::redirect_url />
-                <Input label="Cancel URL" name="cancel_url".into() q=q.clone() kind="url" check=checks::redirect_url />
+                <Input label="Success URL" name="success_url".into() q=q.clone() kind="url" hint="Where the buyer goes after paying; kassa shows a receipt when empty." />
+                <Input label="Cancel URL" name="cancel_url".into() q=q.clone() kind="url" />
             </fieldset>
             <fieldset>
                 <legend>"Options"</legend>
