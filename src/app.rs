@@ -2,8 +2,8 @@
 
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
-    ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, NewSessionPage,
-    ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage, SignUpPage,
+    ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
+    NewSessionPage, ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage, SignUpPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     view=CustomerPage
                     ssr=SsrMode::Async
                 />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("events")) view=EventsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view=SettingsPage ssr=SsrMode::Async />
             </Routes>

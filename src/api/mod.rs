@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod checkout;
 pub mod error;
+mod events;
 pub mod flowglad;
 mod organization;
 pub mod pagination;
@@ -26,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
         .route("/api/subscriptions", post(checkout::create_subscription))
+        .route("/api/events", get(events::list))
+        .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
         .merge(flowglad::router())
 }

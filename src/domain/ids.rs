@@ -16,6 +16,7 @@ pub const TAX_RATE: &str = "txr";
 pub const PLAN: &str = "plan";
 pub const BUSINESS_ENTITY: &str = "be";
 pub const SUBSCRIPTION: &str = "sub";
+pub const EVENT: &str = "evt";
 
 /// Checkout sessions carry their mode in the id, as Stripe's do: `cs_test_…`, `cs_live_…`.
 pub fn checkout_session(mode: Mode) -> &'static str {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod card;
 pub mod catalog;
 pub mod customer;
+pub mod event;
 pub mod field;
 pub mod ids;
 pub mod mode;

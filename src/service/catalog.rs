@@ -296,27 +296,47 @@ pub async fn create_customer(
     let (email, name, external_id) = check_customer(&draft)?;
     let model = default_pricing_model(store, principal).await?;
     let id = new_id(ids::CUSTOMER);
-    store
-        .insert_customer(&NewCustomer {
-            id: &id,
-            organization_id: &principal.organization_id,
-            livemode: principal.mode.is_live(),
-            pricing_model_id: &model.id,
-            external_id: Some(&external_id),
-            email: Some(&email),
-            name: Some(&name),
-            billing_address: None,
-            logo_url: extras.logo_url.as_deref(),
-            icon_url: extras.icon_url.as_deref(),
-            domain: extras.domain.as_deref(),
-            user_id: extras.user_id.as_deref(),
-            archived: extras.archived,
-        })
+    let now = crate::store::now_ms();
+    let mut tx = store.begin().await?;
+    let customer = tx
+        .insert_customer(
+            &NewCustomer {
+                id: &id,
+                organization_id: &principal.organization_id,
+                livemode: principal.mode.is_live(),
+                pricing_model_id: &model.id,
+                external_id: Some(&external_id),
+                email: Some(&email),
+                name: Some(&name),
+                billing_address: None,
+                logo_url: extras.logo_url.as_deref(),
+                icon_url: extras.icon_url.as_deref(),
+                domain: extras.domain.as_deref(),
+                user_id: extras.user_id.as_deref(),
+                archived: extras.archived,
+            },
+            now,
+        )
         .await
         .map_err(conflict_on(
             Field::ExternalId,
             "a customer with this external id exists",
-        ))
+        ))?;
+    let mut outbox = super::events::Outbox::default();
+    outbox.push(
+        crate::domain::event::EventType::CustomerCreated,
+        super::events::customer_object(&customer.id, &email, Some(&name), Some(&external_id)),
+    );
+    outbox
+        .write(
+            &mut tx,
+            &principal.organization_id,
+            principal.mode.is_live(),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(customer)
 }
 
 /// Changes a customer found by the merchant's external id.

@@ -365,12 +365,23 @@ pub async fn expire_session(
     now: i64,
 ) -> ServiceResult<CheckoutSession> {
     let session = get_session(store, principal, id).await?;
-    if session.effective_status(now) == SessionStatus::Open
-        && store
-            .compare_and_set_session_status(id, SessionStatus::Open, SessionStatus::Expired, now)
+    if session.effective_status(now) == SessionStatus::Open {
+        let mut tx = store.begin().await?;
+        if tx
+            .set_session_status_if(id, SessionStatus::Open, SessionStatus::Expired, now)
             .await?
-    {
-        return get_session(store, principal, id).await;
+        {
+            let mut outbox = super::events::Outbox::default();
+            outbox.push(
+                crate::domain::event::EventType::CheckoutSessionExpired,
+                expired_session(&session),
+            );
+            outbox
+                .write(&mut tx, &session.organization_id, session.livemode, now)
+                .await?;
+            tx.commit().await?;
+            return get_session(store, principal, id).await;
+        }
     }
     let status = store
         .session_by_id(id)
@@ -381,4 +392,13 @@ pub async fn expire_session(
         "session_not_open",
         format!("only an open session can be expired; this one is {status}"),
     )))
+}
+
+/// What `checkout.session.expired` carries.
+pub fn expired_session(session: &CheckoutSession) -> serde_json::Value {
+    serde_json::json!({
+        "id": session.id, "object": "checkout.session", "status": "expired",
+        "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+        "customer": session.customer_id, "customer_email": session.customer_email,
+    })
 }

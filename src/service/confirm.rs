@@ -9,11 +9,13 @@
 //! `payments.attempt_id` are unique besides.
 
 use super::api_keys::Principal;
+use super::events::Outbox;
 use super::ids::new_id;
 use super::{ServiceError, ServiceResult};
 use crate::domain::Mode;
 use crate::domain::catalog::{Coupon, Recurring, RecurringInterval, TaxRate};
 use crate::domain::customer::BillingAddress;
+use crate::domain::event::EventType;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::money::{Currency, Money, Rate};
 use crate::domain::payment::{
@@ -34,6 +36,7 @@ use crate::store::{
     NewPurchase, SessionCompletion, StartedSubscription, Store,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// How long a confirm holds a session before another may take it over.
 pub const CLAIM_LEASE_MS: i64 = 60_000;
@@ -482,7 +485,7 @@ pub async fn confirm(
             .await
         }
         Ok(ChargeOutcome::Declined { code, message }) => {
-            record_decline(store, &session.id, &attempt_id, &code, &message, now).await?;
+            record_decline(store, &session, &attempt_id, &code, &message, now).await?;
             Ok(ConfirmOutcome::Declined { code, message })
         }
         Ok(ChargeOutcome::RequiresAction {
@@ -556,7 +559,7 @@ pub async fn confirm(
                 "This shop cannot take live payments yet: no live payment processor is configured.";
             record_decline(
                 store,
-                &session.id,
+                &session,
                 &attempt_id,
                 "livemode_unavailable",
                 message,
@@ -571,7 +574,7 @@ pub async fn confirm(
                 "The payment could not be processed. Nothing was charged; try again in a moment.";
             record_decline(
                 store,
-                &session.id,
+                &session,
                 &attempt_id,
                 "processor_error",
                 message,
@@ -634,13 +637,22 @@ fn plan_of(
 
 async fn record_decline(
     store: &Store,
-    session_id: &str,
+    session: &CheckoutSession,
     attempt_id: &str,
     code: &str,
     message: &str,
     now: i64,
 ) -> ServiceResult<()> {
+    let session_id = session.id.as_str();
     let mut tx = store.begin().await?;
+    let mut outbox = Outbox::default();
+    outbox.push(
+        EventType::PaymentFailed,
+        failed_payment(session, attempt_id, code, message),
+    );
+    outbox
+        .write(&mut tx, &session.organization_id, session.livemode, now)
+        .await?;
     tx.update_attempt(
         attempt_id,
         &AttemptOutcome {
@@ -655,6 +667,20 @@ async fn record_decline(
     tx.release_session(session_id, attempt_id).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What `payment.failed` carries: the attempt that failed, and why.
+fn failed_payment(
+    session: &CheckoutSession,
+    attempt_id: &str,
+    code: &str,
+    message: &str,
+) -> serde_json::Value {
+    json!({
+        "id": attempt_id, "object": "payment_attempt", "status": "failed",
+        "checkout_session": session.id, "customer": session.customer_id,
+        "failure_code": code, "failure_message": message,
+    })
 }
 
 /// An attempt about to be finalized.
@@ -731,6 +757,8 @@ async fn finalize(
     };
     let address_json = serde_json::to_string(&address).map_err(crate::store::StoreError::from)?;
     let mut tx = store.begin().await?;
+    let mut outbox = Outbox::default();
+    let seconds = |ms: i64| ms / 1000;
 
     // The buyer: the session's customer, or one made now for an anonymous or guest checkout.
     let customer_id = match &session.customer_id {
@@ -756,6 +784,10 @@ async fn finalize(
                 now,
             )
             .await?;
+            outbox.push(
+                EventType::CustomerCreated,
+                super::events::customer_object(&id, &plan.email, plan.name.as_deref(), None),
+            );
             id
         }
     };
@@ -785,6 +817,14 @@ async fn finalize(
                 now,
             )
             .await?;
+            outbox.push(
+                EventType::PaymentMethodAttached,
+                json!({
+                    "id": id, "object": "payment_method", "customer": customer_id,
+                    "type": method_type.as_str(), "brand": method.brand.map(|b| b.display_name()),
+                    "last4": method.last4, "exp_month": method.exp_month, "exp_year": method.exp_year,
+                }),
+            );
             Some(id)
         }
         _ => None,
@@ -853,6 +893,17 @@ async fn finalize(
                     now,
                 )
                 .await?;
+                outbox.push(
+                    EventType::SubscriptionCreated,
+                    json!({
+                        "id": id, "object": "subscription", "customer": customer_id,
+                        "price": recurring_line.price_id,
+                        "quantity": plan.quantities.get(index).copied().unwrap_or(1),
+                        "status": if trial_end.is_some() { "trialing" } else { "active" },
+                        "current_period_end": seconds(period_end_at),
+                        "trial_end": trial_end.map(seconds),
+                    }),
+                );
                 subscription_id = Some(id);
             }
             let id = new_id("pur");
@@ -886,6 +937,15 @@ async fn finalize(
                 now,
             )
             .await?;
+            outbox.push(
+                EventType::PurchaseCompleted,
+                json!({
+                    "id": id, "object": "purchase", "customer": customer_id,
+                    "checkout_session": session.id, "subscription": subscription_id,
+                    "price": price_id, "quantity": total_quantity.max(1), "name": name,
+                    "total": plan.amounts.total, "currency": currency,
+                }),
+            );
             purchase_id = Some(id);
         }
         SessionKind::AddPaymentMethod => {
@@ -926,6 +986,14 @@ async fn finalize(
                     drop(tx);
                     return Ok(false);
                 }
+                outbox.push(
+                    EventType::SubscriptionUpdated,
+                    json!({
+                        "id": target, "object": "subscription", "customer": customer_id,
+                        "status": "active", "current_period_end": seconds(end),
+                        "default_payment_method": payment_method_id,
+                    }),
+                );
                 subscription_id = Some(target.clone());
             }
         }
@@ -991,6 +1059,15 @@ async fn finalize(
                 now,
             )
             .await?;
+            outbox.push(
+                EventType::PaymentSucceeded,
+                json!({
+                    "id": payment_id, "object": "payment", "customer": customer_id,
+                    "checkout_session": session.id, "invoice": id,
+                    "amount": plan.amounts.due_today, "currency": currency,
+                    "payment_method_type": method_type,
+                }),
+            );
         }
         invoice_id = Some(id);
     }
@@ -1050,6 +1127,22 @@ async fn finalize(
         drop(tx);
         return Ok(false);
     }
+    let completed = json!({
+        "id": session.id, "object": "checkout.session", "status": "succeeded",
+        "kind": session.kind.as_str(), "mode": session.mode.as_str(), "customer": customer_id,
+        "customer_email": plan.email, "amount_total": plan.amounts.total,
+        "amount_due_today": plan.amounts.due_today, "currency": currency,
+        "purchase": purchase_id, "subscription": subscription_id, "invoice": invoice_id,
+        "payment_method": payment_method_id,
+    });
+    if from == SessionStatus::Pending {
+        outbox.push(
+            EventType::CheckoutSessionAsyncPaymentSucceeded,
+            completed.clone(),
+        );
+    }
+    outbox.push(EventType::CheckoutSessionCompleted, completed);
+    outbox.write(&mut tx, org, livemode, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -1118,7 +1211,7 @@ pub async fn complete_action(
             .await
         }
         Ok(Settlement::Failed { code, message }) => {
-            record_decline(store, session_id, &attempt.id, &code, &message, now).await?;
+            record_decline(store, &session, &attempt.id, &code, &message, now).await?;
             Ok(ConfirmOutcome::Declined { code, message })
         }
         Err(error) => {
@@ -1210,6 +1303,23 @@ pub async fn settle_due(
                     )
                     .await?
                 {
+                    let mut outbox = Outbox::default();
+                    outbox.push(
+                        EventType::PaymentFailed,
+                        failed_payment(&session, &attempt.id, &code, &message),
+                    );
+                    outbox.push(
+                        EventType::CheckoutSessionAsyncPaymentFailed,
+                        json!({
+                            "id": session.id, "object": "checkout.session", "status": "failed",
+                            "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+                            "customer": session.customer_id,
+                            "failure_code": code, "failure_message": message,
+                        }),
+                    );
+                    outbox
+                        .write(&mut tx, &session.organization_id, session.livemode, now)
+                        .await?;
                     tx.commit().await?;
                     settled += 1;
                 }

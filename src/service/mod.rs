@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod confirm;
 pub mod demo;
+pub mod events;
 pub mod ids;
 pub mod passwords;
 

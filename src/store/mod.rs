@@ -14,6 +14,7 @@ mod catalog;
 mod customers;
 mod dashboard;
 mod demo;
+mod events;
 mod organizations;
 mod payments;
 mod sessions;
@@ -28,6 +29,7 @@ pub use catalog::{
 pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
 pub use dashboard::{Branding, DashboardSessionStore};
 pub use demo::{DemoFixture, DemoSeed};
+pub use events::{EventRecord, NewEvent};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
 pub use payments::{
     AttemptOutcome, AttemptRecord, InvoiceRecord, NewInvoice, NewPayment, NewPaymentMethod,

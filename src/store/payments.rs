@@ -539,7 +539,7 @@ impl Store {
         }))
     }
 
-    async fn one_of<R>(
+    pub(super) async fn one_of<R>(
         &self,
         table: &'static str,
         columns: &'static str,

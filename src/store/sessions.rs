@@ -507,3 +507,29 @@ impl Store {
         Ok(changed == 1)
     }
 }
+
+impl super::Tx {
+    /// Moves a session from `from` to `to` in this transaction; `false` when it was not in
+    /// `from` (then nothing changed).
+    pub async fn set_session_status_if(
+        &mut self,
+        id: &str,
+        from: SessionStatus,
+        to: SessionStatus,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            )
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}

@@ -180,6 +180,24 @@ async fn a_one_time_price_is_paid_once_and_recorded(engine: Engine) {
         .unwrap();
     assert_eq!((invoice.status.as_str(), invoice.total), ("paid", 4800));
     assert_eq!(paid.purchase_id.as_deref(), Some(purchases[0].id.as_str()));
+    // each thing made was told once, in the transaction that made it
+    assert_eq!(events_of(&app, &id).await, ["checkout.session.completed"]);
+    assert_eq!(events_of(&app, &customer).await, ["customer.created"]);
+    assert_eq!(
+        events_of(&app, &purchases[0].id).await,
+        ["purchase.completed"]
+    );
+    assert_eq!(
+        events_of(&app, &payments[0].id).await,
+        ["payment.succeeded"]
+    );
+    let completed = &app.store.events_of_object(&id).await.unwrap()[0];
+    let data: Value = serde_json::from_str(&completed.data).unwrap();
+    assert_eq!(
+        (data["amount_total"].as_i64(), data["currency"].as_str()),
+        (Some(4800), Some("usd"))
+    );
+    assert_eq!(data["purchase"], purchases[0].id.as_str());
 
     // paying again is refused: the session is closed
     let (status, body) = confirm(&app, &card(&id, "4242 4242 4242 4242")).await;
@@ -221,6 +239,8 @@ async fn a_declined_card_leaves_the_session_open_for_another_try(engine: Engine)
             .collect::<Vec<_>>(),
         vec!["succeeded", "declined"]
     );
+    assert_eq!(events_of(&app, &attempts[1].id).await, ["payment.failed"]);
+    assert_eq!(events_of(&app, &id).await, ["checkout.session.completed"]);
     app.stop().await;
 }
 
@@ -423,6 +443,13 @@ async fn a_sepa_debit_is_pending_then_settles(engine: Engine) {
         ),
         (1, "sepa_debit", "eur")
     );
+    assert_eq!(
+        events_of(&app, &id).await,
+        [
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.completed"
+        ]
+    );
     app.stop().await;
 }
 
@@ -456,6 +483,11 @@ async fn a_failing_bank_debit_fails_the_session(engine: Engine) {
     );
     let attempts = app.store.attempts_of_session(&id).await.unwrap();
     assert_eq!(attempts[0].decline_code.as_deref(), Some("account_closed"));
+    assert_eq!(
+        events_of(&app, &id).await,
+        ["checkout.session.async_payment_failed"]
+    );
+    assert_eq!(events_of(&app, &attempts[0].id).await, ["payment.failed"]);
     app.stop().await;
 }
 
@@ -511,6 +543,15 @@ async fn a_trial_saves_the_card_and_charges_nothing_today(engine: Engine) {
         .unwrap()
         .unwrap();
     assert_eq!((invoice.total, invoice.subtotal), (0, 1500));
+    assert_eq!(
+        events_of(&app, &subscription.id).await,
+        ["subscription.created"]
+    );
+    assert_eq!(
+        events_of(&app, &method.id).await,
+        ["payment_method.attached"]
+    );
+    assert!(events_of(&app, &id).await == ["checkout.session.completed"]);
 
     // without a trial the first month is paid today, and the period is a calendar month
     let id = create(
@@ -651,6 +692,7 @@ async fn activating_a_subscription_pays_and_starts_it(engine: Engine) {
         ),
         (1, 1500, Some(target.as_str()))
     );
+    assert_eq!(events_of(&app, &target).await, ["subscription.updated"]);
     app.stop().await;
 }
 
@@ -963,7 +1005,27 @@ async fn fifty_concurrent_confirms_make_one_payment(engine: Engine) {
     assert_eq!((payments.len(), purchases.len()), (1, 1));
     let charged = app.store.attempts_of_session(&id).await.unwrap();
     assert_eq!(charged.len(), 1, "one attempt reached the processor");
+    assert_eq!(
+        events_of(&app, &id).await,
+        ["checkout.session.completed"],
+        "told once"
+    );
     app.stop().await;
+}
+
+/// The types of the events recorded about `object_id`, sorted (the events one transaction
+/// writes share its time and have no order among them).
+async fn events_of(app: &TestApp, object_id: &str) -> Vec<String> {
+    let mut types: Vec<String> = app
+        .store
+        .events_of_object(object_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    types.sort();
+    types
 }
 
 /// Runs futures concurrently on this task (all in flight at once) and collects their outputs.

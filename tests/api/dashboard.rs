@@ -22,6 +22,7 @@ crate::on_both_engines!(
     customers_show_what_they_bought,
     coupons_are_made_listed_and_turned_off,
     a_waiting_subscription_is_activated_from_the_form,
+    events_are_listed_for_their_organization_only,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -1093,5 +1094,36 @@ async fn a_waiting_subscription_is_activated_from_the_form(engine: Engine) {
         session.target_subscription_id.as_deref(),
         Some(subscription.as_str())
     );
+    app.stop().await;
+}
+
+async fn events_are_listed_for_their_organization_only(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_events").await else {
+        return;
+    };
+    let id = create_api_session(&app, "ada@example.com").await;
+    app.pay_by_card(&id).await;
+    let demo = Browser::demo(&app).await;
+    let (status, body) = demo.call(&app, "/api/dashboard/events", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let completed = list["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "checkout.session.completed")
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(completed["object_id"], id.as_str());
+    let (status, page) = demo.get(&app, "/dashboard/events").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("checkout.session.completed") && page.contains(&id),
+        "{page}"
+    );
+
+    let other = Browser::sign_up(&app, "other-events@example.com", "Other Org").await;
+    let (status, body) = other.call(&app, "/api/dashboard/events", &[]).await;
+    assert_eq!(status, 200);
+    assert!(!body.contains(&id), "{body}");
     app.stop().await;
 }

@@ -8,6 +8,7 @@ mod auth;
 mod checkout;
 mod confirm;
 mod dashboard;
+mod events;
 mod flowglad;
 mod flowglad_spec;
 mod health;

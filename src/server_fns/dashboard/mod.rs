@@ -11,6 +11,7 @@ mod account;
 mod catalog;
 mod coupons;
 mod customers;
+mod events;
 mod keys;
 mod sessions;
 
@@ -18,6 +19,7 @@ pub use account::*;
 pub use catalog::*;
 pub use coupons::*;
 pub use customers::*;
+pub use events::*;
 pub use keys::*;
 pub use sessions::*;
 

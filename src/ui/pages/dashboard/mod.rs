@@ -9,6 +9,7 @@ mod catalog;
 pub(crate) mod checks;
 mod coupons;
 mod customers;
+mod events;
 mod keys;
 mod sessions;
 
@@ -16,6 +17,7 @@ pub use account::{DashboardHome, SignUpPage};
 pub use catalog::{ProductPage, ProductsPage};
 pub use coupons::CouponsPage;
 pub use customers::{CustomerPage, CustomersPage};
+pub use events::EventsPage;
 pub use keys::{ApiKeysPage, SettingsPage};
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
 
@@ -165,6 +167,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/products", "Products"),
         ("/dashboard/coupons", "Coupons"),
         ("/dashboard/customers", "Customers"),
+        ("/dashboard/events", "Events"),
         ("/dashboard/api-keys", "API keys"),
         ("/dashboard/settings", "Branding"),
     ];
