@@ -194,14 +194,32 @@ impl Kassa {
 /// How often due asynchronous payments are looked for.
 const SETTLEMENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How often open sessions whose time has passed are expired (and their event recorded). A
+/// session past its time is refused at once whatever the sweep: this only makes it official.
+const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How often expired dashboard sign-ins are deleted.
 const SESSION_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Settles asynchronous payments (bank debits) as they come due, and now and then deletes
-/// expired dashboard sign-ins, until told to stop.
+/// Settles asynchronous payments (bank debits) as they come due, expires sessions whose time has
+/// passed, and now and then deletes expired dashboard sign-ins, until told to stop.
 async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut swept: Option<std::time::Instant> = None;
+    let mut expired_at: Option<std::time::Instant> = None;
     loop {
+        if expired_at.is_none_or(|at| at.elapsed() >= EXPIRY_SWEEP_INTERVAL) {
+            match crate::service::checkout::sweep_expired(&state.store, crate::store::now_ms())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    expired = n,
+                    "expired checkout sessions whose time had passed"
+                ),
+                Err(error) => tracing::error!(%error, "expiring due sessions failed; retrying"),
+            }
+            expired_at = Some(std::time::Instant::now());
+        }
         if swept.is_none_or(|at| at.elapsed() >= SESSION_SWEEP_INTERVAL) {
             if let Err(error) = state.dashboard_sessions.delete_expired().await {
                 tracing::warn!(%error, "deleting expired dashboard sessions failed");

@@ -396,9 +396,68 @@ pub async fn expire_session(
 
 /// What `checkout.session.expired` carries.
 pub fn expired_session(session: &CheckoutSession) -> serde_json::Value {
+    expired_object(&crate::store::DueSession {
+        id: session.id.clone(),
+        organization_id: session.organization_id.clone(),
+        livemode: session.livemode,
+        kind: session.kind.as_str().to_owned(),
+        mode: session.mode.as_str().to_owned(),
+        customer_id: session.customer_id.clone(),
+        customer_email: session.customer_email.clone(),
+    })
+}
+
+fn expired_object(session: &crate::store::DueSession) -> serde_json::Value {
     serde_json::json!({
         "id": session.id, "object": "checkout.session", "status": "expired",
-        "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+        "kind": session.kind, "mode": session.mode,
         "customer": session.customer_id, "customer_email": session.customer_email,
     })
+}
+
+/// How many due sessions one sweep expires at most (one transaction).
+const SWEEP_BATCH: i64 = 100;
+
+/// Expires open sessions whose time has passed, each with its `checkout.session.expired`
+/// event, a batch a transaction until none is due. Safe to run in several instances at once:
+/// each session is claimed by one sweep (see `Tx::claim_due_sessions`) and moved only from
+/// open. Returns how many it expired.
+pub async fn sweep_expired(store: &Store, now: i64) -> ServiceResult<usize> {
+    let mut expired = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let due = tx.claim_due_sessions(now, SWEEP_BATCH).await?;
+        if due.is_empty() {
+            return Ok(expired);
+        }
+        let mut outboxes: Vec<(&crate::store::DueSession, super::events::Outbox)> = Vec::new();
+        for session in &due {
+            if tx
+                .set_session_status_if(
+                    &session.id,
+                    SessionStatus::Open,
+                    SessionStatus::Expired,
+                    now,
+                )
+                .await?
+            {
+                let mut outbox = super::events::Outbox::default();
+                outbox.push(
+                    crate::domain::event::EventType::CheckoutSessionExpired,
+                    expired_object(session),
+                );
+                outboxes.push((session, outbox));
+            }
+        }
+        for (session, outbox) in outboxes {
+            outbox
+                .write(&mut tx, &session.organization_id, session.livemode, now)
+                .await?;
+            expired += 1;
+        }
+        tx.commit().await?;
+        if (due.len() as i64) < SWEEP_BATCH {
+            return Ok(expired);
+        }
+    }
 }

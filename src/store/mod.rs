@@ -36,6 +36,7 @@ pub use payments::{
     NewPurchase, PaymentMethodRecord, PaymentRecord, PurchaseRecord, SessionCompletion,
     StartedSubscription,
 };
+pub use sessions::DueSession;
 pub use subscriptions::{NewSubscription, SubscriptionRecord};
 pub use tx::Tx;
 pub use users::UserRecord;

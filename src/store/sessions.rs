@@ -533,3 +533,45 @@ impl super::Tx {
         Ok(changed == 1)
     }
 }
+
+/// An open session whose time has passed: what expiring it needs to tell.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueSession {
+    pub id: String,
+    pub organization_id: String,
+    pub livemode: bool,
+    pub kind: String,
+    pub mode: String,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+}
+
+impl super::Tx {
+    /// Claims up to `limit` open sessions whose expiry is at or before `now` and that no payment
+    /// is holding (a payment in flight finishes first), for this transaction to expire. On PostgreSQL the rows are locked and rows another transaction
+    /// holds are skipped (`FOR UPDATE SKIP LOCKED`), so that several kassa instances sweeping at
+    /// once take disjoint sessions; SQLite's write transaction already excludes other writers.
+    pub async fn claim_due_sessions(
+        &mut self,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DueSession>> {
+        let skip_locked = match &self.inner {
+            super::tx::TxInner::Sqlite(_) => "",
+            super::tx::TxInner::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "SELECT id, organization_id, livemode, kind, mode, customer_id, customer_email \
+             FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 \
+             AND (lock_token IS NULL OR lock_expires_at < $1) \
+             ORDER BY expires_at LIMIT $2{skip_locked}"
+        );
+        Ok(super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query_as::<_, DueSession>(&sql)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?
+        }))
+    }
+}

@@ -10,6 +10,7 @@ crate::on_both_engines!(
     expiring_is_told_once,
     events_are_the_organizations_and_modes_own,
     a_customer_made_through_the_api_is_told,
+    sessions_past_their_time_are_expired_once_by_concurrent_sweeps,
 );
 
 async fn create_session(app: &TestApp) -> String {
@@ -253,6 +254,47 @@ async fn a_customer_made_through_the_api_is_told(engine: Engine) {
     assert_eq!(
         (object["email"].as_str(), object["external_id"].as_str()),
         (Some("grace@example.com"), Some("grace-1"))
+    );
+    app.stop().await;
+}
+
+async fn sessions_past_their_time_are_expired_once_by_concurrent_sweeps(engine: Engine) {
+    use kassa::service::checkout::sweep_expired;
+    let Some(app) = TestApp::spawn(engine, "events_sweep").await else {
+        return;
+    };
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(create_session(&app).await);
+    }
+    // Nothing is due yet.
+    let now = kassa::store::now_ms();
+    assert_eq!(sweep_expired(&app.store, now).await.unwrap(), 0);
+
+    // A month later, two sweeps at once (two instances on one database) share the work.
+    let later = now + 31 * 86_400_000;
+    let (a, b) = tokio::join!(
+        sweep_expired(&app.store, later),
+        sweep_expired(&app.store, later)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 12);
+    for id in &ids {
+        let session = app.store.session_by_id(id).await.unwrap().unwrap();
+        assert_eq!(session.status.as_str(), "expired");
+        let told: Vec<String> = app
+            .store
+            .events_of_object(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(told, ["checkout.session.expired"], "{id}");
+    }
+    assert_eq!(
+        sweep_expired(&app.store, later).await.unwrap(),
+        0,
+        "nothing twice"
     );
     app.stop().await;
 }
