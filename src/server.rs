@@ -202,7 +202,8 @@ const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 const SESSION_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Settles asynchronous payments (bank debits) as they come due, expires sessions whose time has
-/// passed, and now and then deletes expired dashboard sign-ins, until told to stop.
+/// passed, and now and then deletes expired dashboard sign-ins and idempotency keys older than
+/// a day, until told to stop.
 async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut swept: Option<std::time::Instant> = None;
     let mut expired_at: Option<std::time::Instant> = None;
@@ -223,6 +224,14 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         if swept.is_none_or(|at| at.elapsed() >= SESSION_SWEEP_INTERVAL) {
             if let Err(error) = state.dashboard_sessions.delete_expired().await {
                 tracing::warn!(%error, "deleting expired dashboard sessions failed");
+            }
+            let forget_before = crate::store::now_ms() - crate::api::idempotency::KEEP_MS;
+            if let Err(error) = state
+                .store
+                .delete_idempotency_keys_before(forget_before)
+                .await
+            {
+                tracing::warn!(%error, "deleting old idempotency keys failed");
             }
             swept = Some(std::time::Instant::now());
         }
@@ -290,7 +299,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(api::router())
+        .merge(
+            api::router().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                api::idempotency::idempotency,
+            )),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod error;
 mod events;
 pub mod flowglad;
+pub mod idempotency;
 mod organization;
 pub mod pagination;
 
@@ -19,7 +20,8 @@ use axum::extract::{FromRequest, Request};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
-/// Routes of kassa's own API and of every dialect.
+/// Routes of kassa's own API and of every dialect. Every POST honours `Idempotency-Key`
+/// (`idempotency`); the caller adds that layer, which needs the state.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/organization", get(organization::show))

@@ -15,6 +15,7 @@ mod customers;
 mod dashboard;
 mod demo;
 mod events;
+mod idempotency;
 mod organizations;
 mod payments;
 mod sessions;
@@ -30,6 +31,7 @@ pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
 pub use dashboard::{Branding, DashboardSessionStore};
 pub use demo::{DemoFixture, DemoSeed};
 pub use events::{EventRecord, NewEvent};
+pub use idempotency::{IdempotencyScope, IdempotencyStart};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
 pub use payments::{
     AttemptOutcome, AttemptRecord, InvoiceRecord, NewInvoice, NewPayment, NewPaymentMethod,

@@ -12,4 +12,5 @@ mod events;
 mod flowglad;
 mod flowglad_spec;
 mod health;
+mod idempotency;
 mod pages;

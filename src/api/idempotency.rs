@@ -1,0 +1,164 @@
+//! `Idempotency-Key` on every API POST, with Stripe's semantics: the first answer to a key is
+//! replayed, status and body, to any retry within 24 hours; the same key with another request is
+//! refused (422 `idempotency_key_mismatch`); a retry while the first is still running is refused
+//! (409 `idempotency_key_in_use`); a request refused before it did anything (400, 422) or that
+//! failed on kassa's side (5xx) leaves nothing stored, so it can be retried with the same key.
+//! Keys belong to the organization and mode of the API key that sends them, and live in the
+//! database, so several kassa instances share them.
+
+use super::ApiError;
+use crate::server::AppState;
+use crate::store::{IdempotencyScope, IdempotencyStart};
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+pub const HEADER: &str = "idempotency-key";
+/// The longest key kassa accepts, as Stripe's.
+pub const MAX_KEY_LENGTH: usize = 255;
+/// How long a key's answer is kept.
+pub const KEEP_MS: i64 = 24 * 3_600_000;
+/// How long a first request may run before a retry may take its key over (it died).
+const LOCK_MS: i64 = 60_000;
+/// The largest request or answer body kept (larger ones are refused by the routes anyway).
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(key) = request.headers().get(HEADER) else {
+        return next.run(request).await;
+    };
+    let key = match key.to_str().map(str::trim) {
+        Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => key.to_owned(),
+        _ => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_invalid",
+                format!("Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"),
+            )
+            .into_response();
+        }
+    };
+    // Whose key: without a valid API key the route answers 401 itself, and nothing is kept.
+    let principal = match super::auth::presented_key(request.headers()) {
+        Some(secret) => crate::service::api_keys::authenticate(&state.store, &secret)
+            .await
+            .ok(),
+        None => None,
+    };
+    let Some(principal) = principal else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        )
+        .into_response();
+    };
+    let fingerprint = fingerprint(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query().unwrap_or_default(),
+        &bytes,
+    );
+    let scope = IdempotencyScope {
+        organization_id: &principal.organization_id,
+        livemode: principal.mode.is_live(),
+        key: &key,
+    };
+    let now = crate::store::now_ms();
+    let start = match state
+        .store
+        .begin_idempotent(scope, &fingerprint, now, LOCK_MS, KEEP_MS)
+        .await
+    {
+        Ok(start) => start,
+        Err(error) => return ApiError::internal(error).into_response(),
+    };
+    match start {
+        IdempotencyStart::Replay {
+            status_code,
+            content_type,
+            body,
+        } => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
+            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+        IdempotencyStart::InFlight => ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        )
+        .into_response(),
+        IdempotencyStart::Mismatch => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_mismatch",
+            "This Idempotency-Key was used for a different request (method, path or body); \
+             use a new key for a new request.",
+        )
+        .into_response(),
+        IdempotencyStart::Started => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            keep(&state, scope, response).await
+        }
+    }
+}
+
+/// What tells two requests apart: SHA-256 of the method, path, query and body.
+pub fn fingerprint(method: &str, path: &str, query: &str, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    for part in [method.as_bytes(), path.as_bytes(), query.as_bytes()] {
+        hash.update(part);
+        hash.update([0]);
+    }
+    hash.update(body);
+    hex::encode(hash.finalize())
+}
+
+/// Keeps the answer for the key's retries, or forgets the key when the request did nothing.
+async fn keep(state: &AppState, scope: IdempotencyScope<'_>, response: Response) -> Response {
+    let status = response.status();
+    let did_nothing = matches!(status.as_u16(), 400 | 401 | 403 | 422) || status.is_server_error();
+    let (parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let _ = state.store.forget_idempotent(scope, None).await;
+            return ApiError::internal(format!("reading an answer: {error}")).into_response();
+        }
+    };
+    let kept = match std::str::from_utf8(&bytes) {
+        Ok(text) if !did_nothing => {
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            state
+                .store
+                .finish_idempotent(scope, status.as_u16(), content_type, text)
+                .await
+        }
+        _ => state.store.forget_idempotent(scope, None).await,
+    };
+    if let Err(error) = kept {
+        tracing::error!(%error, "keeping an idempotent answer failed");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
