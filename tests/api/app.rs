@@ -73,6 +73,45 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// The id of the demo organization's price with this slug.
+    pub fn price_id(&self, slug: &str) -> String {
+        let price = self.demo.prices.iter().find(|p| p.slug == slug);
+        price
+            .unwrap_or_else(|| panic!("no demo price {slug}"))
+            .id
+            .clone()
+    }
+
+    /// Creates a checkout session through kassa's own API with the demo key; returns its id.
+    pub async fn create_session(&self, body: &serde_json::Value) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/checkout-sessions"))
+            .bearer_auth(&self.demo.secret_key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("created: {body}"))
+            .to_owned()
+    }
+
+    /// Makes another organization (signed up as the dashboard does) and returns its test key.
+    pub async fn other_organization(&self, email: &str) -> String {
+        let (_, secret) = kassa::service::accounts::sign_up(
+            &self.store,
+            email,
+            "correct horse battery",
+            "Other Org",
+        )
+        .await
+        .unwrap();
+        secret.expose().to_owned()
+    }
+
     /// Pays a session with the 4242 test card through the confirm endpoint, as the checkout
     /// page does.
     pub async fn pay_by_card(&self, session_id: &str) {

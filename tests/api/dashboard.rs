@@ -169,30 +169,13 @@ fn param(location: &str, key: &str) -> Option<String> {
 }
 
 async fn create_api_session(app: &TestApp, email: &str) -> String {
-    let price = app
-        .demo
-        .prices
-        .iter()
-        .find(|p| p.slug == "espresso-beans")
-        .unwrap();
-    let response = app
-        .client
-        .post(app.url("/api/checkout-sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&json!({
-            "type": "purchase",
-            "line_items": [{ "price": price.id, "quantity": 2 }],
-            "guest": { "email": email },
-            "success_url": "https://shop.example/thanks",
-        }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
-    body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
+    app.create_session(&json!({
+        "type": "purchase",
+        "line_items": [{ "price": app.price_id("espresso-beans"), "quantity": 2 }],
+        "guest": { "email": email },
+        "success_url": "https://shop.example/thanks",
+    }))
+    .await
 }
 
 async fn signing_up_signs_in_and_shows_the_first_secret_once(engine: Engine) {

@@ -14,25 +14,8 @@ crate::on_both_engines!(
 );
 
 async fn create_session(app: &TestApp) -> String {
-    let price = app
-        .demo
-        .prices
-        .iter()
-        .find(|p| p.slug == "espresso-beans")
-        .unwrap();
-    let response = app
-        .client
-        .post(app.url("/api/checkout-sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&json!({ "line_items": [{ "price": price.id }] }))
-        .send()
+    app.create_session(&json!({ "line_items": [{ "price": app.price_id("espresso-beans") }] }))
         .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
-    body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
 }
 
 async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
@@ -199,14 +182,7 @@ async fn events_are_the_organizations_and_modes_own(engine: Engine) {
     let event_id = list["data"][0]["id"].as_str().unwrap().to_owned();
 
     // another organization's key, and the demo organization's own live key, see none of them
-    let (_, other) = kassa::service::accounts::sign_up(
-        &app.store,
-        "other-events@example.com",
-        "correct horse battery",
-        "Other Org",
-    )
-    .await
-    .unwrap();
+    let other = app.other_organization("other-events@example.com").await;
     let (_, live) = kassa::service::api_keys::create(
         &app.store,
         &app.demo.organization_id,
@@ -215,7 +191,7 @@ async fn events_are_the_organizations_and_modes_own(engine: Engine) {
     )
     .await
     .unwrap();
-    for key in [other.expose(), live.expose()] {
+    for key in [other.as_str(), live.expose()] {
         let (status, list) = get(&app, key, "/api/events").await;
         assert_eq!(status, 200);
         assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");

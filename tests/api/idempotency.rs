@@ -16,13 +16,7 @@ crate::on_both_engines!(
 );
 
 fn beans(app: &TestApp) -> Value {
-    let price = app
-        .demo
-        .prices
-        .iter()
-        .find(|p| p.slug == "espresso-beans")
-        .unwrap();
-    json!({ "line_items": [{ "price": price.id }] })
+    json!({ "line_items": [{ "price": app.price_id("espresso-beans") }] })
 }
 
 async fn post(
@@ -199,17 +193,10 @@ async fn keys_are_checked_and_belong_to_their_organization(engine: Engine) {
     // The same key from another organization is that organization's own.
     let (status, _, _) = post(&app, Some("shared"), "/api/checkout-sessions", &beans(&app)).await;
     assert_eq!(status, 201);
-    let (_, other) = kassa::service::accounts::sign_up(
-        &app.store,
-        "idem@example.com",
-        "correct horse battery",
-        "Other",
-    )
-    .await
-    .unwrap();
+    let other = app.other_organization("idem@example.com").await;
     let (status, _, body) = post_as(
         &app,
-        other.expose(),
+        &other,
         Some("shared"),
         "/api/checkout-sessions",
         &json!({ "line_items": [] }),
