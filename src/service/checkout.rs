@@ -383,10 +383,18 @@ pub async fn expire_session(
             return get_session(store, principal, id).await;
         }
     }
-    let status = store
-        .session_by_id(id)
-        .await?
+    let current = store.session_by_id(id).await?;
+    let status = current
+        .as_ref()
         .map_or(session.status, |s| s.effective_status(now));
+    if status == SessionStatus::Open {
+        // Still open, so a payment holds it: the charge finishes first, whatever its outcome.
+        return Err(ServiceError::Conflict(FieldError::new(
+            Field::Kind,
+            "payment_in_progress",
+            "a payment for this session is in progress; try again in a moment",
+        )));
+    }
     Err(ServiceError::Conflict(FieldError::new(
         Field::Kind,
         "session_not_open",

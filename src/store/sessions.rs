@@ -509,8 +509,9 @@ impl Store {
 }
 
 impl super::Tx {
-    /// Moves a session from `from` to `to` in this transaction; `false` when it was not in
-    /// `from` (then nothing changed).
+    /// Moves a session from `from` to `to` in this transaction, unless a payment holds it (its
+    /// claim has not run out); `false` when it was not in `from` or is held (then nothing
+    /// changed). A session is never closed under a charge in flight.
     pub async fn set_session_status_if(
         &mut self,
         id: &str,
@@ -520,7 +521,8 @@ impl super::Tx {
     ) -> StoreResult<bool> {
         let changed = super::tx::dispatch_tx!(self, |conn| {
             sqlx::query(
-                "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+                "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 \
+                 AND (lock_token IS NULL OR lock_expires_at < $2)",
             )
             .bind(to.as_str())
             .bind(now)

@@ -11,6 +11,7 @@ crate::on_both_engines!(
     events_are_the_organizations_and_modes_own,
     a_customer_made_through_the_api_is_told,
     sessions_past_their_time_are_expired_once_by_concurrent_sweeps,
+    a_session_is_not_expired_under_a_payment_in_flight,
 );
 
 async fn create_session(app: &TestApp) -> String {
@@ -272,5 +273,64 @@ async fn sessions_past_their_time_are_expired_once_by_concurrent_sweeps(engine: 
         0,
         "nothing twice"
     );
+    app.stop().await;
+}
+
+async fn a_session_is_not_expired_under_a_payment_in_flight(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "events_expire_held").await else {
+        return;
+    };
+    let key = app.demo.secret_key.clone();
+    let id = create_session(&app).await;
+    let expire = || async {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/checkout-sessions/{id}/expire")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    // A payment holds the session (as confirm does while the processor charges); its claim
+    // outlasts the session's own time here, to show the sweep too waits for it.
+    let now = kassa::store::now_ms();
+    let lease = 32 * 86_400_000;
+    assert!(
+        app.store
+            .claim_session(&id, "att_in_flight", now, lease)
+            .await
+            .unwrap()
+    );
+    let (status, body) = expire().await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "payment_in_progress", "{body}");
+    // nor does a sweep past its time close it under the charge
+    let later = now + 31 * 86_400_000;
+    assert_eq!(
+        kassa::service::checkout::sweep_expired(&app.store, later)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.store
+            .session_by_id(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str(),
+        "open"
+    );
+
+    app.store
+        .release_session(&id, "att_in_flight")
+        .await
+        .unwrap();
+    let (status, body) = expire().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "expired");
     app.stop().await;
 }
