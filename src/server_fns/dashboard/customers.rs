@@ -57,10 +57,7 @@ pub async fn dashboard_customers(after: Option<String>) -> Result<CustomerList, 
         )
         .await
         .map_err(internal)?;
-    let next = page
-        .has_more
-        .then(|| page.items.last().map(|c| cursor(c.created_at, &c.id)))
-        .flatten();
+    let next = next_cursor(&page, |c| (c.created_at, c.id.as_str()));
     Ok(CustomerList {
         rows: page.items.iter().map(ssr::row).collect(),
         next,

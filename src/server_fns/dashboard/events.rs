@@ -38,10 +38,7 @@ pub async fn dashboard_events(after: Option<String>) -> Result<EventList, Server
         )
         .await
         .map_err(internal)?;
-    let next = page
-        .has_more
-        .then(|| page.items.last().map(|e| cursor(e.created_at, &e.id)))
-        .flatten();
+    let next = next_cursor(&page, |e| (e.created_at, e.id.as_str()));
     Ok(EventList {
         rows: page
             .items

@@ -235,6 +235,17 @@ pub(crate) mod ssr {
         format!("{created_at}_{id}")
     }
 
+    /// The cursor of the page after `page`, if there is one; `key` gives an item's
+    /// `(created_at, id)`.
+    pub fn next_cursor<T>(
+        page: &crate::store::Page<T>,
+        key: impl Fn(&T) -> (i64, &str),
+    ) -> Option<String> {
+        let last = page.items.last().filter(|_| page.has_more)?;
+        let (created_at, id) = key(last);
+        Some(cursor(created_at, id))
+    }
+
     pub fn parse_cursor(cursor: &str) -> Option<crate::store::Cursor> {
         let (at, id) = cursor.split_once('_')?;
         Some(crate::store::Cursor {

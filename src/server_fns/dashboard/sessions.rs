@@ -146,10 +146,7 @@ pub async fn dashboard_sessions(
         .await
         .map_err(internal)?;
     let now = crate::store::now_ms();
-    let next = page
-        .has_more
-        .then(|| page.items.last().map(|s| cursor(s.created_at, &s.id)))
-        .flatten();
+    let next = next_cursor(&page, |s| (s.created_at, s.id.as_str()));
     Ok(SessionList {
         rows: page.items.iter().map(|s| ssr::row(s, now)).collect(),
         next,
