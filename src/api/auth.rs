@@ -40,6 +40,11 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // The idempotency layer has already authenticated a POST that carries a key.
+        if let Some(principal) = parts.extensions.get::<api_keys::Principal>() {
+            tracing::Span::current().record("organization", principal.organization_id.as_str());
+            return Ok(Authenticated(principal.clone()));
+        }
         let presented = presented_key(&parts.headers).unwrap_or_default();
         match api_keys::authenticate(&state.store, &presented).await {
             Ok(principal) => {

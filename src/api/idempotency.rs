@@ -54,7 +54,9 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let Some(principal) = principal else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The route's `Authenticated` takes it from here instead of looking the key up again.
+    parts.extensions.insert(principal.clone());
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
