@@ -31,6 +31,19 @@ async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// Expires a session through the API with the demo key: status and body.
+async fn expire(app: &TestApp, id: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/checkout-sessions/{id}/expire")))
+        .bearer_auth(&app.demo.secret_key)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 fn types(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -158,14 +171,7 @@ async fn expiring_is_told_once(engine: Engine) {
     let key = app.demo.secret_key.clone();
     let id = create_session(&app).await;
     for expected in [200, 409] {
-        let response = app
-            .client
-            .post(app.url(&format!("/api/checkout-sessions/{id}/expire")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), expected);
+        assert_eq!(expire(&app, &id).await.0, expected);
     }
     let (_, list) = get(&app, &key, "/api/events").await;
     assert_eq!(types(&list), ["checkout.session.expired"]);
@@ -280,19 +286,7 @@ async fn a_session_is_not_expired_under_a_payment_in_flight(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "events_expire_held").await else {
         return;
     };
-    let key = app.demo.secret_key.clone();
     let id = create_session(&app).await;
-    let expire = || async {
-        let response = app
-            .client
-            .post(app.url(&format!("/api/checkout-sessions/{id}/expire")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json::<Value>().await.unwrap())
-    };
     // A payment holds the session (as confirm does while the processor charges); its claim
     // outlasts the session's own time here, to show the sweep too waits for it.
     let now = kassa::store::now_ms();
@@ -303,7 +297,7 @@ async fn a_session_is_not_expired_under_a_payment_in_flight(engine: Engine) {
             .await
             .unwrap()
     );
-    let (status, body) = expire().await;
+    let (status, body) = expire(&app, &id).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "payment_in_progress", "{body}");
     // nor does a sweep past its time close it under the charge
@@ -329,7 +323,7 @@ async fn a_session_is_not_expired_under_a_payment_in_flight(engine: Engine) {
         .release_session(&id, "att_in_flight")
         .await
         .unwrap();
-    let (status, body) = expire().await;
+    let (status, body) = expire(&app, &id).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "expired");
     app.stop().await;
