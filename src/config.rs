@@ -70,6 +70,14 @@ pub struct RawSettings {
     /// folder or beside the binary.
     #[arg(long, env = "KASSA_SITE_ROOT", global = true)]
     pub site_root: Option<PathBuf>,
+    /// Seconds a webhook endpoint has to answer a delivery before the attempt counts as failed.
+    #[arg(
+        long,
+        env = "KASSA_WEBHOOK_TIMEOUT",
+        default_value = "10",
+        global = true
+    )]
+    pub webhook_timeout: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +99,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub pool: PoolSettings,
     pub site_root: PathBuf,
+    pub webhook_timeout: Duration,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -172,6 +181,22 @@ impl RawSettings {
                     ),
                 )
             })?;
+        let webhook_timeout = self
+            .webhook_timeout
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=60).contains(n))
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_WEBHOOK_TIMEOUT",
+                    "webhook-timeout",
+                    format!(
+                        "`{}` is not a number of seconds from 1 to 60",
+                        self.webhook_timeout
+                    ),
+                )
+            })?;
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -183,6 +208,7 @@ impl RawSettings {
                 acquire_timeout: Duration::from_secs(10),
             },
             site_root: self.site_root.clone().unwrap_or_else(default_site_root),
+            webhook_timeout,
         })
     }
 }
@@ -312,6 +338,23 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(ok.public_base(ok.addr), "https://pay.example.com");
+    }
+
+    #[test]
+    fn the_webhook_timeout_is_whole_seconds_up_to_a_minute() {
+        assert_eq!(
+            raw().validate().unwrap().webhook_timeout,
+            Duration::from_secs(10)
+        );
+        for bad in ["0", "61", "1.5", "ten"] {
+            let err = RawSettings {
+                webhook_timeout: bad.into(),
+                ..raw()
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(err.variable, "KASSA_WEBHOOK_TIMEOUT", "{bad}");
+        }
     }
 
     #[test]

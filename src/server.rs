@@ -6,6 +6,7 @@ use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
 use crate::payments::PaymentProcessor;
 use crate::payments::test_mode::TestProcessor;
 use crate::service::demo::{self, DemoError, DemoReport};
+use crate::service::webhooks::Deliverer;
 use crate::store::{Store, StoreError};
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderName, Request, StatusCode};
@@ -93,6 +94,7 @@ pub struct Kassa {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    deliverer: Deliverer,
 }
 
 impl Kassa {
@@ -130,6 +132,7 @@ impl Kassa {
             listener,
             router: router(state.clone()),
             state,
+            deliverer: Deliverer::new(settings.webhook_timeout),
         })
     }
 
@@ -153,9 +156,15 @@ impl Kassa {
             listener,
             router,
             state,
+            deliverer,
         } = self;
         let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(settlement_worker(state.clone(), worker_stopped));
+        let worker = tokio::spawn(settlement_worker(state.clone(), worker_stopped.clone()));
+        let webhooks = tokio::spawn(webhook_worker(
+            state.store.clone(),
+            deliverer,
+            worker_stopped,
+        ));
         // Without TCP_NODELAY small responses wait out the peer's delayed ACK (~40 ms).
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -182,6 +191,7 @@ impl Kassa {
         };
         let _ = worker_stop.send(true);
         let _ = worker.await;
+        let _ = webhooks.await;
         state.store.close().await;
         match outcome {
             Ok(result) => result.map_err(RunError::Serve),
@@ -246,6 +256,38 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         }
         tokio::select! {
             _ = tokio::time::sleep(SETTLEMENT_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often due webhook deliveries are looked for when the last look found few.
+const WEBHOOK_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Delivers webhooks as they come due, in every instance: each claims its own deliveries, so
+/// instances share the work and none sends what another is sending. Attempts in flight when told
+/// to stop are finished (each is bounded by the webhook timeout).
+async fn webhook_worker(
+    store: Store,
+    deliverer: Deliverer,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let full = match deliverer.deliver_due(&store, crate::store::now_ms()).await {
+            Ok(n) => n as i64 == crate::service::webhooks::BATCH,
+            Err(error) => {
+                tracing::error!(%error, "claiming webhook deliveries failed; retrying");
+                false
+            }
+        };
+        if *stop.borrow() {
+            return;
+        }
+        if full {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(WEBHOOK_POLL_INTERVAL) => {}
             _ = stop.changed() => return,
         }
     }

@@ -72,6 +72,11 @@ pub enum Field {
     AccentColor,
     DisplayName,
     LogoUrl,
+    // Webhook endpoints.
+    WebhookUrl,
+    WebhookName,
+    WebhookFilterTypes,
+    PricingModel,
 }
 
 impl fmt::Display for Field {
@@ -145,6 +150,10 @@ impl fmt::Display for Field {
             Field::AccentColor => f.write_str("accent_color"),
             Field::DisplayName => f.write_str("display_name"),
             Field::LogoUrl => f.write_str("logo_url"),
+            Field::WebhookUrl => f.write_str("url"),
+            Field::WebhookName => f.write_str("name"),
+            Field::WebhookFilterTypes => f.write_str("filter_types"),
+            Field::PricingModel => f.write_str("pricing_model_id"),
         }
     }
 }

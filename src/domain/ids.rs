@@ -17,6 +17,9 @@ pub const PLAN: &str = "plan";
 pub const BUSINESS_ENTITY: &str = "be";
 pub const SUBSCRIPTION: &str = "sub";
 pub const EVENT: &str = "evt";
+pub const WEBHOOK_ENDPOINT: &str = "we";
+pub const WEBHOOK_DELIVERY: &str = "whd";
+pub const WEBHOOK_ATTEMPT: &str = "wha";
 
 /// Checkout sessions carry their mode in the id, as Stripe's do: `cs_test_…`, `cs_live_…`.
 pub fn checkout_session(mode: Mode) -> &'static str {

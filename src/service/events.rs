@@ -1,5 +1,5 @@
 //! Events: what changed, recorded by the transaction that changes it, and read back in the shape
-//! the API and (later) webhooks send:
+//! the API shows and webhooks send:
 //!
 //! ```json
 //! { "id": "evt_…", "object": "event", "type": "checkout.session.completed", "created": 1763800000,
@@ -24,7 +24,8 @@ impl Outbox {
         self.events.push((event_type, id, object));
     }
 
-    /// Writes the events into `tx`, in the order they were pushed.
+    /// Writes the events into `tx`, in the order they were pushed, each with a delivery to every
+    /// webhook endpoint that wants it.
     pub async fn write(
         self,
         tx: &mut Tx,
@@ -32,6 +33,7 @@ impl Outbox {
         livemode: bool,
         now: i64,
     ) -> StoreResult<()> {
+        let mut written = Vec::with_capacity(self.events.len());
         for (event_type, object_id, object) in self.events {
             let id = super::ids::new_id(ids::EVENT);
             let data = serde_json::to_string(&object).map_err(StoreError::from)?;
@@ -47,8 +49,9 @@ impl Outbox {
                 now,
             )
             .await?;
+            written.push((id, event_type.as_str()));
         }
-        Ok(())
+        super::webhooks::fan_out(tx, organization_id, livemode, &written, now).await
     }
 }
 

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod events;
 pub mod ids;
 pub mod passwords;
+pub mod webhooks;
 
 use crate::domain::field::FieldError;
 use crate::store::StoreError;

@@ -276,6 +276,22 @@ impl Store {
         Ok(model)
     }
 
+    pub async fn pricing_model(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<PricingModelRecord>> {
+        self.one_of(
+            "pricing_models",
+            PRICING_MODEL_COLUMNS,
+            organization_id,
+            livemode,
+            id,
+        )
+        .await
+    }
+
     pub async fn insert_product(&self, product: &NewProduct<'_>) -> StoreResult<ProductRecord> {
         let now = now_ms();
         dispatch!(self, write, |db| {

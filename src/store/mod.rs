@@ -22,6 +22,7 @@ mod sessions;
 mod subscriptions;
 pub mod tx;
 mod users;
+mod webhooks;
 
 pub use catalog::{
     NewPrice, NewProduct, PriceChanges, PriceRecord, PricingModelRecord, ProductChanges,
@@ -42,6 +43,10 @@ pub use sessions::DueSession;
 pub use subscriptions::{NewSubscription, SubscriptionRecord};
 pub use tx::Tx;
 pub use users::UserRecord;
+pub use webhooks::{
+    AttemptLogRecord, AttemptResult, ClaimedDelivery, DeliveryRecord, EndpointChanges,
+    EndpointRecord, NewEndpoint,
+};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -8,6 +8,48 @@ use kassa::store::{Engine, Store};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// A kassa serving on a free port over `database_url`, and its address.
+async fn bind(database_url: &str) -> (Kassa, String) {
+    let mut raw = <Cli as clap::Parser>::try_parse_from(["kassa"])
+        .unwrap()
+        .settings;
+    raw.database_url = database_url.to_owned();
+    raw.addr = "127.0.0.1:0".into();
+    raw.site_root = Some(std::env::temp_dir().join("kassa-tests-no-site"));
+    // Short enough that a test sees an attempt time out, long enough for a loaded machine.
+    raw.webhook_timeout = "2".into();
+    let settings = raw.validate().expect("test settings are valid");
+    let kassa = Kassa::bind(&settings).await.expect("kassa starts");
+    let address = format!("http://{}", kassa.local_addr());
+    (kassa, address)
+}
+
+fn serve(kassa: Kassa) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        kassa
+            .serve_until(async {
+                let _ = stop.await;
+            })
+            .await
+            .expect("kassa serves until told to stop");
+    });
+    (shutdown, server)
+}
+
+/// A second kassa on a [`TestApp`]'s database.
+pub struct Instance {
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Instance {
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("the server task ends cleanly");
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -24,28 +66,12 @@ impl TestApp {
     /// no server is configured.
     pub async fn spawn(engine: Engine, test: &str) -> Option<TestApp> {
         let db = TestDb::fresh(engine, test).await?;
-        let mut raw = <Cli as clap::Parser>::try_parse_from(["kassa"])
-            .unwrap()
-            .settings;
-        raw.database_url = db.url.clone();
-        raw.addr = "127.0.0.1:0".into();
-        raw.site_root = Some(std::env::temp_dir().join("kassa-tests-no-site"));
-        let settings = raw.validate().expect("test settings are valid");
-        let kassa = Kassa::bind(&settings).await.expect("kassa starts");
-        let address = format!("http://{}", kassa.local_addr());
+        let (kassa, address) = bind(&db.url).await;
         let store = kassa.state().store.clone();
         let demo = demo::ensure(&store, &address)
             .await
             .expect("the demo organization");
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            kassa
-                .serve_until(async {
-                    let _ = stop.await;
-                })
-                .await
-                .expect("kassa serves until told to stop");
-        });
+        let (shutdown, server) = serve(kassa);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -59,6 +85,34 @@ impl TestApp {
             server,
             db,
         })
+    }
+
+    /// Another kassa process on the same database, as a second instance behind a balancer.
+    pub async fn another_instance(&self) -> Instance {
+        let (kassa, _) = bind(&self.db.url).await;
+        let (shutdown, server) = serve(kassa);
+        Instance { shutdown, server }
+    }
+
+    /// The database's URL, for a kassa started as a process of its own.
+    pub fn database_url(&self) -> &str {
+        &self.db.url
+    }
+
+    /// Runs one SQL statement on the database, behind kassa's back (to move time along).
+    pub async fn execute_sql(&self, sql: &str) {
+        match self.db.engine {
+            Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.db.url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db.url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -133,6 +187,13 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
+    /// Stops the server gracefully and hands over the database, for a kassa process to open.
+    pub async fn stop_keeping_database(self) -> (DemoReport, TestDb) {
+        let _ = self.shutdown.send(());
+        self.server.await.expect("the server task ends cleanly");
+        (self.demo, self.db)
     }
 
     /// Stops the server gracefully and removes the database.

@@ -14,3 +14,4 @@ mod flowglad_spec;
 mod health;
 mod idempotency;
 mod pages;
+mod webhooks;

@@ -8,6 +8,7 @@ mod billing;
 mod catalog;
 mod checkout_sessions;
 mod customers;
+mod webhooks;
 
 use super::pagination;
 use crate::domain::field::{Field, FieldError};
@@ -20,7 +21,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/payment-methods/{id}",
             get(billing::retrieve_payment_method),
+        )
+        .route("/api/v1/webhooks", post(webhooks::create))
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::retrieve).put(webhooks::update),
         )
         // Unknown paths under the prefix answer in Flowglad's shape, not with the HTML 404 page.
         .route(
@@ -192,6 +198,7 @@ pub enum Names {
     Product,
     Price,
     Customer,
+    Webhook,
 }
 
 impl Names {
@@ -224,6 +231,10 @@ impl Names {
             (_, Field::CustomerEmail) => "customer.email",
             (_, Field::CustomerName) => "customer.name",
             (_, Field::ExternalId) => "customer.externalId",
+            (_, Field::WebhookUrl) => "webhook.url",
+            (_, Field::WebhookName) => "webhook.name",
+            (_, Field::WebhookFilterTypes) => "webhook.filterTypes",
+            (_, Field::PricingModel) => "webhook.pricingModelId",
             (_, other) => return format!("{}.{other}", self.root()),
         };
         match self {
@@ -238,6 +249,7 @@ impl Names {
             Names::Product => "product",
             Names::Price => "price",
             Names::Customer => "customer",
+            Names::Webhook => "webhook",
         }
     }
 }
