@@ -22,7 +22,7 @@ crate::on_both_engines!(
     a_failing_receiver_gets_every_event_on_schedule,
     an_endpoint_failing_for_days_is_turned_off,
     a_killed_kassa_loses_no_delivery,
-    two_instances_deliver_each_event_once_per_attempt,
+    two_instances_deliver_each_event_once_per_attempt_and_sweep_once,
 );
 
 /// What the receiver does with a request.
@@ -622,7 +622,7 @@ async fn an_endpoint_failing_for_days_is_turned_off(engine: Engine) {
     app.stop().await;
 }
 
-async fn two_instances_deliver_each_event_once_per_attempt(engine: Engine) {
+async fn two_instances_deliver_each_event_once_per_attempt_and_sweep_once(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "webhooks_two").await else {
         return;
     };
@@ -661,6 +661,54 @@ async fn two_instances_deliver_each_event_once_per_attempt(engine: Engine) {
         attempts.values().all(|codes| codes == &[500, 200]),
         "{attempts:?}"
     );
+
+    // Both instances sweep: a dozen sessions past their time are each expired, and told, once.
+    let mut sessions = Vec::new();
+    for _ in 0..12 {
+        sessions.push(
+            app.create_session(
+                &json!({ "line_items": [{ "price": app.price_id("espresso-beans") }] }),
+            )
+            .await,
+        );
+    }
+    let listed = sessions
+        .iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let past = kassa::store::now_ms() - 1000;
+    app.execute_sql(&format!(
+        "UPDATE checkout_sessions SET expires_at = {past} WHERE id IN ({listed})"
+    ))
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    for id in &sessions {
+        loop {
+            let told = app.store.events_of_object(id).await.unwrap();
+            if !told.is_empty() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{id} was not expired"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // Both instances sweep again meanwhile: nothing is expired, or told, twice.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for id in &sessions {
+        let told: Vec<String> = app
+            .store
+            .events_of_object(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(told, ["checkout.session.expired"], "{id}");
+    }
     second.stop().await;
     app.stop().await;
 }
