@@ -4,6 +4,7 @@ use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
     NewSessionPage, ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage, SignUpPage,
+    WebhookPage, WebhooksPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -84,6 +85,12 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("events")) view=EventsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("webhooks")) view=WebhooksPage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("dashboard"), StaticSegment("webhooks"), ParamSegment("id"))
+                    view=WebhookPage
+                    ssr=SsrMode::Async
+                />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view=SettingsPage ssr=SsrMode::Async />
             </Routes>

@@ -23,6 +23,7 @@ crate::on_both_engines!(
     coupons_are_made_listed_and_turned_off,
     a_waiting_subscription_is_activated_from_the_form,
     events_are_listed_for_their_organization_only,
+    webhooks_are_managed_from_the_dashboard,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -1108,5 +1109,216 @@ async fn events_are_listed_for_their_organization_only(engine: Engine) {
     let (status, body) = other.call(&app, "/api/dashboard/events", &[]).await;
     assert_eq!(status, 200);
     assert!(!body.contains(&id), "{body}");
+    app.stop().await;
+}
+
+async fn webhooks_are_managed_from_the_dashboard(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_webhooks").await else {
+        return;
+    };
+    let mut demo = Browser::demo(&app).await;
+
+    // Mistakes come back by input, and nothing is made.
+    let response = demo
+        .post(&app, "/api/dashboard/webhook/create", &[("name", "Orders")])
+        .await;
+    let back = location(&response);
+    assert!(back.starts_with("/dashboard/webhooks?"), "{back}");
+    assert!(param(&back, "error.url").unwrap().contains("required"));
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/create",
+            &[("url", "https://shop.example/hooks")],
+        )
+        .await;
+    let back = location(&response);
+    assert!(param(&back, "error.filter_types").is_some(), "{back}");
+    assert_eq!(
+        param(&back, "value.url").unwrap(),
+        "https://shop.example/hooks"
+    );
+
+    // Made, with its secret shown once on its page. Port 9 (discard) answers nobody here.
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/create",
+            &[
+                ("name", "Fulfilment"),
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("event[payment.succeeded]", "on"),
+                ("event[checkout.session.completed]", "on"),
+            ],
+        )
+        .await;
+    let page_path = location(&response);
+    let id = page_path
+        .strip_prefix("/dashboard/webhooks/")
+        .unwrap_or_else(|| panic!("{page_path}"))
+        .to_owned();
+    let (status, html) = demo.get(&app, &page_path).await;
+    assert_eq!(status, 200);
+    let start = html.find("whsec_").expect("the secret, this once");
+    let secret: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert!(secret.len() > 30, "{secret}");
+    let (_, again) = demo.get(&app, &page_path).await;
+    assert!(!again.contains("whsec_"), "shown once only");
+    let (_, api) = app
+        .client
+        .get(app.url(&format!("/api/v1/webhooks/{id}")))
+        .bearer_auth(&app.demo.secret_key)
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    let api: Value = api.json().await.unwrap();
+    assert_eq!(
+        api["webhook"]["filterTypes"],
+        json!(["checkout.session.completed", "payment.succeeded"])
+    );
+    let (_, list) = demo.get(&app, "/dashboard/webhooks").await;
+    assert!(list.contains("Fulfilment") && list.contains("http://127.0.0.1:9/hooks"));
+
+    // A paid checkout makes two deliveries; their failed attempts show, and one can be resent.
+    let session = create_api_session(&app, "ada@example.com").await;
+    app.pay_by_card(&session).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    let detail = loop {
+        let (status, body) = demo
+            .call(&app, "/api/dashboard/webhook", &[("id", &id)])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let detail: Value = serde_json::from_str(&body).unwrap();
+        let tried = detail["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| !d["attempts"].as_array().unwrap().is_empty())
+            .count();
+        if tried == 2 {
+            break detail;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{detail}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let delivery = &detail["deliveries"][0];
+    assert_eq!(delivery["status"], "pending");
+    assert_eq!(delivery["attempts"][0]["outcome"], "no answer");
+    assert_eq!(delivery["attempts"][0]["ok"], false);
+    let (_, html) = demo.get(&app, &page_path).await;
+    assert!(
+        html.contains("no answer") && html.contains("next attempt"),
+        "{html}"
+    );
+    let delivery_id = delivery["id"].as_str().unwrap().to_owned();
+    let before = kassa::store::now_ms();
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/resend",
+            &[("id", &id), ("delivery", &delivery_id)],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/dashboard/webhooks/{id}?resent={delivery_id}")
+    );
+    let deliveries = app.store.webhook_deliveries(&id, 10).await.unwrap();
+    let resent = deliveries.iter().find(|d| d.id == delivery_id).unwrap();
+    assert!(
+        resent.attempts > 1 || resent.next_attempt_at.unwrap() >= before,
+        "due now, or already tried again: {resent:?}"
+    );
+
+    // Another organization sees none of it.
+    let other = Browser::sign_up(&app, "other-webhooks@example.com", "Other Org").await;
+    hidden_from(
+        &other,
+        &app,
+        &page_path,
+        "/api/dashboard/webhook",
+        &id,
+        &delivery_id,
+    )
+    .await;
+    let (status, _) = other
+        .call(
+            &app,
+            "/api/dashboard/webhook/resend",
+            &[("id", &id), ("delivery", &delivery_id)],
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Turned off by kassa: the overview and the endpoint's page say so; turning it on clears it.
+    app.execute_sql(&format!(
+        "UPDATE webhook_endpoints SET active = FALSE, disabled_at = {before} WHERE id = '{id}'"
+    ))
+    .await;
+    let (_, overview) = demo.get(&app, "/dashboard").await;
+    assert!(overview.contains("was turned off on"), "{overview}");
+    let (_, html) = demo.get(&app, &page_path).await;
+    assert!(html.contains("kassa turned this endpoint off"), "{html}");
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/active",
+            &[("id", &id), ("active", "true")],
+        )
+        .await;
+    assert_eq!(location(&response), page_path);
+    let (_, overview) = demo.get(&app, "/dashboard").await;
+    assert!(!overview.contains("was turned off on"));
+
+    // Settings: checked whole; turned off by hand.
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/update",
+            &[("id", &id), ("url", "not a url"), ("event[*]", "on")],
+        )
+        .await;
+    let back = location(&response);
+    assert!(back.starts_with(&format!("{page_path}?")), "{back}");
+    assert!(param(&back, "error.url").is_some(), "{back}");
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/update",
+            &[
+                ("id", &id),
+                ("name", "Everything"),
+                ("url", "https://shop.example/all"),
+                ("event[*]", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), format!("{page_path}?saved=1"));
+    demo.post(
+        &app,
+        "/api/dashboard/webhook/active",
+        &[("id", &id), ("active", "false")],
+    )
+    .await;
+    let endpoint = app
+        .store
+        .webhook_endpoint(&app.demo.organization_id, false, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            endpoint.name.as_str(),
+            endpoint.url.as_str(),
+            endpoint.active
+        ),
+        ("Everything", "https://shop.example/all", false)
+    );
+    assert_eq!(endpoint.filter_types(), ["*"]);
+    assert_eq!(endpoint.disabled_at, None, "off by hand is no notice");
     app.stop().await;
 }

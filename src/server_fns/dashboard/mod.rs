@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod keys;
 mod sessions;
+mod webhooks;
 
 pub use account::*;
 pub use catalog::*;
@@ -22,6 +23,7 @@ pub use customers::*;
 pub use events::*;
 pub use keys::*;
 pub use sessions::*;
+pub use webhooks::*;
 
 use serde::{Deserialize, Serialize};
 

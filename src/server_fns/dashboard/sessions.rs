@@ -15,6 +15,8 @@ pub struct Overview {
     /// What succeeded payments took in today, per currency, displayed.
     pub revenue_today: Vec<String>,
     pub live: bool,
+    /// Webhook endpoints kassa turned off for failing: (id, name or URL, when).
+    pub disabled_webhooks: Vec<(String, String, String)>,
 }
 
 /// A session as a row of the list.
@@ -113,10 +115,21 @@ pub async fn dashboard_overview() -> Result<Overview, ServerFnError> {
             Some(Money::new(amount, Currency::parse(&currency).ok()?).display())
         })
         .collect();
+    let disabled_webhooks = store
+        .disabled_webhook_endpoints(org, live)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|w| {
+            let label = if w.name.is_empty() { w.url } else { w.name };
+            (w.id, label, w.disabled_at.map(when).unwrap_or_default())
+        })
+        .collect();
     Ok(Overview {
         today,
         revenue_today,
         live,
+        disabled_webhooks,
     })
 }
 

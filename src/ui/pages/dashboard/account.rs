@@ -21,8 +21,16 @@ pub fn DashboardHome() -> impl IntoView {
 
 fn overview_view(o: Overview) -> impl IntoView {
     let total: i64 = o.today.iter().map(|(_, n)| n).sum();
+    let disabled = o.disabled_webhooks;
     view! {
         <h1>"Overview"</h1>
+        {disabled.into_iter().map(|(id, label, at)| view! {
+            <p class="banner error" role="alert" data-testid="webhook-disabled">
+                "Webhook endpoint "<a href=format!("/dashboard/webhooks/{id}")>{label}</a>
+                " was turned off on "{at}" after every delivery to it failed for three days. "
+                "Fix it, then turn it on again: the deliveries waiting for it resume."
+            </p>
+        }).collect_view()}
         <section class="cards">
             <div class="panel stat">
                 <h2>"Checkout sessions today"</h2>

@@ -12,6 +12,7 @@ mod customers;
 mod events;
 mod keys;
 mod sessions;
+mod webhooks;
 
 pub use account::{DashboardHome, SignUpPage};
 pub use catalog::{ProductPage, ProductsPage};
@@ -20,6 +21,7 @@ pub use customers::{CustomerPage, CustomersPage};
 pub use events::EventsPage;
 pub use keys::{ApiKeysPage, SettingsPage};
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
+pub use webhooks::{WebhookPage, WebhooksPage};
 
 use crate::server_fns::dashboard::{
     Me, SetMode, SignOut, dashboard_me, is_not_found, is_signed_out,
@@ -168,6 +170,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/coupons", "Coupons"),
         ("/dashboard/customers", "Customers"),
         ("/dashboard/events", "Events"),
+        ("/dashboard/webhooks", "Webhooks"),
         ("/dashboard/api-keys", "API keys"),
         ("/dashboard/settings", "Branding"),
     ];
