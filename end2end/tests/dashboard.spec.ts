@@ -1,13 +1,23 @@
 // A merchant in the dashboard: every journey runs twice, with JavaScript and without.
 import { expect, test, type Page } from "@playwright/test";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createSession, demo, fillBuyer, fillCard, open, priceId } from "./support";
 
 const PASSWORD = "correct horse battery staple";
 
+/** Opens a dashboard page; with JavaScript, waits until it has hydrated, so that what is typed
+ * next is not typed into the server's HTML and then reset by hydration. */
+async function visit(page: Page, path: string) {
+  await page.goto(path);
+  if (test.info().project.use.javaScriptEnabled) await expect(page.locator("body[data-hydrated]")).toBeAttached();
+}
+
 /** Signs a new merchant up and returns the email; the page is then signed in. */
 async function signUp(page: Page, organization = "Tea Traders"): Promise<string> {
   const email = `merchant-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-  await page.goto("/dashboard/sign-up");
+  await visit(page, "/dashboard/sign-up");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByLabel("Organization name").fill(organization);
@@ -18,7 +28,7 @@ async function signUp(page: Page, organization = "Tea Traders"): Promise<string>
 
 /** Creates a one-time product on the products page and returns its page's address. */
 async function createProduct(page: Page, name: string, amount: string): Promise<string> {
-  await page.goto("/dashboard/products");
+  await visit(page, "/dashboard/products");
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Price").fill(amount);
   await page.getByLabel("Billing").selectOption("once");
@@ -256,4 +266,92 @@ test("with JavaScript, inputs are checked as they are left, by the same rules", 
   await page.getByLabel("Email").fill("not an email");
   await page.getByLabel("Organization name").focus();
   await expect(page.locator("#f-email-error")).toHaveText("Enter an email address like name@example.com.");
+});
+
+/** A merchant's webhook receiver: keeps each delivery's raw body and signature, answers 200. */
+async function receiver() {
+  const got: { body: string; signature: string }[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      got.push({ body, signature: String(req.headers["kassa-signature"] ?? "") });
+      res.writeHead(200).end("thanks");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/kassa-events`, got, close: () => server.close() };
+}
+
+/** What the README tells merchants to do: HMAC-SHA256 of "<t>.<body>" under the secret, hex. */
+function verifies(secret: string, header: string, body: string): boolean {
+  const parts = Object.fromEntries(header.split(",").map((p) => p.split("=", 2)));
+  const expected = createHmac("sha256", secret).update(`${parts.t}.${body}`).digest();
+  const given = Buffer.from(parts.v1 ?? "", "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    && Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
+}
+
+test("a webhook endpoint hears of a paid checkout, signed, and a delivery is resent", async ({ page, browser, javaScriptEnabled }) => {
+  const hooks = await receiver();
+  try {
+    await signUp(page, "Hook Shop");
+    await createProduct(page, "Kettle", "30");
+
+    await visit(page, "/dashboard/webhooks");
+    await page.getByLabel("Endpoint URL").fill(hooks.url);
+    await page.getByLabel("Name").fill("Fulfilment");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await expect(page).toHaveURL(/\/dashboard\/webhooks\/we_\w+$/);
+    const endpointPage = page.url();
+    const secret = await page.getByLabel("Signing secret").inputValue();
+    expect(secret).toMatch(/^whsec_\w{32}$/);
+    await expect(page.getByText("No deliveries yet")).toBeVisible();
+
+    await visit(page, "/dashboard/checkout-sessions/new");
+    await page.locator("#f-price-0-").selectOption({ label: "Kettle — $30.00 once" });
+    await page.getByRole("button", { name: "Create session" }).click();
+    const link = await page.getByRole("textbox", { name: "Checkout link" }).inputValue();
+    const buyer = await browser.newContext({ javaScriptEnabled });
+    const pay = await buyer.newPage();
+    await pay.goto(link);
+    if (javaScriptEnabled) await expect(pay.locator("body[data-hydrated]")).toBeAttached();
+    await fillBuyer(pay);
+    await fillCard(pay, "4242 4242 4242 4242");
+    await pay.getByRole("button", { name: "Pay $30.00" }).click();
+    await expect(pay.getByText("Paid $30.00 with Visa •••• 4242")).toBeVisible();
+    await buyer.close();
+
+    // Every event of the checkout arrives, each signed with the endpoint's secret.
+    await expect.poll(() => hooks.got.map((d) => JSON.parse(d.body).type).sort(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(["checkout.session.completed", "customer.created", "payment.succeeded", "purchase.completed"]));
+    for (const delivery of hooks.got) {
+      expect(verifies(secret, delivery.signature, delivery.body)).toBe(true);
+      expect(verifies(secret.replace(/.$/, "x"), delivery.signature, delivery.body)).toBe(false);
+    }
+
+    // The endpoint's page shows the deliveries and their attempts; one is sent again.
+    const heard = hooks.got.length;
+    await page.goto(endpointPage);
+    await expect(page.getByLabel("Signing secret")).toHaveCount(0);
+    const completed = page.locator("tr[data-delivery]", { hasText: "checkout.session.completed" });
+    await expect(completed).toContainText("delivered");
+    await completed.getByText("1 attempt").click();
+    await expect(completed).toContainText("HTTP 200");
+    await completed.getByRole("button", { name: "Resend" }).click();
+    await expect(page.getByText(/will be sent again in a moment/)).toBeVisible();
+    await expect.poll(() => hooks.got.length, { timeout: 10_000 }).toBe(heard + 1);
+    expect(JSON.parse(hooks.got[heard].body).type).toBe("checkout.session.completed");
+    await page.reload();
+    await expect(page.locator("tr[data-delivery]", { hasText: "checkout.session.completed" })).toContainText("2 attempts");
+
+    // Turned off by hand, it says so in the list.
+    await page.getByRole("button", { name: "Turn off" }).click();
+    await expect(page.getByRole("button", { name: "Turn on" })).toBeVisible();
+    await page.goto("/dashboard/webhooks");
+    await expect(page.getByRole("row", { name: /Fulfilment/ })).toContainText("off");
+  } finally {
+    hooks.close();
+  }
 });

@@ -237,23 +237,27 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = dispatch!(self, read, |db| {
-                sqlx::query_as::<_, ClaimedDelivery>(
-                    "SELECT d.id, d.attempts, w.id AS endpoint_id, w.url, w.secret, \
-                     e.id AS event_id, e.organization_id, e.livemode, e.event_type, e.object_id, \
-                     e.data, e.created_at AS event_created_at \
-                     FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-                     JOIN events e ON e.id = d.event_id WHERE d.id = $1",
-                )
-                .bind(&id)
-                .fetch_optional(db)
-                .await?
-            });
-            claimed.extend(row);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(claimed)
+        let placeholders = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let read = format!(
+            "SELECT d.id, d.attempts, w.id AS endpoint_id, w.url, w.secret, e.id AS event_id, \
+             e.organization_id, e.livemode, e.event_type, e.object_id, e.data, \
+             e.created_at AS event_created_at \
+             FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+             JOIN events e ON e.id = d.event_id WHERE d.id IN ({placeholders})"
+        );
+        Ok(dispatch!(self, write, |db| {
+            let mut query = sqlx::query_as::<_, ClaimedDelivery>(&read);
+            for id in &ids {
+                query = query.bind(id);
+            }
+            query.fetch_all(db).await?
+        }))
     }
 
     /// Records an attempt on a claimed delivery and releases it: delivered, due again at
@@ -370,25 +374,25 @@ impl Store {
         }))
     }
 
-    /// The attempts at these deliveries, oldest first.
+    /// The attempts at the endpoint's deliveries made since `since` (epoch ms), oldest first.
     pub async fn webhook_attempts(
         &self,
-        delivery_ids: &[String],
+        endpoint_id: &str,
+        since: i64,
     ) -> StoreResult<Vec<AttemptLogRecord>> {
-        let mut all = Vec::new();
-        for id in delivery_ids {
-            let rows = dispatch!(self, read, |db| {
-                sqlx::query_as::<_, AttemptLogRecord>(
-                    "SELECT id, delivery_id, attempted_at, status_code, latency_ms, response \
-                     FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempted_at, id",
-                )
-                .bind(id)
-                .fetch_all(db)
-                .await?
-            });
-            all.extend(rows);
-        }
-        Ok(all)
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptLogRecord>(
+                "SELECT a.id, a.delivery_id, a.attempted_at, a.status_code, a.latency_ms, \
+                 a.response FROM webhook_attempts a \
+                 JOIN webhook_deliveries d ON d.id = a.delivery_id \
+                 WHERE d.endpoint_id = $1 AND d.created_at >= $2 \
+                 ORDER BY a.attempted_at, a.id",
+            )
+            .bind(endpoint_id)
+            .bind(since)
+            .fetch_all(db)
+            .await?
+        }))
     }
 
     /// Makes a delivery of one of the organization's endpoints due now (a resend); a delivered or

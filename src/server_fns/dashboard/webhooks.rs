@@ -179,8 +179,11 @@ pub async fn dashboard_webhook(id: String) -> Result<WebhookDetail, ServerFnErro
         .webhook_deliveries(&endpoint.id, DELIVERIES_SHOWN)
         .await
         .map_err(internal)?;
-    let ids: Vec<String> = deliveries.iter().map(|d| d.id.clone()).collect();
-    let attempts = store.webhook_attempts(&ids).await.map_err(internal)?;
+    let oldest = deliveries.last().map_or(i64::MAX, |d| d.created_at);
+    let attempts = store
+        .webhook_attempts(&endpoint.id, oldest)
+        .await
+        .map_err(internal)?;
     let new_secret = match signed
         .session
         .get::<(String, String)>(NEW_WEBHOOK_SECRET_KEY)
