@@ -138,19 +138,7 @@ impl TestApp {
 
     /// Creates a checkout session through kassa's own API with the demo key; returns its id.
     pub async fn create_session(&self, body: &serde_json::Value) -> String {
-        let response = self
-            .client
-            .post(self.url("/api/checkout-sessions"))
-            .bearer_auth(&self.demo.secret_key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let body: serde_json::Value = response.json().await.unwrap();
-        body["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("created: {body}"))
-            .to_owned()
+        create_session_at(&self.client, &self.address, &self.demo.secret_key, body).await
     }
 
     /// Makes another organization (signed up as the dashboard does) and returns its test key.
@@ -169,24 +157,7 @@ impl TestApp {
     /// Pays a session with the 4242 test card through the confirm endpoint, as the checkout
     /// page does.
     pub async fn pay_by_card(&self, session_id: &str) {
-        let response = self
-            .client
-            .post(self.url("/api/checkout/confirm"))
-            .header("accept", "application/json")
-            .form(&[
-                ("session_id", session_id),
-                ("email", "buyer@example.com"),
-                ("country", "US"),
-                ("postal_code", "94107"),
-                ("payment_method_type", "card"),
-                ("card_number", "4242424242424242"),
-                ("card_exp", "12/34"),
-                ("card_cvc", "123"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        pay_by_card_at(&self.client, &self.address, session_id).await;
     }
 
     /// Stops the server gracefully and hands over the database, for a kassa process to open.
@@ -202,4 +173,46 @@ impl TestApp {
         self.server.await.expect("the server task ends cleanly");
         self.db.drop_db().await;
     }
+}
+
+/// Creates a checkout session through the kassa at `base` with `key`; returns its id.
+pub async fn create_session_at(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> String {
+    let response = client
+        .post(format!("{base}/api/checkout-sessions"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("created: {body}"))
+        .to_owned()
+}
+
+/// Pays a session of the kassa at `base` with the 4242 test card, as the checkout page does.
+pub async fn pay_by_card_at(client: &reqwest::Client, base: &str, session_id: &str) {
+    let response = client
+        .post(format!("{base}/api/checkout/confirm"))
+        .header("accept", "application/json")
+        .form(&[
+            ("session_id", session_id),
+            ("email", "buyer@example.com"),
+            ("country", "US"),
+            ("postal_code", "94107"),
+            ("payment_method_type", "card"),
+            ("card_number", "4242424242424242"),
+            ("card_exp", "12/34"),
+            ("card_cvc", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }

@@ -114,21 +114,15 @@ impl Receiver {
 
     /// Waits until `done` holds for what was received (panics after `secs`).
     async fn wait_until(&self, secs: u64, what: &str, done: impl Fn(&[Received]) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        loop {
-            if done(&self.received()) {
-                return;
+        eventually(secs, async || {
+            let got = self.received();
+            if done(&got) {
+                return Ok(());
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "waited {secs} s for {what}; received: {:#?}",
-                self.received()
-                    .iter()
-                    .map(|r| (&r.event_type, r.answered))
-                    .collect::<Vec<_>>()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            let seen: Vec<_> = got.iter().map(|r| (&r.event_type, r.answered)).collect();
+            Err(format!("{what}; received {seen:?}"))
+        })
+        .await
     }
 
     /// Event ids the receiver accepted (answered 2xx).
@@ -138,6 +132,20 @@ impl Receiver {
             .filter(|r| r.answered == 200)
             .map(|r| r.event_id)
             .collect()
+    }
+}
+
+/// Asks `check` every 100 ms until it answers `Ok`; after `secs`, fails with its last answer.
+async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match check().await {
+            Ok(done) => return done,
+            Err(why) if tokio::time::Instant::now() >= deadline => {
+                panic!("still not so after {secs} s: {why}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 
@@ -532,16 +540,14 @@ async fn a_failing_receiver_gets_every_event_on_schedule(engine: Engine) {
             receiver.accepted() == events
         })
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let attempts = eventually(10, async || {
         let attempts = attempts_by_event(&app, &endpoint).await;
-        if attempts.values().all(|codes| codes == &[500, 500, 200]) {
-            assert_eq!(attempts.keys().cloned().collect::<BTreeSet<_>>(), events);
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{attempts:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let done = attempts.values().all(|codes| codes == &[500, 500, 200]);
+        done.then_some(attempts.clone())
+            .ok_or(format!("{attempts:?}"))
+    })
+    .await;
+    assert_eq!(attempts.keys().cloned().collect::<BTreeSet<_>>(), events);
     for d in app.store.webhook_deliveries(&endpoint, 100).await.unwrap() {
         assert_eq!((d.status.as_str(), d.next_attempt_at), ("delivered", None));
     }
@@ -677,19 +683,14 @@ async fn two_instances_deliver_each_event_once_per_attempt_and_sweep_once(engine
         "UPDATE checkout_sessions SET expires_at = {past} WHERE id IN ({listed})"
     ))
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     for id in &sessions {
-        loop {
+        eventually(20, async || {
             let told = app.store.events_of_object(id).await.unwrap();
-            if !told.is_empty() {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{id} was not expired"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            (!told.is_empty())
+                .then_some(())
+                .ok_or(format!("{id} was not expired"))
+        })
+        .await;
     }
     // Both instances sweep again meanwhile: nothing is expired, or told, twice.
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -760,32 +761,9 @@ async fn a_killed_kassa_loses_no_delivery(engine: Engine) {
     let store = kept.store().await;
 
     let (mut first, base) = start();
-    let response = client
-        .post(format!("{base}/api/checkout-sessions"))
-        .bearer_auth(&key)
-        .json(&json!({ "line_items": [{ "price": price }] }))
-        .send()
-        .await
-        .unwrap();
-    let session: Value = response.json().await.unwrap();
-    let session = session["id"].as_str().unwrap().to_owned();
-    let paid = client
-        .post(format!("{base}/api/checkout/confirm"))
-        .header("accept", "application/json")
-        .form(&[
-            ("session_id", session.as_str()),
-            ("email", "buyer@example.com"),
-            ("country", "US"),
-            ("postal_code", "94107"),
-            ("payment_method_type", "card"),
-            ("card_number", "4242424242424242"),
-            ("card_exp", "12/34"),
-            ("card_cvc", "123"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.status(), 200);
+    let body = json!({ "line_items": [{ "price": price }] });
+    let session = crate::app::create_session_at(&client, &base, &key, &body).await;
+    crate::app::pay_by_card_at(&client, &base, &session).await;
 
     // The first delivery reaches the receiver, which does not answer; kassa dies meanwhile.
     receiver
@@ -811,16 +789,14 @@ async fn a_killed_kassa_loses_no_delivery(engine: Engine) {
             receiver.accepted() == events
         })
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let deliveries = eventually(10, async || {
         let deliveries = store.webhook_deliveries(&endpoint, 100).await.unwrap();
-        if deliveries.iter().all(|d| d.status == "delivered") {
-            assert_eq!(deliveries.len(), events.len());
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{deliveries:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let done = deliveries.iter().all(|d| d.status == "delivered");
+        done.then_some(deliveries.len())
+            .ok_or(format!("{deliveries:?}"))
+    })
+    .await;
+    assert_eq!(deliveries, events.len());
     second.kill();
     store.close().await;
     kept.drop_db().await;
