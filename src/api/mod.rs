@@ -9,6 +9,7 @@ pub mod flowglad;
 pub mod idempotency;
 mod organization;
 pub mod pagination;
+pub mod stripe;
 
 pub use auth::Authenticated;
 pub use error::ApiError;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
         .merge(flowglad::router())
+        .merge(stripe::router())
 }
 
 /// Reads a JSON body whatever its content type (clients differ), reporting where it is wrong:

@@ -452,6 +452,41 @@ impl Store {
         }))
     }
 
+    /// The `limit` sessions just newer than `cursor`, newest first; `has_more` tells whether
+    /// still newer ones exist (Stripe's `ending_before`).
+    pub async fn sessions_newer_than(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        cursor: &super::Cursor,
+        limit: u32,
+    ) -> StoreResult<Page<CheckoutSession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE organization_id = $1 \
+             AND livemode = $2 AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+             ORDER BY created_at, id LIMIT $5"
+        );
+        let limit = i64::from(limit.max(1));
+        let mut rows = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, SessionRow>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(cursor.created_at)
+                .bind(&cursor.id)
+                .bind(limit + 1)
+                .fetch_all(db)
+                .await?
+        });
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        rows.reverse();
+        self.with_lines(Page {
+            items: rows,
+            has_more,
+        })
+        .await
+    }
+
     async fn with_lines(&self, rows: Page<SessionRow>) -> StoreResult<Page<CheckoutSession>> {
         if rows.items.is_empty() {
             return Ok(Page {

@@ -14,4 +14,5 @@ mod flowglad_spec;
 mod health;
 mod idempotency;
 mod pages;
+mod stripe;
 mod webhooks;

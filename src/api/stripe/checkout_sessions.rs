@@ -1,0 +1,448 @@
+//! `/v1/checkout/sessions`: create, retrieve, list, expire and line items, in Stripe's shapes.
+
+use super::{Form, StripeAuth, StripeError};
+use crate::domain::field::{Field, FieldError};
+use crate::domain::session::draft::{
+    AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, LineItemDraft, PriceRef,
+    SessionDraft,
+};
+use crate::domain::session::{CheckoutSession, SessionKind, SessionMode, SessionStatus};
+use crate::server::AppState;
+use crate::service::{ServiceError, checkout};
+use crate::store::{Cursor, PageRequest, now_ms};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// Stripe lets a session live 30 minutes to 24 hours.
+const MAX_LIFETIME_SECS: i64 = 24 * 3600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateForm {
+    mode: Option<SessionMode>,
+    #[serde(default)]
+    line_items: Vec<LineForm>,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+    currency: Option<String>,
+    customer: Option<String>,
+    customer_email: Option<String>,
+    allow_promotion_codes: Option<bool>,
+    #[serde(default)]
+    discounts: Vec<DiscountForm>,
+    payment_method_types: Option<Vec<String>>,
+    subscription_data: Option<SubscriptionData>,
+    metadata: Option<BTreeMap<String, String>>,
+    expires_at: Option<i64>,
+    /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
+    #[serde(default)]
+    #[allow(dead_code)]
+    expand: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineForm {
+    price: Option<String>,
+    quantity: Option<i64>,
+    adjustable_quantity: Option<AdjustableForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustableForm {
+    enabled: bool,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountForm {
+    coupon: Option<String>,
+    promotion_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionData {
+    trial_period_days: Option<i64>,
+}
+
+fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, StripeError> {
+    let Some(mode) = form.mode else {
+        return Err(StripeError::invalid(
+            "parameter_missing",
+            "mode",
+            "Missing required param: mode.",
+        ));
+    };
+    let mut line_items = Vec::with_capacity(form.line_items.len());
+    for (i, line) in form.line_items.into_iter().enumerate() {
+        let price = PriceRef::one_of(line.price, None, Field::LinePrice(i))
+            .map_err(|e| StripeError::from_field(&e))?;
+        line_items.push(LineItemDraft {
+            price,
+            quantity: line.quantity,
+            adjustable: line.adjustable_quantity.map(|a| AdjustableDraft {
+                enabled: a.enabled,
+                minimum: a.minimum,
+                maximum: a.maximum,
+            }),
+        });
+    }
+    let customer = match (form.customer, form.customer_email) {
+        (Some(_), Some(_)) => {
+            return Err(StripeError::invalid(
+                "parameters_exclusive",
+                "customer_email",
+                "You may only specify one of these parameters: customer, customer_email.",
+            ));
+        }
+        (Some(id), None) => CustomerDraft::Existing(id),
+        (None, Some(email)) => CustomerDraft::Guest(Box::new(GuestDraft {
+            email: Some(email),
+            ..GuestDraft::default()
+        })),
+        (None, None) => CustomerDraft::Anonymous,
+    };
+    let mut discounts = Vec::with_capacity(form.discounts.len());
+    for (i, d) in form.discounts.into_iter().enumerate() {
+        discounts.push(match (d.coupon, d.promotion_code) {
+            (Some(coupon), None) => DiscountDraft::Coupon(coupon),
+            (None, Some(code)) => DiscountDraft::PromotionCode(code),
+            _ => {
+                return Err(StripeError::invalid(
+                    "parameter_invalid",
+                    format!("discounts[{i}]"),
+                    "A discount names one coupon or one promotion_code.",
+                ));
+            }
+        });
+    }
+    let expires_at = match form.expires_at {
+        None => None,
+        Some(at) if at * 1000 > now + MAX_LIFETIME_SECS * 1000 => {
+            return Err(StripeError::invalid(
+                "parameter_invalid",
+                "expires_at",
+                "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            ));
+        }
+        Some(at) => Some(at.saturating_mul(1000)),
+    };
+    let metadata = form.metadata.map(|m| {
+        Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect::<Map<_, _>>(),
+        )
+    });
+    Ok(SessionDraft {
+        kind: if mode == SessionMode::Setup {
+            SessionKind::AddPaymentMethod
+        } else {
+            SessionKind::Purchase
+        },
+        mode: Some(mode),
+        line_items,
+        currency: form.currency,
+        customer,
+        success_url: form.success_url,
+        cancel_url: form.cancel_url,
+        pending_url: None,
+        payment_method_types: form.payment_method_types,
+        allow_promotion_codes: form.allow_promotion_codes.unwrap_or(false),
+        discounts,
+        trial_period_days: form.subscription_data.and_then(|s| s.trial_period_days),
+        preserve_billing_cycle_anchor: false,
+        target_subscription_id: None,
+        automatically_update_subscriptions: None,
+        output_name: None,
+        output_metadata: None,
+        metadata,
+        attribution: None,
+        expires_at,
+        trace_id: None,
+    })
+}
+
+/// `status`, `payment_status` as Stripe says them: an asynchronous payment completes the session
+/// while it is still unpaid, and one that failed leaves it complete and unpaid.
+fn statuses(session: &CheckoutSession, now: i64) -> (&'static str, &'static str) {
+    let nothing_to_pay = session.mode == SessionMode::Setup || session.amounts.total == 0;
+    let unpaid = if nothing_to_pay {
+        "no_payment_required"
+    } else {
+        "unpaid"
+    };
+    match session.effective_status(now) {
+        SessionStatus::Open => ("open", unpaid),
+        SessionStatus::Expired => ("expired", unpaid),
+        SessionStatus::Pending | SessionStatus::Failed => ("complete", unpaid),
+        SessionStatus::Succeeded if nothing_to_pay => ("complete", "no_payment_required"),
+        SessionStatus::Succeeded => ("complete", "paid"),
+    }
+}
+
+/// The session as Stripe's `checkout.session` object.
+fn session_object(state: &AppState, session: &CheckoutSession, now: i64) -> Value {
+    let (status, payment_status) = statuses(session, now);
+    let completed = status == "complete";
+    let customer_details = completed.then(|| {
+        json!({
+            "email": session.customer_email,
+            "name": session.customer_name,
+            "phone": null,
+            "tax_exempt": "none",
+            "tax_ids": [],
+            "address": session.billing_address.as_ref().map(|a| json!({
+                "line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
+                "postal_code": a.postal_code, "country": a.country,
+            })),
+        })
+    });
+    json!({
+        "id": session.id,
+        "object": "checkout.session",
+        "after_expiration": null,
+        "allow_promotion_codes": session.allow_promotion_codes.then_some(true),
+        "amount_subtotal": session.amounts.subtotal,
+        "amount_total": session.amounts.total,
+        "automatic_tax": { "enabled": false, "liability": null, "status": null },
+        "billing_address_collection": null,
+        "cancel_url": session.cancel_url,
+        "client_reference_id": null,
+        "created": session.created_at / 1000,
+        "currency": session.currency.map(|c| c.code_lower()),
+        "customer": session.customer_id,
+        "customer_creation": if session.customer_id.is_none() { Some("if_required") } else { None },
+        "customer_details": customer_details,
+        "customer_email": session.guest.as_ref().map(|g| g.email.clone()),
+        "discounts": session.discount.as_ref().map(|d| vec![json!({
+            "coupon": d.coupon_id, "promotion_code": d.promotion_code_id,
+        })]).unwrap_or_default(),
+        "expires_at": session.expires_at / 1000,
+        "invoice": session.invoice_id,
+        "livemode": session.livemode,
+        "locale": null,
+        "metadata": session.metadata,
+        "mode": session.mode.as_str(),
+        "payment_intent": null,
+        "payment_link": null,
+        "payment_method_collection": "always",
+        "payment_method_types": session.payment_method_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "payment_status": payment_status,
+        "setup_intent": null,
+        "status": status,
+        "submit_type": null,
+        "subscription": session.subscription_id,
+        "success_url": session.success_url,
+        "total_details": {
+            "amount_discount": session.amounts.discount,
+            "amount_shipping": 0,
+            "amount_tax": session.amounts.tax,
+        },
+        "ui_mode": "hosted",
+        "url": (status == "open").then(|| format!("{}/checkout/{}", state.public_base, session.id)),
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    StripeAuth(principal): StripeAuth,
+    Form(form): Form<CreateForm>,
+) -> Result<Json<Value>, StripeError> {
+    let now = now_ms();
+    let draft = to_draft(form, now)?;
+    let session = checkout::create_session(&state.store, &principal, draft, now)
+        .await
+        .map_err(StripeError::from_service)?;
+    Ok(Json(session_object(&state, &session, now)))
+}
+
+async fn find(
+    state: &AppState,
+    principal: &crate::service::api_keys::Principal,
+    id: &str,
+    param: &str,
+) -> Result<CheckoutSession, StripeError> {
+    checkout::get_session(&state.store, principal, id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound(_) => StripeError::no_such("checkout.session", id, param),
+            other => StripeError::from_service(other),
+        })
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    StripeAuth(principal): StripeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, StripeError> {
+    let session = find(&state, &principal, &id, "session").await?;
+    Ok(Json(session_object(&state, &session, now_ms())))
+}
+
+pub async fn expire(
+    State(state): State<AppState>,
+    StripeAuth(principal): StripeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, StripeError> {
+    find(&state, &principal, &id, "session").await?;
+    let now = now_ms();
+    let session = checkout::expire_session(&state.store, &principal, &id, now)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Conflict(FieldError { code, message, .. }) => {
+                let message = if code == "session_not_open" {
+                    "Only Checkout Sessions with a status in [\"open\"] can be expired.".to_owned()
+                } else {
+                    message
+                };
+                StripeError::invalid(
+                    if code == "session_not_open" {
+                        "checkout_session_not_open"
+                    } else {
+                        "payment_in_progress"
+                    },
+                    "session",
+                    message,
+                )
+            }
+            other => StripeError::from_service(other),
+        })?;
+    Ok(Json(session_object(&state, &session, now)))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+    ending_before: Option<String>,
+}
+
+fn limit_of(raw: Option<&str>) -> Result<u32, StripeError> {
+    match raw.filter(|l| !l.is_empty()) {
+        None => Ok(10),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| {
+                StripeError::invalid(
+                    "parameter_invalid_integer",
+                    "limit",
+                    format!("Invalid integer: {raw}; limit must be from 1 to 100."),
+                )
+            }),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    StripeAuth(principal): StripeAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, StripeError> {
+    let limit = limit_of(query.limit.as_deref())?;
+    let live = principal.mode.is_live();
+    let cursor_of = |session: CheckoutSession| Cursor {
+        created_at: session.created_at,
+        id: session.id,
+    };
+    let page = match (
+        query.starting_after.filter(|s| !s.is_empty()),
+        query.ending_before.filter(|s| !s.is_empty()),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(StripeError::invalid(
+                "parameters_exclusive",
+                "ending_before",
+                "You may only specify one of these parameters: ending_before, starting_after.",
+            ));
+        }
+        (Some(after), None) => {
+            let from = find(&state, &principal, &after, "starting_after").await?;
+            let request = PageRequest {
+                limit,
+                after: Some(cursor_of(from)),
+            };
+            state
+                .store
+                .sessions(&principal.organization_id, live, &request)
+                .await
+        }
+        (None, Some(before)) => {
+            let from = find(&state, &principal, &before, "ending_before").await?;
+            state
+                .store
+                .sessions_newer_than(&principal.organization_id, live, &cursor_of(from), limit)
+                .await
+        }
+        (None, None) => {
+            state
+                .store
+                .sessions(&principal.organization_id, live, &PageRequest::first(limit))
+                .await
+        }
+    }
+    .map_err(|e| StripeError::from_service(e.into()))?;
+    let now = now_ms();
+    Ok(Json(json!({
+        "object": "list",
+        "data": page.items.iter().map(|s| session_object(&state, s, now)).collect::<Vec<_>>(),
+        "has_more": page.has_more,
+        "url": "/v1/checkout/sessions",
+    })))
+}
+
+pub async fn line_items(
+    State(state): State<AppState>,
+    StripeAuth(principal): StripeAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, StripeError> {
+    let session = find(&state, &principal, &id, "session").await?;
+    let currency = session.currency.map(|c| c.code_lower());
+    let data: Vec<Value> = session
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let amount = line.unit_amount.amount * i64::from(line.quantity);
+            json!({
+                "id": format!("li_{}_{i}", session.id.trim_start_matches("cs_")),
+                "object": "item",
+                "amount_discount": 0,
+                "amount_subtotal": amount,
+                "amount_tax": 0,
+                "amount_total": amount,
+                "currency": currency,
+                "description": line.description,
+                "quantity": line.quantity,
+                "price": {
+                    "id": line.price_id,
+                    "object": "price",
+                    "active": true,
+                    "currency": line.unit_amount.currency.code_lower(),
+                    "livemode": session.livemode,
+                    "product": line.product_id,
+                    "type": if line.recurring.is_some() { "recurring" } else { "one_time" },
+                    "recurring": line.recurring.map(|r| json!({
+                        "interval": r.interval.as_str(),
+                        "interval_count": r.interval_count,
+                    })),
+                    "unit_amount": line.unit_amount.amount,
+                },
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "has_more": false,
+        "url": format!("/v1/checkout/sessions/{}/line_items", session.id),
+    })))
+}

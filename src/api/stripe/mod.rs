@@ -1,0 +1,282 @@
+//! The Stripe dialect: `/v1/checkout/sessions` in Stripe's shapes, so that Stripe's SDKs work
+//! when pointed at kassa. A mapping over `service`; no business logic here.
+//!
+//! Requests are form-encoded with brackets (`line_items[0][price]=…`), as Stripe's SDKs send them;
+//! errors are Stripe's `{"error": {"type", "code", "param", "message"}}` with its status codes.
+
+mod checkout_sessions;
+
+use crate::domain::field::{Field, FieldError};
+use crate::server::AppState;
+use crate::service::ServiceError;
+use crate::service::api_keys::{self, AuthError, Principal};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/checkout/sessions",
+            get(checkout_sessions::list).post(checkout_sessions::create),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}",
+            get(checkout_sessions::retrieve),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}/expire",
+            post(checkout_sessions::expire),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}/line_items",
+            get(checkout_sessions::line_items),
+        )
+        .route("/v1/{*rest}", any(unrecognized))
+}
+
+/// What Stripe answers for a path it does not have.
+async fn unrecognized(method: Method, uri: Uri) -> StripeError {
+    StripeError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        None,
+        None,
+        format!("Unrecognized request URL ({method}: {}).", uri.path()),
+    )
+}
+
+/// An error in Stripe's shape.
+#[derive(Debug)]
+pub struct StripeError {
+    status: StatusCode,
+    kind: &'static str,
+    code: Option<&'static str>,
+    param: Option<String>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'a str>,
+    message: &'a str,
+}
+
+impl StripeError {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: Option<&'static str>,
+        param: Option<String>,
+        message: String,
+    ) -> Self {
+        StripeError {
+            status,
+            kind,
+            code,
+            param,
+            message,
+        }
+    }
+
+    /// A 400 `invalid_request_error` about `param`.
+    pub fn invalid(
+        code: &'static str,
+        param: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some(code),
+            Some(param.into()),
+            message.into(),
+        )
+    }
+
+    /// Stripe's 404 for an object that is not the caller's.
+    pub fn no_such(what: &str, id: &str, param: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("resource_missing"),
+            Some(param.to_owned()),
+            format!("No such {what}: '{id}'"),
+        )
+    }
+
+    fn from_field(error: &FieldError) -> Self {
+        Self::invalid(
+            stripe_code(error.code),
+            param_of(error.field),
+            error.message.clone(),
+        )
+    }
+
+    fn from_service(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(errors) => match errors.first() {
+                Some(first) => Self::from_field(first),
+                None => Self::invalid("parameter_invalid_empty", "", "Invalid request"),
+            },
+            ServiceError::Conflict(error) => Self::from_field(&error),
+            ServiceError::NotFound(what) => Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                Some("resource_missing"),
+                None,
+                format!("No such {what}"),
+            ),
+            ServiceError::Store(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    None,
+                    None,
+                    "Something went wrong on kassa's side. It was logged; the request can be retried."
+                        .to_owned(),
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for StripeError {
+    fn into_response(self) -> Response {
+        let body = Envelope {
+            error: ErrorBody {
+                kind: self.kind,
+                code: self.code,
+                param: self.param.as_deref(),
+                message: &self.message,
+            },
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// The core's error codes as Stripe names them.
+fn stripe_code(code: &str) -> &'static str {
+    match code {
+        "parameter_missing" => "parameter_missing",
+        "resource_missing" => "resource_missing",
+        "parameter_unknown" => "parameter_unknown",
+        "parameter_conflict" | "parameters_exclusive" => "parameters_exclusive",
+        _ => "parameter_invalid",
+    }
+}
+
+/// A core field by its Stripe form name.
+fn param_of(field: Field) -> String {
+    match field {
+        Field::LineItems => "line_items".to_owned(),
+        Field::LinePrice(i) => format!("line_items[{i}][price]"),
+        Field::LineQuantity(i) => format!("line_items[{i}][quantity]"),
+        Field::LineAdjustableMinimum(i) => {
+            format!("line_items[{i}][adjustable_quantity][minimum]")
+        }
+        Field::LineAdjustableMaximum(i) => {
+            format!("line_items[{i}][adjustable_quantity][maximum]")
+        }
+        Field::TrialPeriodDays => "subscription_data[trial_period_days]".to_owned(),
+        Field::CustomerEmail => "customer_email".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The caller, authenticated by `Authorization: Bearer sk_…` (or HTTP Basic with the key as user).
+pub struct StripeAuth(pub Principal);
+
+impl FromRequestParts<AppState> for StripeAuth {
+    type Rejection = StripeError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized = |message: &str| {
+            StripeError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                None,
+                None,
+                message.to_owned(),
+            )
+        };
+        // Requests that `api::idempotency` authenticated already carry their principal.
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(StripeAuth(principal.clone()));
+        }
+        let presented = super::auth::presented_key(&parts.headers).unwrap_or_default();
+        match api_keys::authenticate(&state.store, &presented).await {
+            Ok(principal) => {
+                tracing::Span::current().record("organization", principal.organization_id.as_str());
+                Ok(StripeAuth(principal))
+            }
+            Err(AuthError::Missing) => Err(unauthorized(
+                "You did not provide an API key. Send it in the Authorization header: \
+                 `Authorization: Bearer YOUR_SECRET_KEY`.",
+            )),
+            Err(AuthError::Invalid) => Err(unauthorized(
+                "Invalid API Key provided: the key is malformed, revoked or unknown.",
+            )),
+            Err(AuthError::Store(cause)) => Err(StripeError::from_service(cause.into())),
+        }
+    }
+}
+
+/// A form-encoded body with bracketed keys, as Stripe's SDKs send it.
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
+    type Rejection = StripeError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            StripeError::invalid(
+                "parameter_invalid",
+                "",
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        parse_form(&bytes).map(Form)
+    }
+}
+
+/// Parses `a[0][b]=c` forms; an unknown or malformed parameter is named in the error.
+fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StripeError> {
+    serde_qs::Config::new(5, false)
+        .deserialize_bytes::<T>(bytes)
+        .map_err(|e| {
+            let message = e.to_string();
+            match message.split('`').nth(1) {
+                Some(name) if message.contains("unknown field") => StripeError::invalid(
+                    "parameter_unknown",
+                    name,
+                    format!("Received unknown parameter: {name}"),
+                ),
+                _ => StripeError::invalid(
+                    "parameter_invalid",
+                    message.split('`').nth(1).unwrap_or_default(),
+                    format!("Invalid request: {message}"),
+                ),
+            }
+        })
+}
