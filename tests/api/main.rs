@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod checkout;
 mod confirm;
+mod connhex;
 mod dashboard;
 mod events;
 mod flowglad;

@@ -22,57 +22,57 @@ const MAX_LIFETIME_SECS: i64 = 24 * 3600;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateForm {
-    mode: Option<SessionMode>,
+    pub(super) mode: Option<SessionMode>,
     #[serde(default)]
-    line_items: Vec<LineForm>,
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-    currency: Option<String>,
-    customer: Option<String>,
-    customer_email: Option<String>,
-    allow_promotion_codes: Option<bool>,
+    pub(super) line_items: Vec<LineForm>,
+    pub(super) success_url: Option<String>,
+    pub(super) cancel_url: Option<String>,
+    pub(super) currency: Option<String>,
+    pub(super) customer: Option<String>,
+    pub(super) customer_email: Option<String>,
+    pub(super) allow_promotion_codes: Option<bool>,
     #[serde(default)]
-    discounts: Vec<DiscountForm>,
-    payment_method_types: Option<Vec<String>>,
-    subscription_data: Option<SubscriptionData>,
-    metadata: Option<BTreeMap<String, String>>,
-    expires_at: Option<i64>,
+    pub(super) discounts: Vec<DiscountForm>,
+    pub(super) payment_method_types: Option<Vec<String>>,
+    pub(super) subscription_data: Option<SubscriptionData>,
+    pub(super) metadata: Option<BTreeMap<String, String>>,
+    pub(super) expires_at: Option<i64>,
     /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
     #[serde(default)]
-    #[allow(dead_code)]
-    expand: Vec<String>,
+    #[allow(dead_code, reason = "accepted, and nothing to expand")]
+    pub(super) expand: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineForm {
-    price: Option<String>,
-    quantity: Option<i64>,
-    adjustable_quantity: Option<AdjustableForm>,
+    pub(super) price: Option<String>,
+    pub(super) quantity: Option<i64>,
+    pub(super) adjustable_quantity: Option<AdjustableForm>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustableForm {
-    enabled: bool,
-    minimum: Option<i64>,
-    maximum: Option<i64>,
+    pub(super) enabled: bool,
+    pub(super) minimum: Option<i64>,
+    pub(super) maximum: Option<i64>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountForm {
-    coupon: Option<String>,
-    promotion_code: Option<String>,
+    pub(super) coupon: Option<String>,
+    pub(super) promotion_code: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionData {
-    trial_period_days: Option<i64>,
+    pub(super) trial_period_days: Option<i64>,
 }
 
-fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, StripeError> {
+pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, StripeError> {
     let Some(mode) = form.mode else {
         return Err(StripeError::invalid(
             "parameter_missing",
@@ -189,7 +189,7 @@ fn statuses(session: &CheckoutSession, now: i64) -> (&'static str, &'static str)
 }
 
 /// The session as Stripe's `checkout.session` object.
-fn session_object(state: &AppState, session: &CheckoutSession, now: i64) -> Value {
+pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i64) -> Value {
     let (status, payment_status) = statuses(session, now);
     let completed = status == "complete";
     let customer_details = completed.then(|| {

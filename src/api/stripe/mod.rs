@@ -5,6 +5,7 @@
 //! errors are Stripe's `{"error": {"type", "code", "param", "message"}}` with its status codes.
 
 mod checkout_sessions;
+mod connhex;
 
 use crate::domain::field::{Field, FieldError};
 use crate::server::AppState;
@@ -39,6 +40,8 @@ pub fn router() -> Router<AppState> {
             get(checkout_sessions::line_items),
         )
         .route("/v1/{*rest}", any(unrecognized))
+        // Connhex Pay: a JSON layer over the same sessions.
+        .route("/checkout/session", post(connhex::create))
 }
 
 /// What Stripe answers for a path it does not have.
@@ -121,7 +124,7 @@ impl StripeError {
         )
     }
 
-    fn from_field(error: &FieldError) -> Self {
+    pub(super) fn from_field(error: &FieldError) -> Self {
         Self::invalid(
             stripe_code(error.code),
             param_of(error.field),
@@ -129,7 +132,7 @@ impl StripeError {
         )
     }
 
-    fn from_service(error: ServiceError) -> Self {
+    pub(super) fn from_service(error: ServiceError) -> Self {
         match error {
             ServiceError::Invalid(errors) => match errors.first() {
                 Some(first) => Self::from_field(first),
