@@ -293,9 +293,19 @@ async fn webhook_worker(
     }
 }
 
+/// The app's routes, generated once per process. Generating them renders the app with resource
+/// loading suspended process-wide (leptos_server's `SuppressResourceLoad`), and a resource first
+/// polled by a request in that window never loads (leptos-rs/leptos#4773): a second kassa built
+/// in a process that already serves (the tests run many) would hang a request of the first.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application: API, health checks, pages, static files.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let x_request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(

@@ -72,8 +72,10 @@ impl TestApp {
             .await
             .expect("the demo organization");
         let (shutdown, server) = serve(kassa);
+        // A request that hangs fails its test within a minute instead of stalling the suite.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap();
         Some(TestApp {

@@ -12,6 +12,7 @@ crate::on_both_engines!(
     an_open_session_expires_once,
     line_items_show_each_price,
     a_stripe_session_is_paid_on_the_hosted_page_and_read_in_other_dialects,
+    sessions_of_the_other_dialects_read_as_stripe_sessions,
     an_idempotent_create_is_replayed,
 );
 
@@ -587,5 +588,74 @@ async fn an_idempotent_create_is_replayed(engine: Engine) {
             .unwrap(),
         1
     );
+    app.stop().await;
+}
+
+async fn sessions_of_the_other_dialects_read_as_stripe_sessions(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "stripe_reads_others").await else {
+        return;
+    };
+    let price = app.price_id("espresso-beans");
+    let native = app
+        .create_session(&json!({ "line_items": [{ "price": price, "quantity": 2 }] }))
+        .await;
+    let flowglad: Value = app
+        .client
+        .post(app.url("/api/v1/checkout-sessions"))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&json!({ "checkoutSession": {
+            "type": "product", "priceId": price, "quantity": 2, "anonymous": true,
+            "successUrl": "https://shop.example/thanks", "cancelUrl": "https://shop.example/cart",
+        } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let flowglad = flowglad["checkoutSession"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let connhex: Value = app
+        .client
+        .post(app.url("/checkout/session"))
+        .bearer_auth(&app.demo.secret_key)
+        .json(
+            &json!({ "mode": "payment", "success_url": "https://shop.example/thanks",
+                       "line_items": [{ "price": price, "quantity": 2 }] }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let connhex = connhex["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut totals = Vec::new();
+    for id in [&native, &flowglad, &connhex] {
+        let (status, s) = get(&app, &format!("/v1/checkout/sessions/{id}"), &[]).await;
+        assert_eq!(status, 200, "{s}");
+        assert_eq!(
+            (s["status"].as_str(), s["mode"].as_str()),
+            (Some("open"), Some("payment"))
+        );
+        let (_, lines) = get(&app, &format!("/v1/checkout/sessions/{id}/line_items"), &[]).await;
+        assert_eq!(lines["data"][0]["quantity"], 2, "{lines}");
+        totals.push(s["amount_total"].as_i64().unwrap());
+    }
+    assert!(
+        totals.windows(2).all(|w| w[0] == w[1]),
+        "one price, one total: {totals:?}"
+    );
+    app.pay_by_card(&flowglad).await;
+    let (_, s) = get(&app, &format!("/v1/checkout/sessions/{flowglad}"), &[]).await;
+    assert_eq!(s["payment_status"], "paid");
     app.stop().await;
 }
