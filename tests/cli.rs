@@ -62,6 +62,14 @@ fn demo_prints_one_json_object_and_the_same_one_twice() {
         assert!(price["unit_amount"].as_i64().unwrap() > 0);
     }
 
+    let plans = report["plans"].as_array().unwrap();
+    assert_eq!(plans.len(), 1, "{report}");
+    assert!(plans[0]["id"].as_str().unwrap().starts_with("plan_"));
+    assert_eq!(plans[0]["currency"], "usd");
+    let entities = report["business_entities"].as_array().unwrap();
+    assert_eq!(entities.len(), 1, "{report}");
+    assert!(entities[0]["id"].as_str().unwrap().starts_with("be_"));
+
     let second = run(kassa(&dir).arg("demo"));
     assert!(second.status.success(), "{}", stderr(&second));
     let mut again: Value = serde_json::from_slice(&second.stdout).unwrap();

@@ -2,6 +2,7 @@
 //! `service`.
 
 pub mod auth;
+mod catalog;
 pub mod checkout;
 pub mod error;
 mod events;
@@ -30,6 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
         .route("/api/subscriptions", post(checkout::create_subscription))
+        .route(
+            "/api/business-entities",
+            get(catalog::list_entities).post(catalog::create_entity),
+        )
+        .route("/api/business-entities/{id}", get(catalog::retrieve_entity))
+        .route(
+            "/api/plans",
+            get(catalog::list_plans).post(catalog::create_plan),
+        )
+        .route("/api/plans/{id}", get(catalog::retrieve_plan))
         .route("/api/events", get(events::list))
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))

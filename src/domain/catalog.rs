@@ -1092,3 +1092,186 @@ mod tests {
         );
     }
 }
+
+/// A business entity (the legal seller a guest checkout bills from) as requested.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusinessEntityDraft {
+    pub name: Option<String>,
+    pub legal_name: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedBusinessEntity {
+    pub name: String,
+    pub legal_name: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: Option<String>,
+}
+
+/// A business entity needs a name of at most 255 characters; its country, when given, is an
+/// ISO 3166-1 alpha-2 code.
+pub fn check_business_entity(
+    draft: BusinessEntityDraft,
+) -> Result<CheckedBusinessEntity, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = draft.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        errors.push(FieldError::missing(Field::EntityName, "name is required"));
+    } else if name.chars().count() > MAX_NAME_LENGTH {
+        errors.push(FieldError::invalid(
+            Field::EntityName,
+            format!("name must be at most {MAX_NAME_LENGTH} characters"),
+        ));
+    }
+    let legal_name = draft
+        .legal_name
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty());
+    if legal_name
+        .as_ref()
+        .is_some_and(|l| l.chars().count() > MAX_NAME_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::EntityName,
+            format!("legal_name must be at most {MAX_NAME_LENGTH} characters"),
+        ));
+    }
+    let country = match draft
+        .country
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(code) => match super::customer::parse_country(code) {
+            Some(country) => Some(country),
+            None => {
+                errors.push(FieldError::invalid(
+                    Field::EntityCountry,
+                    format!("country `{code}` is not an ISO 3166-1 alpha-2 code such as US or DE"),
+                ));
+                None
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(CheckedBusinessEntity {
+            name: name.to_owned(),
+            legal_name,
+            country,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The most items a plan may hold.
+pub const MAX_PLAN_ITEMS: usize = 20;
+
+/// A plan's name and items, as far as they can be checked without the catalog: a name, one to 20
+/// items, each naming a price and a quantity of at least 1.
+pub fn check_plan_shape(
+    name: Option<&str>,
+    items: &[(Option<String>, Option<i64>)],
+) -> Result<(String, Vec<PlanItem>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = name.map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        errors.push(FieldError::missing(Field::PlanName, "name is required"));
+    } else if name.chars().count() > MAX_NAME_LENGTH {
+        errors.push(FieldError::invalid(
+            Field::PlanName,
+            format!("name must be at most {MAX_NAME_LENGTH} characters"),
+        ));
+    }
+    if items.is_empty() {
+        errors.push(FieldError::missing(
+            Field::PlanItems,
+            "a plan needs at least one item",
+        ));
+    } else if items.len() > MAX_PLAN_ITEMS {
+        errors.push(FieldError::invalid(
+            Field::PlanItems,
+            format!("a plan has at most {MAX_PLAN_ITEMS} items"),
+        ));
+    }
+    let mut checked = Vec::with_capacity(items.len());
+    for (i, (price, quantity)) in items.iter().enumerate() {
+        let price = price.as_deref().map(str::trim).unwrap_or_default();
+        if price.is_empty() {
+            errors.push(FieldError::missing(
+                Field::PlanItemPrice(i),
+                "price is required",
+            ));
+        }
+        let quantity = quantity.unwrap_or(1);
+        if !(1..=i64::from(u32::MAX)).contains(&quantity) {
+            errors.push(FieldError::invalid(
+                Field::PlanItemQuantity(i),
+                "quantity must be at least 1",
+            ));
+        }
+        checked.push(PlanItem {
+            price_id: price.to_owned(),
+            quantity: u32::try_from(quantity).unwrap_or(1),
+        });
+    }
+    if errors.is_empty() {
+        Ok((name.to_owned(), checked))
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod entity_and_plan_tests {
+    use super::*;
+
+    #[test]
+    fn a_business_entity_needs_a_name_and_a_real_country() {
+        let ok = check_business_entity(BusinessEntityDraft {
+            name: Some(" Acme EU ".into()),
+            legal_name: Some("Acme Europe GmbH".into()),
+            country: Some("de".into()),
+        })
+        .unwrap();
+        assert_eq!(
+            (ok.name.as_str(), ok.country.as_deref()),
+            ("Acme EU", Some("DE"))
+        );
+        let errors = check_business_entity(BusinessEntityDraft {
+            name: None,
+            legal_name: None,
+            country: Some("Germany".into()),
+        })
+        .unwrap_err();
+        let fields: Vec<Field> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, [Field::EntityName, Field::EntityCountry]);
+    }
+
+    #[test]
+    fn a_plan_needs_a_name_and_one_to_twenty_priced_items() {
+        let (name, items) =
+            check_plan_shape(Some("Team"), &[(Some("price_a".into()), None)]).unwrap();
+        assert_eq!((name.as_str(), items[0].quantity), ("Team", 1));
+        let errors = check_plan_shape(Some(""), &[]).unwrap_err();
+        assert_eq!(errors[0].field, Field::PlanName);
+        assert_eq!(errors[1].field, Field::PlanItems);
+        let errors = check_plan_shape(
+            Some("Team"),
+            &[(Some("price_a".into()), Some(0)), (None, Some(1))],
+        )
+        .unwrap_err();
+        let fields: Vec<Field> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [Field::PlanItemQuantity(0), Field::PlanItemPrice(1)]
+        );
+        let many = vec![(Some("price_a".to_owned()), Some(1)); MAX_PLAN_ITEMS + 1];
+        assert_eq!(
+            check_plan_shape(Some("Team"), &many).unwrap_err()[0].field,
+            Field::PlanItems
+        );
+    }
+}

@@ -77,6 +77,14 @@ pub enum Field {
     WebhookName,
     WebhookFilterTypes,
     PricingModel,
+    // Business entities and plans.
+    EntityName,
+    EntityCountry,
+    PlanName,
+    PlanCurrency,
+    PlanItems,
+    PlanItemPrice(usize),
+    PlanItemQuantity(usize),
 }
 
 impl fmt::Display for Field {
@@ -154,6 +162,13 @@ impl fmt::Display for Field {
             Field::WebhookName => f.write_str("name"),
             Field::WebhookFilterTypes => f.write_str("filter_types"),
             Field::PricingModel => f.write_str("pricing_model_id"),
+            Field::EntityName => f.write_str("name"),
+            Field::EntityCountry => f.write_str("country"),
+            Field::PlanName => f.write_str("name"),
+            Field::PlanCurrency => f.write_str("currency"),
+            Field::PlanItems => f.write_str("items"),
+            Field::PlanItemPrice(i) => write!(f, "items[{i}].price"),
+            Field::PlanItemQuantity(i) => write!(f, "items[{i}].quantity"),
         }
     }
 }

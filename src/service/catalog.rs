@@ -505,3 +505,108 @@ pub async fn create_coupon(
     tx.commit().await?;
     Ok((coupon, code))
 }
+
+/// Creates a business entity (a legal seller guest checkouts may bill from).
+pub async fn create_business_entity(
+    store: &Store,
+    principal: &Principal,
+    draft: crate::domain::catalog::BusinessEntityDraft,
+) -> ServiceResult<crate::store::BusinessEntityRecord> {
+    let checked = crate::domain::catalog::check_business_entity(draft)?;
+    Ok(store
+        .insert_business_entity(
+            &new_id(ids::BUSINESS_ENTITY),
+            &principal.organization_id,
+            principal.mode.is_live(),
+            &checked.name,
+            checked.legal_name.as_deref(),
+            checked.country.as_deref(),
+        )
+        .await?)
+}
+
+/// A plan as requested: its name, currency (optional: the prices' when left out) and items as
+/// (price id, quantity).
+#[derive(Debug, Clone, Default)]
+pub struct PlanDraft {
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub items: Vec<(Option<String>, Option<i64>)>,
+}
+
+/// Creates a plan: a named bundle of active prices of one currency, which a Zenskar-style
+/// plan-based checkout buys whole.
+pub async fn create_plan(
+    store: &Store,
+    principal: &Principal,
+    draft: PlanDraft,
+) -> ServiceResult<crate::domain::catalog::Plan> {
+    use crate::domain::catalog::{Plan, check_plan_shape};
+    use crate::domain::money::Currency;
+    let org = principal.organization_id.as_str();
+    let live = principal.mode.is_live();
+    let (name, items) = check_plan_shape(draft.name.as_deref(), &draft.items)?;
+    let mut errors = Vec::new();
+    let asked = match draft.currency.as_deref().filter(|c| !c.trim().is_empty()) {
+        None => None,
+        Some(code) => match Currency::parse(code) {
+            Ok(currency) => Some(currency),
+            Err(_) => {
+                return Err(FieldError::invalid(
+                    Field::PlanCurrency,
+                    format!("currency `{code}` is not an ISO 4217 code"),
+                )
+                .into());
+            }
+        },
+    };
+    let mut currency = asked;
+    for (i, item) in items.iter().enumerate() {
+        let Some(price) = store.price(org, live, &item.price_id).await? else {
+            errors.push(FieldError::new(
+                Field::PlanItemPrice(i),
+                "resource_missing",
+                format!("no such price: `{}`", item.price_id),
+            ));
+            continue;
+        };
+        if !price.active {
+            errors.push(FieldError::invalid(
+                Field::PlanItemPrice(i),
+                format!("price `{}` is archived", price.id),
+            ));
+        }
+        let Ok(own) = Currency::parse(&price.currency) else {
+            continue;
+        };
+        match currency {
+            None => currency = Some(own),
+            Some(c) if c != own => errors.push(FieldError::invalid(
+                if asked.is_some() {
+                    Field::PlanCurrency
+                } else {
+                    Field::PlanItemPrice(i)
+                },
+                format!(
+                    "every price of a plan is in its currency ({}); `{}` is in {}",
+                    c.code_lower(),
+                    price.id,
+                    own.code_lower()
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let plan = Plan {
+        id: new_id(ids::PLAN),
+        name,
+        currency: currency.expect("a plan has at least one priced item"),
+        items,
+        active: true,
+    };
+    store.insert_plan(org, live, &plan).await?;
+    Ok(plan)
+}

@@ -52,7 +52,18 @@ pub async fn create_session(
             }
             found
         }
-        CheckedCustomer::Anonymous | CheckedCustomer::Guest(_) => None,
+        CheckedCustomer::Guest(guest) => {
+            if let Some(entity) = &guest.business_entity_id
+                && store
+                    .business_entity(org, livemode, entity)
+                    .await?
+                    .is_none()
+            {
+                errors.push(missing(Field::BusinessEntity, "business entity", entity));
+            }
+            None
+        }
+        CheckedCustomer::Anonymous => None,
     };
     if customer.as_ref().is_some_and(|c| c.archived) {
         errors.push(FieldError::invalid(

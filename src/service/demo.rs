@@ -23,6 +23,10 @@ pub struct DemoReport {
     pub dashboard: DashboardLogin,
     pub prices: Vec<DemoPrice>,
     pub promotion_codes: Vec<String>,
+    /// Plans (bundles of prices) that plan-based checkouts buy.
+    pub plans: Vec<DemoPlan>,
+    /// The legal sellers guest checkouts bill from.
+    pub business_entities: Vec<DemoEntity>,
     /// A fresh checkout to try, made by `kassa demo` (each run makes a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkout_url: Option<String>,
@@ -44,6 +48,20 @@ pub struct DemoPrice {
     #[serde(rename = "type")]
     pub price_type: PriceType,
     pub product_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DemoPlan {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DemoEntity {
+    pub id: String,
+    pub name: String,
+    pub country: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +107,7 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
         })
         .collect();
     prices.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let (plans, business_entities) = ensure_plan_and_entity(store, &fixture, &prices).await?;
     let base_url = base_url.trim_end_matches('/').to_owned();
     Ok(DemoReport {
         dashboard: DashboardLogin {
@@ -101,8 +120,85 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
         secret_key: fixture.secret_key,
         prices,
         promotion_codes: vec![DEMO_PROMOTION_CODE.to_owned()],
+        plans,
+        business_entities,
         checkout_url: None,
     })
+}
+
+/// The demo's plan (the coffee club with a bag of beans) and business entity, made on the first
+/// run that finds none (databases made before they existed get them too).
+async fn ensure_plan_and_entity(
+    store: &Store,
+    fixture: &DemoFixture,
+    prices: &[DemoPrice],
+) -> Result<(Vec<DemoPlan>, Vec<DemoEntity>), DemoError> {
+    let principal = super::api_keys::Principal {
+        organization_id: fixture.organization_id.clone(),
+        mode: Mode::Test,
+        api_key_id: "demo".to_owned(),
+    };
+    let setup = |e: super::ServiceError| DemoError::Setup(e.to_string());
+    let org = fixture.organization_id.as_str();
+    if store.plans(org, false).await?.is_empty() {
+        let items = prices
+            .iter()
+            .map(|p| (Some(p.id.clone()), Some(1)))
+            .collect();
+        super::catalog::create_plan(
+            store,
+            &principal,
+            super::catalog::PlanDraft {
+                name: Some("Coffee Club with beans".to_owned()),
+                currency: Some("usd".to_owned()),
+                items,
+            },
+        )
+        .await
+        .map_err(setup)?;
+    }
+    let all = PageRequest::first(100);
+    if store
+        .business_entities(org, false, &all)
+        .await?
+        .items
+        .is_empty()
+    {
+        super::catalog::create_business_entity(
+            store,
+            &principal,
+            crate::domain::catalog::BusinessEntityDraft {
+                name: Some(DEMO_ORGANIZATION_NAME.to_owned()),
+                legal_name: Some("Demo Coffee Roasters Inc.".to_owned()),
+                country: Some("US".to_owned()),
+            },
+        )
+        .await
+        .map_err(setup)?;
+    }
+    let plans = store
+        .plans(org, false)
+        .await?
+        .into_iter()
+        .map(|p| DemoPlan {
+            id: p.id,
+            name: p.name,
+            currency: p.currency.code_lower(),
+        })
+        .collect();
+    let mut entities: Vec<DemoEntity> = store
+        .business_entities(org, false, &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|e| DemoEntity {
+            id: e.id,
+            name: e.name,
+            country: e.country,
+        })
+        .collect();
+    entities.reverse();
+    Ok((plans, entities))
 }
 
 async fn create(store: &Store) -> Result<DemoFixture, DemoError> {

@@ -10,6 +10,7 @@
 //! time anyway, and queueing writers in the pool instead of in `SQLITE_BUSY` retries keeps latency
 //! flat under load. WAL lets the readers run beside the writer.
 
+mod business_entities;
 mod catalog;
 mod customers;
 mod dashboard;
@@ -24,6 +25,7 @@ pub mod tx;
 mod users;
 mod webhooks;
 
+pub use business_entities::BusinessEntityRecord;
 pub use catalog::{
     NewPrice, NewProduct, PriceChanges, PriceRecord, PricingModelRecord, ProductChanges,
     ProductRecord,

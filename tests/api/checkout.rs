@@ -525,12 +525,35 @@ async fn guests_need_an_email(engine: Engine) {
         return;
     };
     let beans = session(vec![line(&price(&app, "espresso-beans"), 1)]);
-    let guest = json!({ "guest": { "email": "guest@example.com", "name": "Guest", "business_entity_id": "be_1",
+    let entity: Value = app
+        .client
+        .post(app.url("/api/business-entities"))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&json!({ "name": "Demo GmbH", "country": "DE" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entity = entity["id"].as_str().unwrap().to_owned();
+    let guest = json!({ "guest": { "email": "guest@example.com", "name": "Guest", "business_entity_id": entity,
         "billing_address": { "country": "DE", "postal_code": "10115" } } });
     let (status, body) = create(&app, with(beans.clone(), guest)).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["customer_email"], "guest@example.com");
-    assert_eq!(body["guest"]["business_entity_id"], "be_1");
+    assert_eq!(body["guest"]["business_entity_id"], entity.as_str());
+    assert_bad(
+        create(
+            &app,
+            with(
+                beans.clone(),
+                json!({ "guest": { "email": "guest@example.com", "business_entity_id": "be_nope" } }),
+            ),
+        )
+        .await,
+        "business_entity_id",
+    );
     assert_eq!(body["billing_address"]["country"], "DE");
     assert_eq!(body["anonymous"], false);
     assert_bad(

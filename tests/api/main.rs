@@ -5,6 +5,7 @@ mod support;
 
 mod app;
 mod auth;
+mod catalog;
 mod checkout;
 mod confirm;
 mod connhex;
