@@ -212,8 +212,8 @@ const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 const SESSION_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Settles asynchronous payments (bank debits) as they come due, expires sessions whose time has
-/// passed, and now and then deletes expired dashboard sign-ins and idempotency keys older than
-/// a day, until told to stop.
+/// passed, and now and then deletes expired dashboard sign-ins, idempotency keys older than a
+/// day and webhook deliveries that ended more than 30 days ago, until told to stop.
 async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut swept: Option<std::time::Instant> = None;
     let mut expired_at: Option<std::time::Instant> = None;
@@ -242,6 +242,14 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
                 .await
             {
                 tracing::warn!(%error, "deleting old idempotency keys failed");
+            }
+            let forget_before = crate::store::now_ms() - crate::service::webhooks::KEEP_FINISHED_MS;
+            if let Err(error) = state
+                .store
+                .delete_finished_webhook_deliveries_before(forget_before)
+                .await
+            {
+                tracing::warn!(%error, "deleting old webhook deliveries failed");
             }
             swept = Some(std::time::Instant::now());
         }

@@ -32,6 +32,9 @@ pub const MAX_ATTEMPTS: i32 = 11;
 /// An endpoint whose every attempt failed for this long (3 days) is turned off.
 pub const DISABLE_AFTER_MS: i64 = 3 * 24 * 3600 * 1000;
 
+/// How long ended deliveries and their attempts are kept (30 days, as the dashboard shows them).
+pub const KEEP_FINISHED_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// The wait before the first retry; each later one waits four times longer, up to a day.
 const FIRST_RETRY_MS: i64 = 5_000;
 const LONGEST_WAIT_MS: i64 = 24 * 3600 * 1000;

@@ -421,6 +421,30 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Forgets deliveries that ended (delivered or given up) and were made before `before`, with
+    /// their attempts; pending ones stay whatever their age. Returns how many deliveries went.
+    pub async fn delete_finished_webhook_deliveries_before(&self, before: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let gone = super::tx::dispatch_tx!(tx, |conn| {
+            sqlx::query(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM \
+                 webhook_deliveries WHERE status <> 'pending' AND created_at < $1)",
+            )
+            .bind(before)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1",
+            )
+            .bind(before)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     /// Endpoints kassa turned off for failing, in a mode: the dashboard's notice.
     pub async fn disabled_webhook_endpoints(
         &self,

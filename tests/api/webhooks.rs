@@ -23,6 +23,7 @@ crate::on_both_engines!(
     an_endpoint_failing_for_days_is_turned_off,
     a_killed_kassa_loses_no_delivery,
     two_instances_deliver_each_event_once_per_attempt_and_sweep_once,
+    ended_deliveries_are_forgotten_after_their_time_and_pending_ones_kept,
 );
 
 /// What the receiver does with a request.
@@ -831,4 +832,56 @@ impl Drop for Killed {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+async fn ended_deliveries_are_forgotten_after_their_time_and_pending_ones_kept(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "webhooks_retention").await else {
+        return;
+    };
+    let receiver = Receiver::start(Policy::Accept).await;
+    let (heard, _) = create_endpoint(&app, &receiver.url, &["*"]).await;
+    // Port 9 (discard) answers nobody here: its deliveries stay pending.
+    let (unheard, _) = create_endpoint(&app, "http://127.0.0.1:9/hooks", &["*"]).await;
+    let events = paid_checkout_events(&app).await;
+    eventually(15, async || {
+        let attempts = attempts_by_event(&app, &heard).await;
+        let done = attempts.len() == events.len() && attempts.values().all(|c| c == &[200]);
+        done.then_some(()).ok_or(format!("{attempts:?}"))
+    })
+    .await;
+    let now = kassa::store::now_ms();
+    // Nothing is old enough yet.
+    let kept = now - kassa::service::webhooks::KEEP_FINISHED_MS;
+    assert_eq!(
+        app.store
+            .delete_finished_webhook_deliveries_before(kept)
+            .await
+            .unwrap(),
+        0
+    );
+    // Thirty days on: the delivered ones and their attempts go, the pending ones stay.
+    let gone = app
+        .store
+        .delete_finished_webhook_deliveries_before(now + 1)
+        .await
+        .unwrap();
+    assert_eq!(gone, events.len() as u64);
+    assert!(
+        app.store
+            .webhook_deliveries(&heard, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .webhook_attempts(&heard, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pending = app.store.webhook_deliveries(&unheard, 100).await.unwrap();
+    assert_eq!(pending.len(), events.len());
+    assert!(pending.iter().all(|d| d.status == "pending"));
+    app.stop().await;
 }
