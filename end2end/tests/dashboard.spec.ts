@@ -45,7 +45,7 @@ test("sign up and see the first secret key once", async ({ page }) => {
   await expect(page.locator(".dash-org")).toHaveText("Tea Traders");
   await expect(page.getByText("Test mode", { exact: true })).toBeVisible();
   // the secret is not shown again
-  await page.goto("/dashboard/api-keys");
+  await visit(page, "/dashboard/api-keys");
   await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
   await expect(page.getByLabel("Secret key")).toHaveCount(0);
   await expect(page.locator("td.mono").first()).toContainText("sk_test_");
@@ -54,7 +54,7 @@ test("sign up and see the first secret key once", async ({ page }) => {
 test("create a product and a price", async ({ page }) => {
   await signUp(page);
   // a price that is not an amount is refused, naming the field, and keeps what was typed
-  await page.goto("/dashboard/products");
+  await visit(page, "/dashboard/products");
   await page.getByLabel("Name").fill("Oolong sampler");
   await page.getByLabel("Price").fill("twelve");
   await page.getByRole("button", { name: "Create product" }).click();
@@ -71,7 +71,7 @@ test("create a product and a price", async ({ page }) => {
   await page.getByRole("button", { name: "Add price" }).click();
   await expect(page.getByRole("cell", { name: /^\$9\.00 \// })).toBeVisible();
 
-  await page.goto("/dashboard/products");
+  await visit(page, "/dashboard/products");
   const row = page.getByRole("row", { name: /Oolong sampler/ });
   await expect(row).toContainText("$12.50 once");
   await expect(row).toContainText("$9.00");
@@ -81,7 +81,7 @@ test("create a session, pay it in another browser, and see it succeeded", async 
   await signUp(page, "Beanery");
   await createProduct(page, "House blend", "24");
 
-  await page.goto("/dashboard/checkout-sessions/new");
+  await visit(page, "/dashboard/checkout-sessions/new");
   await page.locator("#f-price-0-").selectOption({ label: "House blend — $24.00 once" });
   await page.getByRole("button", { name: "Create session" }).click();
   await expect(page).toHaveURL(/\/dashboard\/checkout-sessions\/cs_test_\w+$/);
@@ -105,7 +105,7 @@ test("create a session, pay it in another browser, and see it succeeded", async 
   await buyer.close();
 
   // the merchant: the list, filtered to succeeded sessions, and the detail's timeline
-  await page.goto("/dashboard/checkout-sessions");
+  await visit(page, "/dashboard/checkout-sessions");
   await page.getByLabel("Status").selectOption("succeeded");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/status=succeeded/);
@@ -128,7 +128,7 @@ test("the demo merchant signs in and sees a session made through the API", async
     guest: { email: "grace@example.com" },
   });
   const { dashboard } = demo();
-  await page.goto("/dashboard/checkout-sessions");
+  await visit(page, "/dashboard/checkout-sessions");
   // signed out, the page asks to sign in and comes back
   await page.getByLabel("Email").fill(dashboard.email);
   await page.getByLabel("Password").fill(dashboard.password);
@@ -197,7 +197,7 @@ test("a wrong password and a taken email get clear errors", async ({ page }) => 
   await expect(page.getByLabel("Organization name")).toHaveValue("Copycat Ltd");
 
   // the right password still works
-  await page.goto("/dashboard");
+  await visit(page, "/dashboard");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -208,7 +208,7 @@ test("a coupon made in the dashboard is redeemed, and the buyer shows as a custo
   await signUp(page, "Spice Stall");
   await createProduct(page, "Saffron", "10");
 
-  await page.goto("/dashboard/coupons");
+  await visit(page, "/dashboard/coupons");
   await page.getByLabel("Code").fill("saffron25");
   await page.getByLabel("Percent off").fill("25");
   await page.getByLabel("Amount off").fill("2");
@@ -220,7 +220,7 @@ test("a coupon made in the dashboard is redeemed, and the buyer shows as a custo
   await page.getByRole("button", { name: "Create coupon" }).click();
   await expect(page.locator('tr[data-code="SAFFRON25"]')).toContainText("25% off");
 
-  await page.goto("/dashboard/checkout-sessions/new");
+  await visit(page, "/dashboard/checkout-sessions/new");
   await page.locator("#f-price-0-").selectOption({ label: "Saffron — $10.00 once" });
   await page.getByLabel("Allow promotion codes").check();
   await page.getByRole("button", { name: "Create session" }).click();
@@ -240,9 +240,9 @@ test("a coupon made in the dashboard is redeemed, and the buyer shows as a custo
   await expect(pay.getByText("Paid $7.50 with Visa •••• 4242")).toBeVisible();
   await buyer.close();
 
-  await page.goto("/dashboard/coupons");
+  await visit(page, "/dashboard/coupons");
   await expect(page.locator('tr[data-code="SAFFRON25"]')).toContainText("25% off");
-  await page.goto("/dashboard/customers");
+  await visit(page, "/dashboard/customers");
   await page.getByRole("row", { name: /ada@example\.com/ }).getByRole("link").click();
   await expect(page).toHaveURL(/\/dashboard\/customers\/cus_/);
   await expect(page.getByRole("region", { name: "Purchases" })).toContainText("Saffron");
@@ -253,7 +253,7 @@ test("a coupon made in the dashboard is redeemed, and the buyer shows as a custo
 
 test("with JavaScript, inputs are checked as they are left, by the same rules", async ({ page, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, "without JavaScript the server's answer shows the same errors");
-  await page.goto("/dashboard/sign-up");
+  await visit(page, "/dashboard/sign-up");
   await expect(page.locator("body[data-hydrated]")).toBeAttached();
   await page.getByLabel("Password").fill("short");
   await page.getByLabel("Organization name").focus();
@@ -333,7 +333,7 @@ test("a webhook endpoint hears of a paid checkout, signed, and a delivery is res
 
     // The endpoint's page shows the deliveries and their attempts; one is sent again.
     const heard = hooks.got.length;
-    await page.goto(endpointPage);
+    await visit(page, endpointPage);
     await expect(page.getByLabel("Signing secret")).toHaveCount(0);
     const completed = page.locator("tr[data-delivery]", { hasText: "checkout.session.completed" });
     await expect(completed).toContainText("delivered");
@@ -349,7 +349,7 @@ test("a webhook endpoint hears of a paid checkout, signed, and a delivery is res
     // Turned off by hand, it says so in the list.
     await page.getByRole("button", { name: "Turn off" }).click();
     await expect(page.getByRole("button", { name: "Turn on" })).toBeVisible();
-    await page.goto("/dashboard/webhooks");
+    await visit(page, "/dashboard/webhooks");
     await expect(page.getByRole("row", { name: /Fulfilment/ })).toContainText("off");
   } finally {
     hooks.close();
