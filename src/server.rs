@@ -43,6 +43,13 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
 }
 
+impl AppState {
+    /// The address of a session's hosted checkout page.
+    pub fn checkout_url(&self, session_id: &str) -> String {
+        format!("{}/checkout/{session_id}", self.public_base)
+    }
+}
+
 /// At most [`LOGIN_BURST`] sign-in attempts for one email, then one more every 12 seconds.
 pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
 pub const LOGIN_BURST: u32 = 5;
@@ -356,7 +363,7 @@ pub fn router(state: AppState) -> Router {
             tower_sessions::cookie::time::Duration::days(7),
         ));
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(
@@ -376,7 +383,33 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(sessions)
         .layer(middleware)
-        .with_state(state)
+        .with_state(state);
+    // Rewriting a path has to happen before routing, so around the routed application.
+    Router::new()
+        .fallback_service(app)
+        .layer(axum::middleware::map_request(route_api_reads))
+}
+
+/// `GET /checkout/{id}` is both the hosted page and Zenskar's read of a session: a request that
+/// carries an API key (which a browser opening the page never sends) goes to the API.
+async fn route_api_reads(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::GET
+        && let Some(id) = path.strip_prefix("/checkout/")
+        && !id.is_empty()
+        && !id.contains('/')
+        && crate::api::auth::carries_api_key(request.headers())
+    {
+        let rewritten = crate::api::zenskar::READ_PATH.replace("{id}", id);
+        let target = match request.uri().query() {
+            Some(query) => format!("{rewritten}?{query}"),
+            None => rewritten,
+        };
+        if let Ok(uri) = target.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }
 
 /// Refuses a cross-site POST to the dashboard's server functions (403): a browser names where a

@@ -8,7 +8,7 @@ use kassa::domain::catalog::{
 };
 use kassa::domain::customer::BillingAddress;
 use kassa::domain::session::{
-    AdjustableQuantity, AmountSummary, AppliedDiscount, Attribution, CheckoutSession,
+    AdjustableQuantity, AmountSummary, AppliedDiscount, Attribution, CheckoutSession, Confirmation,
     PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus,
 };
 use kassa::domain::{Currency, Mode, Money, PriceType, Rate, RecurringInterval};
@@ -38,6 +38,7 @@ on_both_engines!(
     coupons_promotion_codes_tax_rates_and_plans_round_trip,
     subscriptions_are_scoped_to_their_organization,
     sessions_round_trip_whole,
+    open_sessions_change_terms_and_confirm_only_once,
     sessions_are_listed_newest_first_in_keyset_pages,
     of_racing_status_changes_exactly_one_wins,
 );
@@ -962,6 +963,10 @@ fn full_session(
             ..Default::default()
         }),
         trace_id: Some("trace-1".into()),
+        plan_id: None,
+        starts_at: Some(created_at + 3_600_000),
+        confirmation: None,
+        cancelled_at: None,
         amounts: AmountSummary {
             subtotal: 3000,
             discount: 300,
@@ -1042,6 +1047,89 @@ async fn sessions_round_trip_whole(engine: Engine) {
         "not another org's"
     );
     assert_eq!(store.session_by_id("cs_test_missing").await.unwrap(), None);
+    finish(db, store).await;
+}
+
+async fn open_sessions_change_terms_and_confirm_only_once(engine: Engine) {
+    let Some((db, store)) = open(engine, "sessions_change_terms").await else {
+        return;
+    };
+    let (org, m) = session_catalog(&store).await;
+    let created = 1_795_000_000_000;
+    let session = full_session("cs_test_t", &org, &m, "price_w", "prod_w", created);
+    store.insert_session(&session).await.unwrap();
+
+    let mut changed = session.clone();
+    changed.line_items[0].quantity = 5;
+    changed.line_items.push(changed.line_items[0].clone());
+    changed.success_url = Some("https://shop.example/other".into());
+    changed.amounts.total = 9_000;
+    changed.updated_at = created + 1;
+    assert!(
+        store
+            .replace_open_session(&changed, created + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.session_by_id("cs_test_t").await.unwrap(),
+        Some(changed.clone()),
+        "lines, URLs and amounts replaced"
+    );
+
+    assert!(
+        store
+            .confirm_open_session("cs_test_t", Confirmation::ChargeImmediately, created + 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_open_session("cs_test_t", Confirmation::NoPayment, created + 3)
+            .await
+            .unwrap(),
+        "confirmed once only"
+    );
+    let confirmed = store.session_by_id("cs_test_t").await.unwrap().unwrap();
+    assert_eq!(
+        confirmed.confirmation,
+        Some(Confirmation::ChargeImmediately)
+    );
+    assert!(
+        !store
+            .replace_open_session(&changed, created + 4)
+            .await
+            .unwrap(),
+        "a confirmed session's terms are fixed"
+    );
+    assert!(
+        !store
+            .replace_open_session(&changed, changed.expires_at + 1)
+            .await
+            .unwrap(),
+        "an expired one's too"
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.set_session_status_if(
+            "cs_test_t",
+            SessionStatus::Open,
+            SessionStatus::Expired,
+            created + 5
+        )
+        .await
+        .unwrap()
+    );
+    tx.mark_session_cancelled("cs_test_t", created + 5)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let cancelled = store.session_by_id("cs_test_t").await.unwrap().unwrap();
+    assert_eq!(
+        (cancelled.status, cancelled.cancelled_at),
+        (SessionStatus::Expired, Some(created + 5))
+    );
     finish(db, store).await;
 }
 

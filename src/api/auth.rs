@@ -13,6 +13,23 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
+/// Zenskar's header for the secret key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Whether a request carries an API credential as an API client sends one (`x-api-key`, or
+/// `Authorization: Bearer`), which a browser opening a page never does.
+pub fn carries_api_key(headers: &HeaderMap) -> bool {
+    headers.contains_key(API_KEY_HEADER)
+        || headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("bearer "))
+            })
+}
+
 /// The caller of an API route, authenticated by its secret key.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
@@ -66,9 +83,16 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// The secret in the `Authorization` header, in whichever of the accepted forms it came.
+/// The secret in the `Authorization` header, in whichever of the accepted forms it came, or else
+/// in `x-api-key` (Zenskar's clients).
 pub(crate) fn presented_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_owned());
+    };
+    let value = value.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     if scheme.eq_ignore_ascii_case("bearer") {
         Some(rest.trim().to_owned())
@@ -119,5 +143,12 @@ mod tests {
         );
         assert_eq!(presented_key(&with("Bearer")).as_deref(), Some(""));
         assert_eq!(presented_key(&HeaderMap::new()), None);
+        let mut zenskar = HeaderMap::new();
+        zenskar.insert(API_KEY_HEADER, " sk_test_abc".parse().unwrap());
+        assert_eq!(presented_key(&zenskar).as_deref(), Some("sk_test_abc"));
+        assert!(carries_api_key(&zenskar));
+        assert!(carries_api_key(&with("Bearer sk_test_abc")));
+        assert!(!carries_api_key(&with("Basic c2tfdGVzdF9hYmM6")));
+        assert!(!carries_api_key(&HeaderMap::new()));
     }
 }

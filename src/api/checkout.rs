@@ -48,6 +48,8 @@ pub struct CreateBody {
     attribution: Option<Attribution>,
     expires_at: Option<i64>,
     trace_id: Option<String>,
+    plan: Option<String>,
+    starts_at: Option<i64>,
 }
 
 fn purchase() -> SessionKind {
@@ -168,6 +170,8 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
         attribution: body.attribution,
         expires_at: body.expires_at,
         trace_id: body.trace_id,
+        plan_id: body.plan,
+        starts_at: body.starts_at,
     })
 }
 
@@ -202,7 +206,7 @@ pub fn service_error(error: ServiceError) -> ApiError {
 
 fn body(state: &AppState, session: CheckoutSession) -> SessionBody {
     SessionBody {
-        url: format!("{}/checkout/{}", state.public_base, session.id),
+        url: state.checkout_url(&session.id),
         session,
     }
 }

@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "idempotency-key";
+/// The route whose JSON body may carry the key instead, as `idempotency_key` (Zenskar's create).
+const BODY_KEY_PATH: &str = "/checkout";
 /// The longest key kassa accepts, as Stripe's.
 pub const MAX_KEY_LENGTH: usize = 255;
 /// How long a key's answer is kept.
@@ -30,16 +32,37 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let Some(key) = request.headers().get(HEADER) else {
-        return next.run(request).await;
+    let (request, key) = match request.headers().get(HEADER) {
+        Some(key) => {
+            let key = key.to_str().map(|k| k.to_owned());
+            (request, key)
+        }
+        // Zenskar's create sends its key in the body, with the same meaning.
+        None if request.uri().path() == BODY_KEY_PATH => {
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+                return too_large();
+            };
+            let key = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("idempotency_key").cloned());
+            let request = Request::from_parts(parts, Body::from(bytes));
+            match key {
+                Some(serde_json::Value::String(key)) => (request, Ok(key)),
+                None | Some(serde_json::Value::Null) => return next.run(request).await,
+                // Not a string: the route names the field.
+                Some(_) => return next.run(request).await,
+            }
+        }
+        None => return next.run(request).await,
     };
-    let key = match key.to_str().map(str::trim) {
+    let key = match key.as_deref().map(str::trim) {
         Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => key.to_owned(),
         _ => {
             return ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_invalid",
-                format!("Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"),
+                format!("Idempotency-Key (or idempotency_key) must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"),
             )
             .into_response();
         }
@@ -58,12 +81,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     // The route's `Authenticated` takes it from here instead of looking the key up again.
     parts.extensions.insert(principal.clone());
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "the request body is too large",
-        )
-        .into_response();
+        return too_large();
     };
     let fingerprint = fingerprint(
         parts.method.as_str(),
@@ -121,6 +139,15 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             keep(&state, scope, response).await
         }
     }
+}
+
+fn too_large() -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "the request body is too large",
+    )
+    .into_response()
 }
 
 /// What tells two requests apart: SHA-256 of the method, path, query and body.

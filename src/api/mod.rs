@@ -11,6 +11,7 @@ pub mod idempotency;
 mod organization;
 pub mod pagination;
 pub mod stripe;
+pub mod zenskar;
 
 pub use auth::Authenticated;
 pub use error::ApiError;
@@ -19,7 +20,7 @@ use crate::server::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
 
 /// Routes of kassa's own API and of every dialect. Every POST honours `Idempotency-Key`
@@ -44,6 +45,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/events", get(events::list))
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
+        // Zenskar: `GET /checkout/{id}` is the hosted page's address too; API reads arrive at
+        // `zenskar::READ_PATH` (see `server::route_api_reads`).
+        .route("/checkout", post(zenskar::create))
+        .route("/checkout/{id}", put(zenskar::update))
+        .route(zenskar::READ_PATH, get(zenskar::retrieve))
+        .route("/checkout/{id}/confirm", post(zenskar::confirm))
+        .route("/checkout/{id}/cancel", post(zenskar::cancel))
         .merge(flowglad::router())
         .merge(stripe::router())
 }

@@ -85,6 +85,12 @@ pub enum Field {
     PlanItems,
     PlanItemPrice(usize),
     PlanItemQuantity(usize),
+    // Contracts and their confirmation (Zenskar).
+    Plan,
+    StartDate,
+    TraceId,
+    Confirmation,
+    PaymentMethodId,
 }
 
 impl fmt::Display for Field {
@@ -169,6 +175,11 @@ impl fmt::Display for Field {
             Field::PlanItems => f.write_str("items"),
             Field::PlanItemPrice(i) => write!(f, "items[{i}].price"),
             Field::PlanItemQuantity(i) => write!(f, "items[{i}].quantity"),
+            Field::Plan => f.write_str("plan_id"),
+            Field::StartDate => f.write_str("start_date"),
+            Field::TraceId => f.write_str("trace_id"),
+            Field::Confirmation => f.write_str("confirmation"),
+            Field::PaymentMethodId => f.write_str("payment_method_id"),
         }
     }
 }

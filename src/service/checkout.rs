@@ -26,6 +26,63 @@ pub async fn create_session(
     draft: SessionDraft,
     now: i64,
 ) -> ServiceResult<CheckoutSession> {
+    let id = new_id(ids::checkout_session(principal.mode));
+    let session = build_session(store, principal, draft, &id, now, now).await?;
+    store.insert_session(&session).await?;
+    if let Some(trace_id) = &session.trace_id {
+        tracing::info!(session = %session.id, trace_id = %trace_id, "checkout session created");
+    }
+    Ok(session)
+}
+
+/// Changes what an open, unconfirmed session sells and how (Zenskar's `PUT /checkout/{id}`):
+/// the request is checked and priced as a new one would be, and replaces the session's terms.
+pub async fn update_session(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    draft: SessionDraft,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
+    let current = get_session(store, principal, id).await?;
+    if !current.is_editable(now) {
+        return Err(not_editable(&current, now));
+    }
+    let session = build_session(store, principal, draft, id, current.created_at, now).await?;
+    if !store.replace_open_session(&session, now).await? {
+        let current = get_session(store, principal, id).await?;
+        return Err(not_editable(&current, now));
+    }
+    if let Some(trace_id) = &session.trace_id {
+        tracing::info!(session = %session.id, trace_id = %trace_id, "checkout session updated");
+    }
+    get_session(store, principal, id).await
+}
+
+/// Why a session can no longer be changed or confirmed.
+pub fn not_editable(session: &CheckoutSession, now: i64) -> ServiceError {
+    let status = session.effective_status(now);
+    let message = match (status, session.confirmation) {
+        (SessionStatus::Open, Some(c)) => {
+            format!("the session was already confirmed ({})", c.as_str())
+        }
+        (SessionStatus::Open, None) => {
+            "a payment for this session is in progress; try again in a moment".to_owned()
+        }
+        (status, _) => format!("only an open session can be changed; this one is {status}"),
+    };
+    ServiceError::Conflict(FieldError::new(Field::Kind, "session_not_open", message))
+}
+
+/// Checks, looks up and prices a request into a session with the given id, not yet stored.
+async fn build_session(
+    store: &Store,
+    principal: &Principal,
+    draft: SessionDraft,
+    id: &str,
+    created_at: i64,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
     let mut checked = draft::check(draft, now)?;
     let org = principal.organization_id.as_str();
     let livemode = principal.mode.is_live();
@@ -111,6 +168,45 @@ pub async fn create_session(
             quantity: sub.quantity.max(1) as u32,
             adjustable: None,
         }];
+    }
+
+    // A plan-based contract sells the plan's items.
+    if let Some(plan_id) = &checked.plan_id {
+        match store.plan(org, livemode, plan_id).await? {
+            None => errors.push(missing(Field::Plan, "plan", plan_id)),
+            Some(plan) if !plan.active => errors.push(FieldError::new(
+                Field::Plan,
+                "plan_inactive",
+                format!("the plan `{plan_id}` is archived and cannot be bought"),
+            )),
+            Some(plan) => {
+                if let Some(asked) = checked.currency
+                    && asked != plan.currency
+                {
+                    errors.push(FieldError::new(
+                        Field::Currency,
+                        "currency_mismatch",
+                        format!(
+                            "currency is {} but the plan is priced in {}",
+                            asked.code(),
+                            plan.currency.code()
+                        ),
+                    ));
+                }
+                checked.lines = plan
+                    .items
+                    .iter()
+                    .map(|item| CheckedLine {
+                        price: PriceRef::Id(item.price_id.clone()),
+                        quantity: item.quantity,
+                        adjustable: None,
+                    })
+                    .collect();
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
     }
 
     let mut price_records: Vec<PriceRecord> = Vec::with_capacity(checked.lines.len());
@@ -230,8 +326,8 @@ pub async fn create_session(
         (None, CheckedCustomer::Guest(guest)) => (Some(guest.email.clone()), guest.name.clone()),
         _ => (None, None),
     };
-    let session = CheckoutSession {
-        id: new_id(ids::checkout_session(principal.mode)),
+    Ok(CheckoutSession {
+        id: id.to_owned(),
         organization_id: principal.organization_id.clone(),
         livemode,
         pricing_model_id: model.id,
@@ -276,18 +372,20 @@ pub async fn create_session(
         metadata: checked.metadata,
         attribution: checked.attribution,
         trace_id: checked.trace_id,
+        plan_id: checked.plan_id,
+        starts_at: checked.starts_at,
+        confirmation: None,
+        cancelled_at: None,
         amounts,
         expires_at: checked.expires_at,
-        created_at: now,
+        created_at,
         updated_at: now,
         completed_at: None,
         purchase_id: None,
         invoice_id: None,
         subscription_id: None,
         payment_method_id: None,
-    };
-    store.insert_session(&session).await?;
-    Ok(session)
+    })
 }
 
 fn missing(field: Field, what: &str, id: &str) -> FieldError {
@@ -382,6 +480,7 @@ pub async fn expire_session(
             .set_session_status_if(id, SessionStatus::Open, SessionStatus::Expired, now)
             .await?
         {
+            tx.mark_session_cancelled(id, now).await?;
             let mut outbox = super::events::Outbox::default();
             outbox.push(
                 crate::domain::event::EventType::CheckoutSessionExpired,

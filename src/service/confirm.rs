@@ -24,8 +24,8 @@ use crate::domain::payment::{
 use crate::domain::session::draft::check_quantity;
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
 use crate::domain::session::{
-    AmountSummary, AppliedDiscount, CheckoutSession, PaymentMethodType, SessionKind, SessionMode,
-    SessionStatus,
+    AmountSummary, AppliedDiscount, CheckoutSession, Confirmation, PaymentMethodType, SessionKind,
+    SessionMode, SessionStatus,
 };
 use crate::payments::{
     ActionKind, ChargeOutcome, ChargeRequest, MethodSummary, PaymentProcessor, ProcessorError,
@@ -59,6 +59,17 @@ pub struct PaymentPlan {
     pub method_type: Option<PaymentMethodType>,
     pub save_method: bool,
     pub trial_period_days: Option<u32>,
+    /// Completed by the merchant without a charge now (Zenskar's charge_when_due, no_payment).
+    #[serde(default)]
+    pub deferred: Option<Deferred>,
+}
+
+/// A completion without a charge: how the merchant confirmed it, and the customer's saved method
+/// that pays the invoice when it is due (charge_when_due).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deferred {
+    pub confirmation: Confirmation,
+    pub payment_method_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -632,6 +643,7 @@ fn plan_of(
         save_method: details.is_some()
             && (session.mode != SessionMode::Payment || session.kind != SessionKind::Purchase),
         trial_period_days: session.trial_period_days,
+        deferred: None,
     }
 }
 
@@ -681,6 +693,163 @@ fn failed_payment(
         "checkout_session": session.id, "customer": session.customer_id,
         "failure_code": code, "failure_message": message,
     })
+}
+
+/// The merchant confirms an open session (Zenskar's `POST /checkout/{id}/confirm`):
+/// `charge_immediately` leaves it for the buyer to pay on the hosted page now;
+/// `charge_when_due` completes it without a charge, the customer's saved payment method to pay
+/// the open invoice when due; `no_payment` completes it without any payment. Completing creates
+/// what was bought exactly as a paid checkout does, once.
+pub async fn confirm_by_merchant(
+    store: &Store,
+    session: &CheckoutSession,
+    confirmation: Confirmation,
+    payment_method_id: Option<&str>,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
+    let refetch = || async {
+        store
+            .session_by_id(&session.id)
+            .await?
+            .ok_or(ServiceError::NotFound("checkout session"))
+    };
+    if !session.is_editable(now) {
+        return Err(super::checkout::not_editable(session, now));
+    }
+    if confirmation == Confirmation::ChargeImmediately {
+        if payment_method_id.is_some() {
+            return Err(ServiceError::Invalid(vec![FieldError::invalid(
+                Field::PaymentMethodId,
+                "charge_immediately collects the payment on the hosted page; a saved payment method is used only with charge_when_due",
+            )]));
+        }
+        if !store
+            .confirm_open_session(&session.id, confirmation, now)
+            .await?
+        {
+            return Err(super::checkout::not_editable(&refetch().await?, now));
+        }
+        return refetch().await;
+    }
+
+    let email = session
+        .customer_email
+        .clone()
+        .or_else(|| session.guest.as_ref().map(|g| g.email.clone()));
+    let Some(email) = email else {
+        return Err(ServiceError::Invalid(vec![FieldError::missing(
+            Field::Customer,
+            "completing without the buyer needs a customer or a guest's details",
+        )]));
+    };
+    let method = match confirmation {
+        Confirmation::ChargeWhenDue => {
+            let Some(customer_id) = &session.customer_id else {
+                return Err(ServiceError::Invalid(vec![FieldError::invalid(
+                    Field::Customer,
+                    "charge_when_due needs an existing customer with a saved payment method",
+                )]));
+            };
+            let saved = store
+                .payment_methods_of_customer(
+                    &session.organization_id,
+                    session.livemode,
+                    customer_id,
+                    100,
+                )
+                .await?;
+            let chosen = match payment_method_id {
+                Some(id) => saved.into_iter().find(|m| m.id == id).ok_or_else(|| {
+                    ServiceError::Invalid(vec![FieldError::new(
+                        Field::PaymentMethodId,
+                        "resource_missing",
+                        format!("the customer has no saved payment method `{id}`"),
+                    )])
+                })?,
+                None => {
+                    let default = saved.iter().position(|m| m.is_default).unwrap_or(0);
+                    saved.into_iter().nth(default).ok_or_else(|| {
+                        ServiceError::Invalid(vec![FieldError::new(
+                            Field::PaymentMethodId,
+                            "payment_method_missing",
+                            "charge_when_due needs a saved payment method, and the customer has none",
+                        )])
+                    })?
+                }
+            };
+            Some(chosen)
+        }
+        _ => {
+            if payment_method_id.is_some() {
+                return Err(ServiceError::Invalid(vec![FieldError::invalid(
+                    Field::PaymentMethodId,
+                    "no_payment takes no payment method",
+                )]));
+            }
+            None
+        }
+    };
+
+    let address = session.billing_address.clone();
+    let plan = PaymentPlan {
+        email,
+        name: session.customer_name.clone(),
+        country: address
+            .as_ref()
+            .map(|a| a.country.clone())
+            .unwrap_or_default(),
+        postal_code: address.and_then(|a| a.postal_code),
+        quantities: session.line_items.iter().map(|l| l.quantity).collect(),
+        discount: session.discount.clone(),
+        tax: None,
+        amounts: session.amounts,
+        currency: session.currency,
+        method_type: method
+            .as_ref()
+            .and_then(|m| m.method_type.parse::<PaymentMethodType>().ok()),
+        save_method: false,
+        trial_period_days: session.trial_period_days,
+        deferred: Some(Deferred {
+            confirmation,
+            payment_method_id: method.map(|m| m.id),
+        }),
+    };
+    let attempt_id = new_id("att");
+    if !store
+        .claim_session(&session.id, &attempt_id, now, CLAIM_LEASE_MS)
+        .await?
+    {
+        return Err(super::checkout::not_editable(&refetch().await?, now));
+    }
+    let plan_json = serde_json::to_string(&plan).map_err(crate::store::StoreError::from)?;
+    store
+        .insert_attempt(
+            &attempt_id,
+            &session.id,
+            &session.organization_id,
+            session.livemode,
+            plan.method_type.map_or("none", PaymentMethodType::as_str),
+            0,
+            session.currency.map(Currency::code_lower).as_deref(),
+            &plan_json,
+            "none",
+            now,
+        )
+        .await?;
+    let attempt = Attempt {
+        id: &attempt_id,
+        plan: &plan,
+        method: None,
+        reference: None,
+    };
+    if !finalize(store, session, &attempt, SessionStatus::Open, now).await? {
+        store.release_session(&session.id, &attempt_id).await?;
+        return Err(super::checkout::not_editable(&refetch().await?, now));
+    }
+    if let Some(trace_id) = &session.trace_id {
+        tracing::info!(session = %session.id, trace_id = %trace_id, confirmation = confirmation.as_str(), "checkout session confirmed");
+    }
+    refetch().await
 }
 
 /// An attempt about to be finalized.
@@ -792,7 +961,12 @@ async fn finalize(
         }
     };
 
+    let deferred_method = plan
+        .deferred
+        .as_ref()
+        .and_then(|d| d.payment_method_id.clone());
     let payment_method_id = match (plan.save_method, attempt.method, plan.method_type) {
+        _ if deferred_method.is_some() => deferred_method,
         (true, Some(method), Some(method_type)) => {
             let id = new_id("pm");
             let billing =
@@ -1001,7 +1175,9 @@ async fn finalize(
 
     if session.kind != SessionKind::AddPaymentMethod {
         let id = new_id("inv");
-        tx.insert_paid_invoice(
+        // A deferred completion leaves what is due on an open invoice.
+        let paid = plan.deferred.is_none() || plan.amounts.due_today == 0;
+        tx.insert_invoice(
             &NewInvoice {
                 id: &id,
                 organization_id: org,
@@ -1021,10 +1197,11 @@ async fn finalize(
                 tax_country: plan.tax.as_ref().map(|t| t.country.as_str()),
                 tax_rate_millionths: plan.tax.as_ref().map(|t| t.rate.millionths() as i32),
             },
+            paid,
             now,
         )
         .await?;
-        if plan.amounts.due_today > 0 {
+        if plan.amounts.due_today > 0 && plan.deferred.is_none() {
             let payment_id = new_id("pay");
             let method_type = plan.method_type.map_or("card", PaymentMethodType::as_str);
             tx.insert_succeeded_payment(
@@ -1088,6 +1265,14 @@ async fn finalize(
         now,
     )
     .await?;
+    if let Some(deferred) = &plan.deferred
+        && !tx
+            .record_confirmation(&session.id, deferred.confirmation, now)
+            .await?
+    {
+        drop(tx);
+        return Ok(false);
+    }
     if let Some(discount) = &plan.discount {
         tx.redeem_discount(&discount.coupon_id, discount.promotion_code_id.as_deref())
             .await?;
@@ -1134,6 +1319,8 @@ async fn finalize(
         "amount_due_today": plan.amounts.due_today, "currency": currency,
         "purchase": purchase_id, "subscription": subscription_id, "invoice": invoice_id,
         "payment_method": payment_method_id,
+        "confirmation": plan.deferred.as_ref().map(|d| d.confirmation.as_str()),
+        "trace_id": session.trace_id,
     });
     if from == SessionStatus::Pending {
         outbox.push(

@@ -955,9 +955,12 @@ impl Tx {
 
     /// Records a paid invoice, numbered after the customer's earlier ones (`BASE-0001`); the
     /// customer's row is locked meanwhile so that two invoices never share a number.
-    pub async fn insert_paid_invoice(
+    /// Writes an invoice, `paid` or `open` (due, to be charged later), numbered in the
+    /// customer's series.
+    pub async fn insert_invoice(
         &mut self,
         i: &NewInvoice<'_>,
+        paid: bool,
         now: i64,
     ) -> StoreResult<String> {
         let lock = self.lock_clause();
@@ -981,7 +984,7 @@ impl Tx {
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'paid', $11, $12, $13, $14, $15, $16, $17, $18, $18, $18, $18)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $11, $12, $13, $14, $15, $16, $17, $18, $18, $18, $18)"
             ))
             .bind(i.id)
             .bind(i.organization_id)
@@ -1001,6 +1004,7 @@ impl Tx {
             .bind(i.tax_country)
             .bind(i.tax_rate_millionths)
             .bind(now)
+            .bind(if paid { "paid" } else { "open" })
             .execute(&mut *conn)
             .await?;
         });

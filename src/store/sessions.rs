@@ -1,11 +1,11 @@
 //! Checkout sessions and their line items.
 
-use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch};
+use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
 use crate::domain::money::{Currency, Money};
 use crate::domain::session::{
-    AdjustableQuantity, AmountSummary, AppliedDiscount, CheckoutSession, PaymentMethodType,
-    SessionKind, SessionLineItem, SessionMode, SessionStatus,
+    AdjustableQuantity, AmountSummary, AppliedDiscount, CheckoutSession, Confirmation,
+    PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus,
 };
 use serde::de::DeserializeOwned;
 
@@ -57,6 +57,10 @@ struct SessionRow {
     invoice_id: Option<String>,
     subscription_id: Option<String>,
     payment_method_id: Option<String>,
+    plan_id: Option<String>,
+    starts_at: Option<i64>,
+    confirmation: Option<String>,
+    cancelled_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,7 +86,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      automatically_update_subscriptions, output_name, output_metadata, metadata, attribution, \
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
-     payment_method_id";
+     payment_method_id, plan_id, starts_at, confirmation, cancelled_at";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -211,6 +215,14 @@ impl SessionRow {
             invoice_id: self.invoice_id,
             subscription_id: self.subscription_id,
             payment_method_id: self.payment_method_id,
+            plan_id: self.plan_id,
+            starts_at: self.starts_at,
+            confirmation: self
+                .confirmation
+                .as_deref()
+                .map(|c| Confirmation::parse(c).ok_or_else(|| corrupt("confirmation", c)))
+                .transpose()?,
+            cancelled_at: self.cancelled_at,
         })
     }
 }
@@ -246,13 +258,13 @@ impl Store {
         let status = as_word(&s.status);
         let payment_method_type = s.payment_method_type.map(|t| t.as_str());
         let currency = s.currency.map(Currency::code_lower);
-        dispatch!(self, write, |db| {
-            let mut tx = db.begin_write().await?;
+        let mut tx = self.begin().await?;
+        super::tx::dispatch_tx!(tx, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
                   $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
-                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46)"
+                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50)"
             ))
             .bind(&s.id)
             .bind(&s.organization_id)
@@ -304,33 +316,107 @@ impl Store {
             .bind(&s.invoice_id)
             .bind(&s.subscription_id)
             .bind(&s.payment_method_id)
-            .execute(&mut *tx)
+            .bind(&s.plan_id)
+            .bind(s.starts_at)
+            .bind(s.confirmation.map(Confirmation::as_str))
+            .bind(s.cancelled_at)
+            .execute(&mut *conn)
             .await?;
-            for (position, line) in s.line_items.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO checkout_session_line_items (session_id, position, price_id, \
-                     product_id, description, quantity, adjustable_minimum, adjustable_maximum, \
-                     unit_amount, currency, interval_unit, interval_count) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(&s.id)
-                .bind(position as i32)
-                .bind(&line.price_id)
-                .bind(&line.product_id)
-                .bind(&line.description)
-                .bind(line.quantity as i32)
-                .bind(line.adjustable.map(|a| a.minimum as i32))
-                .bind(line.adjustable.map(|a| a.maximum as i32))
-                .bind(line.unit_amount.amount)
-                .bind(line.unit_amount.currency.code_lower())
-                .bind(line.recurring.map(|r| r.interval.as_str()))
-                .bind(line.recurring.map(|r| r.interval_count as i32))
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
         });
+        tx.insert_session_lines(&s.id, &s.line_items).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Replaces the terms of a session that is still open, unconfirmed, unexpired and not held
+    /// by a payment: its lines, amounts, customer, URLs and data. `false` (and nothing written)
+    /// when the session has moved on.
+    pub async fn replace_open_session(&self, s: &CheckoutSession, now: i64) -> StoreResult<bool> {
+        let guest = s.guest.as_ref().map(to_json);
+        let billing_address = s.billing_address.as_ref().map(to_json);
+        let metadata = to_json(&s.metadata);
+        let attribution = s.attribution.as_ref().map(to_json);
+        let mode = as_word(&s.mode);
+        let currency = s.currency.map(Currency::code_lower);
+        let mut tx = self.begin().await?;
+        let changed = super::tx::dispatch_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET mode = $1, currency = $2, customer_id = $3, \
+                 customer_external_id = $4, anonymous = $5, guest = $6, customer_email = $7, \
+                 customer_name = $8, billing_address = $9, success_url = $10, cancel_url = $11, \
+                 pending_url = $12, trial_period_days = $13, metadata = $14, attribution = $15, \
+                 trace_id = $16, amount_subtotal = $17, amount_discount = $18, amount_tax = $19, \
+                 amount_total = $20, amount_due_today = $21, expires_at = $22, plan_id = $23, \
+                 starts_at = $24, updated_at = $25 \
+                 WHERE id = $26 AND status = 'open' AND confirmation IS NULL AND expires_at > $25 \
+                 AND (lock_token IS NULL OR lock_expires_at < $25)",
+            )
+            .bind(&mode)
+            .bind(&currency)
+            .bind(&s.customer_id)
+            .bind(&s.customer_external_id)
+            .bind(s.anonymous)
+            .bind(&guest)
+            .bind(&s.customer_email)
+            .bind(&s.customer_name)
+            .bind(&billing_address)
+            .bind(&s.success_url)
+            .bind(&s.cancel_url)
+            .bind(&s.pending_url)
+            .bind(s.trial_period_days.map(|d| d as i32))
+            .bind(&metadata)
+            .bind(&attribution)
+            .bind(&s.trace_id)
+            .bind(s.amounts.subtotal)
+            .bind(s.amounts.discount)
+            .bind(s.amounts.tax)
+            .bind(s.amounts.total)
+            .bind(s.amounts.due_today)
+            .bind(s.expires_at)
+            .bind(&s.plan_id)
+            .bind(s.starts_at)
+            .bind(now)
+            .bind(&s.id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        if changed != 1 {
+            return Ok(false);
+        }
+        super::tx::dispatch_tx!(tx, |conn| {
+            sqlx::query("DELETE FROM checkout_session_line_items WHERE session_id = $1")
+                .bind(&s.id)
+                .execute(&mut *conn)
+                .await?;
+        });
+        tx.insert_session_lines(&s.id, &s.line_items).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that the merchant confirmed an open, unconfirmed session to be paid on the hosted
+    /// page; `false` when it was not open, already confirmed, or held by a payment.
+    pub async fn confirm_open_session(
+        &self,
+        id: &str,
+        confirmation: Confirmation,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET confirmation = $1, confirmed_at = $2, updated_at = $2 \
+                 WHERE id = $3 AND status = 'open' AND confirmation IS NULL AND expires_at > $2 \
+                 AND (lock_token IS NULL OR lock_expires_at < $2)",
+            )
+            .bind(confirmation.as_str())
+            .bind(now)
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
     }
 
     /// A session of the organization in the given mode.
@@ -563,6 +649,76 @@ impl super::Tx {
             .bind(now)
             .bind(id)
             .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
+
+impl super::Tx {
+    /// Writes a session's lines, in order.
+    pub async fn insert_session_lines(
+        &mut self,
+        session_id: &str,
+        lines: &[SessionLineItem],
+    ) -> StoreResult<()> {
+        for (position, line) in lines.iter().enumerate() {
+            super::tx::dispatch_tx!(self, |conn| {
+                sqlx::query(
+                    "INSERT INTO checkout_session_line_items (session_id, position, price_id, \
+                     product_id, description, quantity, adjustable_minimum, adjustable_maximum, \
+                     unit_amount, currency, interval_unit, interval_count) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(session_id)
+                .bind(position as i32)
+                .bind(&line.price_id)
+                .bind(&line.product_id)
+                .bind(&line.description)
+                .bind(line.quantity as i32)
+                .bind(line.adjustable.map(|a| a.minimum as i32))
+                .bind(line.adjustable.map(|a| a.maximum as i32))
+                .bind(line.unit_amount.amount)
+                .bind(line.unit_amount.currency.code_lower())
+                .bind(line.recurring.map(|r| r.interval.as_str()))
+                .bind(line.recurring.map(|r| r.interval_count as i32))
+                .execute(&mut *conn)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Notes that the merchant ended the session (it was just expired in this transaction).
+    pub async fn mark_session_cancelled(&mut self, id: &str, now: i64) -> StoreResult<()> {
+        super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query("UPDATE checkout_sessions SET cancelled_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records the merchant's confirmation of a session this transaction is completing; `false`
+    /// when it was confirmed already.
+    pub async fn record_confirmation(
+        &mut self,
+        id: &str,
+        confirmation: Confirmation,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = super::tx::dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET confirmation = $1, confirmed_at = $2 \
+                 WHERE id = $3 AND confirmation IS NULL",
+            )
+            .bind(confirmation.as_str())
+            .bind(now)
+            .bind(id)
             .execute(&mut *conn)
             .await?
             .rows_affected()

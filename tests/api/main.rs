@@ -18,3 +18,4 @@ mod idempotency;
 mod pages;
 mod stripe;
 mod webhooks;
+mod zenskar;

@@ -180,7 +180,7 @@ impl SessionBody {
 
 fn envelope(state: &AppState, session: &CheckoutSession) -> SessionEnvelope {
     SessionEnvelope {
-        url: format!("{}/checkout/{}", state.public_base, session.id),
+        url: state.checkout_url(&session.id),
         checkout_session: SessionBody::from_domain(session),
     }
 }

@@ -6,7 +6,9 @@ use crate::domain::session::draft::{
     AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, LineItemDraft, PriceRef,
     SessionDraft,
 };
-use crate::domain::session::{CheckoutSession, SessionKind, SessionMode, SessionStatus};
+use crate::domain::session::{
+    CheckoutSession, Confirmation, SessionKind, SessionMode, SessionStatus,
+};
 use crate::server::AppState;
 use crate::service::{ServiceError, checkout};
 use crate::store::{Cursor, PageRequest, now_ms};
@@ -167,6 +169,8 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
         attribution: None,
         expires_at,
         trace_id: None,
+        plan_id: None,
+        starts_at: None,
     })
 }
 
@@ -184,6 +188,14 @@ fn statuses(session: &CheckoutSession, now: i64) -> (&'static str, &'static str)
         SessionStatus::Expired => ("expired", unpaid),
         SessionStatus::Pending | SessionStatus::Failed => ("complete", unpaid),
         SessionStatus::Succeeded if nothing_to_pay => ("complete", "no_payment_required"),
+        // Completed by the merchant without a charge: what is due is still owed.
+        SessionStatus::Succeeded
+            if session
+                .confirmation
+                .is_some_and(|c| c != Confirmation::ChargeImmediately) =>
+        {
+            ("complete", "unpaid")
+        }
         SessionStatus::Succeeded => ("complete", "paid"),
     }
 }
@@ -247,7 +259,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
             "amount_tax": session.amounts.tax,
         },
         "ui_mode": "hosted",
-        "url": (status == "open").then(|| format!("{}/checkout/{}", state.public_base, session.id)),
+        "url": (status == "open").then(|| state.checkout_url(&session.id)),
     })
 }
 

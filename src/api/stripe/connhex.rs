@@ -142,7 +142,7 @@ pub async fn create(
     let session = checkout::create_session(&state.store, &principal, draft, now)
         .await
         .map_err(StripeError::from_service)?;
-    let url = format!("{}/checkout/{}", state.public_base, session.id);
+    let url = state.checkout_url(&session.id);
     let answer = if expand {
         json!({ "url": url, "session": session_object(&state, &session, now) })
     } else {

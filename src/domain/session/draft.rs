@@ -138,6 +138,10 @@ pub struct SessionDraft {
     /// Epoch milliseconds; `None` means 24 hours from now.
     pub expires_at: Option<i64>,
     pub trace_id: Option<String>,
+    /// A plan whose items become the lines (Zenskar's plan-based contracts); no lines are given then.
+    pub plan_id: Option<String>,
+    /// When the contract starts, epoch milliseconds.
+    pub starts_at: Option<i64>,
 }
 
 impl SessionDraft {
@@ -165,6 +169,8 @@ impl SessionDraft {
             attribution: None,
             expires_at: None,
             trace_id: None,
+            plan_id: None,
+            starts_at: None,
         }
     }
 }
@@ -211,6 +217,8 @@ pub struct CheckedDraft {
     pub attribution: Option<Attribution>,
     pub expires_at: i64,
     pub trace_id: Option<String>,
+    pub plan_id: Option<String>,
+    pub starts_at: Option<i64>,
 }
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
@@ -218,8 +226,16 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
     let mut errors = Vec::new();
     let mut lines = Vec::with_capacity(draft.line_items.len());
 
+    let plan_id = draft.plan_id.filter(|p| !p.is_empty());
     match draft.kind {
-        SessionKind::Purchase if draft.line_items.is_empty() => {
+        SessionKind::Purchase if plan_id.is_some() && !draft.line_items.is_empty() => {
+            errors.push(FieldError::new(
+                Field::LineItems,
+                "parameter_conflict",
+                "give either a plan or line items, not both",
+            ));
+        }
+        SessionKind::Purchase if plan_id.is_none() && draft.line_items.is_empty() => {
             errors.push(FieldError::missing(
                 Field::LineItems,
                 "at least one line item is required",
@@ -241,6 +257,22 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         errors.push(FieldError::invalid(
             Field::Mode,
             "saving a payment method is a setup session",
+        ));
+    }
+    if plan_id.is_some() && draft.kind != SessionKind::Purchase {
+        errors.push(FieldError::invalid(
+            Field::Plan,
+            "only a purchase sells a plan",
+        ));
+    }
+    if draft
+        .trace_id
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TEXT_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::TraceId,
+            format!("must be at most {MAX_TEXT_LENGTH} characters"),
         ));
     }
     if draft.kind == SessionKind::Purchase && draft.mode == Some(SessionMode::Setup) {
@@ -448,6 +480,8 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         attribution: draft.attribution,
         expires_at,
         trace_id: draft.trace_id.filter(|t| !t.is_empty()),
+        plan_id,
+        starts_at: draft.starts_at,
     })
 }
 

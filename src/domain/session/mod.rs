@@ -152,6 +152,38 @@ impl fmt::Display for SessionStatus {
     }
 }
 
+/// How a merchant confirmed a session before the buyer paid it (Zenskar's confirmation modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confirmation {
+    /// The buyer pays now, on the hosted page.
+    ChargeImmediately,
+    /// Completed now without a charge; the customer's saved method pays the invoice when due.
+    ChargeWhenDue,
+    /// Completed now without any payment (free or internal deals).
+    NoPayment,
+}
+
+impl Confirmation {
+    pub const ALL: [Confirmation; 3] = [
+        Confirmation::ChargeImmediately,
+        Confirmation::ChargeWhenDue,
+        Confirmation::NoPayment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confirmation::ChargeImmediately => "charge_immediately",
+            Confirmation::ChargeWhenDue => "charge_when_due",
+            Confirmation::NoPayment => "no_payment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Confirmation> {
+        Confirmation::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// Ways a buyer can pay, across the dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -309,6 +341,14 @@ pub struct CheckoutSession {
     pub metadata: Metadata,
     pub attribution: Option<Attribution>,
     pub trace_id: Option<String>,
+    /// The plan the session sells, for a plan-based contract.
+    pub plan_id: Option<String>,
+    /// When the contract starts (epoch milliseconds), as the merchant asked.
+    pub starts_at: Option<i64>,
+    /// How the merchant confirmed the session, once they have.
+    pub confirmation: Option<Confirmation>,
+    /// When the merchant cancelled the session (it is then expired, by them rather than by time).
+    pub cancelled_at: Option<i64>,
     pub amounts: AmountSummary,
     /// Epoch milliseconds.
     pub expires_at: i64,
@@ -330,6 +370,11 @@ impl CheckoutSession {
         } else {
             self.status
         }
+    }
+
+    /// Whether the merchant can still change the session: open, unconfirmed, not past its expiry.
+    pub fn is_editable(&self, now_ms: i64) -> bool {
+        self.effective_status(now_ms) == SessionStatus::Open && self.confirmation.is_none()
     }
 
     /// The total quantity over all lines: what single-line dialects report as `quantity`.
@@ -406,6 +451,15 @@ mod tests {
             assert!(terminal.expire().is_err());
         }
         assert!(!Open.is_terminal() && !Pending.is_terminal());
+    }
+
+    #[test]
+    fn confirmations_parse_their_names() {
+        for c in Confirmation::ALL {
+            assert_eq!(Confirmation::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert_eq!(Confirmation::parse("charge_later"), None);
     }
 
     #[test]

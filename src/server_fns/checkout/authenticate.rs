@@ -26,7 +26,7 @@ pub async fn authenticate(
             });
         }
     };
-    let page = format!("{}/checkout/{}", state.public_base, session_id);
+    let page = state.checkout_url(&session_id);
     let outcome = match complete_action(
         &state.store,
         state.processor.as_ref(),

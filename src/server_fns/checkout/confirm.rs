@@ -59,7 +59,7 @@ pub async fn confirm_checkout(
             (Err(_), _) => bad_quantity = Some(usize::MAX),
         }
     }
-    let page = format!("{}/checkout/{}", state.public_base, session_id);
+    let page = state.checkout_url(&session_id);
     let outcome = if let Some(index) = bad_quantity {
         ConfirmOutcome::Invalid(vec![crate::domain::field::FieldError::invalid(
             crate::domain::field::Field::Quantity(if index == usize::MAX { 0 } else { index }),

@@ -1,0 +1,8 @@
+-- What Zenskar-style checkouts add to a session: the plan it sells (a plan-based contract), the
+-- contract's start, how the merchant confirmed it (charge_immediately, charge_when_due,
+-- no_payment), and whether the merchant cancelled it (as opposed to its time running out).
+ALTER TABLE checkout_sessions ADD COLUMN plan_id TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN starts_at BIGINT;
+ALTER TABLE checkout_sessions ADD COLUMN confirmation TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN confirmed_at BIGINT;
+ALTER TABLE checkout_sessions ADD COLUMN cancelled_at BIGINT;
