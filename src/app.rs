@@ -3,8 +3,8 @@
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
-    NewSessionPage, ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage, SignUpPage,
-    WebhookPage, WebhooksPage,
+    NewSessionPage, PlansPage, ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage,
+    SignUpPage, WebhookPage, WebhooksPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view=CouponsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("plans")) view=PlansPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view=CustomersPage ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("customers"), ParamSegment("id"))

@@ -24,6 +24,7 @@ crate::on_both_engines!(
     a_waiting_subscription_is_activated_from_the_form,
     events_are_listed_for_their_organization_only,
     webhooks_are_managed_from_the_dashboard,
+    plans_and_business_entities_are_made_from_the_forms,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -1320,5 +1321,146 @@ async fn webhooks_are_managed_from_the_dashboard(engine: Engine) {
     );
     assert_eq!(endpoint.filter_types(), ["*"]);
     assert_eq!(endpoint.disabled_at, None, "off by hand is no notice");
+    app.stop().await;
+}
+
+async fn plans_and_business_entities_are_made_from_the_forms(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_plans").await else {
+        return;
+    };
+    let mut merchant = Browser::sign_up(&app, "plans@example.com", "Plan Co").await;
+    for (name, amount, billing) in [("Seat", "10", "month"), ("Setup", "99", "once")] {
+        let response = merchant
+            .post(
+                &app,
+                "/api/dashboard/product/create",
+                &[
+                    ("name", name),
+                    ("amount", amount),
+                    ("currency", "usd"),
+                    ("billing", billing),
+                ],
+            )
+            .await;
+        assert!(location(&response).starts_with("/dashboard/products"));
+    }
+    let (status, body) = merchant.call(&app, "/api/dashboard/plans", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let data: Value = serde_json::from_str(&body).unwrap();
+    let prices: Vec<String> = data["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap().to_owned())
+        .collect();
+    let labels: Vec<String> = data["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(prices.len(), 2, "{data}");
+    assert_eq!(data["plans"], json!([]));
+
+    // No name, and a quantity of zero in the second filled row: both named, typing kept.
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/plan/create",
+            &[
+                ("plan_name", ""),
+                ("price1", &prices[0]),
+                ("quantity1", "2"),
+                ("price2", ""),
+                ("price3", &prices[1]),
+                ("quantity3", "0"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(param(&to, "error.plan_name").is_some(), "{to}");
+    assert!(param(&to, "error.quantity3").is_some(), "{to}");
+    assert_eq!(param(&to, "value.quantity1").as_deref(), Some("2"));
+    // A currency the prices are not in.
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/plan/create",
+            &[
+                ("plan_name", "Team"),
+                ("plan_currency", "eur"),
+                ("price1", &prices[0]),
+            ],
+        )
+        .await;
+    assert!(param(&location(&response), "error.plan_currency").is_some());
+
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/plan/create",
+            &[
+                ("plan_name", "Team"),
+                ("price1", &prices[0]),
+                ("quantity1", "5"),
+                ("price3", &prices[1]),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/plans");
+
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/business-entity/create",
+            &[
+                ("entity_name", "Plan Co GmbH"),
+                ("entity_country", "Germany"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(param(&to, "error.entity_country").is_some(), "{to}");
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/business-entity/create",
+            &[
+                ("entity_name", "Plan Co GmbH"),
+                ("entity_legal_name", "Plan Co GmbH"),
+                ("entity_country", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/plans");
+
+    let (_, body) = merchant.call(&app, "/api/dashboard/plans", &[]).await;
+    let data: Value = serde_json::from_str(&body).unwrap();
+    let plan = &data["plans"][0];
+    assert_eq!(plan["name"], "Team");
+    assert_eq!(plan["currency"], "USD");
+    let items = plan["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{plan}");
+    assert_eq!(items[0], format!("5 × {}", labels[0]), "{plan}");
+    assert_eq!(items[1], format!("1 × {}", labels[1]), "{plan}");
+    assert_eq!(data["entities"][0]["country"], "DE");
+
+    // The page lists both, and another organization sees neither.
+    let (status, page) = merchant.get(&app, "/dashboard/plans").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Team") && page.contains("Plan Co GmbH"),
+        "{page}"
+    );
+    let other = Browser::sign_up(&app, "not-plans@example.com", "Other Co").await;
+    let (_, body) = other.call(&app, "/api/dashboard/plans", &[]).await;
+    let data: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            data["plans"].as_array().unwrap().len(),
+            data["entities"].as_array().unwrap().len()
+        ),
+        (0, 0)
+    );
     app.stop().await;
 }

@@ -13,6 +13,7 @@ mod coupons;
 mod customers;
 mod events;
 mod keys;
+mod plans;
 mod sessions;
 mod webhooks;
 
@@ -22,6 +23,7 @@ pub use coupons::*;
 pub use customers::*;
 pub use events::*;
 pub use keys::*;
+pub use plans::*;
 pub use sessions::*;
 pub use webhooks::*;
 

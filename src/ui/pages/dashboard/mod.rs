@@ -11,6 +11,7 @@ mod coupons;
 mod customers;
 mod events;
 mod keys;
+mod plans;
 mod sessions;
 mod webhooks;
 
@@ -20,6 +21,7 @@ pub use coupons::CouponsPage;
 pub use customers::{CustomerPage, CustomersPage};
 pub use events::EventsPage;
 pub use keys::{ApiKeysPage, SettingsPage};
+pub use plans::PlansPage;
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
 pub use webhooks::{WebhookPage, WebhooksPage};
 
@@ -168,6 +170,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/checkout-sessions", "Checkout sessions"),
         ("/dashboard/products", "Products"),
         ("/dashboard/coupons", "Coupons"),
+        ("/dashboard/plans", "Plans"),
         ("/dashboard/customers", "Customers"),
         ("/dashboard/events", "Events"),
         ("/dashboard/webhooks", "Webhooks"),
