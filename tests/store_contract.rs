@@ -963,6 +963,7 @@ fn full_session(
             ..Default::default()
         }),
         trace_id: Some("trace-1".into()),
+        client_reference_id: Some("cart-42".into()),
         plan_id: None,
         starts_at: Some(created_at + 3_600_000),
         confirmation: None,

@@ -355,3 +355,59 @@ test("a webhook endpoint hears of a paid checkout, signed, and a delivery is res
     hooks.close();
   }
 });
+
+test("a plan made in the dashboard is sold through Zenskar's /checkout and paid on the hosted page", async ({ page, browser, javaScriptEnabled, request, baseURL }) => {
+  await signUp(page, "Bread Club");
+  const secret = await page.getByLabel("Secret key").inputValue();
+  await createProduct(page, "Sourdough", "6");
+
+  await visit(page, "/dashboard/plans");
+  await page.getByLabel("Plan name").fill("Weekly loaves");
+  await page.locator("#f-price1").selectOption({ label: "Sourdough – $6.00 once" });
+  await page.locator("#f-quantity1").fill("0");
+  await page.getByRole("button", { name: "Create plan" }).click();
+  // a quantity of zero is refused at that row, and what was typed stays
+  await expect(page.locator("#f-quantity1-error")).toBeVisible();
+  await expect(page.getByLabel("Plan name")).toHaveValue("Weekly loaves");
+  await page.locator("#f-quantity1").fill("2");
+  await page.getByRole("button", { name: "Create plan" }).click();
+  const plan = page.locator("tr[data-plan]");
+  await expect(plan).toContainText("2 × Sourdough – $6.00 once");
+  const planId = await plan.getAttribute("data-plan");
+
+  await page.getByLabel("Entity name").fill("Bread Club Ltd");
+  await page.getByLabel("Country").fill("GB");
+  await page.getByRole("button", { name: "Create business entity" }).click();
+  const entity = page.locator("tr[data-entity]");
+  await expect(entity).toContainText("Bread Club Ltd");
+  const entityId = await entity.getAttribute("data-entity");
+
+  const headers = { "x-api-key": secret };
+  const created = await request.post("/checkout", {
+    headers,
+    data: {
+      contract: { is_plan_based: true, plan_id: planId, currency: "USD", start_date: "2027-01-01" },
+      guest_checkout: true,
+      customer: { customer_name: "Ada Lovelace", email: "ada@example.com" },
+      business_entity_id: entityId,
+      success_url: `${baseURL}/?bread={CHECKOUT_SESSION_ID}`,
+    },
+  });
+  expect(created.status()).toBe(201);
+  const session = await created.json();
+  expect(session.estimates.current_invoice.total).toBe(1200);
+
+  const buyer = await browser.newContext({ javaScriptEnabled });
+  const pay = await buyer.newPage();
+  await pay.goto(session.url);
+  if (javaScriptEnabled) await expect(pay.locator("body[data-hydrated]")).toBeAttached();
+  await fillBuyer(pay);
+  await fillCard(pay, "4242 4242 4242 4242");
+  await pay.getByRole("button", { name: "Pay $12.00" }).click();
+  await expect(pay).toHaveURL(`${baseURL}/?bread=${session.id}`);
+  await buyer.close();
+
+  const read = await request.get(`/checkout/${session.id}`, { headers });
+  const done = await read.json();
+  expect([done.checkout_session_status, done.payment_status]).toEqual(["completed", "paid"]);
+});

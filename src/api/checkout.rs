@@ -50,6 +50,7 @@ pub struct CreateBody {
     trace_id: Option<String>,
     plan: Option<String>,
     starts_at: Option<i64>,
+    client_reference_id: Option<String>,
 }
 
 fn purchase() -> SessionKind {
@@ -172,6 +173,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
         trace_id: body.trace_id,
         plan_id: body.plan,
         starts_at: body.starts_at,
+        client_reference_id: body.client_reference_id,
     })
 }
 

@@ -16,7 +16,8 @@ use super::{ApiError, Authenticated, JsonBody};
 use crate::domain::customer::BillingAddress;
 use crate::domain::field::Field;
 use crate::domain::session::draft::{
-    CustomerDraft, GuestDraft, LineItemDraft, PriceRef, SessionDraft,
+    AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, LineItemDraft, PriceRef,
+    SessionDraft,
 };
 use crate::domain::session::{
     Attribution, CheckoutSession, Confirmation, SessionKind, SessionStatus,
@@ -221,6 +222,8 @@ fn to_draft(
             })?;
             draft.currency = Some(currency);
             draft.starts_at = Some(starts_at);
+            // A new contract's prices decide the mode again.
+            draft.mode = None;
             if plan_based {
                 contract_kind = Contract::PlanBased;
                 if contract.phases.is_some() {
@@ -444,10 +447,31 @@ fn draft_of(session: &CheckoutSession) -> SessionDraft {
             .map(|l| LineItemDraft {
                 price: PriceRef::Id(l.price_id.clone()),
                 quantity: Some(i64::from(l.quantity)),
-                adjustable: None,
+                adjustable: l.adjustable.map(|a| AdjustableDraft {
+                    enabled: true,
+                    minimum: Some(i64::from(a.minimum)),
+                    maximum: Some(i64::from(a.maximum)),
+                }),
             })
             .collect();
     }
+    // What other dialects may have set, kept as it is.
+    draft.mode = Some(session.mode);
+    draft.client_reference_id = session.client_reference_id.clone();
+    draft.trial_period_days = session.trial_period_days.map(i64::from);
+    draft.allow_promotion_codes = session.allow_promotion_codes;
+    draft.discounts = session
+        .discount
+        .iter()
+        .map(|d| DiscountDraft::Coupon(d.coupon_id.clone()))
+        .collect();
+    draft.payment_method_types = Some(
+        session
+            .payment_method_types
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+    );
     draft.currency = session.currency.map(|c| c.code().to_owned());
     draft.starts_at = session.starts_at;
     draft.customer = match (&session.customer_id, &session.guest) {
@@ -671,6 +695,18 @@ pub async fn update(
             checkout::not_editable(&current, now),
             Contract::ProductBased,
         ));
+    }
+    if current.kind != SessionKind::Purchase {
+        return Err(ApiError {
+            status: StatusCode::CONFLICT,
+            ..invalid(
+                "id",
+                format!(
+                    "a {} session is not a contract and cannot be changed here",
+                    current.kind.as_str()
+                ),
+            )
+        });
     }
     if body.idempotency_key.is_some() {
         return Err(invalid(

@@ -91,6 +91,7 @@ pub enum Field {
     TraceId,
     Confirmation,
     PaymentMethodId,
+    ClientReferenceId,
 }
 
 impl fmt::Display for Field {
@@ -180,6 +181,7 @@ impl fmt::Display for Field {
             Field::TraceId => f.write_str("trace_id"),
             Field::Confirmation => f.write_str("confirmation"),
             Field::PaymentMethodId => f.write_str("payment_method_id"),
+            Field::ClientReferenceId => f.write_str("client_reference_id"),
         }
     }
 }

@@ -372,6 +372,7 @@ async fn build_session(
         metadata: checked.metadata,
         attribution: checked.attribution,
         trace_id: checked.trace_id,
+        client_reference_id: checked.client_reference_id,
         plan_id: checked.plan_id,
         starts_at: checked.starts_at,
         confirmation: None,

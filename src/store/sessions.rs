@@ -61,6 +61,7 @@ struct SessionRow {
     starts_at: Option<i64>,
     confirmation: Option<String>,
     cancelled_at: Option<i64>,
+    client_reference_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -86,7 +87,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      automatically_update_subscriptions, output_name, output_metadata, metadata, attribution, \
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
-     payment_method_id, plan_id, starts_at, confirmation, cancelled_at";
+     payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -223,6 +224,7 @@ impl SessionRow {
                 .map(|c| Confirmation::parse(c).ok_or_else(|| corrupt("confirmation", c)))
                 .transpose()?,
             cancelled_at: self.cancelled_at,
+            client_reference_id: self.client_reference_id,
         })
     }
 }
@@ -264,7 +266,7 @@ impl Store {
                 "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
                   $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
-                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50)"
+                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
             ))
             .bind(&s.id)
             .bind(&s.organization_id)
@@ -320,6 +322,7 @@ impl Store {
             .bind(s.starts_at)
             .bind(s.confirmation.map(Confirmation::as_str))
             .bind(s.cancelled_at)
+            .bind(&s.client_reference_id)
             .execute(&mut *conn)
             .await?;
         });
@@ -347,7 +350,7 @@ impl Store {
                  pending_url = $12, trial_period_days = $13, metadata = $14, attribution = $15, \
                  trace_id = $16, amount_subtotal = $17, amount_discount = $18, amount_tax = $19, \
                  amount_total = $20, amount_due_today = $21, expires_at = $22, plan_id = $23, \
-                 starts_at = $24, updated_at = $25 \
+                 starts_at = $24, updated_at = $25, client_reference_id = $27 \
                  WHERE id = $26 AND status = 'open' AND confirmation IS NULL AND expires_at > $25 \
                  AND (lock_token IS NULL OR lock_expires_at < $25)",
             )
@@ -377,6 +380,7 @@ impl Store {
             .bind(s.starts_at)
             .bind(now)
             .bind(&s.id)
+            .bind(&s.client_reference_id)
             .execute(&mut *conn)
             .await?
             .rows_affected()

@@ -14,6 +14,7 @@ crate::on_both_engines!(
     a_stripe_session_is_paid_on_the_hosted_page_and_read_in_other_dialects,
     sessions_of_the_other_dialects_read_as_stripe_sessions,
     an_idempotent_create_is_replayed,
+    the_client_reference_id_is_kept_and_bounded,
 );
 
 async fn send(
@@ -657,5 +658,45 @@ async fn sessions_of_the_other_dialects_read_as_stripe_sessions(engine: Engine) 
     app.pay_by_card(&flowglad).await;
     let (_, s) = get(&app, &format!("/v1/checkout/sessions/{flowglad}"), &[]).await;
     assert_eq!(s["payment_status"], "paid");
+    app.stop().await;
+}
+
+async fn the_client_reference_id_is_kept_and_bounded(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "stripe_client_reference").await else {
+        return;
+    };
+    let price = app.price_id("espresso-beans");
+    let form = |reference: &str| {
+        vec![
+            ("mode".to_owned(), "payment".to_owned()),
+            ("line_items[0][price]".to_owned(), price.clone()),
+            (
+                "success_url".to_owned(),
+                "https://shop.example/thanks".to_owned(),
+            ),
+            ("client_reference_id".to_owned(), reference.to_owned()),
+        ]
+    };
+    let ok = form("cart-42");
+    let ok: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, session) = post(&app, "/v1/checkout/sessions", &ok).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["client_reference_id"], "cart-42");
+    let id = session["id"].as_str().unwrap();
+    let (_, read) = get(&app, &format!("/v1/checkout/sessions/{id}"), &[]).await;
+    assert_eq!(read["client_reference_id"], "cart-42");
+    let (_, native) = get(&app, &format!("/api/checkout-sessions/{id}"), &[]).await;
+    assert_eq!(native["client_reference_id"], "cart-42");
+
+    let long = "r".repeat(201);
+    let bad = form(&long);
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, error) = post(&app, "/v1/checkout/sessions", &bad).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"]["param"], "client_reference_id");
+    let edge = "r".repeat(200);
+    let edge = form(&edge);
+    let edge: Vec<(&str, &str)> = edge.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(post(&app, "/v1/checkout/sessions", &edge).await.0, 200);
     app.stop().await;
 }

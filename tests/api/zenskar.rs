@@ -1074,6 +1074,9 @@ async fn sessions_of_the_other_dialects_read_as_zenskar_sessions(engine: Engine)
             ("line_items[0][price]", price.as_str()),
             ("line_items[0][quantity]", "2"),
             ("success_url", "https://shop.example/thanks"),
+            ("client_reference_id", "cart-9"),
+            ("line_items[0][adjustable_quantity][enabled]", "true"),
+            ("line_items[0][adjustable_quantity][maximum]", "5"),
         ])
         .send()
         .await
@@ -1123,6 +1126,28 @@ async fn sessions_of_the_other_dialects_read_as_zenskar_sessions(engine: Engine)
             .unwrap()
             .to_owned(),
     ];
+    // a change through Zenskar keeps what the other dialect set
+    let (status, changed) = call(
+        &app,
+        "PUT",
+        &format!("/checkout/{}", ids[0]),
+        Some(&json!({ "metadata": { "via": "zenskar" } })),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    let (_, native) = call(
+        &app,
+        "GET",
+        &format!("/api/checkout-sessions/{}", ids[0]),
+        None,
+    )
+    .await;
+    assert_eq!(native["client_reference_id"], "cart-9");
+    assert_eq!(
+        native["line_items"][0]["adjustable"]["maximum"], 5,
+        "{native}"
+    );
+    assert_eq!(native["metadata"]["via"], "zenskar");
     for id in &ids {
         let s = read(&app, id).await;
         assert_eq!(s["checkout_session_status"], "open", "{s}");

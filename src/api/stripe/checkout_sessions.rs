@@ -39,6 +39,7 @@ pub struct CreateForm {
     pub(super) subscription_data: Option<SubscriptionData>,
     pub(super) metadata: Option<BTreeMap<String, String>>,
     pub(super) expires_at: Option<i64>,
+    pub(super) client_reference_id: Option<String>,
     /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
     #[serde(default)]
     #[allow(dead_code, reason = "accepted, and nothing to expand")]
@@ -171,6 +172,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
         trace_id: None,
         plan_id: None,
         starts_at: None,
+        client_reference_id: form.client_reference_id,
     })
 }
 
@@ -227,7 +229,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "automatic_tax": { "enabled": false, "liability": null, "status": null },
         "billing_address_collection": null,
         "cancel_url": session.cancel_url,
-        "client_reference_id": null,
+        "client_reference_id": session.client_reference_id,
         "created": session.created_at / 1000,
         "currency": session.currency.map(|c| c.code_lower()),
         "customer": session.customer_id,

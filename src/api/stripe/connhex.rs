@@ -135,6 +135,7 @@ pub async fn create(
         subscription_data: body.subscription_data,
         metadata: None,
         expires_at: None,
+        client_reference_id: None,
         expand: body.expand,
     };
     let now = now_ms();

@@ -35,6 +35,8 @@ pub const MAX_METADATA_KEYS: usize = 50;
 pub const MAX_METADATA_KEY_LENGTH: usize = 40;
 pub const MAX_METADATA_VALUE_LENGTH: usize = 500;
 pub const MAX_TEXT_LENGTH: usize = 255;
+/// The longest client reference, as Stripe allows.
+pub const MAX_CLIENT_REFERENCE_LENGTH: usize = 200;
 
 /// How a line names its price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +144,7 @@ pub struct SessionDraft {
     pub plan_id: Option<String>,
     /// When the contract starts, epoch milliseconds.
     pub starts_at: Option<i64>,
+    pub client_reference_id: Option<String>,
 }
 
 impl SessionDraft {
@@ -171,6 +174,7 @@ impl SessionDraft {
             trace_id: None,
             plan_id: None,
             starts_at: None,
+            client_reference_id: None,
         }
     }
 }
@@ -219,6 +223,7 @@ pub struct CheckedDraft {
     pub trace_id: Option<String>,
     pub plan_id: Option<String>,
     pub starts_at: Option<i64>,
+    pub client_reference_id: Option<String>,
 }
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
@@ -273,6 +278,16 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         errors.push(FieldError::invalid(
             Field::TraceId,
             format!("must be at most {MAX_TEXT_LENGTH} characters"),
+        ));
+    }
+    let client_reference_id = draft.client_reference_id.filter(|r| !r.is_empty());
+    if client_reference_id
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_CLIENT_REFERENCE_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::ClientReferenceId,
+            format!("must be at most {MAX_CLIENT_REFERENCE_LENGTH} characters"),
         ));
     }
     if draft.kind == SessionKind::Purchase && draft.mode == Some(SessionMode::Setup) {
@@ -482,6 +497,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         trace_id: draft.trace_id.filter(|t| !t.is_empty()),
         plan_id,
         starts_at: draft.starts_at,
+        client_reference_id,
     })
 }
 

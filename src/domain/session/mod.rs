@@ -341,6 +341,8 @@ pub struct CheckoutSession {
     pub metadata: Metadata,
     pub attribution: Option<Attribution>,
     pub trace_id: Option<String>,
+    /// The merchant's own reference for the session (a cart or order id), to reconcile by.
+    pub client_reference_id: Option<String>,
     /// The plan the session sells, for a plan-based contract.
     pub plan_id: Option<String>,
     /// When the contract starts (epoch milliseconds), as the merchant asked.
