@@ -846,8 +846,41 @@ async fn coupons_promotion_codes_tax_rates_and_plans_round_trip(engine: Engine) 
         active: true,
     };
     store.insert_plan(&org, false, &plan).await.unwrap();
-    assert_eq!(store.plan(&org, false, "plan_1").await.unwrap(), Some(plan));
+    assert_eq!(
+        store.plan(&org, false, "plan_1").await.unwrap(),
+        Some(plan.clone())
+    );
     assert_eq!(store.plan(&org, true, "plan_1").await.unwrap(), None);
+    // The list pairs every plan with its own items, in order.
+    store
+        .insert_price(&one_time("price_q", &org, &m, "prod_p", "q", false))
+        .await
+        .unwrap();
+    let second = Plan {
+        id: "plan_2".into(),
+        name: "Team".into(),
+        currency: usd,
+        items: vec![
+            PlanItem {
+                price_id: "price_q".into(),
+                quantity: 5,
+            },
+            PlanItem {
+                price_id: "price_p".into(),
+                quantity: 1,
+            },
+        ],
+        active: true,
+    };
+    store.insert_plan(&org, false, &second).await.unwrap();
+    let listed = store.plans(&org, false).await.unwrap();
+    let mut expected = vec![plan, second];
+    let by_id = |a: &Plan, b: &Plan| a.id.cmp(&b.id);
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort_by(by_id);
+    expected.sort_by(by_id);
+    assert_eq!(listed_sorted, expected);
+    assert!(store.plans(&org, true).await.unwrap().is_empty());
     finish(db, store).await;
 }
 

@@ -1,6 +1,6 @@
 //! Business entities, and the list of an organization's plans.
 
-use super::{Page, PageRequest, Store, StoreResult, dispatch, now_ms};
+use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
 use crate::domain::catalog::Plan;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -83,20 +83,50 @@ impl Store {
 
     /// Every plan of the organization in a mode, oldest first, with its items.
     pub async fn plans(&self, organization_id: &str, livemode: bool) -> StoreResult<Vec<Plan>> {
-        let ids: Vec<String> = dispatch!(self, read, |db| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT id FROM plans WHERE organization_id = $1 AND livemode = $2 \
-                 ORDER BY created_at, id",
+        // Two queries whatever the number of plans: the heads, then every item of them.
+        let (heads, items) = dispatch!(self, read, |db| {
+            let heads = sqlx::query_as::<_, (String, String, String, bool)>(
+                "SELECT id, name, currency, active FROM plans \
+                 WHERE organization_id = $1 AND livemode = $2 ORDER BY created_at, id",
             )
             .bind(organization_id)
             .bind(livemode)
             .fetch_all(db)
-            .await?
+            .await?;
+            let items = sqlx::query_as::<_, (String, String, i32)>(
+                "SELECT i.plan_id, i.price_id, i.quantity FROM plan_items i \
+                 JOIN plans p ON p.id = i.plan_id \
+                 WHERE p.organization_id = $1 AND p.livemode = $2 ORDER BY i.plan_id, i.position",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .fetch_all(db)
+            .await?;
+            (heads, items)
         });
-        let mut plans = Vec::with_capacity(ids.len());
-        for id in ids {
-            plans.extend(self.plan(organization_id, livemode, &id).await?);
+        let mut by_plan: std::collections::HashMap<String, Vec<crate::domain::catalog::PlanItem>> =
+            std::collections::HashMap::new();
+        for (plan_id, price_id, quantity) in items {
+            by_plan
+                .entry(plan_id)
+                .or_default()
+                .push(crate::domain::catalog::PlanItem {
+                    price_id,
+                    quantity: quantity.max(1) as u32,
+                });
         }
-        Ok(plans)
+        heads
+            .into_iter()
+            .map(|(id, name, currency, active)| {
+                Ok(Plan {
+                    items: by_plan.remove(&id).unwrap_or_default(),
+                    currency: crate::domain::money::Currency::parse(&currency)
+                        .map_err(|e| StoreError::Corrupt(format!("plans.currency: {e}")))?,
+                    id,
+                    name,
+                    active,
+                })
+            })
+            .collect()
     }
 }
