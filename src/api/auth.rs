@@ -30,6 +30,24 @@ pub fn carries_api_key(headers: &HeaderMap) -> bool {
             })
 }
 
+/// The caller of a request: the principal the idempotency layer already found for it, or the
+/// one its key names, recorded on the request's span either way. Every dialect's extractor
+/// answers the refusal in its own shape.
+pub(crate) async fn principal_of(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Principal, AuthError> {
+    let principal = match parts.extensions.get::<Principal>() {
+        Some(principal) => principal.clone(),
+        None => {
+            let presented = presented_key(&parts.headers).unwrap_or_default();
+            api_keys::authenticate(&state.store, &presented).await?
+        }
+    };
+    tracing::Span::current().record("organization", principal.organization_id.as_str());
+    Ok(principal)
+}
+
 /// The caller of an API route, authenticated by its secret key.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
@@ -57,17 +75,8 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // The idempotency layer has already authenticated a POST that carries a key.
-        if let Some(principal) = parts.extensions.get::<api_keys::Principal>() {
-            tracing::Span::current().record("organization", principal.organization_id.as_str());
-            return Ok(Authenticated(principal.clone()));
-        }
-        let presented = presented_key(&parts.headers).unwrap_or_default();
-        match api_keys::authenticate(&state.store, &presented).await {
-            Ok(principal) => {
-                tracing::Span::current().record("organization", principal.organization_id.as_str());
-                Ok(Authenticated(principal))
-            }
+        match principal_of(parts, state).await {
+            Ok(principal) => Ok(Authenticated(principal)),
             Err(AuthError::Missing) => Err(Unauthorized(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "missing_api_key",

@@ -14,7 +14,7 @@ use super::pagination;
 use crate::domain::field::{Field, FieldError};
 use crate::server::AppState;
 use crate::service::ServiceError;
-use crate::service::api_keys::{self, AuthError, Principal};
+use crate::service::api_keys::{AuthError, Principal};
 use crate::store::PageRequest;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -264,12 +264,8 @@ impl FromRequestParts<AppState> for FlowgladAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let presented = super::auth::presented_key(&parts.headers).unwrap_or_default();
-        match api_keys::authenticate(&state.store, &presented).await {
-            Ok(principal) => {
-                tracing::Span::current().record("organization", principal.organization_id.as_str());
-                Ok(FlowgladAuth(principal))
-            }
+        match super::auth::principal_of(parts, state).await {
+            Ok(principal) => Ok(FlowgladAuth(principal)),
             Err(AuthError::Missing) => Err(FlowgladError::new(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHORIZED",

@@ -10,7 +10,7 @@ mod connhex;
 use crate::domain::field::{Field, FieldError};
 use crate::server::AppState;
 use crate::service::ServiceError;
-use crate::service::api_keys::{self, AuthError, Principal};
+use crate::service::api_keys::{AuthError, Principal};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -223,16 +223,8 @@ impl FromRequestParts<AppState> for StripeAuth {
                 message.to_owned(),
             )
         };
-        // Requests that `api::idempotency` authenticated already carry their principal.
-        if let Some(principal) = parts.extensions.get::<Principal>() {
-            return Ok(StripeAuth(principal.clone()));
-        }
-        let presented = super::auth::presented_key(&parts.headers).unwrap_or_default();
-        match api_keys::authenticate(&state.store, &presented).await {
-            Ok(principal) => {
-                tracing::Span::current().record("organization", principal.organization_id.as_str());
-                Ok(StripeAuth(principal))
-            }
+        match super::auth::principal_of(parts, state).await {
+            Ok(principal) => Ok(StripeAuth(principal)),
             Err(AuthError::Missing) => Err(unauthorized(
                 "You did not provide an API key. Send it in the Authorization header: \
                  `Authorization: Bearer YOUR_SECRET_KEY`.",
