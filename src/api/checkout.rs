@@ -63,15 +63,7 @@ pub struct LineInput {
     price: Option<String>,
     price_slug: Option<String>,
     quantity: Option<i64>,
-    adjustable_quantity: Option<AdjustableInput>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdjustableInput {
-    enabled: bool,
-    minimum: Option<i64>,
-    maximum: Option<i64>,
+    adjustable_quantity: Option<AdjustableDraft>,
 }
 
 #[derive(Deserialize)]
@@ -111,11 +103,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
         line_items.push(LineItemDraft {
             price,
             quantity: line.quantity,
-            adjustable: line.adjustable_quantity.map(|a| AdjustableDraft {
-                enabled: a.enabled,
-                minimum: a.minimum,
-                maximum: a.maximum,
-            }),
+            adjustable: line.adjustable_quantity,
         });
     }
     let customer = match (body.customer, body.customer_external_id, body.guest) {

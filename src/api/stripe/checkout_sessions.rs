@@ -51,15 +51,7 @@ pub struct CreateForm {
 pub struct LineForm {
     pub(super) price: Option<String>,
     pub(super) quantity: Option<i64>,
-    pub(super) adjustable_quantity: Option<AdjustableForm>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdjustableForm {
-    pub(super) enabled: bool,
-    pub(super) minimum: Option<i64>,
-    pub(super) maximum: Option<i64>,
+    pub(super) adjustable_quantity: Option<AdjustableDraft>,
 }
 
 #[derive(Deserialize)]
@@ -90,11 +82,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
         line_items.push(LineItemDraft {
             price,
             quantity: line.quantity,
-            adjustable: line.adjustable_quantity.map(|a| AdjustableDraft {
-                enabled: a.enabled,
-                minimum: a.minimum,
-                maximum: a.maximum,
-            }),
+            adjustable: line.adjustable_quantity,
         });
     }
     let customer = match (form.customer, form.customer_email) {

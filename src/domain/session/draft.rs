@@ -77,7 +77,10 @@ pub struct LineItemDraft {
     pub adjustable: Option<AdjustableDraft>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// `adjustable_quantity` as every dialect writes it (`{enabled, minimum, maximum}`), read straight
+/// from a JSON or form body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AdjustableDraft {
     pub enabled: bool,
     pub minimum: Option<i64>,
