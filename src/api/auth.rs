@@ -33,10 +33,7 @@ pub fn carries_api_key(headers: &HeaderMap) -> bool {
 /// The caller of a request: the principal the idempotency layer already found for it, or the
 /// one its key names, recorded on the request's span either way. Every dialect's extractor
 /// answers the refusal in its own shape.
-pub(crate) async fn principal_of(
-    parts: &Parts,
-    state: &AppState,
-) -> Result<Principal, AuthError> {
+pub(crate) async fn principal_of(parts: &Parts, state: &AppState) -> Result<Principal, AuthError> {
     let principal = match parts.extensions.get::<Principal>() {
         Some(principal) => principal.clone(),
         None => {

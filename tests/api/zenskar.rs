@@ -846,7 +846,9 @@ async fn no_payment_and_charge_when_due_complete_without_a_charge(engine: Engine
         return;
     };
     // no_payment: a guest becomes a customer, the invoice stays open, nothing is charged
-    let (_, s) = create(&app, &guest(&app)).await;
+    let mut body = guest(&app);
+    body["trace_id"] = json!("trace-no-payment");
+    let (_, s) = create(&app, &body).await;
     let id = s["id"].as_str().unwrap().to_owned();
     let (status, done) = call(
         &app,
@@ -888,6 +890,10 @@ async fn no_payment_and_charge_when_due_complete_without_a_charge(engine: Engine
     assert_eq!(
         completed[0]["data"]["object"]["confirmation"], "no_payment",
         "{events}"
+    );
+    assert_eq!(
+        completed[0]["data"]["object"]["trace_id"],
+        "trace-no-payment"
     );
 
     // charge_when_due needs a customer with a saved payment method
