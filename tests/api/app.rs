@@ -143,6 +143,62 @@ impl TestApp {
         create_session_at(&self.client, &self.address, &self.demo.secret_key, body).await
     }
 
+    /// Makes a customer through Flowglad's API (`{external_id}@example.com`, named Grace) and
+    /// returns kassa's id for it.
+    pub async fn customer(&self, external_id: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/customers"))
+            .header("authorization", &self.demo.secret_key)
+            .json(&serde_json::json!({ "customer": {
+                "email": format!("{external_id}@example.com"), "name": "Grace", "externalId": external_id,
+            } }))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["data"]["customer"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// An anonymous payment session for `quantity` of `price`, made through Flowglad's API: its id.
+    pub async fn flowglad_session(&self, price: &str, quantity: i64) -> String {
+        let body: serde_json::Value = self
+            .client
+            .post(self.url("/api/v1/checkout-sessions"))
+            .bearer_auth(&self.demo.secret_key)
+            .json(&serde_json::json!({ "checkoutSession": {
+                "type": "product", "priceId": price, "quantity": quantity, "anonymous": true,
+                "successUrl": "https://shop.example/thanks", "cancelUrl": "https://shop.example/cart",
+            } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["checkoutSession"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A payment session for `quantity` of `price`, made through Connhex Pay's API: its id.
+    pub async fn connhex_session(&self, price: &str, quantity: i64) -> String {
+        let body: serde_json::Value = self
+            .client
+            .post(self.url("/checkout/session"))
+            .bearer_auth(&self.demo.secret_key)
+            .json(&serde_json::json!({ "mode": "payment", "success_url": "https://shop.example/thanks",
+                                       "line_items": [{ "price": price, "quantity": quantity }] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = body["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("created: {body}"));
+        url.rsplit('/').next().unwrap().to_owned()
+    }
+
     /// Makes another organization (signed up as the dashboard does) and returns its test key.
     pub async fn other_organization(&self, email: &str) -> String {
         let (_, secret) = kassa::service::accounts::sign_up(

@@ -579,19 +579,6 @@ async fn a_trial_saves_the_card_and_charges_nothing_today(engine: Engine) {
     app.stop().await;
 }
 
-async fn customer(app: &TestApp, external_id: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/api/v1/customers"))
-        .header("authorization", &app.demo.secret_key)
-        .json(&json!({ "customer": { "email": format!("{external_id}@example.com"), "name": "Grace", "externalId": external_id } }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
-    body["data"]["customer"]["id"].as_str().unwrap().to_owned()
-}
-
 async fn subscription(app: &TestApp, customer_id: &str, status: &str) -> String {
     let id = new_id("sub");
     app.store
@@ -614,7 +601,7 @@ async fn saving_a_card_makes_it_the_subscriptions_default(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "pay_save_card").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let target = subscription(&app, &grace, "active").await;
     let id = create(
         &app,
@@ -665,7 +652,7 @@ async fn activating_a_subscription_pays_and_starts_it(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "pay_activate").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let target = subscription(&app, &grace, "incomplete").await;
     let id = create(&app, json!({ "type": "activate_subscription", "customer": grace, "target_subscription": target })).await;
     let (status, body) =

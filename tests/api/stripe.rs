@@ -600,45 +600,8 @@ async fn sessions_of_the_other_dialects_read_as_stripe_sessions(engine: Engine) 
     let native = app
         .create_session(&json!({ "line_items": [{ "price": price, "quantity": 2 }] }))
         .await;
-    let flowglad: Value = app
-        .client
-        .post(app.url("/api/v1/checkout-sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&json!({ "checkoutSession": {
-            "type": "product", "priceId": price, "quantity": 2, "anonymous": true,
-            "successUrl": "https://shop.example/thanks", "cancelUrl": "https://shop.example/cart",
-        } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let flowglad = flowglad["checkoutSession"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let connhex: Value = app
-        .client
-        .post(app.url("/checkout/session"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(
-            &json!({ "mode": "payment", "success_url": "https://shop.example/thanks",
-                       "line_items": [{ "price": price, "quantity": 2 }] }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let connhex = connhex["url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let flowglad = app.flowglad_session(&price, 2).await;
+    let connhex = app.connhex_session(&price, 2).await;
     let mut totals = Vec::new();
     for id in [&native, &flowglad, &connhex] {
         let (status, s) = get(&app, &format!("/v1/checkout/sessions/{id}"), &[]).await;

@@ -77,19 +77,6 @@ fn guest(app: &TestApp) -> Value {
     })
 }
 
-async fn customer(app: &TestApp, external_id: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/api/v1/customers"))
-        .header("authorization", &app.demo.secret_key)
-        .json(&json!({ "customer": { "email": format!("{external_id}@example.com"), "name": "Grace", "externalId": external_id } }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
-    body["data"]["customer"]["id"].as_str().unwrap().to_owned()
-}
-
 fn unit_amount(app: &TestApp, slug: &str) -> i64 {
     app.demo
         .prices
@@ -103,7 +90,7 @@ async fn plan_and_product_contracts_open_sessions_with_estimates(engine: Engine)
     let Some(app) = TestApp::spawn(engine, "zenskar_contracts").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
 
     let (status, s) = create(&app, &product_based(&app, &grace)).await;
     assert_eq!(status, 201, "{s}");
@@ -247,7 +234,7 @@ async fn mistakes_are_named_by_their_field(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "zenskar_mistakes").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let base = product_based(&app, &grace);
     let plan = app.demo.plans[0].id.clone();
     type Change = Box<dyn Fn(&mut Value)>;
@@ -662,7 +649,7 @@ async fn the_body_idempotency_key_replays_the_first_answer(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "zenskar_idempotency").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let mut body = product_based(&app, &grace);
     body["idempotency_key"] = json!("order-7");
     let (first_status, first) = create(&app, &body).await;
@@ -690,7 +677,7 @@ async fn a_session_changes_until_it_is_confirmed(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "zenskar_update").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let (_, s) = create(&app, &product_based(&app, &grace)).await;
     let id = s["id"].as_str().unwrap().to_owned();
     let path = format!("/checkout/{id}");
@@ -910,7 +897,7 @@ async fn no_payment_and_charge_when_due_complete_without_a_charge(engine: Engine
         (400, Some("customer_id")),
         "{answer}"
     );
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let (_, s) = create(&app, &product_based(&app, &grace)).await;
     let id = s["id"].as_str().unwrap().to_owned();
     let confirm = format!("/checkout/{id}/confirm");
@@ -1032,7 +1019,7 @@ async fn a_zenskar_session_is_paid_and_read_through_the_other_dialects(engine: E
     let Some(app) = TestApp::spawn(engine, "zenskar_read_elsewhere").await else {
         return;
     };
-    let grace = customer(&app, "grace").await;
+    let grace = app.customer("grace").await;
     let (_, s) = create(&app, &product_based(&app, &grace)).await;
     let id = s["id"].as_str().unwrap().to_owned();
     let total = s["estimates"]["current_invoice"]["total"].as_i64().unwrap();
@@ -1090,48 +1077,9 @@ async fn sessions_of_the_other_dialects_read_as_zenskar_sessions(engine: Engine)
         .json()
         .await
         .unwrap();
-    let connhex: Value = app
-        .client
-        .post(app.url("/checkout/session"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(
-            &json!({ "mode": "payment", "success_url": "https://shop.example/thanks",
-                       "line_items": [{ "price": price, "quantity": 2 }] }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let flowglad: Value = app
-        .client
-        .post(app.url("/api/v1/checkout-sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&json!({ "checkoutSession": {
-            "type": "product", "priceId": price, "quantity": 2, "anonymous": true,
-            "successUrl": "https://shop.example/thanks", "cancelUrl": "https://shop.example/cart",
-        } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids = [
-        stripe["id"].as_str().unwrap().to_owned(),
-        connhex["url"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned(),
-        flowglad["checkoutSession"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    ];
+    let connhex = app.connhex_session(&price, 2).await;
+    let flowglad = app.flowglad_session(&price, 2).await;
+    let ids = [stripe["id"].as_str().unwrap().to_owned(), connhex, flowglad];
     // a change through Zenskar keeps what the other dialect set
     let (status, changed) = call(
         &app,
