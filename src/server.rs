@@ -388,6 +388,27 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .fallback_service(app)
         .layer(axum::middleware::map_request(route_api_reads))
+        .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// Runs every request to its end in a task of its own, even when the client goes away meanwhile.
+/// A dropped handler would drop its database work at whatever `.await` it had reached: a
+/// transaction rolls back then, but a confirm that has charged and not yet recorded it, or an
+/// sqlx `BEGIN` cancelled between SQLite starting it and sqlx hearing so (which leaves the
+/// connection unusable, see `store::BeginWrite`), must not be cut short by a closed socket.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => {
+            tracing::error!(%error, "a request's task was cancelled");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// `GET /checkout/{id}` is both the hosted page and Zenskar's read of a session: a request that

@@ -409,7 +409,21 @@ pub(crate) trait BeginWrite {
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        match self.begin_with("BEGIN IMMEDIATE").await {
+            // sqlx believes this connection is still inside a transaction: a `BEGIN` whose caller
+            // was cancelled after SQLite had begun it but before the caller heard so leaves the
+            // connection's depth at 1 with no `Transaction` to end it (sqlx 0.8). Every later
+            // write on it would fail, and the writer pool has one connection; take it out of the
+            // pool (closing it rolls back) and begin on a fresh one.
+            Err(sqlx::Error::InvalidSavePointStatement) => {
+                tracing::warn!(
+                    "the SQLite writer connection was left inside a transaction; replacing it"
+                );
+                drop(self.acquire().await?.detach());
+                self.begin_with("BEGIN IMMEDIATE").await
+            }
+            other => other,
+        }
     }
 }
 
@@ -423,6 +437,45 @@ impl BeginWrite for PgPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_writer_left_inside_a_transaction_is_replaced() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(folder.path().join("w.db"))
+                    .create_if_missing(true),
+            )
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        // What a cancelled BEGIN leaves: the pool's one connection, begun, with nothing to end it.
+        {
+            let mut conn = pool.acquire().await.unwrap();
+            let tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+            std::mem::forget(tx);
+        }
+        assert!(matches!(
+            pool.begin_with("BEGIN IMMEDIATE").await,
+            Err(sqlx::Error::InvalidSavePointStatement)
+        ));
+        let mut tx = pool.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+    }
 
     #[test]
     fn engine_follows_the_url_scheme() {
