@@ -176,19 +176,30 @@ fn field_error(e: FieldError) -> ApiError {
 
 /// The first problem as the error (its field as `param`), as Stripe-like clients expect.
 pub fn service_error(error: ServiceError) -> ApiError {
+    service_error_naming(error, |field| Some(field.to_string()))
+}
+
+/// [`service_error`] for a dialect that names fields its own way (`param` of `None` names none).
+pub fn service_error_naming(
+    error: ServiceError,
+    param: impl Fn(crate::domain::field::Field) -> Option<String>,
+) -> ApiError {
+    let with_param = |e: FieldError, status| ApiError {
+        status,
+        code: e.code,
+        param: param(e.field),
+        message: e.message,
+    };
     match error {
         ServiceError::Invalid(errors) => match errors.into_iter().next() {
-            Some(first) => field_error(first),
+            Some(first) => with_param(first, StatusCode::BAD_REQUEST),
             None => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 "the request is not valid",
             ),
         },
-        ServiceError::Conflict(e) => ApiError {
-            status: StatusCode::CONFLICT,
-            ..field_error(e)
-        },
+        ServiceError::Conflict(e) => with_param(e, StatusCode::CONFLICT),
         ServiceError::NotFound(what) => ApiError::not_found(what),
         ServiceError::Store(e) => ApiError::internal(e),
     }

@@ -11,7 +11,7 @@
 //! writes decimals); errors are kassa's envelope `{"error": {"code", "message", "param"}}` with
 //! `param` in Zenskar's dotted form (`contract.phases[0].pricings[1].quantity`).
 
-use super::checkout::service_error;
+use super::checkout::{service_error, service_error_naming};
 use super::{ApiError, Authenticated, JsonBody};
 use crate::domain::customer::BillingAddress;
 use crate::domain::field::Field;
@@ -34,9 +34,6 @@ use serde_json::{Value, json};
 
 /// Where an API read of `GET /checkout/{id}` is routed.
 pub const READ_PATH: &str = "/zenskar/checkout/{id}";
-
-/// The longest URL Zenskar accepts.
-const MAX_URL: usize = 2083;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -167,16 +164,6 @@ fn invalid(param: impl Into<String>, message: impl Into<String>) -> ApiError {
     ApiError {
         code: "parameter_invalid",
         ..ApiError::invalid(param, message)
-    }
-}
-
-fn check_url(value: &Option<String>, param: &str) -> Result<(), ApiError> {
-    match value {
-        Some(url) if url.is_empty() || url.chars().count() > MAX_URL => Err(invalid(
-            param,
-            format!("{param} must be 1 to {MAX_URL} characters"),
-        )),
-        _ => Ok(()),
     }
 }
 
@@ -401,13 +388,6 @@ fn to_draft(
                 invalid("expires_at", "expires_at must be an ISO 8601 date-time")
             })?);
     }
-    for (value, param) in [
-        (&body.success_url, "success_url"),
-        (&body.cancel_url, "cancel_url"),
-        (&body.pending_url, "pending_url"),
-    ] {
-        check_url(value, param)?;
-    }
     if body.success_url.is_some() {
         draft.success_url = body.success_url;
     }
@@ -512,30 +492,12 @@ fn param_of(field: Field, contract: Contract) -> String {
     }
 }
 
+/// A service error with its field in Zenskar's words; a conflict (the session's state, not a
+/// field) names none.
 fn zenskar_error(error: ServiceError, contract: Contract) -> ApiError {
-    let rename = |mut e: crate::domain::field::FieldError| {
-        let param = param_of(e.field, contract);
-        e.field = Field::Kind;
-        (e, param)
-    };
-    match error {
-        ServiceError::Invalid(errors) if !errors.is_empty() => {
-            let (e, param) = rename(errors.into_iter().next().expect("not empty"));
-            ApiError {
-                status: StatusCode::BAD_REQUEST,
-                code: e.code,
-                message: e.message,
-                param: Some(param),
-            }
-        }
-        ServiceError::Conflict(e) => ApiError {
-            status: StatusCode::CONFLICT,
-            code: e.code,
-            message: e.message,
-            param: None,
-        },
-        other => service_error(other),
-    }
+    service_error_naming(error, |field| {
+        (field != Field::Kind).then(|| param_of(field, contract))
+    })
 }
 
 /// Zenskar's checkout status and payment status of a session.
@@ -715,7 +677,7 @@ pub async fn update(
         ));
     }
     let (draft, contract) = to_draft(body, draft_of(&current), false)?;
-    let session = checkout::update_session(&state.store, &principal, &id, draft, now)
+    let session = checkout::update_session(&state.store, &principal, &current, draft, now)
         .await
         .map_err(|e| zenskar_error(e, contract))?;
     Ok(Json(session_json(&state, &session, now)))

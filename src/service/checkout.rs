@@ -35,19 +35,20 @@ pub async fn create_session(
     Ok(session)
 }
 
-/// Changes what an open, unconfirmed session sells and how (Zenskar's `PUT /checkout/{id}`):
-/// the request is checked and priced as a new one would be, and replaces the session's terms.
+/// Changes what `current`, an open, unconfirmed session of the caller's, sells and how (Zenskar's
+/// `PUT /checkout/{id}`): the request is checked and priced as a new one would be, and replaces
+/// the session's terms, unless the session moved on meanwhile.
 pub async fn update_session(
     store: &Store,
     principal: &Principal,
-    id: &str,
+    current: &CheckoutSession,
     draft: SessionDraft,
     now: i64,
 ) -> ServiceResult<CheckoutSession> {
-    let current = get_session(store, principal, id).await?;
     if !current.is_editable(now) {
-        return Err(not_editable(&current, now));
+        return Err(not_editable(current, now));
     }
+    let id = current.id.as_str();
     let session = build_session(store, principal, draft, id, current.created_at, now).await?;
     if !store.replace_open_session(&session, now).await? {
         let current = get_session(store, principal, id).await?;
