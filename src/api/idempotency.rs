@@ -49,9 +49,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             let request = Request::from_parts(parts, Body::from(bytes));
             match key {
                 Some(serde_json::Value::String(key)) => (request, Ok(key)),
-                None | Some(serde_json::Value::Null) => return next.run(request).await,
-                // Not a string: the route names the field.
-                Some(_) => return next.run(request).await,
+                // None given, or not a string (the route names that field).
+                _ => return next.run(request).await,
             }
         }
         None => return next.run(request).await,

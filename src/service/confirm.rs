@@ -415,11 +415,10 @@ pub async fn confirm(
         return Ok(ConfirmOutcome::Invalid(errors));
     }
 
-    let attempt_id = new_id("att");
-    if !store
-        .claim_session(&session.id, &attempt_id, now, CLAIM_LEASE_MS)
-        .await?
-    {
+    let plan = plan_of(&session, &buyer, &priced, details.as_ref());
+    let Some(attempt_id) =
+        start_attempt(store, &session, &plan, due_today, processor.name(), now).await?
+    else {
         return Ok(
             match store
                 .session_by_id(&session.id)
@@ -430,25 +429,7 @@ pub async fn confirm(
                 _ => ConfirmOutcome::Busy,
             },
         );
-    }
-    let plan = plan_of(&session, &buyer, &priced, details.as_ref());
-    let plan_json = serde_json::to_string(&plan).map_err(crate::store::StoreError::from)?;
-    let currency = session.currency.map(Currency::code_lower);
-    let method_name = plan.method_type.map_or("none", PaymentMethodType::as_str);
-    store
-        .insert_attempt(
-            &attempt_id,
-            &session.id,
-            &session.organization_id,
-            session.livemode,
-            method_name,
-            due_today,
-            currency.as_deref(),
-            &plan_json,
-            processor.name(),
-            now,
-        )
-        .await?;
+    };
 
     let Some(details) = details else {
         // A zero total completes without charging.
@@ -814,28 +795,9 @@ pub async fn confirm_by_merchant(
             payment_method_id: method.map(|m| m.id),
         }),
     };
-    let attempt_id = new_id("att");
-    if !store
-        .claim_session(&session.id, &attempt_id, now, CLAIM_LEASE_MS)
-        .await?
-    {
+    let Some(attempt_id) = start_attempt(store, session, &plan, 0, "none", now).await? else {
         return Err(super::checkout::not_editable(&refetch().await?, now));
-    }
-    let plan_json = serde_json::to_string(&plan).map_err(crate::store::StoreError::from)?;
-    store
-        .insert_attempt(
-            &attempt_id,
-            &session.id,
-            &session.organization_id,
-            session.livemode,
-            plan.method_type.map_or("none", PaymentMethodType::as_str),
-            0,
-            session.currency.map(Currency::code_lower).as_deref(),
-            &plan_json,
-            "none",
-            now,
-        )
-        .await?;
+    };
     let attempt = Attempt {
         id: &attempt_id,
         plan: &plan,
@@ -850,6 +812,41 @@ pub async fn confirm_by_merchant(
         tracing::info!(session = %session.id, trace_id = %trace_id, confirmation = confirmation.as_str(), "checkout session confirmed");
     }
     refetch().await
+}
+
+/// Claims `session` for a new attempt at `plan` and records the attempt: its id, or `None` when
+/// the session is no longer open or another attempt holds it (then nothing was written).
+async fn start_attempt(
+    store: &Store,
+    session: &CheckoutSession,
+    plan: &PaymentPlan,
+    amount: i64,
+    processor: &str,
+    now: i64,
+) -> ServiceResult<Option<String>> {
+    let attempt_id = new_id("att");
+    if !store
+        .claim_session(&session.id, &attempt_id, now, CLAIM_LEASE_MS)
+        .await?
+    {
+        return Ok(None);
+    }
+    let plan_json = serde_json::to_string(plan).map_err(crate::store::StoreError::from)?;
+    store
+        .insert_attempt(
+            &attempt_id,
+            &session.id,
+            &session.organization_id,
+            session.livemode,
+            plan.method_type.map_or("none", PaymentMethodType::as_str),
+            amount,
+            session.currency.map(Currency::code_lower).as_deref(),
+            &plan_json,
+            processor,
+            now,
+        )
+        .await?;
+    Ok(Some(attempt_id))
 }
 
 /// An attempt about to be finalized.

@@ -1,6 +1,6 @@
 //! Business entities, and the list of an organization's plans.
 
-use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
+use super::{Page, PageRequest, Store, StoreResult, dispatch, now_ms};
 use crate::domain::catalog::Plan;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -104,28 +104,19 @@ impl Store {
             .await?;
             (heads, items)
         });
-        let mut by_plan: std::collections::HashMap<String, Vec<crate::domain::catalog::PlanItem>> =
+        let mut by_plan: std::collections::HashMap<String, Vec<(String, i32)>> =
             std::collections::HashMap::new();
         for (plan_id, price_id, quantity) in items {
             by_plan
                 .entry(plan_id)
                 .or_default()
-                .push(crate::domain::catalog::PlanItem {
-                    price_id,
-                    quantity: quantity.max(1) as u32,
-                });
+                .push((price_id, quantity));
         }
         heads
             .into_iter()
-            .map(|(id, name, currency, active)| {
-                Ok(Plan {
-                    items: by_plan.remove(&id).unwrap_or_default(),
-                    currency: crate::domain::money::Currency::parse(&currency)
-                        .map_err(|e| StoreError::Corrupt(format!("plans.currency: {e}")))?,
-                    id,
-                    name,
-                    active,
-                })
+            .map(|head| {
+                let items = by_plan.remove(&head.0).unwrap_or_default();
+                super::catalog::plan_from_rows(head, items)
             })
             .collect()
     }

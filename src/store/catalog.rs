@@ -802,23 +802,28 @@ impl Store {
             .await?;
             (head, items)
         });
-        let Some((id, name, currency, active)) = head else {
-            return Ok(None);
-        };
-        Ok(Some(Plan {
-            id,
-            name,
-            currency: Currency::parse(&currency).map_err(|e| corrupt("plans.currency", e))?,
-            items: items
-                .into_iter()
-                .map(|(price_id, quantity)| PlanItem {
-                    price_id,
-                    quantity: quantity.max(1) as u32,
-                })
-                .collect(),
-            active,
-        }))
+        head.map(|head| plan_from_rows(head, items)).transpose()
     }
+}
+
+/// A plan from its row `(id, name, currency, active)` and its items' rows `(price, quantity)`.
+pub(super) fn plan_from_rows(
+    (id, name, currency, active): (String, String, String, bool),
+    items: Vec<(String, i32)>,
+) -> StoreResult<Plan> {
+    Ok(Plan {
+        id,
+        name,
+        currency: Currency::parse(&currency).map_err(|e| corrupt("plans.currency", e))?,
+        items: items
+            .into_iter()
+            .map(|(price_id, quantity)| PlanItem {
+                price_id,
+                quantity: quantity.max(1) as u32,
+            })
+            .collect(),
+        active,
+    })
 }
 
 #[derive(sqlx::FromRow)]

@@ -953,10 +953,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Records a paid invoice, numbered after the customer's earlier ones (`BASE-0001`); the
-    /// customer's row is locked meanwhile so that two invoices never share a number.
-    /// Writes an invoice, `paid` or `open` (due, to be charged later), numbered in the
-    /// customer's series.
+    /// Records an invoice, `paid` or `open` (due, to be charged later), numbered after the
+    /// customer's earlier ones (`BASE-0001`); the customer's row is locked meanwhile so that two
+    /// invoices never share a number.
     pub async fn insert_invoice(
         &mut self,
         i: &NewInvoice<'_>,
