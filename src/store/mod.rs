@@ -8,7 +8,8 @@
 //!
 //! SQLite is driven by one writer connection and a pool of readers: SQLite allows one writer at a
 //! time anyway, and queueing writers in the pool instead of in `SQLITE_BUSY` retries keeps latency
-//! flat under load. WAL lets the readers run beside the writer.
+//! flat under load. WAL lets the readers run beside the writer. Concurrent transactions share one
+//! durable commit ([`group_commit`]).
 
 mod business_entities;
 mod catalog;
@@ -16,6 +17,7 @@ mod customers;
 mod dashboard;
 mod demo;
 mod events;
+mod group_commit;
 mod idempotency;
 mod organizations;
 mod payments;
@@ -100,6 +102,9 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The batch holding a transaction's writes could not be committed: the writes are lost.
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
     /// A stored value that cannot be read back: a bug, or a row edited by hand.
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
@@ -134,6 +139,8 @@ pub(crate) enum Backend {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        /// Runs every [`Tx`], grouping concurrent ones into one commit.
+        batches: group_commit::GroupCommit,
     },
     Postgres {
         pool: PgPool,
@@ -188,8 +195,13 @@ impl Store {
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options.read_only(true))
                     .await?;
+                let batches = group_commit::GroupCommit::start(writer.clone());
                 Ok(Store {
-                    backend: Backend::Sqlite { writer, reader },
+                    backend: Backend::Sqlite {
+                        writer,
+                        reader,
+                        batches,
+                    },
                 })
             }
             Engine::Postgres => {
@@ -237,7 +249,7 @@ impl Store {
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { writer, reader } => {
+            Backend::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

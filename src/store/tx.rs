@@ -2,10 +2,12 @@
 //! checkout). Methods on [`Tx`] live beside the tables they write; [`dispatch_tx!`] runs one body
 //! per engine, as [`super::dispatch!`] does for pools.
 
-use super::{Backend, BeginWrite, Store, StoreResult};
+use super::group_commit::Lease;
+use super::{Backend, BeginWrite, Store, StoreError, StoreResult};
 
 pub(crate) enum TxInner {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A turn at the SQLite writer inside a group commit.
+    Sqlite(Lease),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -32,10 +34,13 @@ macro_rules! dispatch_tx {
 pub(crate) use dispatch_tx;
 
 impl Store {
-    /// Starts a write transaction (on SQLite, holding the write lock from the start).
+    /// Starts a write transaction (on SQLite, holding the write lock from the start, inside a
+    /// group commit: [`Tx::commit`] returns once the batch holding it is durable).
     pub async fn begin(&self) -> StoreResult<Tx> {
         let inner = match &self.backend {
-            Backend::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin_write().await?),
+            Backend::Sqlite { batches, .. } => {
+                TxInner::Sqlite(batches.begin().await.map_err(StoreError::Commit)?)
+            }
             Backend::Postgres { pool } => TxInner::Postgres(pool.begin_write().await?),
         };
         Ok(Tx { inner })
@@ -45,7 +50,7 @@ impl Store {
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self.inner {
-            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Sqlite(lease) => lease.commit().await.map_err(StoreError::Commit)?,
             TxInner::Postgres(t) => t.commit().await?,
         }
         Ok(())

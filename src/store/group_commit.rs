@@ -1,0 +1,418 @@
+//! Group commit for SQLite: many requests' write transactions share one durable commit.
+//!
+//! SQLite has one writer, and with `synchronous = FULL` every commit waits for the disk (an
+//! fsync). One transaction per request makes that wait, and the writer's hand-offs around
+//! `BEGIN` and `COMMIT`, the ceiling of every write path. Here one task owns the turn at the
+//! writer connection. It opens a transaction, lends the connection to the first waiting [`Tx`]
+//! (as a [`Lease`]), and, while more requests are already queued when a lease comes back, lends
+//! it on to them inside the same transaction, each in its own savepoint. When the queue is empty
+//! (or the batch is full) it commits once and only then tells every member its commit is
+//! durable: a `Tx::commit` that returned has survived power loss, as before.
+//!
+//! A member that rolls back (an error, or a `Tx` dropped without commit) undoes only its own
+//! savepoint. A commit that fails fails every member of its batch. Under light load a batch has
+//! one member and costs what a plain transaction did: `BEGIN IMMEDIATE`, the statements, `COMMIT`.
+//!
+//! Statements outside a [`Tx`] (single-statement writes on the writer pool) take turns with
+//! whole batches: the task holds the pool's one writer connection only while a batch runs.
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most transactions one commit covers, so that a steady stream of writers still sees its
+/// commits at a bounded interval.
+const MAX_BATCH: usize = 64;
+
+/// What a waiting `Tx` is sent: the connection, or why it could not be had.
+type Waiter = oneshot::Sender<Result<Lease, String>>;
+
+/// The handle through which [`super::Store::begin`] asks for a turn at the writer.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    queue: mpsc::UnboundedSender<Waiter>,
+    commits: Arc<AtomicU64>,
+}
+
+impl GroupCommit {
+    /// Starts the task that runs batches on `writer` (a pool of one connection).
+    pub(crate) fn start(writer: SqlitePool) -> GroupCommit {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        let commits = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(writer, waiting, commits.clone()));
+        GroupCommit { queue, commits }
+    }
+
+    /// How many commits the batches have made so far.
+    #[cfg(test)]
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Waits for this transaction's turn at the writer connection.
+    pub(crate) async fn begin(&self) -> Result<Lease, String> {
+        let (reply, turn) = oneshot::channel();
+        self.queue
+            .send(reply)
+            .map_err(|_| "the SQLite writer has stopped".to_owned())?;
+        turn.await
+            .map_err(|_| "the SQLite writer has stopped".to_owned())?
+    }
+}
+
+/// How a lease ended.
+enum Outcome {
+    /// Keep its writes; the sender hears when they are durable.
+    Keep(oneshot::Sender<Result<(), String>>),
+    Undo,
+}
+
+struct Returned {
+    conn: PoolConnection<Sqlite>,
+    outcome: Outcome,
+}
+
+/// A transaction's use of the writer connection, inside a batch. Dereferences to the connection.
+/// Dropped without [`Lease::commit`], its writes are undone.
+pub(crate) struct Lease {
+    conn: Option<PoolConnection<Sqlite>>,
+    back: Option<oneshot::Sender<Returned>>,
+}
+
+impl Lease {
+    /// Keeps this transaction's writes and waits until the batch holding them is committed.
+    pub(crate) async fn commit(mut self) -> Result<(), String> {
+        let (durable, committed) = oneshot::channel();
+        self.give_back(Outcome::Keep(durable));
+        committed
+            .await
+            .map_err(|_| "the SQLite writer stopped before committing".to_owned())?
+    }
+
+    fn give_back(&mut self, outcome: Outcome) {
+        let (Some(conn), Some(back)) = (self.conn.take(), self.back.take()) else {
+            return;
+        };
+        if let Err(returned) = back.send(Returned { conn, outcome }) {
+            // The batch task is gone (the runtime is shutting down). Close the connection
+            // rather than let the pool hand it out inside an open transaction.
+            drop(returned.conn.detach());
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.give_back(Outcome::Undo);
+    }
+}
+
+impl Deref for Lease {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until it ends")
+    }
+}
+
+impl DerefMut for Lease {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_mut()
+            .expect("a lease holds its connection until it ends")
+    }
+}
+
+/// One batch: the writer connection (away while lent), its transaction and the members waiting
+/// for its commit.
+struct Batch {
+    conn: Option<PoolConnection<Sqlite>>,
+    /// Whether `BEGIN` has run and no `COMMIT` or `ROLLBACK` since.
+    open: bool,
+    kept: Vec<oneshot::Sender<Result<(), String>>>,
+}
+
+async fn run(
+    writer: SqlitePool,
+    mut waiting: mpsc::UnboundedReceiver<Waiter>,
+    commits: Arc<AtomicU64>,
+) {
+    while let Some(first) = waiting.recv().await {
+        let conn = match writer.acquire().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                let _ = first.send(Err(format!("no SQLite writer connection: {error}")));
+                continue;
+            }
+        };
+        let mut batch = Batch {
+            conn: Some(conn),
+            open: false,
+            kept: Vec::new(),
+        };
+        let mut next = Some(first);
+        while let Some(waiter) = next.take() {
+            if let Err(error) = batch.serve(waiter).await {
+                batch.abandon(&error).await;
+                break;
+            }
+            if batch.kept.len() < MAX_BATCH {
+                next = waiting.try_recv().ok();
+            }
+        }
+        if batch.finish().await {
+            commits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Batch {
+    async fn execute(&mut self, sql: &'static str) -> Result<(), String> {
+        let conn = self
+            .conn
+            .as_deref_mut()
+            .ok_or("the writer connection is lent out")?;
+        sqlx::query(sql)
+            .execute(conn)
+            .await
+            .map(drop)
+            .map_err(|error| format!("`{sql}` failed: {error}"))
+    }
+
+    /// Lends the connection to one waiting transaction and takes its outcome. An error means the
+    /// batch's transaction can no longer be trusted.
+    async fn serve(&mut self, waiter: Waiter) -> Result<(), String> {
+        if waiter.is_closed() {
+            return Ok(());
+        }
+        // The first member needs no savepoint: undoing it is undoing the whole transaction.
+        let savepoint = self.open;
+        let opening = if savepoint {
+            "SAVEPOINT member"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        if let Err(error) = self.execute(opening).await {
+            let _ = waiter.send(Err(error.clone()));
+            return if savepoint { Err(error) } else { Ok(()) };
+        }
+        self.open = true;
+        let (back, returned) = oneshot::channel();
+        let lease = Lease {
+            conn: self.conn.take(),
+            back: Some(back),
+        };
+        let Returned { conn, outcome } = match waiter.send(Ok(lease)) {
+            Ok(()) => returned
+                .await
+                .expect("a lease gives its connection back when it ends"),
+            // Nobody waits any more: take the connection back; there is nothing to keep.
+            Err(unsent) => {
+                let mut lease = unsent.expect("only leases are sent");
+                lease.back = None;
+                Returned {
+                    conn: lease
+                        .conn
+                        .take()
+                        .expect("an unsent lease holds the connection"),
+                    outcome: Outcome::Undo,
+                }
+            }
+        };
+        self.conn = Some(conn);
+        match outcome {
+            Outcome::Keep(durable) => {
+                if savepoint && let Err(error) = self.execute("RELEASE member").await {
+                    let _ = durable.send(Err(error.clone()));
+                    return Err(error);
+                }
+                self.kept.push(durable);
+            }
+            Outcome::Undo if savepoint => {
+                self.execute("ROLLBACK TO member; RELEASE member").await?;
+            }
+            Outcome::Undo => {
+                self.execute("ROLLBACK").await?;
+                self.open = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits the kept writes and tells their owners; the connection goes back to the pool.
+    /// `true` when a commit was made.
+    async fn finish(mut self) -> bool {
+        if !self.open {
+            return false;
+        }
+        match self.execute("COMMIT").await {
+            Ok(()) => {
+                self.open = false;
+                for member in self.kept.drain(..) {
+                    let _ = member.send(Ok(()));
+                }
+                true
+            }
+            Err(error) => {
+                self.abandon(&error).await;
+                false
+            }
+        }
+    }
+
+    /// Undoes the batch and fails every member that was waiting for its commit.
+    async fn abandon(&mut self, error: &str) {
+        tracing::error!(%error, members = self.kept.len(), "an SQLite write batch failed");
+        for member in self.kept.drain(..) {
+            let _ = member.send(Err(error.to_owned()));
+        }
+        if self.open && self.execute("ROLLBACK").await.is_err() {
+            // A connection in an unknown state must not go back to the pool.
+            tracing::error!("the SQLite writer connection could not roll back; closing it");
+            if let Some(conn) = self.conn.take() {
+                drop(conn.detach());
+            }
+        }
+        self.open = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use std::time::Duration;
+
+    async fn writer(folder: &tempfile::TempDir) -> SqlitePool {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(folder.path().join("g.db"))
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .create_if_missing(true),
+            )
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool
+    }
+
+    async fn insert(lease: &mut Lease, x: i64) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO t (x) VALUES ($1)")
+            .bind(x)
+            .execute(&mut **lease)
+            .await
+            .map(drop)
+    }
+
+    async fn rows(pool: &SqlitePool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT x FROM t ORDER BY x")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Lets the other tasks run until they wait for their turn at the writer.
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_transactions_share_one_commit_and_a_rollback_undoes_only_its_own() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = writer(&folder).await;
+        let batches = GroupCommit::start(pool.clone());
+
+        // The first transaction holds the writer while three more queue behind it.
+        let mut first = batches.begin().await.unwrap();
+        insert(&mut first, 1).await.unwrap();
+        let queued = [2, 3, 4].map(|x| {
+            let batches = batches.clone();
+            tokio::spawn(async move {
+                let mut lease = batches.begin().await.unwrap();
+                insert(&mut lease, x).await.unwrap();
+                if x == 3 {
+                    drop(lease); // rolls back
+                    Ok(())
+                } else {
+                    lease.commit().await
+                }
+            })
+        });
+        settle().await;
+        first.commit().await.unwrap();
+        for task in queued {
+            task.await.unwrap().unwrap();
+        }
+
+        assert_eq!(rows(&pool).await, vec![1, 2, 4]);
+        assert_eq!(batches.commits(), 1, "four transactions, one commit");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_statement_inside_a_batch_fails_only_its_transaction() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = writer(&folder).await;
+        let batches = GroupCommit::start(pool.clone());
+
+        let mut first = batches.begin().await.unwrap();
+        insert(&mut first, 1).await.unwrap();
+        let clashing = {
+            let batches = batches.clone();
+            tokio::spawn(async move {
+                let mut lease = batches.begin().await.unwrap();
+                insert(&mut lease, 5).await.unwrap();
+                // Clashes with the first transaction's row, visible inside the batch.
+                insert(&mut lease, 1).await
+            })
+        };
+        settle().await;
+        first.commit().await.unwrap();
+        assert!(clashing.await.unwrap().is_err());
+
+        assert_eq!(
+            rows(&pool).await,
+            vec![1],
+            "the clashing transaction left nothing"
+        );
+        let mut after = batches.begin().await.unwrap();
+        insert(&mut after, 6).await.unwrap();
+        after.commit().await.unwrap();
+        assert_eq!(rows(&pool).await, vec![1, 6]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_that_rolls_back_alone_leaves_the_writer_usable() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = writer(&folder).await;
+        let batches = GroupCommit::start(pool.clone());
+
+        let mut undone = batches.begin().await.unwrap();
+        insert(&mut undone, 1).await.unwrap();
+        drop(undone);
+        // A caller that gives up while it waits for its turn costs nothing either.
+        let held = batches.begin().await.unwrap();
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), batches.begin()).await;
+        assert!(gave_up.is_err());
+        drop(held);
+
+        let mut kept = batches.begin().await.unwrap();
+        insert(&mut kept, 2).await.unwrap();
+        kept.commit().await.unwrap();
+        assert_eq!(rows(&pool).await, vec![2]);
+        // Single-statement writes on the pool take turns with batches.
+        sqlx::query("INSERT INTO t (x) VALUES (3)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows(&pool).await, vec![2, 3]);
+    }
+}
