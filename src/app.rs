@@ -10,7 +10,7 @@ use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment, lazy_route};
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,43 +58,83 @@ pub fn App() -> impl IntoView {
                     view=AuthenticatePage
                     ssr=SsrMode::Async
                 />
-                <Route path=StaticSegment("dashboard") view=DashboardHome ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("sign-up")) view=SignUpPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions")) view=SessionsPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("dashboard") view={Lazy::<DashboardHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("sign-up")) view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions")) view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions"), StaticSegment("new"))
-                    view=NewSessionPage
+                    view={Lazy::<NewSessionRoute>::new()}
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("checkout-sessions"), ParamSegment("id"))
-                    view=SessionPage
+                    view={Lazy::<SessionRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("products")) view=ProductsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("products")) view={Lazy::<ProductsRoute>::new()} ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("products"), ParamSegment("id"))
-                    view=ProductPage
+                    view={Lazy::<ProductRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view=CouponsPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("plans")) view=PlansPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view=CustomersPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view={Lazy::<CouponsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("plans")) view={Lazy::<PlansRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view={Lazy::<CustomersRoute>::new()} ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("customers"), ParamSegment("id"))
-                    view=CustomerPage
+                    view={Lazy::<CustomerRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("events")) view=EventsPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("webhooks")) view=WebhooksPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("events")) view={Lazy::<EventsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("webhooks")) view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async />
                 <Route
                     path=(StaticSegment("dashboard"), StaticSegment("webhooks"), ParamSegment("id"))
-                    view=WebhookPage
+                    view={Lazy::<WebhookRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view=ApiKeysPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view=SettingsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
+}
+
+/// Declares, for each dashboard page, the route that loads its code on demand. The browser bundle
+/// is split (`cargo leptos build --split`): the checkout page a buyer opens downloads none of the
+/// dashboard, and a merchant's browser fetches each page's part when it is first shown (when the
+/// page was rendered on the server, before hydrating it).
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    DashboardHomeRoute => DashboardHome,
+    SignUpRoute => SignUpPage,
+    SessionsRoute => SessionsPage,
+    NewSessionRoute => NewSessionPage,
+    SessionRoute => SessionPage,
+    ProductsRoute => ProductsPage,
+    ProductRoute => ProductPage,
+    CouponsRoute => CouponsPage,
+    PlansRoute => PlansPage,
+    CustomersRoute => CustomersPage,
+    CustomerRoute => CustomerPage,
+    EventsRoute => EventsPage,
+    WebhooksRoute => WebhooksPage,
+    WebhookRoute => WebhookPage,
+    ApiKeysRoute => ApiKeysPage,
+    SettingsRoute => SettingsPage,
 }

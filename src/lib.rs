@@ -26,10 +26,11 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
 
-/// Entry point of the browser bundle: hydrates the server-rendered page.
+/// Entry point of the browser bundle: hydrates the server-rendered page, first loading the split-off
+/// code of a dashboard page when the server rendered one (`app::lazy_pages!`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }
