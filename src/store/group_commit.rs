@@ -135,6 +135,10 @@ struct Batch {
     conn: Option<PoolConnection<Sqlite>>,
     /// Whether `BEGIN` has run and no `COMMIT` or `ROLLBACK` since.
     open: bool,
+    /// Whether the last member kept its writes inside a savepoint not yet released. Releasing
+    /// keeps SQLite's savepoint stack one deep, so its statement journal never grows with the
+    /// batch.
+    held: bool,
     kept: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
@@ -154,6 +158,7 @@ async fn run(
         let mut batch = Batch {
             conn: Some(conn),
             open: false,
+            held: false,
             kept: Vec::new(),
         };
         let mut next = Some(first);
@@ -193,16 +198,17 @@ impl Batch {
         }
         // The first member needs no savepoint: undoing it is undoing the whole transaction.
         let savepoint = self.open;
-        let opening = if savepoint {
-            "SAVEPOINT member"
-        } else {
-            "BEGIN IMMEDIATE"
+        let opening = match (self.open, self.held) {
+            (false, _) => "BEGIN IMMEDIATE",
+            (true, false) => "SAVEPOINT member",
+            (true, true) => "RELEASE member; SAVEPOINT member",
         };
         if let Err(error) = self.execute(opening).await {
             let _ = waiter.send(Err(error.clone()));
             return if savepoint { Err(error) } else { Ok(()) };
         }
         self.open = true;
+        self.held = false;
         let (back, returned) = oneshot::channel();
         let lease = Lease {
             conn: self.conn.take(),
@@ -227,11 +233,10 @@ impl Batch {
         };
         self.conn = Some(conn);
         match outcome {
+            // Its savepoint is released with the next member's opening, in the same round trip
+            // to the connection, or by `COMMIT`.
             Outcome::Keep(durable) => {
-                if savepoint && let Err(error) = self.execute("RELEASE member").await {
-                    let _ = durable.send(Err(error.clone()));
-                    return Err(error);
-                }
+                self.held = savepoint;
                 self.kept.push(durable);
             }
             Outcome::Undo if savepoint => {
@@ -280,6 +285,7 @@ impl Batch {
             }
         }
         self.open = false;
+        self.held = false;
     }
 }
 
