@@ -188,8 +188,10 @@ impl Store {
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(settings.acquire_timeout)
-                    .connect_with(options.clone())
+                    // No commit runs a checkpoint: `checkpoint_wal` does, beside the writer.
+                    .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
                     .await?;
+                tokio::spawn(checkpoint_wal(options.clone(), writer.clone()));
                 let reader = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
@@ -388,6 +390,46 @@ impl Store {
     }
 }
 
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Checkpoints SQLite's write-ahead log on a connection of its own until the writer pool closes.
+///
+/// SQLite's automatic checkpoint runs inside the commit that takes the log past 1000 pages: that
+/// one commit copies the pages into the database file and waits for the disk, and every write
+/// queued behind the one writer waits with it (a stall of milliseconds every few hundred
+/// transactions). A passive checkpoint here copies what no reader still needs while the writer
+/// goes on appending; the log restarts from its beginning once a checkpoint has caught up.
+async fn checkpoint_wal(options: SqliteConnectOptions, writer: SqlitePool) {
+    use sqlx::Connection;
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut conn = None;
+    while !writer.is_closed() {
+        every.tick().await;
+        if conn.is_none() {
+            match sqlx::SqliteConnection::connect_with(&options).await {
+                Ok(opened) => conn = Some(opened),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot open the WAL checkpoint connection; retrying");
+                    continue;
+                }
+            }
+        }
+        let Some(open) = conn.as_mut() else { continue };
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(open)
+            .await
+        {
+            tracing::warn!(%error, "a WAL checkpoint failed; retrying on a new connection");
+            conn = None;
+        }
+    }
+    if let Some(open) = conn {
+        let _ = open.close().await;
+    }
+}
+
 /// Tells the engine from a database URL's scheme, or says what schemes kassa accepts.
 pub fn engine_of(url: &str) -> StoreResult<Engine> {
     let scheme = url
@@ -449,6 +491,40 @@ impl BeginWrite for PgPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_is_checkpointed_beside_the_writer_not_in_its_commits() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("c.db");
+        let url = format!("sqlite://{}", file.display());
+        let store = Store::connect(&url, &PoolSettings::default())
+            .await
+            .unwrap();
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let mut tx = store.begin().await.unwrap();
+        tx::dispatch_tx!(tx, |conn| {
+            sqlx::query("CREATE TABLE blobs (b BLOB)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            // About 600 pages: below the 1000 at which a commit would checkpoint by itself.
+            for _ in 0..600 {
+                sqlx::query("INSERT INTO blobs VALUES (zeroblob(4000))")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        });
+        tx.commit().await.unwrap();
+        let written = size();
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        assert!(
+            size() > written + 2_000_000,
+            "the database file grew from {written} to {} bytes",
+            size()
+        );
+        store.close().await;
+    }
 
     #[tokio::test]
     async fn a_writer_left_inside_a_transaction_is_replaced() {
