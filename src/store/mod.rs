@@ -197,7 +197,8 @@ impl Store {
                     .acquire_timeout(settings.acquire_timeout)
                     .connect_with(options.read_only(true))
                     .await?;
-                let batches = group_commit::GroupCommit::start(writer.clone());
+                let batches =
+                    group_commit::GroupCommit::start(writer.clone(), group_commit::MAX_WAIT);
                 Ok(Store {
                     backend: Backend::Sqlite {
                         writer,
