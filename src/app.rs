@@ -14,12 +14,20 @@ use leptos_router::{Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment, lazy_
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The split bundle's loader, which kassa.js imports: named here, the browser fetches it beside
+    // kassa.js and the wasm instead of after the page has been parsed. cargo-leptos names it so
+    // when file hashing is off, as it is for kassa.
+    let split_loader = format!(
+        "/{}/__wasm_split.______________________.js",
+        options.site_pkg_dir
+    );
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="modulepreload" href=split_loader />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
