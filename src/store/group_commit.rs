@@ -180,14 +180,11 @@ async fn run(
                 batch.abandon(&error).await;
                 break;
             }
-            let waited = match batch.kept.is_empty() {
-                true => Duration::ZERO,
-                false => batch
+            let full = batch.kept.len() >= MAX_BATCH
+                || batch
                     .first_kept_at
-                    .get_or_insert_with(Instant::now)
-                    .elapsed(),
-            };
-            if batch.kept.is_empty() || batch.kept.len() < MAX_BATCH && waited < max_wait {
+                    .is_some_and(|at| at.elapsed() >= max_wait);
+            if !full {
                 next = waiting.try_recv().ok();
             }
         }
@@ -257,6 +254,7 @@ impl Batch {
             // to the connection, or by `COMMIT`.
             Outcome::Keep(durable) => {
                 self.held = savepoint;
+                self.first_kept_at.get_or_insert_with(Instant::now);
                 self.kept.push(durable);
             }
             Outcome::Undo if savepoint => {

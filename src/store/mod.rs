@@ -408,16 +408,16 @@ async fn checkpoint_wal(options: SqliteConnectOptions, writer: SqlitePool) {
     let mut conn = None;
     while !writer.is_closed() {
         every.tick().await;
-        if conn.is_none() {
-            match sqlx::SqliteConnection::connect_with(&options).await {
-                Ok(opened) => conn = Some(opened),
+        let open = match conn.as_mut() {
+            Some(open) => open,
+            None => match sqlx::SqliteConnection::connect_with(&options).await {
+                Ok(opened) => conn.insert(opened),
                 Err(error) => {
                     tracing::warn!(%error, "cannot open the WAL checkpoint connection; retrying");
                     continue;
                 }
-            }
-        }
-        let Some(open) = conn.as_mut() else { continue };
+            },
+        };
         if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(open)
             .await
