@@ -15,8 +15,8 @@ use kassa::domain::{Currency, Mode, Money, PriceType, Rate, RecurringInterval};
 use kassa::service::api_keys::{self, AuthError, MintedKey, hash_secret};
 use kassa::service::{demo, ids::new_id};
 use kassa::store::{
-    CustomerChanges, Engine, NewApiKey, NewCustomer, NewPrice, NewProduct, NewSubscription,
-    PageRequest, PriceChanges, ProductChanges, Store, StoreError,
+    CACHE_TTL, CustomerChanges, Engine, NewApiKey, NewCustomer, NewPrice, NewProduct,
+    NewSubscription, PageRequest, PriceChanges, ProductChanges, Store, StoreError,
 };
 use support::TestDb;
 
@@ -24,6 +24,7 @@ on_both_engines!(
     migrations_are_idempotent_and_the_database_answers,
     organizations_round_trip,
     api_keys_are_found_by_hash_until_revoked,
+    a_change_made_through_another_instance_arrives_within_the_cache_ttl,
     a_key_authenticates_only_in_its_own_mode,
     secret_hashes_are_unique,
     foreign_keys_are_enforced,
@@ -139,6 +140,74 @@ async fn organizations_round_trip(engine: Engine) {
     assert!(found.created_at > 1_600_000_000_000, "epoch milliseconds");
     assert_eq!(store.organization("org_missing").await.unwrap(), None);
     finish(db, store).await;
+}
+
+/// Two kassa instances on one database (as several share one PostgreSQL): each keeps copies of keys
+/// and prices, cleared at once by a change made through it, and by one made through the other
+/// within `CACHE_TTL`.
+async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(engine: Engine) {
+    let Some((db, one)) = open(engine, "cache_across_instances").await else {
+        return;
+    };
+    let two = db.store().await;
+    let org = organization(&one).await;
+    let m = model(&one, &org, false).await;
+    one.insert_product(&product("prod_c", &org, false, &m))
+        .await
+        .unwrap();
+    one.insert_price(&one_time("price_c", &org, &m, "prod_c", "c", false))
+        .await
+        .unwrap();
+    let (key, secret) = api_keys::create(&one, &org, Mode::Test, "k").await.unwrap();
+    let hash = hash_secret(secret.expose());
+    // Both instances read, and so keep copies.
+    for store in [&one, &two] {
+        assert!(store.active_api_key_by_hash(&hash).await.unwrap().is_some());
+        assert!(
+            store
+                .price(&org, false, "price_c")
+                .await
+                .unwrap()
+                .unwrap()
+                .active
+        );
+        // A copy is still only the owner's, in the owner's mode.
+        assert_eq!(store.price(&org, true, "price_c").await.unwrap(), None);
+        assert_eq!(
+            store.price("org_other", false, "price_c").await.unwrap(),
+            None
+        );
+    }
+
+    assert!(one.revoke_api_key(&org, &key.id).await.unwrap());
+    let archive = PriceChanges {
+        active: Some(false),
+        ..Default::default()
+    };
+    one.update_price(&org, false, "price_c", &archive)
+        .await
+        .unwrap();
+    // The instance that made the change sees it at once.
+    assert_eq!(one.active_api_key_by_hash(&hash).await.unwrap(), None);
+    assert!(
+        !one.price(&org, false, "price_c")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    // The other, once its copies expire.
+    tokio::time::sleep(CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    assert_eq!(two.active_api_key_by_hash(&hash).await.unwrap(), None);
+    assert!(
+        !two.price(&org, false, "price_c")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    two.close().await;
+    finish(db, one).await;
 }
 
 async fn api_keys_are_found_by_hash_until_revoked(engine: Engine) {

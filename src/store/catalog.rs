@@ -251,6 +251,12 @@ impl Store {
             "SELECT {PRICING_MODEL_COLUMNS} FROM pricing_models \
              WHERE organization_id = $1 AND livemode = $2 AND is_default"
         );
+        let cache = &self.caches.default_pricing_models;
+        let key = (organization_id.to_owned(), livemode);
+        if let Some(model) = cache.get(&key) {
+            return Ok(model);
+        }
+        let ticket = cache.ticket();
         let existing = dispatch!(self, read, |db| {
             sqlx::query_as::<_, PricingModelRecord>(&sql)
                 .bind(organization_id)
@@ -259,6 +265,7 @@ impl Store {
                 .await?
         });
         if let Some(model) = existing {
+            cache.keep(ticket, key, model.clone());
             return Ok(model);
         }
         let now = now_ms();
@@ -331,17 +338,28 @@ impl Store {
         livemode: bool,
         id: &str,
     ) -> StoreResult<Option<ProductRecord>> {
+        let cache = &self.caches.products;
+        if let Some(product) = cache.get(id) {
+            return Ok((product.organization_id == organization_id
+                && product.livemode == livemode)
+                .then_some(product));
+        }
+        let ticket = cache.ticket();
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1 AND organization_id = $2 AND livemode = $3"
         );
-        Ok(dispatch!(self, read, |db| {
+        let product = dispatch!(self, read, |db| {
             sqlx::query_as::<_, ProductRecord>(&sql)
                 .bind(id)
                 .bind(organization_id)
                 .bind(livemode)
                 .fetch_optional(db)
                 .await?
-        }))
+        });
+        if let Some(product) = &product {
+            cache.keep(ticket, id.to_owned(), product.clone());
+        }
+        Ok(product)
     }
 
     pub async fn products(
@@ -429,6 +447,7 @@ impl Store {
             tx.commit().await?;
             product
         });
+        self.caches.products.clear();
         Ok(Some(product))
     }
 
@@ -439,17 +458,29 @@ impl Store {
         livemode: bool,
         id: &str,
     ) -> StoreResult<Option<PriceRecord>> {
+        let cache = &self.caches.prices;
+        if let Some(price) = cache.get(id) {
+            return Ok(
+                (price.organization_id == organization_id && price.livemode == livemode)
+                    .then_some(price),
+            );
+        }
+        let ticket = cache.ticket();
         let sql = format!(
             "SELECT {PRICE_COLUMNS} FROM prices WHERE id = $1 AND organization_id = $2 AND livemode = $3"
         );
-        Ok(dispatch!(self, read, |db| {
+        let price = dispatch!(self, read, |db| {
             sqlx::query_as::<_, PriceRecord>(&sql)
                 .bind(id)
                 .bind(organization_id)
                 .bind(livemode)
                 .fetch_optional(db)
                 .await?
-        }))
+        });
+        if let Some(price) = &price {
+            cache.keep(ticket, id.to_owned(), price.clone());
+        }
+        Ok(price)
     }
 
     /// A price of the organization in the given mode, by slug.
@@ -552,6 +583,7 @@ impl Store {
             tx.commit().await?;
             price
         });
+        self.caches.prices.clear();
         Ok(Some(price))
     }
 

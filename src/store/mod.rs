@@ -12,6 +12,7 @@
 //! durable commit ([`group_commit`]).
 
 mod business_entities;
+mod cache;
 mod catalog;
 mod customers;
 mod dashboard;
@@ -28,6 +29,9 @@ mod users;
 mod webhooks;
 
 pub use business_entities::BusinessEntityRecord;
+/// How long a change made by another instance may take to reach this one's copies of API keys,
+/// prices, products and default pricing models.
+pub use cache::TTL as CACHE_TTL;
 pub use catalog::{
     NewPrice, NewProduct, PriceChanges, PriceRecord, PricingModelRecord, ProductChanges,
     ProductRecord,
@@ -169,6 +173,8 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Rows nearly every API request reads, kept briefly in memory (see [`cache`]).
+    pub(crate) caches: std::sync::Arc<cache::Caches>,
 }
 
 impl Store {
@@ -205,6 +211,7 @@ impl Store {
                         reader,
                         batches,
                     },
+                    caches: Default::default(),
                 })
             }
             Engine::Postgres => {
@@ -217,6 +224,7 @@ impl Store {
                     .await?;
                 Ok(Store {
                     backend: Backend::Postgres { pool },
+                    caches: Default::default(),
                 })
             }
         }

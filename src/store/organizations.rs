@@ -118,6 +118,11 @@ impl Store {
         &self,
         secret_hash: &str,
     ) -> StoreResult<Option<ApiKeyRecord>> {
+        let cache = &self.caches.api_keys;
+        if let Some(key) = cache.get(secret_hash) {
+            return Ok(Some(key));
+        }
+        let ticket = cache.ticket();
         let row = dispatch!(self, read, |db| {
             sqlx::query_as::<_, ApiKeyRecord>(&format!(
                 "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"
@@ -126,6 +131,9 @@ impl Store {
             .fetch_optional(db)
             .await?
         });
+        if let Some(key) = &row {
+            cache.keep(ticket, secret_hash.to_owned(), key.clone());
+        }
         Ok(row)
     }
 
@@ -157,6 +165,8 @@ impl Store {
             .await?
             .rows_affected()
         });
+        // Copies are by secret hash, which the id does not give: forget them all (revoking is rare).
+        self.caches.api_keys.clear();
         Ok(done == 1)
     }
 }
