@@ -1,6 +1,6 @@
 //! Checkout sessions and their line items.
 
-use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
+use super::{Engine, Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
 use crate::domain::money::{Currency, Money};
 use crate::domain::session::{
@@ -245,6 +245,51 @@ fn assemble(rows: Vec<SessionRow>, lines: Vec<LineRow>) -> StoreResult<Vec<Check
         .collect()
 }
 
+/// Bind parameters of one line in [`lines_sql`].
+const LINE_PARAMS: usize = 12;
+
+/// `INSERT INTO checkout_session_line_items … VALUES (…), (…)` for `count` lines, their
+/// parameters numbered from `$first`; [`bind_lines!`] binds them in that order.
+fn lines_sql(first: usize, count: usize) -> String {
+    let rows: Vec<String> = (0..count)
+        .map(|line| {
+            let params: Vec<String> = (0..LINE_PARAMS)
+                .map(|i| format!("${}", first + line * LINE_PARAMS + i))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO checkout_session_line_items (session_id, position, price_id, product_id, \
+         description, quantity, adjustable_minimum, adjustable_maximum, unit_amount, currency, \
+         interval_unit, interval_count) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// Binds the parameters of [`lines_sql`] to `$query` (on either engine).
+macro_rules! bind_lines {
+    ($query:expr, $session_id:expr, $lines:expr) => {{
+        let mut query = $query;
+        for (position, line) in $lines.iter().enumerate() {
+            query = query
+                .bind($session_id)
+                .bind(position as i32)
+                .bind(&line.price_id)
+                .bind(&line.product_id)
+                .bind(&line.description)
+                .bind(line.quantity as i32)
+                .bind(line.adjustable.map(|a| a.minimum as i32))
+                .bind(line.adjustable.map(|a| a.maximum as i32))
+                .bind(line.unit_amount.amount)
+                .bind(line.unit_amount.currency.code_lower())
+                .bind(line.recurring.map(|r| r.interval.as_str()))
+                .bind(line.recurring.map(|r| r.interval_count as i32));
+        }
+        query
+    }};
+}
+
 impl Store {
     /// Records a new session and its lines in one transaction.
     pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
@@ -260,73 +305,86 @@ impl Store {
         let status = as_word(&s.status);
         let payment_method_type = s.payment_method_type.map(|t| t.as_str());
         let currency = s.currency.map(Currency::code_lower);
+        // The session and its lines in one round trip to the database: on SQLite as two
+        // statements in one query (sqlx binds `$n` across them), on PostgreSQL as one statement.
+        let session_sql = format!(
+            "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+              $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
+              $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
+        );
+        let sql = match (s.line_items.is_empty(), self.engine()) {
+            (true, _) => session_sql,
+            (false, Engine::Sqlite) => {
+                format!("{session_sql}; {}", lines_sql(52, s.line_items.len()))
+            }
+            (false, Engine::Postgres) => format!(
+                "WITH session AS ({session_sql}) {}",
+                lines_sql(52, s.line_items.len())
+            ),
+        };
         let mut tx = self.begin().await?;
         super::tx::dispatch_tx!(tx, |conn| {
-            sqlx::query(&format!(
-                "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                  $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
-                  $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
-            ))
-            .bind(&s.id)
-            .bind(&s.organization_id)
-            .bind(s.livemode)
-            .bind(&s.pricing_model_id)
-            .bind(&kind)
-            .bind(&mode)
-            .bind(&status)
-            .bind(&currency)
-            .bind(&s.customer_id)
-            .bind(&s.customer_external_id)
-            .bind(s.anonymous)
-            .bind(&guest)
-            .bind(&s.customer_email)
-            .bind(&s.customer_name)
-            .bind(&billing_address)
-            .bind(&s.success_url)
-            .bind(&s.cancel_url)
-            .bind(&s.pending_url)
-            .bind(&payment_method_types)
-            .bind(payment_method_type)
-            .bind(s.allow_promotion_codes)
-            .bind(s.discount.as_ref().map(|d| d.coupon_id.as_str()))
-            .bind(
-                s.discount
-                    .as_ref()
-                    .and_then(|d| d.promotion_code_id.as_deref()),
-            )
-            .bind(&discount_duration)
-            .bind(s.trial_period_days.map(|d| d as i32))
-            .bind(s.preserve_billing_cycle_anchor)
-            .bind(&s.target_subscription_id)
-            .bind(s.automatically_update_subscriptions)
-            .bind(&s.output_name)
-            .bind(&output_metadata)
-            .bind(&metadata)
-            .bind(&attribution)
-            .bind(&s.trace_id)
-            .bind(s.amounts.subtotal)
-            .bind(s.amounts.discount)
-            .bind(s.amounts.tax)
-            .bind(s.amounts.total)
-            .bind(s.amounts.due_today)
-            .bind(s.expires_at)
-            .bind(s.created_at)
-            .bind(s.updated_at)
-            .bind(s.completed_at)
-            .bind(&s.purchase_id)
-            .bind(&s.invoice_id)
-            .bind(&s.subscription_id)
-            .bind(&s.payment_method_id)
-            .bind(&s.plan_id)
-            .bind(s.starts_at)
-            .bind(s.confirmation.map(Confirmation::as_str))
-            .bind(s.cancelled_at)
-            .bind(&s.client_reference_id)
-            .execute(&mut *conn)
-            .await?;
+            let query = sqlx::query(&sql)
+                .bind(&s.id)
+                .bind(&s.organization_id)
+                .bind(s.livemode)
+                .bind(&s.pricing_model_id)
+                .bind(&kind)
+                .bind(&mode)
+                .bind(&status)
+                .bind(&currency)
+                .bind(&s.customer_id)
+                .bind(&s.customer_external_id)
+                .bind(s.anonymous)
+                .bind(&guest)
+                .bind(&s.customer_email)
+                .bind(&s.customer_name)
+                .bind(&billing_address)
+                .bind(&s.success_url)
+                .bind(&s.cancel_url)
+                .bind(&s.pending_url)
+                .bind(&payment_method_types)
+                .bind(payment_method_type)
+                .bind(s.allow_promotion_codes)
+                .bind(s.discount.as_ref().map(|d| d.coupon_id.as_str()))
+                .bind(
+                    s.discount
+                        .as_ref()
+                        .and_then(|d| d.promotion_code_id.as_deref()),
+                )
+                .bind(&discount_duration)
+                .bind(s.trial_period_days.map(|d| d as i32))
+                .bind(s.preserve_billing_cycle_anchor)
+                .bind(&s.target_subscription_id)
+                .bind(s.automatically_update_subscriptions)
+                .bind(&s.output_name)
+                .bind(&output_metadata)
+                .bind(&metadata)
+                .bind(&attribution)
+                .bind(&s.trace_id)
+                .bind(s.amounts.subtotal)
+                .bind(s.amounts.discount)
+                .bind(s.amounts.tax)
+                .bind(s.amounts.total)
+                .bind(s.amounts.due_today)
+                .bind(s.expires_at)
+                .bind(s.created_at)
+                .bind(s.updated_at)
+                .bind(s.completed_at)
+                .bind(&s.purchase_id)
+                .bind(&s.invoice_id)
+                .bind(&s.subscription_id)
+                .bind(&s.payment_method_id)
+                .bind(&s.plan_id)
+                .bind(s.starts_at)
+                .bind(s.confirmation.map(Confirmation::as_str))
+                .bind(s.cancelled_at)
+                .bind(&s.client_reference_id);
+            bind_lines!(query, &s.id, &s.line_items)
+                .execute(&mut *conn)
+                .await?;
         });
-        tx.insert_session_lines(&s.id, &s.line_items).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -662,36 +720,22 @@ impl super::Tx {
 }
 
 impl super::Tx {
-    /// Writes a session's lines, in order.
+    /// Writes a session's lines, in order, in one statement.
     pub async fn insert_session_lines(
         &mut self,
         session_id: &str,
         lines: &[SessionLineItem],
     ) -> StoreResult<()> {
-        for (position, line) in lines.iter().enumerate() {
-            super::tx::dispatch_tx!(self, |conn| {
-                sqlx::query(
-                    "INSERT INTO checkout_session_line_items (session_id, position, price_id, \
-                     product_id, description, quantity, adjustable_minimum, adjustable_maximum, \
-                     unit_amount, currency, interval_unit, interval_count) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(session_id)
-                .bind(position as i32)
-                .bind(&line.price_id)
-                .bind(&line.product_id)
-                .bind(&line.description)
-                .bind(line.quantity as i32)
-                .bind(line.adjustable.map(|a| a.minimum as i32))
-                .bind(line.adjustable.map(|a| a.maximum as i32))
-                .bind(line.unit_amount.amount)
-                .bind(line.unit_amount.currency.code_lower())
-                .bind(line.recurring.map(|r| r.interval.as_str()))
-                .bind(line.recurring.map(|r| r.interval_count as i32))
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let sql = lines_sql(1, lines.len());
+        super::tx::dispatch_tx!(self, |conn| {
+            let query = sqlx::query(&sql);
+            bind_lines!(query, session_id, lines)
                 .execute(&mut *conn)
                 .await?;
-            });
-        }
+        });
         Ok(())
     }
 
