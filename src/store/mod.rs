@@ -400,7 +400,14 @@ impl Store {
 }
 
 /// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+///
+/// Each checkpoint ends in an fsync of the database file, and the writer's commits, which fsync
+/// the WAL on the same disk, wait behind it: each checkpoint is a stall of a few milliseconds
+/// for the requests writing then, whatever the number of pages it copies. Measured on 2 cores
+/// creating 3200 sessions/s right after a peak run, p99 was 7.6 to 7.8 ms checkpointing every
+/// 250 ms, 4.0 ms every second, 3.0 ms every 3 s, 2.3 ms never. Once a second keeps the log
+/// within about what SQLite's own threshold (1000 pages) lets it reach at a moderate rate.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Checkpoints SQLite's write-ahead log on a connection of its own until the writer pool closes.
 ///
@@ -526,7 +533,7 @@ mod tests {
         });
         tx.commit().await.unwrap();
         let written = size();
-        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        tokio::time::sleep(CHECKPOINT_EVERY * 2 + Duration::from_millis(500)).await;
         assert!(
             size() > written + 2_000_000,
             "the database file grew from {written} to {} bytes",
