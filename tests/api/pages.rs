@@ -63,5 +63,18 @@ async fn pages_are_compressed_for_clients_that_ask(engine: Engine) {
         compressed_size * 2 < plain_size,
         "{compressed_size} of {plain_size} bytes"
     );
+    // A response that fits in one packet (here a few hundred bytes of JSON) is sent as it is.
+    let small = app
+        .client
+        .get(app.url("/api/organization"))
+        .bearer_auth(&app.demo.secret_key)
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+    assert!(!small.headers().contains_key("content-encoding"));
+    let small_size = small.bytes().await.unwrap().len();
+    assert!((64..1400).contains(&small_size), "{small_size} bytes");
     app.stop().await;
 }
