@@ -41,13 +41,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the moment the WASM bundle has taken over the
-    // server-rendered page, which end-to-end tests wait for instead of sleeping.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // `<body data-hydrated>`, which end-to-end tests wait for instead of sleeping, is set by
+    // `crate::hydrate` once the page has hydrated.
 
     view! {
         <Stylesheet id="leptos" href="/pkg/kassa.css" />
