@@ -247,16 +247,16 @@ impl Store {
         livemode: bool,
         new_id: &str,
     ) -> StoreResult<PricingModelRecord> {
-        let sql = format!(
-            "SELECT {PRICING_MODEL_COLUMNS} FROM pricing_models \
-             WHERE organization_id = $1 AND livemode = $2 AND is_default"
-        );
         let cache = &self.caches.default_pricing_models;
         let key = (organization_id.to_owned(), livemode);
         if let Some(model) = cache.get(&key) {
             return Ok(model);
         }
         let ticket = cache.ticket();
+        let sql = format!(
+            "SELECT {PRICING_MODEL_COLUMNS} FROM pricing_models \
+             WHERE organization_id = $1 AND livemode = $2 AND is_default"
+        );
         let existing = dispatch!(self, read, |db| {
             sqlx::query_as::<_, PricingModelRecord>(&sql)
                 .bind(organization_id)
