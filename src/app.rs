@@ -21,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         "/{}/__wasm_split.______________________.js",
         options.site_pkg_dir
     );
+    let islands = renders_islands();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -28,14 +29,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="modulepreload" href=split_loader />
-                <HydrationScripts options />
+                <HydrationScripts options islands />
                 <MetaTags />
             </head>
-            <body>
+            <body data-islands=islands.then_some("")>
                 <App />
             </body>
         </html>
     }
+}
+
+/// Whether the page is rendered as islands: the hosted checkout (`/checkout/…`), which a buyer
+/// opens on any phone and network. Only its interactive parts (`#[island]`) hydrate, and the
+/// browser loads only their code; the rest of the page is HTML. Every other page hydrates whole
+/// (see `crate::hydrate`).
+fn renders_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .is_some_and(|request| request.uri.path().starts_with("/checkout/"))
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
 }
 
 #[component]

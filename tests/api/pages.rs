@@ -1,10 +1,12 @@
 use crate::app::TestApp;
 use kassa::store::Engine;
+use serde_json::json;
 
 crate::on_both_engines!(
     the_start_page_is_rendered_on_the_server,
     unknown_pages_are_404,
     pages_are_compressed_for_clients_that_ask,
+    the_checkout_page_hydrates_only_its_islands,
 );
 
 async fn the_start_page_is_rendered_on_the_server(engine: Engine) {
@@ -76,5 +78,54 @@ async fn pages_are_compressed_for_clients_that_ask(engine: Engine) {
     assert!(!small.headers().contains_key("content-encoding"));
     let small_size = small.bytes().await.unwrap().len();
     assert!((64..1400).contains(&small_size), "{small_size} bytes");
+    app.stop().await;
+}
+
+/// The hosted checkout is rendered as islands: the page is HTML, and only the order and payment
+/// form (with its data as props) hydrate. Other pages hydrate whole.
+async fn the_checkout_page_hydrates_only_its_islands(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "checkout_islands").await else {
+        return;
+    };
+    let id = app
+        .create_session(&json!({
+            "type": "purchase",
+            "line_items": [{ "price": app.price_id("espresso-beans"), "quantity": 2 }],
+            "success_url": "https://shop.example/thanks",
+        }))
+        .await;
+    let page = app
+        .get(&format!(
+            "/checkout/{id}?value.name=Ada&error.card_number=Declined"
+        ))
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<body data-islands"), "{html}");
+    // Leptos's island script, which hydrates each island rather than the whole page.
+    assert!(html.contains("hydrateIslands"), "{html}");
+    let island = html
+        .split("<leptos-island data-component=\"OpenCheckout_")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no payment form island: {html}"));
+    let props = island.split("data-props=\"").nth(1).unwrap();
+    let props = props[..props.find('"').unwrap()].replace("&quot;", "\"");
+    let props: serde_json::Value = serde_json::from_str(&props.replace("&amp;", "&")).unwrap();
+    assert_eq!(props["view"]["session_id"], id.as_str());
+    assert_eq!(props["view"]["lines"][0]["quantity"], 2);
+    assert!(
+        props["query"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["error.card_number", "Declined"])),
+        "{props}"
+    );
+    // The server-rendered form carries what the address asked for, without JavaScript too.
+    assert!(html.contains(r#"value="Ada""#), "{html}");
+
+    // The start page is not a checkout: it hydrates whole.
+    let start = app.get("/").await.text().await.unwrap();
+    assert!(!start.contains("data-islands"), "{start}");
+    assert!(!start.contains("hydrateIslands"), "{start}");
     app.stop().await;
 }

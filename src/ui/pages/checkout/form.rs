@@ -14,7 +14,6 @@ use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, 
 use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
 use crate::server_fns::checkout::CheckoutView;
 use leptos::prelude::*;
-use leptos_router::params::ParamsMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The form's inputs, one signal each, and what the buyer has been told.
@@ -86,14 +85,26 @@ fn countries() -> Vec<(&'static str, &'static str)> {
     all
 }
 
-#[component]
-pub fn OpenCheckout(view: CheckoutView, query: ParamsMap) -> impl IntoView {
+/// The order and the payment form: an island, the part of the checkout page that hydrates (the
+/// page around it stays HTML). Its props, the checkout and the page address's query
+/// (`value.email=…`, `error.card_number=…` after a post without JavaScript, `code=…`), travel in
+/// the page as JSON.
+#[island]
+pub fn OpenCheckout(view: CheckoutView, query: Vec<(String, String)>) -> impl IntoView {
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        hydrated.set(true);
+        crate::ui::mark_hydrated();
+    });
 
-    let initial = |key: &str, fallback: Option<String>| {
+    let param = |key: &str| {
         query
-            .get(&format!("value.{key}"))
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.clone())
+    };
+    let initial = |key: &str, fallback: Option<String>| {
+        param(&format!("value.{key}"))
             .or(fallback)
             .unwrap_or_default()
     };
@@ -123,12 +134,12 @@ pub fn OpenCheckout(view: CheckoutView, query: ParamsMap) -> impl IntoView {
         touched: RwSignal::new(BTreeSet::new()),
         submitted: RwSignal::new(false),
         server_errors: RwSignal::new(
-            (&query)
-                .into_iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("error.")?.to_owned(), v.to_owned())))
+            query
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("error.")?.to_owned(), v.clone())))
                 .collect(),
         ),
-        banner: RwSignal::new(query.get("unavailable").or(view.last_decline.clone())),
+        banner: RwSignal::new(param("unavailable").or(view.last_decline.clone())),
         sending: RwSignal::new(false),
     };
 
@@ -139,7 +150,7 @@ pub fn OpenCheckout(view: CheckoutView, query: ParamsMap) -> impl IntoView {
         .collect();
     let discount = RwSignal::new(view.discount.clone());
     let code_error = RwSignal::new(view.code_error.clone());
-    let code_input = RwSignal::new(query.get("code").unwrap_or_default());
+    let code_input = RwSignal::new(param("code").unwrap_or_default());
 
     let lines = view.lines.clone();
     let tax_rates: Vec<TaxRate> = view.tax_rates.clone();

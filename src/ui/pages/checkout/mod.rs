@@ -89,8 +89,16 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
     let style = view.accent_color.clone().map(|c| format!("--accent: {c}"));
     let logo = view.logo_url.clone();
     let body = match view.status {
-        SessionStatus::Open => view! { <form::OpenCheckout view=view query=query /> }.into_any(),
-        SessionStatus::Pending => view! { <states::Processing view=view /> }.into_any(),
+        SessionStatus::Open => {
+            let query = (&query)
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect();
+            view! { <form::OpenCheckout view=view query=query /> }.into_any()
+        }
+        SessionStatus::Pending => {
+            view! { <states::Processing session_id=view.session_id /> }.into_any()
+        }
         SessionStatus::Succeeded => view! { <states::Succeeded view=view /> }.into_any(),
         SessionStatus::Failed => view! { <states::Failed view=view /> }.into_any(),
         SessionStatus::Expired => view! { <states::Expired view=view /> }.into_any(),

@@ -9,13 +9,15 @@ use leptos_meta::Title;
 
 /// A bank debit is settling. With JavaScript the page asks every second and reloads when it is
 /// done; without, "Check again" reloads it.
-#[component]
-pub fn Processing(view: CheckoutView) -> impl IntoView {
-    let page = format!("/checkout/{}", view.session_id);
+/// An island: with JavaScript the page asks every second and reloads once the payment settles.
+#[island]
+pub fn Processing(session_id: String) -> impl IntoView {
+    let page = format!("/checkout/{session_id}");
     #[cfg(feature = "hydrate")]
     {
-        let id = view.session_id.clone();
+        let id = session_id.clone();
         Effect::new(move |_| {
+            crate::ui::mark_hydrated();
             let id = id.clone();
             let _ = set_interval_with_handle(
                 move || {
