@@ -63,7 +63,7 @@ pub fn hydrate() {
         return;
     }
     leptos::task::spawn_local(async move {
-        hydrate_app(body.clone()).await;
+        hydrate_app(body).await;
         ui::mark_hydrated();
     });
 }

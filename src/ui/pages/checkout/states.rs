@@ -7,9 +7,8 @@ use crate::server_fns::checkout::CheckoutView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// A bank debit is settling. With JavaScript the page asks every second and reloads when it is
-/// done; without, "Check again" reloads it.
-/// An island: with JavaScript the page asks every second and reloads once the payment settles.
+/// A bank debit is settling. An island: with JavaScript the page asks every second and reloads when
+/// it is done; without, "Check again" reloads it.
 #[island]
 pub fn Processing(session_id: String) -> impl IntoView {
     let page = format!("/checkout/{session_id}");
