@@ -176,6 +176,12 @@ test("an unknown checkout is not found", async ({ page }) => {
 test("fields are checked by their label, in words a buyer understands", async ({ page, request, javaScriptEnabled }) => {
   const id = await createSession(request, { line_items: [{ price: priceId("espresso-beans") }] });
   await open(page, id, javaScriptEnabled);
+  await page.getByRole("button", { name: "Pay $24.00" }).click();
+  await expect(page.getByText("Choose your country.")).toBeVisible();
+  await expect(page.getByLabel("Country")).toHaveAttribute("aria-invalid", "true");
+  // The list is the server's; with JavaScript the island still follows the choice as it is made.
+  await page.getByLabel("Country").selectOption("DE");
+  if (javaScriptEnabled) await expect(page.getByText("Choose your country.")).toBeHidden();
   await fillBuyer(page);
   await fillCard(page, "4242 4242 4242 4241");
   await page.getByLabel("Expiry (MM / YY)").fill("01 / 20");

@@ -96,7 +96,7 @@ async fn the_checkout_page_hydrates_only_its_islands(engine: Engine) {
         .await;
     let page = app
         .get(&format!(
-            "/checkout/{id}?value.name=Ada&error.card_number=Declined"
+            "/checkout/{id}?value.name=Ada&value.country=DE&error.card_number=Declined"
         ))
         .await;
     assert_eq!(page.status(), 200);
@@ -120,8 +120,32 @@ async fn the_checkout_page_hydrates_only_its_islands(engine: Engine) {
             .contains(&json!(["error.card_number", "Declined"])),
         "{props}"
     );
+    // Only what the form needs travels as props: no receipt, branding or status.
+    for absent in ["receipt", "failure", "logo_url", "status"] {
+        assert!(props["view"].get(absent).is_none(), "{absent} in {props}");
+    }
     // The server-rendered form carries what the address asked for, without JavaScript too.
     assert!(html.contains(r#"value="Ada""#), "{html}");
+    // The country list is the server's alone (the island hydrates the select, not its options):
+    // every country, the asked-for one selected, names escaped as text.
+    let select = html
+        .split(r#"<select id="f-country""#)
+        .nth(1)
+        .and_then(|s| s.split("</select>").next())
+        .unwrap_or_else(|| panic!("no country select: {html}"));
+    assert!(select.matches("<option value=").count() > 240, "{select}");
+    assert!(
+        select.contains(r#"<option value="DE" selected>Germany</option>"#),
+        "{select}"
+    );
+    assert!(
+        select.contains(r#"<option value="">Select your country</option>"#),
+        "{select}"
+    );
+    assert!(
+        select.contains(r#"<option value="CI">Côte d'Ivoire</option>"#),
+        "{select}"
+    );
 
     // The start page is not a checkout: it hydrates whole.
     let start = app.get("/").await.text().await.unwrap();

@@ -58,6 +58,60 @@ pub struct CheckoutView {
     pub expires_at: i64,
 }
 
+/// What the payment form needs of a checkout: the island's props (`OpenCheckout`), which travel in
+/// the page as JSON and are read back by the browser bundle. Only these fields, so that the bundle
+/// holds no reader for the receipt, the branding or the states the form never shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub session_id: String,
+    pub kind: SessionKind,
+    pub mode: SessionMode,
+    pub merchant_name: String,
+    pub currency: Option<Currency>,
+    pub lines: Vec<LineView>,
+    pub allow_promotion_codes: bool,
+    pub discount: Option<DiscountView>,
+    pub code_error: Option<String>,
+    pub tax_rates: Vec<TaxRate>,
+    pub trial_period_days: Option<u32>,
+    pub payment_method_types: Vec<PaymentMethodType>,
+    pub known_email: Option<String>,
+    pub prefill_name: Option<String>,
+    pub prefill_country: Option<String>,
+    pub cancel_url: Option<String>,
+    pub today: (u16, u8),
+    pub last_decline: Option<String>,
+    /// The latest attempt awaits a step from the buyer (authentication or approval).
+    pub awaits_action: bool,
+}
+
+impl From<CheckoutView> for PaymentView {
+    fn from(view: CheckoutView) -> Self {
+        PaymentView {
+            session_id: view.session_id,
+            kind: view.kind,
+            mode: view.mode,
+            merchant_name: view.merchant_name,
+            currency: view.currency,
+            lines: view.lines,
+            allow_promotion_codes: view.allow_promotion_codes,
+            discount: view.discount,
+            code_error: view.code_error,
+            // Inactive rates never apply; the browser need not know them.
+            tax_rates: view.tax_rates.into_iter().filter(|r| r.active).collect(),
+            trial_period_days: view.trial_period_days,
+            payment_method_types: view.payment_method_types,
+            known_email: view.known_email,
+            prefill_name: view.prefill_name,
+            prefill_country: view.prefill_country,
+            cancel_url: view.cancel_url,
+            today: view.today,
+            last_decline: view.last_decline,
+            awaits_action: view.pending_action.is_some(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineView {
     pub description: String,

@@ -12,7 +12,7 @@ use crate::domain::catalog::TaxRate;
 use crate::domain::payment::{PaymentForm, check_buyer, check_method, format_expiry_as_typed};
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
 use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
-use crate::server_fns::checkout::CheckoutView;
+use crate::server_fns::checkout::PaymentView;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,14 +75,32 @@ pub fn method_label(t: PaymentMethodType) -> &'static str {
     }
 }
 
-/// The countries buyers choose from, by name.
-fn countries() -> Vec<(&'static str, &'static str)> {
-    let mut all: Vec<(&'static str, &'static str)> = iso_country::data::all()
-        .into_iter()
+/// The country list's `<option>`s as HTML, by name, `selected` on the buyer's. Rendered on the
+/// server only: the island hydrates the `<select>` (its value and errors) but not its 250 options,
+/// so neither the list nor the code that would build them goes to the browser.
+#[cfg(feature = "ssr")]
+fn country_options(selected: &str) -> String {
+    use std::fmt::Write;
+    let mut all: Vec<(&str, &str)> = iso_country::data::all()
+        .iter()
         .map(|c| (c.alpha2, c.name))
         .collect();
     all.sort_by(|a, b| a.1.cmp(b.1));
-    all
+    let placeholder = if selected.is_empty() { " selected" } else { "" };
+    let mut html = format!(r#"<option value=""{placeholder}>Select your country</option>"#);
+    for (code, name) in all {
+        let mark = if code.eq_ignore_ascii_case(selected) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            html,
+            r#"<option value="{code}"{mark}>{}</option>"#,
+            html_escape::encode_text(name)
+        );
+    }
+    html
 }
 
 /// The order and the payment form: an island, the part of the checkout page that hydrates (the
@@ -90,7 +108,7 @@ fn countries() -> Vec<(&'static str, &'static str)> {
 /// (`value.email=…`, `error.card_number=…` after a post without JavaScript, `code=…`), travel in
 /// the page as JSON.
 #[island]
-pub fn OpenCheckout(view: CheckoutView, query: Vec<(String, String)>) -> impl IntoView {
+pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
@@ -301,13 +319,18 @@ pub fn OpenCheckout(view: CheckoutView, query: Vec<(String, String)>) -> impl In
         }
     };
 
+    // Hydrating leaves the server's options as they are (see `country_options`).
+    #[cfg(feature = "ssr")]
+    let country_options_html = country_options(&form.country.get_untracked());
+    #[cfg(not(feature = "ssr"))]
+    let country_options_html = String::new();
     let method_sections = methods.clone();
     let cancel_url = view.cancel_url.clone();
     let merchant = view.merchant_name.clone();
     let locked_email = view.known_email.is_some();
     let due_banner = view
-        .pending_action
-        .map(|_| format!("/checkout/{}/authenticate", view.session_id));
+        .awaits_action
+        .then(|| format!("/checkout/{}/authenticate", view.session_id));
 
     view! {
         <div class="layout">
@@ -411,12 +434,8 @@ pub fn OpenCheckout(view: CheckoutView, query: Vec<(String, String)>) -> impl In
                                     form.country.set(event_target_value(&ev));
                                     form.touched.update(|t| { t.insert("country".into()); });
                                     form.server_errors.update(|e| { e.remove("country"); });
-                                }>
-                                <option value="" selected=form.country.get_untracked().is_empty()>"Select your country"</option>
-                                {countries().into_iter().map(|(code, name)| {
-                                    let selected = form.country.get_untracked().eq_ignore_ascii_case(code);
-                                    view! { <option value=code selected=selected>{name}</option> }
-                                }).collect_view()}
+                                }
+                                inner_html=country_options_html>
                             </select>
                             <p class="field-error" id="e-country">{move || error_of("country")}</p>
                         </div>

@@ -94,7 +94,7 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
                 .into_iter()
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect();
-            view! { <form::OpenCheckout view=view query=query /> }.into_any()
+            view! { <form::OpenCheckout view=view.into() query=query /> }.into_any()
         }
         SessionStatus::Pending => {
             view! { <states::Processing session_id=view.session_id /> }.into_any()

@@ -7,6 +7,13 @@ use crate::server_fns::checkout::CheckoutView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// What `/api/checkout/{id}/status` answers, as far as the poller reads it.
+#[cfg(feature = "hydrate")]
+#[derive(serde::Deserialize)]
+struct StatusAnswer {
+    status: String,
+}
+
 /// A bank debit is settling. An island: with JavaScript the page asks every second and reloads when
 /// it is done; without, "Check again" reloads it.
 #[island]
@@ -26,10 +33,10 @@ pub fn Processing(session_id: String) -> impl IntoView {
                         let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
                             return;
                         };
-                        let Ok(body) = response.json::<serde_json::Value>().await else {
+                        let Ok(body) = response.json::<StatusAnswer>().await else {
                             return;
                         };
-                        if body["status"].as_str().is_some_and(|s| s != "pending") {
+                        if body.status != "pending" {
                             let _ = window().location().reload();
                         }
                     });
