@@ -15,40 +15,18 @@ use crate::domain::session::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Everything the checkout page shows, in every state of the session.
+/// Everything the checkout page shows, in every state of the session: what the payment form
+/// reads ([`PaymentView`]) and what only the server's pages show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
-    pub session_id: String,
+    /// The order and what paying it takes; the open checkout's island gets only this.
+    pub payment: PaymentView,
     /// The status as the buyer meets it (an open session past its expiry is expired).
     pub status: SessionStatus,
-    pub kind: SessionKind,
-    pub mode: SessionMode,
     pub livemode: bool,
-    /// The organization's display name (its branding), else its name.
-    pub merchant_name: String,
     /// The organization's accent colour (`#1d4ed8`) and logo, when it set them.
     pub accent_color: Option<String>,
     pub logo_url: Option<String>,
-    pub currency: Option<Currency>,
-    pub lines: Vec<LineView>,
-    pub allow_promotion_codes: bool,
-    /// The discount that applies: the session's, or the code in the page's address.
-    pub discount: Option<DiscountView>,
-    /// A code in the page's address that could not be applied, and why.
-    pub code_error: Option<String>,
-    /// The organization's tax rates, for the page to compute tax once a country is chosen.
-    pub tax_rates: Vec<TaxRate>,
-    pub trial_period_days: Option<u32>,
-    pub payment_method_types: Vec<PaymentMethodType>,
-    /// The customer's email when the session is for a known customer (the field is locked).
-    pub known_email: Option<String>,
-    pub prefill_name: Option<String>,
-    pub prefill_country: Option<String>,
-    pub cancel_url: Option<String>,
-    /// (year, month) on the server, for card expiry checks in the browser.
-    pub today: (u16, u8),
-    /// The latest attempt's decline, when the session is open for another try.
-    pub last_decline: Option<String>,
     /// The step the buyer must take, when the latest attempt awaits one.
     pub pending_action: Option<ActionView>,
     /// What was paid, once succeeded.
@@ -66,50 +44,30 @@ pub struct PaymentView {
     pub session_id: String,
     pub kind: SessionKind,
     pub mode: SessionMode,
+    /// The organization's display name (its branding), else its name.
     pub merchant_name: String,
     pub currency: Option<Currency>,
     pub lines: Vec<LineView>,
     pub allow_promotion_codes: bool,
+    /// The discount that applies: the session's, or the code in the page's address.
     pub discount: Option<DiscountView>,
+    /// A code in the page's address that could not be applied, and why.
     pub code_error: Option<String>,
+    /// The organization's active tax rates, for the page to compute tax once a country is chosen.
     pub tax_rates: Vec<TaxRate>,
     pub trial_period_days: Option<u32>,
     pub payment_method_types: Vec<PaymentMethodType>,
+    /// The customer's email when the session is for a known customer (the field is locked).
     pub known_email: Option<String>,
     pub prefill_name: Option<String>,
     pub prefill_country: Option<String>,
     pub cancel_url: Option<String>,
+    /// (year, month) on the server, for card expiry checks in the browser.
     pub today: (u16, u8),
+    /// The latest attempt's decline, when the session is open for another try.
     pub last_decline: Option<String>,
     /// The latest attempt awaits a step from the buyer (authentication or approval).
     pub awaits_action: bool,
-}
-
-impl From<CheckoutView> for PaymentView {
-    fn from(view: CheckoutView) -> Self {
-        PaymentView {
-            session_id: view.session_id,
-            kind: view.kind,
-            mode: view.mode,
-            merchant_name: view.merchant_name,
-            currency: view.currency,
-            lines: view.lines,
-            allow_promotion_codes: view.allow_promotion_codes,
-            discount: view.discount,
-            code_error: view.code_error,
-            // Inactive rates never apply; the browser need not know them.
-            tax_rates: view.tax_rates.into_iter().filter(|r| r.active).collect(),
-            trial_period_days: view.trial_period_days,
-            payment_method_types: view.payment_method_types,
-            known_email: view.known_email,
-            prefill_name: view.prefill_name,
-            prefill_country: view.prefill_country,
-            cancel_url: view.cancel_url,
-            today: view.today,
-            last_decline: view.last_decline,
-            awaits_action: view.pending_action.is_some(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

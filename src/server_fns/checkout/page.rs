@@ -108,6 +108,7 @@ async fn view(
         },
     };
 
+    // Inactive rates never apply; the browser need not know them.
     let tax_rates = store
         .tax_rates(org, session.livemode)
         .await?
@@ -178,31 +179,34 @@ async fn view(
     };
 
     Ok(Some(CheckoutView {
-        session_id: session.id.clone(),
+        payment: super::PaymentView {
+            session_id: session.id.clone(),
+            kind: session.kind,
+            mode: session.mode,
+            merchant_name,
+            currency: session.currency,
+            lines,
+            allow_promotion_codes: session.allow_promotion_codes,
+            discount,
+            code_error,
+            tax_rates,
+            trial_period_days: session.trial_period_days,
+            payment_method_types: session.payment_method_types.clone(),
+            known_email: session
+                .customer_id
+                .as_ref()
+                .and(session.customer_email.clone()),
+            prefill_name: session.customer_name.clone(),
+            prefill_country: session.billing_address.as_ref().map(|a| a.country.clone()),
+            cancel_url: session.cancel_url.clone(),
+            today: crate::service::confirm::year_month(now),
+            last_decline,
+            awaits_action: pending_action.is_some(),
+        },
         status,
-        kind: session.kind,
-        mode: session.mode,
         livemode: session.livemode,
-        merchant_name,
         accent_color: branding.accent_color,
         logo_url: branding.logo_url,
-        currency: session.currency,
-        lines,
-        allow_promotion_codes: session.allow_promotion_codes,
-        discount,
-        code_error,
-        tax_rates,
-        trial_period_days: session.trial_period_days,
-        payment_method_types: session.payment_method_types.clone(),
-        known_email: session
-            .customer_id
-            .as_ref()
-            .and(session.customer_email.clone()),
-        prefill_name: session.customer_name.clone(),
-        prefill_country: session.billing_address.as_ref().map(|a| a.country.clone()),
-        cancel_url: session.cancel_url.clone(),
-        today: crate::service::confirm::year_month(now),
-        last_decline,
         pending_action,
         receipt,
         failure,

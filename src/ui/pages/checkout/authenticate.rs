@@ -28,9 +28,10 @@ pub fn AuthenticatePage() -> impl IntoView {
 }
 
 fn step(view: CheckoutView) -> impl IntoView {
-    let back = format!("/checkout/{}", view.session_id);
-    let amount = view.currency.map(|c| {
+    let back = format!("/checkout/{}", view.payment.session_id);
+    let amount = view.payment.currency.map(|c| {
         let total: i64 = view
+            .payment
             .lines
             .iter()
             .map(|l| l.unit_amount.amount * i64::from(l.quantity))
@@ -68,7 +69,7 @@ fn step(view: CheckoutView) -> impl IntoView {
         <Title text=title.clone() />
         <main class="checkout">
             <header class="merchant">
-                <span class="merchant-name">{view.merchant_name.clone()}</span>
+                <span class="merchant-name">{view.payment.merchant_name.clone()}</span>
                 {(!view.livemode).then(|| view! { <span class="badge">"Test mode"</span> })}
             </header>
             <section class="state challenge" aria-labelledby="challenge-title">
@@ -76,7 +77,7 @@ fn step(view: CheckoutView) -> impl IntoView {
                 <p>{text}</p>
                 {amount.map(|a| view! { <p class="amount">{a}</p> })}
                 <form method="post" action="/api/checkout/authenticate" class="decision">
-                    <input type="hidden" name="session_id" value=view.session_id.clone() />
+                    <input type="hidden" name="session_id" value=view.payment.session_id.clone() />
                     <button type="submit" name="decision" value=yes.0 class="primary">{yes.1}</button>
                     <button type="submit" name="decision" value=no.0 class="secondary">{no.1}</button>
                 </form>

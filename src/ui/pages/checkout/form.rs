@@ -81,24 +81,32 @@ pub fn method_label(t: PaymentMethodType) -> &'static str {
 #[cfg(feature = "ssr")]
 fn country_options(selected: &str) -> String {
     use std::fmt::Write;
-    let mut all: Vec<(&str, &str)> = iso_country::data::all()
-        .iter()
-        .map(|c| (c.alpha2, c.name))
-        .collect();
-    all.sort_by(|a, b| a.1.cmp(b.1));
+    use std::sync::OnceLock;
+    // (alpha-2 code, name escaped as HTML text), by name: built once per process.
+    static COUNTRIES: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    let countries = COUNTRIES.get_or_init(|| {
+        let mut all: Vec<(&'static str, &'static str)> = iso_country::data::all()
+            .iter()
+            .map(|c| (c.alpha2, c.name))
+            .collect();
+        all.sort_by(|a, b| a.1.cmp(b.1));
+        all.into_iter()
+            .map(|(code, name)| (code, html_escape::encode_text(name).into_owned()))
+            .collect()
+    });
     let placeholder = if selected.is_empty() { " selected" } else { "" };
-    let mut html = format!(r#"<option value=""{placeholder}>Select your country</option>"#);
-    for (code, name) in all {
+    let mut html = String::with_capacity(40 * (countries.len() + 1));
+    let _ = write!(
+        html,
+        r#"<option value=""{placeholder}>Select your country</option>"#
+    );
+    for (code, name) in countries {
         let mark = if code.eq_ignore_ascii_case(selected) {
             " selected"
         } else {
             ""
         };
-        let _ = write!(
-            html,
-            r#"<option value="{code}"{mark}>{}</option>"#,
-            html_escape::encode_text(name)
-        );
+        let _ = write!(html, r#"<option value="{code}"{mark}>{name}</option>"#);
     }
     html
 }

@@ -76,7 +76,7 @@ pub fn CheckoutPage() -> impl IntoView {
 }
 
 fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
-    let merchant = view.merchant_name.clone();
+    let merchant = view.payment.merchant_name.clone();
     let title = match view.status {
         SessionStatus::Open => format!("Pay {merchant}"),
         SessionStatus::Pending => "Payment processing".to_owned(),
@@ -94,10 +94,10 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
                 .into_iter()
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect();
-            view! { <form::OpenCheckout view=view.into() query=query /> }.into_any()
+            view! { <form::OpenCheckout view=view.payment query=query /> }.into_any()
         }
         SessionStatus::Pending => {
-            view! { <states::Processing session_id=view.session_id /> }.into_any()
+            view! { <states::Processing session_id=view.payment.session_id /> }.into_any()
         }
         SessionStatus::Succeeded => view! { <states::Succeeded view=view /> }.into_any(),
         SessionStatus::Failed => view! { <states::Failed view=view /> }.into_any(),

@@ -58,7 +58,7 @@ pub fn Processing(session_id: String) -> impl IntoView {
 #[component]
 pub fn Succeeded(view: CheckoutView) -> impl IntoView {
     let receipt = view.receipt.clone();
-    let heading = match view.kind {
+    let heading = match view.payment.kind {
         SessionKind::AddPaymentMethod => "Payment method saved",
         SessionKind::ActivateSubscription => "Subscription activated",
         SessionKind::Purchase
@@ -99,9 +99,9 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
             <h1 id="done-title">{heading}</h1>
             <p class="paid">{paid}</p>
             {receipt.as_ref().and_then(|r| r.trial_ends_on.clone()).map(|day| view! { <p>{format!("Your trial ends on {day}.")}</p> })}
-            {(!view.lines.is_empty()).then(|| view! {
+            {(!view.payment.lines.is_empty()).then(|| view! {
                 <ul class="lines receipt" aria-label="What you bought">
-                    {view.lines.iter().map(|l| view! {
+                    {view.payment.lines.iter().map(|l| view! {
                         <li class="line">
                             <span class="line-name">{l.description.clone()}</span>
                             <span class="line-detail">{format!("× {}", l.quantity)}</span>
@@ -121,7 +121,7 @@ pub fn Failed(view: CheckoutView) -> impl IntoView {
             <h1>"Your payment failed"</h1>
             <p>{view.failure.clone().unwrap_or_else(|| "The payment could not be completed.".into())}</p>
             <p>"Nothing was charged. Start again from the shop to try another way of paying."</p>
-            {view.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.merchant_name)}</a></p> })}
+            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.payment.merchant_name)}</a></p> })}
         </section>
     }
 }
@@ -132,7 +132,7 @@ pub fn Expired(view: CheckoutView) -> impl IntoView {
         <section class="state expired">
             <h1>"This checkout has expired"</h1>
             <p>"Checkout links are valid for a limited time. Nothing was charged; start again from the shop for a new one."</p>
-            {view.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.merchant_name)}</a></p> })}
+            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.payment.merchant_name)}</a></p> })}
         </section>
     }
 }
