@@ -205,7 +205,7 @@ impl RawSettings {
             log_format,
             pool: PoolSettings {
                 max_connections,
-                acquire_timeout: Duration::from_secs(10),
+                ..PoolSettings::default()
             },
             site_root: self.site_root.clone().unwrap_or_else(default_site_root),
             webhook_timeout,

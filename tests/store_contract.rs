@@ -117,6 +117,78 @@ fn one_time<'a>(
     }
 }
 
+/// PostgreSQL only (SQLite's connections are to a file and do not drop): a pooled connection the
+/// server dropped while it sat idle is checked and replaced when next acquired, so the request
+/// that gets it does not fail. A connection used moments ago is not checked (sqlx would ping on
+/// every acquire otherwise, a round trip per request); the first half shows that check is what
+/// saves the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_connection_dropped_while_idle_is_replaced_before_use() {
+    let test = "postgres_a_connection_dropped_while_idle_is_replaced_before_use";
+    let Some(db) = TestDb::fresh(Engine::Postgres, test).await else {
+        return;
+    };
+    let connect = |check_idle_after| {
+        let url = db.url.clone();
+        async move {
+            let settings = kassa::store::PoolSettings {
+                max_connections: 1,
+                check_idle_after,
+                ..Default::default()
+            };
+            Store::connect(&url, &settings).await.expect("connects")
+        }
+    };
+    let drop_connections = || async {
+        let name = url::Url::parse(&db.url)
+            .unwrap()
+            .path()
+            .trim_start_matches('/')
+            .to_owned();
+        let admin = sqlx::PgPool::connect(&std::env::var(support::POSTGRES_VAR).unwrap())
+            .await
+            .unwrap();
+        let dropped: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&name)
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        admin.close().await;
+        assert_eq!(
+            dropped,
+            vec![true],
+            "the store's one connection was dropped"
+        );
+        // The backend is gone once the server has processed the signal.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
+
+    // Checked only after an hour idle: the dropped connection is handed out and fails once.
+    let unchecked = connect(std::time::Duration::from_secs(3600)).await;
+    unchecked.ping().await.expect("answers");
+    drop_connections().await;
+    assert!(
+        unchecked.ping().await.is_err(),
+        "the dead connection was used"
+    );
+    unchecked.ping().await.expect("a new connection answers");
+    unchecked.close().await;
+
+    // Checked after 100 ms idle: the dropped connection is replaced before anyone uses it.
+    let checked = connect(std::time::Duration::from_millis(100)).await;
+    checked.ping().await.expect("answers");
+    drop_connections().await;
+    checked
+        .ping()
+        .await
+        .expect("the pool replaced the dropped connection");
+    checked.close().await;
+    db.drop_db().await;
+}
+
 async fn migrations_are_idempotent_and_the_database_answers(engine: Engine) {
     let Some((db, store)) = open(engine, "migrations_are_idempotent").await else {
         return;
