@@ -157,10 +157,11 @@ async fn postgres_a_connection_dropped_while_idle_is_replaced_before_use() {
         .await
         .unwrap();
         admin.close().await;
-        assert_eq!(
-            dropped,
-            vec![true],
-            "the store's one connection was dropped"
+        // The store's one connection; a connection of a store closed just before may still be
+        // on its way out and be listed too.
+        assert!(
+            dropped.contains(&true),
+            "the store's connection was dropped: {dropped:?}"
         );
         // The backend is gone once the server has processed the signal.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
