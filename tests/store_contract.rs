@@ -149,7 +149,8 @@ async fn postgres_a_connection_dropped_while_idle_is_replaced_before_use() {
             .await
             .unwrap();
         let dropped: Vec<bool> = sqlx::query_scalar(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+            // Waits (up to 5 s) until each backend has exited, not only signalled it.
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
         )
         .bind(&name)
@@ -163,7 +164,7 @@ async fn postgres_a_connection_dropped_while_idle_is_replaced_before_use() {
             dropped.contains(&true),
             "the store's connection was dropped: {dropped:?}"
         );
-        // The backend is gone once the server has processed the signal.
+        // Idle for longer than the checked store's threshold.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     };
 
