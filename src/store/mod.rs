@@ -207,8 +207,8 @@ impl Store {
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     // A connection to a file does not drop, and sqlx's check before each
-                    // acquire is a round trip to the connection's worker thread: as long as a
-                    // session retrieval's one query (a third of its CPU, measured by perf).
+                    // acquire is a round trip to the connection's worker thread, a hand-off like
+                    // the query's own (perf: waking that thread is a retrieval's largest cost).
                     .test_before_acquire(false)
                     .connect_with(options.read_only(true))
                     .await?;
