@@ -140,20 +140,14 @@ async fn postgres_a_connection_dropped_while_idle_is_replaced_before_use() {
         }
     };
     let drop_connections = || async {
-        let name = url::Url::parse(&db.url)
-            .unwrap()
-            .path()
-            .trim_start_matches('/')
-            .to_owned();
-        let admin = sqlx::PgPool::connect(&std::env::var(support::POSTGRES_VAR).unwrap())
-            .await
-            .unwrap();
+        let (admin_url, name) = db.postgres_admin().expect("a Postgres test database");
+        let admin = sqlx::PgPool::connect(admin_url).await.unwrap();
         let dropped: Vec<bool> = sqlx::query_scalar(
             // Waits (up to 5 s) until each backend has exited, not only signalled it.
             "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
         )
-        .bind(&name)
+        .bind(name)
         .fetch_all(&admin)
         .await
         .unwrap();

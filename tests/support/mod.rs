@@ -70,6 +70,14 @@ impl TestDb {
         store
     }
 
+    /// For a Postgres test database: the URL of the server's admin database and this database's
+    /// name, for a test that acts on the server itself (its sessions, say).
+    pub fn postgres_admin(&self) -> Option<(&str, &str)> {
+        self.postgres_admin
+            .as_ref()
+            .map(|(admin_url, name)| (admin_url.as_str(), name.as_str()))
+    }
+
     /// Drops a Postgres test database (SQLite's folder goes with the value).
     pub async fn drop_db(self) {
         if let Some((admin_url, name)) = &self.postgres_admin {
