@@ -13,12 +13,22 @@
 //! savepoint. A commit that fails fails every member of its batch. Under light load a batch has
 //! one member and costs what a plain transaction did: `BEGIN IMMEDIATE`, the statements, `COMMIT`.
 //!
+//! A member's turn is the batch's throughput: the writer serves one member at a time. Lending the
+//! connection costs a turn two hand-offs between tasks and two round trips to sqlx's SQLite
+//! worker thread (the savepoint, then the member's statements). A write known in advance can
+//! instead be queued as [`Work`] ([`GroupCommit::run`]): the batch runs it where it is, with its
+//! savepoint in the same round trip, so its turn is one round trip to the worker.
+//!
 //! Statements outside a [`Tx`] (single-statement writes on the writer pool) take turns with
 //! whole batches: the task holds the pool's one writer connection only while a batch runs.
 
+use futures_util::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -35,8 +45,73 @@ const MAX_BATCH: usize = 64;
 /// rate of session creation measured the same with and without this bound.
 pub(crate) const MAX_WAIT: Duration = Duration::from_millis(2);
 
-/// What a waiting `Tx` is sent: the connection, or why it could not be had.
-type Waiter = oneshot::Sender<Result<Lease, String>>;
+/// A write run whole by the batch: given the writer connection and `opening`, statements (ending
+/// in `"; "`) that open the work's place in the batch, it must run `opening` and then its own
+/// statements in one query (`sqlx::query(&format!("{opening}{sql}"))`), one round trip to the
+/// connection's worker thread. Ok keeps its writes, which are durable once the batch commits.
+pub(crate) type Work =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection, &'static str) -> WorkFuture<'c> + Send>;
+pub(crate) type WorkFuture<'c> = Pin<Box<dyn Future<Output = sqlx::Result<()>> + Send + 'c>>;
+
+/// Why queued [`Work`] wrote nothing.
+#[derive(Debug)]
+pub(crate) enum WorkError {
+    /// One of its statements failed; its writes were undone, the batch went on.
+    Statement(sqlx::Error),
+    /// Its batch could not be committed (or the writer has stopped).
+    Batch(String),
+}
+
+/// What waits in the queue for a turn at the writer.
+enum Waiter {
+    /// A `Tx`, to be lent the connection, or told why it could not be had.
+    Lease(oneshot::Sender<Result<Lease, String>>),
+    /// Work the batch runs itself, and who hears how it ended.
+    Work(Work, oneshot::Sender<Result<(), WorkError>>),
+}
+
+/// A member whose writes are kept, waiting to hear that they are durable.
+enum Kept {
+    Lease(oneshot::Sender<Result<(), String>>),
+    Work(oneshot::Sender<Result<(), WorkError>>),
+}
+
+impl Kept {
+    fn tell(self, outcome: Result<(), &str>) {
+        let outcome = outcome.map_err(str::to_owned);
+        match self {
+            Kept::Lease(member) => drop(member.send(outcome)),
+            Kept::Work(member) => drop(member.send(outcome.map_err(WorkError::Batch))),
+        }
+    }
+}
+
+/// The two savepoint names members take in turn, so that one member's statements can release
+/// the savepoint before them and open their own in one round trip, and a failure among them can
+/// never roll back the member before (its savepoint has the other name).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Savepoint {
+    A,
+    B,
+}
+
+impl Savepoint {
+    /// What opens a member's place in an open batch, `held` being the kept member before's.
+    fn opening(held: Option<Savepoint>) -> (Savepoint, &'static str) {
+        match held {
+            None => (Savepoint::A, "SAVEPOINT member_a; "),
+            Some(Savepoint::A) => (Savepoint::B, "RELEASE member_a; SAVEPOINT member_b; "),
+            Some(Savepoint::B) => (Savepoint::A, "RELEASE member_b; SAVEPOINT member_a; "),
+        }
+    }
+
+    fn undo(self) -> &'static str {
+        match self {
+            Savepoint::A => "ROLLBACK TO member_a; RELEASE member_a",
+            Savepoint::B => "ROLLBACK TO member_b; RELEASE member_b",
+        }
+    }
+}
 
 /// The handle through which [`super::Store::begin`] asks for a turn at the writer.
 #[derive(Clone)]
@@ -67,10 +142,21 @@ impl GroupCommit {
     pub(crate) async fn begin(&self) -> Result<Lease, String> {
         let (reply, turn) = oneshot::channel();
         self.queue
-            .send(reply)
+            .send(Waiter::Lease(reply))
             .map_err(|_| "the SQLite writer has stopped".to_owned())?;
         turn.await
             .map_err(|_| "the SQLite writer has stopped".to_owned())?
+    }
+
+    /// Queues `work` for the writer and waits until its writes are durable (or undone). Dropped
+    /// before its turn, the work does not run.
+    pub(crate) async fn run(&self, work: Work) -> Result<(), WorkError> {
+        let stopped = || WorkError::Batch("the SQLite writer has stopped".to_owned());
+        let (reply, done) = oneshot::channel();
+        self.queue
+            .send(Waiter::Work(work, reply))
+            .map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
     }
 }
 
@@ -144,11 +230,10 @@ struct Batch {
     conn: Option<PoolConnection<Sqlite>>,
     /// Whether `BEGIN` has run and no `COMMIT` or `ROLLBACK` since.
     open: bool,
-    /// Whether the last member kept its writes inside a savepoint not yet released. Releasing
-    /// keeps SQLite's savepoint stack one deep, so its statement journal never grows with the
-    /// batch.
-    held: bool,
-    kept: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The savepoint the last member kept its writes in, not yet released. Releasing keeps
+    /// SQLite's savepoint stack one deep, so its statement journal never grows with the batch.
+    held: Option<Savepoint>,
+    kept: Vec<Kept>,
     /// When the first member kept its writes (and began to wait for the commit).
     first_kept_at: Option<Instant>,
 }
@@ -163,14 +248,18 @@ async fn run(
         let conn = match writer.acquire().await {
             Ok(conn) => conn,
             Err(error) => {
-                let _ = first.send(Err(format!("no SQLite writer connection: {error}")));
+                let error = format!("no SQLite writer connection: {error}");
+                match first {
+                    Waiter::Lease(member) => drop(member.send(Err(error))),
+                    Waiter::Work(_, member) => drop(member.send(Err(WorkError::Batch(error)))),
+                }
                 continue;
             }
         };
         let mut batch = Batch {
             conn: Some(conn),
             open: false,
-            held: false,
+            held: None,
             kept: Vec::new(),
             first_kept_at: None,
         };
@@ -207,25 +296,92 @@ impl Batch {
             .map_err(|error| format!("`{sql}` failed: {error}"))
     }
 
-    /// Lends the connection to one waiting transaction and takes its outcome. An error means the
-    /// batch's transaction can no longer be trusted.
+    /// What opens the next member's place: `BEGIN` for the first (undoing it is undoing the
+    /// whole transaction), a savepoint of its own for the others.
+    fn opening(&self) -> (Option<Savepoint>, &'static str) {
+        if self.open {
+            let (savepoint, opening) = Savepoint::opening(self.held);
+            (Some(savepoint), opening)
+        } else {
+            (None, "BEGIN IMMEDIATE; ")
+        }
+    }
+
+    /// Serves one waiting member. An error means the batch's transaction can no longer be trusted.
     async fn serve(&mut self, waiter: Waiter) -> Result<(), String> {
+        match waiter {
+            Waiter::Lease(member) => self.lend(member).await,
+            Waiter::Work(work, member) => self.work(work, member).await,
+        }
+    }
+
+    /// Runs queued work in its own place in the batch.
+    async fn work(
+        &mut self,
+        work: Work,
+        member: oneshot::Sender<Result<(), WorkError>>,
+    ) -> Result<(), String> {
+        if member.is_closed() {
+            return Ok(());
+        }
+        let (savepoint, opening) = self.opening();
+        let conn = self
+            .conn
+            .as_deref_mut()
+            .ok_or("the writer connection is lent out")?;
+        // A panic in the work would otherwise end this task, and every write after it.
+        let ran = AssertUnwindSafe(work(conn, opening)).catch_unwind().await;
+        let ran = ran.unwrap_or_else(|_| {
+            Err(sqlx::Error::Protocol(
+                "the write panicked before it finished".to_owned(),
+            ))
+        });
+        match ran {
+            Ok(()) => {
+                self.open = true;
+                self.held = savepoint;
+                self.first_kept_at.get_or_insert_with(Instant::now);
+                self.kept.push(Kept::Work(member));
+                Ok(())
+            }
+            Err(error) => {
+                let _ = member.send(Err(WorkError::Statement(error)));
+                match savepoint {
+                    // Its own savepoint is undone; the member before's, released in the same
+                    // round trip or not, is left as it was. If the savepoint was never opened,
+                    // this fails and the batch, unsure what ran, is abandoned.
+                    Some(savepoint) => {
+                        self.execute(savepoint.undo()).await?;
+                        self.held = None;
+                    }
+                    // Ends the transaction if `BEGIN` ran; fails harmlessly if it did not.
+                    None => {
+                        let _ = self.execute("ROLLBACK").await;
+                        self.open = false;
+                        self.held = None;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Lends the connection to one waiting transaction and takes its outcome.
+    async fn lend(&mut self, waiter: oneshot::Sender<Result<Lease, String>>) -> Result<(), String> {
         if waiter.is_closed() {
             return Ok(());
         }
-        // The first member needs no savepoint: undoing it is undoing the whole transaction.
-        let savepoint = self.open;
-        let opening = match (self.open, self.held) {
-            (false, _) => "BEGIN IMMEDIATE",
-            (true, false) => "SAVEPOINT member",
-            (true, true) => "RELEASE member; SAVEPOINT member",
-        };
+        let (savepoint, opening) = self.opening();
         if let Err(error) = self.execute(opening).await {
             let _ = waiter.send(Err(error.clone()));
-            return if savepoint { Err(error) } else { Ok(()) };
+            return if savepoint.is_some() {
+                Err(error)
+            } else {
+                Ok(())
+            };
         }
         self.open = true;
-        self.held = false;
+        self.held = None;
         let (back, returned) = oneshot::channel();
         let lease = Lease {
             conn: self.conn.take(),
@@ -255,10 +411,10 @@ impl Batch {
             Outcome::Keep(durable) => {
                 self.held = savepoint;
                 self.first_kept_at.get_or_insert_with(Instant::now);
-                self.kept.push(durable);
+                self.kept.push(Kept::Lease(durable));
             }
-            Outcome::Undo if savepoint => {
-                self.execute("ROLLBACK TO member; RELEASE member").await?;
+            Outcome::Undo if let Some(savepoint) = savepoint => {
+                self.execute(savepoint.undo()).await?;
             }
             Outcome::Undo => {
                 self.execute("ROLLBACK").await?;
@@ -278,7 +434,7 @@ impl Batch {
             Ok(()) => {
                 self.open = false;
                 for member in self.kept.drain(..) {
-                    let _ = member.send(Ok(()));
+                    member.tell(Ok(()));
                 }
                 true
             }
@@ -293,7 +449,7 @@ impl Batch {
     async fn abandon(&mut self, error: &str) {
         tracing::error!(%error, members = self.kept.len(), "an SQLite write batch failed");
         for member in self.kept.drain(..) {
-            let _ = member.send(Err(error.to_owned()));
+            member.tell(Err(error));
         }
         if self.open && self.execute("ROLLBACK").await.is_err() {
             // A connection in an unknown state must not go back to the pool.
@@ -303,7 +459,7 @@ impl Batch {
             }
         }
         self.open = false;
-        self.held = false;
+        self.held = None;
     }
 }
 
@@ -337,6 +493,23 @@ mod tests {
             .execute(&mut **lease)
             .await
             .map(drop)
+    }
+
+    /// Work that inserts `x` (as [`Work`] must: its opening and its statement in one query).
+    fn insert_work(x: i64) -> Work {
+        Box::new(move |conn, opening| {
+            Box::pin(async move {
+                sqlx::query(&format!("{opening}INSERT INTO t (x) VALUES ($1)"))
+                    .bind(x)
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
+        })
+    }
+
+    fn is_unique_violation(outcome: &Result<(), WorkError>) -> bool {
+        matches!(outcome, Err(WorkError::Statement(sqlx::Error::Database(db))) if db.is_unique_violation())
     }
 
     async fn rows(pool: &SqlitePool) -> Vec<i64> {
@@ -425,6 +598,77 @@ mod tests {
         insert(&mut after, 6).await.unwrap();
         after.commit().await.unwrap();
         assert_eq!(rows(&pool).await, vec![1, 6]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_work_shares_the_commit_with_leases_and_a_failure_undoes_only_its_own() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = writer(&folder).await;
+        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+
+        let mut first = batches.begin().await.unwrap();
+        insert(&mut first, 1).await.unwrap();
+        // Queued in this order behind `first` (join! polls them in order, each queues at once):
+        // work kept, work that clashes, a lease that rolls back, work kept, a lease kept.
+        let queued = {
+            let batches = batches.clone();
+            tokio::spawn(async move {
+                let undone_lease = async {
+                    let mut lease = batches.begin().await.unwrap();
+                    insert(&mut lease, 3).await.unwrap();
+                    drop(lease);
+                };
+                let kept_lease = async {
+                    let mut lease = batches.begin().await.unwrap();
+                    insert(&mut lease, 5).await.unwrap();
+                    lease.commit().await
+                };
+                tokio::join!(
+                    batches.run(insert_work(2)),
+                    batches.run(insert_work(1)),
+                    undone_lease,
+                    batches.run(insert_work(4)),
+                    kept_lease,
+                )
+            })
+        };
+        settle().await;
+        first.commit().await.unwrap();
+        let (two, clash, (), four, five) = queued.await.unwrap();
+        assert!(two.is_ok() && four.is_ok() && five.is_ok());
+        assert!(is_unique_violation(&clash), "{clash:?}");
+
+        assert_eq!(rows(&pool).await, vec![1, 2, 4, 5]);
+        assert_eq!(batches.commits(), 1, "six members, one commit");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_that_fails_or_panics_alone_leaves_the_writer_usable() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = writer(&folder).await;
+        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+
+        batches.run(insert_work(1)).await.unwrap();
+        // Alone in its batch: `BEGIN` ran with it, and is rolled back.
+        assert!(is_unique_violation(&batches.run(insert_work(1)).await));
+        let panicked = batches
+            .run(Box::new(|_, _| {
+                Box::pin(async { panic!("a bug in a write") })
+            }))
+            .await;
+        assert!(
+            matches!(panicked, Err(WorkError::Statement(_))),
+            "{panicked:?}"
+        );
+        // Work whose caller gave up before its turn does not run.
+        let held = batches.begin().await.unwrap();
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(20), batches.run(insert_work(7))).await;
+        assert!(gave_up.is_err());
+        drop(held);
+
+        batches.run(insert_work(2)).await.unwrap();
+        assert_eq!(rows(&pool).await, vec![1, 2]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

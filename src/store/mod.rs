@@ -129,6 +129,15 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<group_commit::WorkError> for StoreError {
+    fn from(error: group_commit::WorkError) -> Self {
+        match error {
+            group_commit::WorkError::Statement(error) => error.into(),
+            group_commit::WorkError::Batch(error) => StoreError::Commit(error),
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Which engine a `Store` runs on.

@@ -290,21 +290,110 @@ macro_rules! bind_lines {
     }};
 }
 
+/// A session's columns that are not stored as they are in [`CheckoutSession`]: its enums as their
+/// words, its structured fields as JSON. Made before a write, so that SQLite's writer does not.
+struct SessionValues {
+    guest: Option<String>,
+    billing_address: Option<String>,
+    payment_method_types: String,
+    output_metadata: Option<String>,
+    metadata: String,
+    attribution: Option<String>,
+    discount_duration: Option<String>,
+    kind: String,
+    mode: String,
+    status: String,
+    payment_method_type: Option<&'static str>,
+    currency: Option<String>,
+}
+
+impl SessionValues {
+    fn of(s: &CheckoutSession) -> SessionValues {
+        SessionValues {
+            guest: s.guest.as_ref().map(to_json),
+            billing_address: s.billing_address.as_ref().map(to_json),
+            payment_method_types: to_json(&s.payment_method_types),
+            output_metadata: s.output_metadata.as_ref().map(to_json),
+            metadata: to_json(&s.metadata),
+            attribution: s.attribution.as_ref().map(to_json),
+            discount_duration: s.discount.as_ref().map(|d| to_json(&d.duration)),
+            kind: as_word(&s.kind),
+            mode: as_word(&s.mode),
+            status: as_word(&s.status),
+            payment_method_type: s.payment_method_type.map(|t| t.as_str()),
+            currency: s.currency.map(Currency::code_lower),
+        }
+    }
+}
+
+/// Binds `$1` to `$51` of the session insert: the session `$s` with its [`SessionValues`] `$v`.
+macro_rules! bind_session {
+    ($query:expr, $s:expr, $v:expr) => {
+        $query
+            .bind(&$s.id)
+            .bind(&$s.organization_id)
+            .bind($s.livemode)
+            .bind(&$s.pricing_model_id)
+            .bind(&$v.kind)
+            .bind(&$v.mode)
+            .bind(&$v.status)
+            .bind(&$v.currency)
+            .bind(&$s.customer_id)
+            .bind(&$s.customer_external_id)
+            .bind($s.anonymous)
+            .bind(&$v.guest)
+            .bind(&$s.customer_email)
+            .bind(&$s.customer_name)
+            .bind(&$v.billing_address)
+            .bind(&$s.success_url)
+            .bind(&$s.cancel_url)
+            .bind(&$s.pending_url)
+            .bind(&$v.payment_method_types)
+            .bind($v.payment_method_type)
+            .bind($s.allow_promotion_codes)
+            .bind($s.discount.as_ref().map(|d| d.coupon_id.as_str()))
+            .bind(
+                $s.discount
+                    .as_ref()
+                    .and_then(|d| d.promotion_code_id.as_deref()),
+            )
+            .bind(&$v.discount_duration)
+            .bind($s.trial_period_days.map(|d| d as i32))
+            .bind($s.preserve_billing_cycle_anchor)
+            .bind(&$s.target_subscription_id)
+            .bind($s.automatically_update_subscriptions)
+            .bind(&$s.output_name)
+            .bind(&$v.output_metadata)
+            .bind(&$v.metadata)
+            .bind(&$v.attribution)
+            .bind(&$s.trace_id)
+            .bind($s.amounts.subtotal)
+            .bind($s.amounts.discount)
+            .bind($s.amounts.tax)
+            .bind($s.amounts.total)
+            .bind($s.amounts.due_today)
+            .bind($s.expires_at)
+            .bind($s.created_at)
+            .bind($s.updated_at)
+            .bind($s.completed_at)
+            .bind(&$s.purchase_id)
+            .bind(&$s.invoice_id)
+            .bind(&$s.subscription_id)
+            .bind(&$s.payment_method_id)
+            .bind(&$s.plan_id)
+            .bind($s.starts_at)
+            .bind($s.confirmation.map(Confirmation::as_str))
+            .bind($s.cancelled_at)
+            .bind(&$s.client_reference_id)
+    };
+}
+
 impl Store {
-    /// Records a new session and its lines in one transaction.
+    /// Records a new session and its lines in one transaction. On SQLite it is queued whole for
+    /// the writer ([`super::group_commit::Work`]): a session is created in one round trip to the
+    /// writer's thread, inside the batch, with no hand-off of the connection to this task.
     pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
-        let guest = s.guest.as_ref().map(to_json);
-        let billing_address = s.billing_address.as_ref().map(to_json);
-        let payment_method_types = to_json(&s.payment_method_types);
-        let output_metadata = s.output_metadata.as_ref().map(to_json);
-        let metadata = to_json(&s.metadata);
-        let attribution = s.attribution.as_ref().map(to_json);
-        let discount_duration = s.discount.as_ref().map(|d| to_json(&d.duration));
-        let kind = as_word(&s.kind);
-        let mode = as_word(&s.mode);
-        let status = as_word(&s.status);
-        let payment_method_type = s.payment_method_type.map(|t| t.as_str());
-        let currency = s.currency.map(Currency::code_lower);
+        let values = SessionValues::of(s);
         // The session and its lines in one round trip to the database: on SQLite as two
         // statements in one query (sqlx binds `$n` across them), on PostgreSQL as one statement.
         let session_sql = format!(
@@ -323,64 +412,25 @@ impl Store {
                 lines_sql(52, s.line_items.len())
             ),
         };
+        if let super::Backend::Sqlite { batches, .. } = &self.backend {
+            let s = s.clone();
+            return batches
+                .run(Box::new(move |conn, opening| {
+                    Box::pin(async move {
+                        let sql = format!("{opening}{sql}");
+                        let query = bind_session!(sqlx::query(&sql), s, values);
+                        bind_lines!(query, &s.id, &s.line_items)
+                            .execute(conn)
+                            .await
+                            .map(drop)
+                    })
+                }))
+                .await
+                .map_err(StoreError::from);
+        }
         let mut tx = self.begin().await?;
         super::tx::dispatch_tx!(tx, |conn| {
-            let query = sqlx::query(&sql)
-                .bind(&s.id)
-                .bind(&s.organization_id)
-                .bind(s.livemode)
-                .bind(&s.pricing_model_id)
-                .bind(&kind)
-                .bind(&mode)
-                .bind(&status)
-                .bind(&currency)
-                .bind(&s.customer_id)
-                .bind(&s.customer_external_id)
-                .bind(s.anonymous)
-                .bind(&guest)
-                .bind(&s.customer_email)
-                .bind(&s.customer_name)
-                .bind(&billing_address)
-                .bind(&s.success_url)
-                .bind(&s.cancel_url)
-                .bind(&s.pending_url)
-                .bind(&payment_method_types)
-                .bind(payment_method_type)
-                .bind(s.allow_promotion_codes)
-                .bind(s.discount.as_ref().map(|d| d.coupon_id.as_str()))
-                .bind(
-                    s.discount
-                        .as_ref()
-                        .and_then(|d| d.promotion_code_id.as_deref()),
-                )
-                .bind(&discount_duration)
-                .bind(s.trial_period_days.map(|d| d as i32))
-                .bind(s.preserve_billing_cycle_anchor)
-                .bind(&s.target_subscription_id)
-                .bind(s.automatically_update_subscriptions)
-                .bind(&s.output_name)
-                .bind(&output_metadata)
-                .bind(&metadata)
-                .bind(&attribution)
-                .bind(&s.trace_id)
-                .bind(s.amounts.subtotal)
-                .bind(s.amounts.discount)
-                .bind(s.amounts.tax)
-                .bind(s.amounts.total)
-                .bind(s.amounts.due_today)
-                .bind(s.expires_at)
-                .bind(s.created_at)
-                .bind(s.updated_at)
-                .bind(s.completed_at)
-                .bind(&s.purchase_id)
-                .bind(&s.invoice_id)
-                .bind(&s.subscription_id)
-                .bind(&s.payment_method_id)
-                .bind(&s.plan_id)
-                .bind(s.starts_at)
-                .bind(s.confirmation.map(Confirmation::as_str))
-                .bind(s.cancelled_at)
-                .bind(&s.client_reference_id);
+            let query = bind_session!(sqlx::query(&sql), s, values);
             bind_lines!(query, &s.id, &s.line_items)
                 .execute(&mut *conn)
                 .await?;
