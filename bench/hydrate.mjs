@@ -1,8 +1,11 @@
-// Loads a page N timings in headless Chromium and prints, as a JSON array, one object per load with
-// the milliseconds from the start of its navigation until the page's HTML, its scripts and its wasm
-// had arrived (`document`, `js`, `wasm`: the last byte of the last such response) and until the page
-// had hydrated (`hydrated`: kassa marks <body data-hydrated> when its WASM has taken over, so the
-// page answers input). Run from end2end/, where Playwright is installed.
+// Loads a page N times in headless Chromium and prints, as a JSON array, one object per load with
+// the milliseconds from the start of its navigation until: the page's HTML, its scripts and its
+// wasm had arrived (`document`, `js`, `wasm`: the last byte of the last such response); the first
+// contentful paint (`paint`); DOMContentLoaded and load had been handled (`dom_content_loaded`,
+// `load`); Leptos's island script got the requestIdleCallback it waits for (`idle`; 0 if nothing
+// asked); the wasm began and finished compiling and instantiating (`instantiating`,
+// `instantiated`); and the page had hydrated (`hydrated`: kassa marks <body data-hydrated> when its
+// WASM has taken over, so the page answers input). Run from end2end/, where Playwright is installed.
 import { createRequire } from "node:module";
 
 // Playwright is end2end's package: resolve it from the working folder, not from this file's.
@@ -27,11 +30,13 @@ for (let i = 0; i < Number(loads); i++) {
       }, options);
     for (const name of ["instantiate", "instantiateStreaming"]) {
       const original = WebAssembly[name];
-      WebAssembly[name] = (...args) =>
-        original(...args).then((result) => {
+      WebAssembly[name] = (...args) => {
+        window.__instantiatingAt ??= performance.now();
+        return original(...args).then((result) => {
           window.__instantiatedAt ??= performance.now();
           return result;
         });
+      };
     }
     new MutationObserver((_, observer) => {
       if (document.body?.hasAttribute("data-hydrated")) {
@@ -49,11 +54,16 @@ for (let i = 0; i < Number(loads); i++) {
         Math.max(0, ...performance.getEntriesByType("resource")
           .filter((entry) => entry.name.split("?")[0].endsWith(suffix))
           .map((entry) => entry.responseEnd));
+      const navigation = performance.getEntriesByType("navigation")[0];
       return {
-        document: performance.getEntriesByType("navigation")[0].responseEnd,
+        document: navigation.responseEnd,
         js: arrived(".js"),
         wasm: arrived(".wasm"),
+        paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? 0,
+        dom_content_loaded: navigation.domContentLoadedEventEnd,
+        load: navigation.loadEventEnd,
         idle: window.__idleAt ?? 0,
+        instantiating: window.__instantiatingAt ?? 0,
         instantiated: window.__instantiatedAt ?? 0,
         hydrated: window.__hydratedAt,
       };
