@@ -469,7 +469,10 @@ mod tests {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use std::time::Duration;
 
-    async fn writer(folder: &tempfile::TempDir) -> SqlitePool {
+    /// A fresh database with one table, its writer pool, and batches running on it (the folder
+    /// holds the database and must be kept while the test runs).
+    async fn started(max_wait: Duration) -> (tempfile::TempDir, SqlitePool, GroupCommit) {
+        let folder = tempfile::tempdir().unwrap();
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(
@@ -484,7 +487,8 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        pool
+        let batches = GroupCommit::start(pool.clone(), max_wait);
+        (folder, pool, batches)
     }
 
     async fn insert(lease: &mut Lease, x: i64) -> sqlx::Result<()> {
@@ -539,9 +543,7 @@ mod tests {
     /// One transaction holds the writer while three queue behind it, the second of which rolls
     /// back; returns how many commits the four took.
     async fn four_queued_transactions(max_wait: Duration) -> u64 {
-        let folder = tempfile::tempdir().unwrap();
-        let pool = writer(&folder).await;
-        let batches = GroupCommit::start(pool.clone(), max_wait);
+        let (_folder, pool, batches) = started(max_wait).await;
 
         let mut first = batches.begin().await.unwrap();
         insert(&mut first, 1).await.unwrap();
@@ -570,9 +572,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_statement_inside_a_batch_fails_only_its_transaction() {
-        let folder = tempfile::tempdir().unwrap();
-        let pool = writer(&folder).await;
-        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+        let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
 
         let mut first = batches.begin().await.unwrap();
         insert(&mut first, 1).await.unwrap();
@@ -602,9 +602,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_work_shares_the_commit_with_leases_and_a_failure_undoes_only_its_own() {
-        let folder = tempfile::tempdir().unwrap();
-        let pool = writer(&folder).await;
-        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+        let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
 
         let mut first = batches.begin().await.unwrap();
         insert(&mut first, 1).await.unwrap();
@@ -644,9 +642,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_that_fails_or_panics_alone_leaves_the_writer_usable() {
-        let folder = tempfile::tempdir().unwrap();
-        let pool = writer(&folder).await;
-        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+        let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
 
         batches.run(insert_work(1)).await.unwrap();
         // Alone in its batch: `BEGIN` ran with it, and is rolled back.
@@ -673,9 +669,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_transaction_that_rolls_back_alone_leaves_the_writer_usable() {
-        let folder = tempfile::tempdir().unwrap();
-        let pool = writer(&folder).await;
-        let batches = GroupCommit::start(pool.clone(), Duration::from_secs(10));
+        let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
 
         let mut undone = batches.begin().await.unwrap();
         insert(&mut undone, 1).await.unwrap();
