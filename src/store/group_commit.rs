@@ -14,21 +14,20 @@
 //! one member and costs what a plain transaction did: `BEGIN IMMEDIATE`, the statements, `COMMIT`.
 //!
 //! A member's turn is the batch's throughput: the writer serves one member at a time. Lending the
-//! connection costs a turn two hand-offs between tasks and two round trips to sqlx's SQLite
-//! worker thread (the savepoint, then the member's statements). A write known in advance can
-//! instead be queued as [`Work`] ([`GroupCommit::run`]): the batch runs it where it is, with its
-//! savepoint in the same round trip, so its turn is one round trip to the worker.
+//! connection costs a turn two hand-offs between tasks and a round trip to sqlx's SQLite worker
+//! thread per statement (the savepoint, then the member's own). A write known in advance can
+//! instead be queued as [`Work`] ([`GroupCommit::run`]): the batch takes the connection's SQLite
+//! handle from sqlx's worker once ([`SqliteConnection::lock_handle`]) and runs that work, and the
+//! work queued behind it, right there, each statement a plain call into SQLite (rusqlite over the
+//! same handle). Only `COMMIT`, which waits for the disk, goes back to the worker thread.
 //!
 //! Statements outside a [`Tx`] (single-statement writes on the writer pool) take turns with
 //! whole batches: the task holds the pool's one writer connection only while a batch runs.
 
-use futures_util::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
-use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,19 +44,57 @@ const MAX_BATCH: usize = 64;
 /// rate of session creation measured the same with and without this bound.
 pub(crate) const MAX_WAIT: Duration = Duration::from_millis(2);
 
-/// A write run whole by the batch: given the writer connection and `opening`, statements (ending
-/// in `"; "`) that open the work's place in the batch, it must run `opening` and then its own
-/// statements in one query (`sqlx::query(&format!("{opening}{sql}"))`), one round trip to the
-/// connection's worker thread. Ok keeps its writes, which are durable once the batch commits.
-pub(crate) type Work =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection, &'static str) -> WorkFuture<'c> + Send>;
-pub(crate) type WorkFuture<'c> = Pin<Box<dyn Future<Output = sqlx::Result<()>> + Send + 'c>>;
+/// A write run whole by the batch, inside its own savepoint, on the writer's SQLite handle. It
+/// runs synchronously on the batch's task, so it must be statements only (no waiting on anything
+/// else): SQLite keeps the writes in memory until the batch's `COMMIT`. Ok keeps its writes, which
+/// are durable once the batch commits; an error undoes them.
+pub(crate) type Work = Box<dyn FnOnce(&rusqlite::Connection) -> rusqlite::Result<()> + Send>;
+
+/// Binds a prepared statement's parameters in order, through the same `.bind(value)` chain as an
+/// sqlx query, so that one list of binds serves both; [`Positional::done`] says whether all took.
+pub(crate) struct Positional<'s, 'c> {
+    statement: &'s mut rusqlite::CachedStatement<'c>,
+    next: usize,
+    failed: Option<rusqlite::Error>,
+}
+
+impl<'s, 'c> Positional<'s, 'c> {
+    pub(crate) fn new(statement: &'s mut rusqlite::CachedStatement<'c>) -> Self {
+        Positional {
+            statement,
+            next: 1,
+            failed: None,
+        }
+    }
+
+    pub(crate) fn bind<T: rusqlite::ToSql>(mut self, value: T) -> Self {
+        if self.failed.is_none()
+            && let Err(error) = self.statement.raw_bind_parameter(self.next, value)
+        {
+            self.failed = Some(error);
+        }
+        self.next += 1;
+        self
+    }
+
+    /// The first bind that failed; also an error when the count differs from the statement's.
+    pub(crate) fn done(self) -> rusqlite::Result<()> {
+        if let Some(error) = self.failed {
+            return Err(error);
+        }
+        let expected = self.statement.parameter_count();
+        match self.next - 1 {
+            bound if bound == expected => Ok(()),
+            bound => Err(rusqlite::Error::InvalidParameterCount(bound, expected)),
+        }
+    }
+}
 
 /// Why queued [`Work`] wrote nothing.
 #[derive(Debug)]
 pub(crate) enum WorkError {
-    /// One of its statements failed; its writes were undone, the batch went on.
-    Statement(sqlx::Error),
+    /// One of its statements failed (or it panicked); its writes were undone, the batch went on.
+    Statement(rusqlite::Error),
     /// Its batch could not be committed (or the writer has stopped).
     Batch(String),
 }
@@ -265,16 +302,21 @@ async fn run(
         };
         let mut next = Some(first);
         while let Some(waiter) = next.take() {
-            if let Err(error) = batch.serve(waiter).await {
-                batch.abandon(&error).await;
-                break;
-            }
-            let full = batch.kept.len() >= MAX_BATCH
-                || batch
-                    .first_kept_at
-                    .is_some_and(|at| at.elapsed() >= max_wait);
-            if !full {
-                next = waiting.try_recv().ok();
+            let served = match waiter {
+                Waiter::Lease(member) => batch.lend(member).await.map(|()| None),
+                Waiter::Work(work, member) => {
+                    batch.work(work, member, &mut waiting, max_wait).await
+                }
+            };
+            match served {
+                Err(error) => {
+                    batch.abandon(&error).await;
+                    break;
+                }
+                // The work run took a lease from the queue; it is next.
+                Ok(Some(waiter)) => next = Some(waiter),
+                Ok(None) if !batch.full(max_wait) => next = waiting.try_recv().ok(),
+                Ok(None) => {}
             }
         }
         if batch.finish().await {
@@ -307,63 +349,121 @@ impl Batch {
         }
     }
 
-    /// Serves one waiting member. An error means the batch's transaction can no longer be trusted.
-    async fn serve(&mut self, waiter: Waiter) -> Result<(), String> {
-        match waiter {
-            Waiter::Lease(member) => self.lend(member).await,
-            Waiter::Work(work, member) => self.work(work, member).await,
-        }
+    /// Whether the batch should take no more members and commit.
+    fn full(&self, max_wait: Duration) -> bool {
+        self.kept.len() >= MAX_BATCH
+            || self
+                .first_kept_at
+                .is_some_and(|at| at.elapsed() >= max_wait)
     }
 
-    /// Runs queued work in its own place in the batch.
+    /// Runs queued work, and the work queued right behind it while the batch has room, on the
+    /// writer's SQLite handle, taken from sqlx's worker thread once for the whole run. Returns the
+    /// lease it took from the queue, if a lease ended the run. An error means the batch's
+    /// transaction can no longer be trusted.
     async fn work(
         &mut self,
+        work: Work,
+        member: oneshot::Sender<Result<(), WorkError>>,
+        waiting: &mut mpsc::UnboundedReceiver<Waiter>,
+        max_wait: Duration,
+    ) -> Result<Option<Waiter>, String> {
+        if member.is_closed() {
+            return Ok(None);
+        }
+        // `BEGIN IMMEDIATE` may wait for the write lock (another process writing): it runs on
+        // sqlx's worker thread, which may block, as `COMMIT` does. What runs on the handle below
+        // never waits for a lock, the transaction holding it already.
+        if !self.open {
+            if let Err(error) = self.execute("BEGIN IMMEDIATE").await {
+                let _ = member.send(Err(WorkError::Batch(error)));
+                return Ok(None);
+            }
+            self.open = true;
+        }
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or("the writer connection is lent out")?;
+        let ran = self
+            .work_on(&mut conn, (work, member), waiting, max_wait)
+            .await;
+        self.conn = Some(conn);
+        ran
+    }
+
+    async fn work_on(
+        &mut self,
+        conn: &mut SqliteConnection,
+        first: (Work, oneshot::Sender<Result<(), WorkError>>),
+        waiting: &mut mpsc::UnboundedReceiver<Waiter>,
+        max_wait: Duration,
+    ) -> Result<Option<Waiter>, String> {
+        let mut handle = conn
+            .lock_handle()
+            .await
+            .map_err(|error| format!("the SQLite handle could not be taken: {error}"))?;
+        // SAFETY: the handle is sqlx's open connection, and while `handle` (its lock) lives,
+        // sqlx's worker thread makes no call on it, so this task has it to itself. `from_handle`
+        // does not close it; `db` is dropped below before the lock, and with it every statement
+        // it prepared, so nothing of rusqlite's outlives this use.
+        let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+            .map_err(|error| format!("the SQLite handle could not be used: {error}"))?;
+        let mut next = Some(first);
+        let mut pulled = None;
+        let mut ran = Ok(());
+        while let Some((work, member)) = next.take() {
+            ran = self.work_one(&db, work, member);
+            if ran.is_err() || self.full(max_wait) {
+                break;
+            }
+            match waiting.try_recv() {
+                Ok(Waiter::Work(work, member)) => next = Some((work, member)),
+                Ok(lease) => pulled = Some(lease),
+                Err(_) => {}
+            }
+        }
+        drop(db);
+        drop(handle);
+        ran.map(|()| pulled)
+    }
+
+    /// Runs one member's work in its own savepoint in the open batch.
+    fn work_one(
+        &mut self,
+        db: &rusqlite::Connection,
         work: Work,
         member: oneshot::Sender<Result<(), WorkError>>,
     ) -> Result<(), String> {
         if member.is_closed() {
             return Ok(());
         }
-        let (savepoint, opening) = self.opening();
-        let conn = self
-            .conn
-            .as_deref_mut()
-            .ok_or("the writer connection is lent out")?;
+        let (savepoint, opening) = Savepoint::opening(self.held);
+        // Having released the savepoint before, a failure here leaves the batch unsure of its
+        // state: it is abandoned.
+        if let Err(error) = db.execute_batch(opening) {
+            let error = format!("`{opening}` failed: {error}");
+            let _ = member.send(Err(WorkError::Batch(error.clone())));
+            return Err(error);
+        }
+        self.held = None;
         // A panic in the work would otherwise end this task, and every write after it.
-        let ran = AssertUnwindSafe(work(conn, opening)).catch_unwind().await;
-        let ran = ran.unwrap_or_else(|_| {
-            Err(sqlx::Error::Protocol(
-                "the write panicked before it finished".to_owned(),
-            ))
-        });
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| work(db)))
+            .unwrap_or(Err(rusqlite::Error::UnwindingPanic));
         match ran {
             Ok(()) => {
-                self.open = true;
-                self.held = savepoint;
+                self.held = Some(savepoint);
                 self.first_kept_at.get_or_insert_with(Instant::now);
                 self.kept.push(Kept::Work(member));
-                Ok(())
             }
             Err(error) => {
                 let _ = member.send(Err(WorkError::Statement(error)));
-                match savepoint {
-                    // Its own savepoint is undone; the member before's, released in the same
-                    // round trip or not, is left as it was. If the savepoint was never opened,
-                    // this fails and the batch, unsure what ran, is abandoned.
-                    Some(savepoint) => {
-                        self.execute(savepoint.undo()).await?;
-                        self.held = None;
-                    }
-                    // Ends the transaction if `BEGIN` ran; fails harmlessly if it did not.
-                    None => {
-                        let _ = self.execute("ROLLBACK").await;
-                        self.open = false;
-                        self.held = None;
-                    }
-                }
-                Ok(())
+                let undo = savepoint.undo();
+                db.execute_batch(undo)
+                    .map_err(|error| format!("`{undo}` failed: {error}"))?;
             }
         }
+        Ok(())
     }
 
     /// Lends the connection to one waiting transaction and takes its outcome.
@@ -466,6 +566,7 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StoreError;
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use std::time::Duration;
 
@@ -499,21 +600,22 @@ mod tests {
             .map(drop)
     }
 
-    /// Work that inserts `x` (as [`Work`] must: its opening and its statement in one query).
+    /// Work that inserts `x`.
     fn insert_work(x: i64) -> Work {
-        Box::new(move |conn, opening| {
-            Box::pin(async move {
-                sqlx::query(&format!("{opening}INSERT INTO t (x) VALUES ($1)"))
-                    .bind(x)
-                    .execute(conn)
-                    .await
-                    .map(drop)
-            })
+        Box::new(move |db| {
+            let mut insert = db.prepare_cached("INSERT INTO t (x) VALUES ($1)")?;
+            Positional::new(&mut insert).bind(x).done()?;
+            insert.raw_execute().map(drop)
         })
     }
 
-    fn is_unique_violation(outcome: &Result<(), WorkError>) -> bool {
-        matches!(outcome, Err(WorkError::Statement(sqlx::Error::Database(db))) if db.is_unique_violation())
+    fn is_unique_violation(outcome: Result<(), WorkError>) -> bool {
+        match outcome {
+            Err(WorkError::Statement(error)) => {
+                matches!(StoreError::from(error), StoreError::Conflict(_))
+            }
+            _ => false,
+        }
     }
 
     async fn rows(pool: &SqlitePool) -> Vec<i64> {
@@ -634,7 +736,7 @@ mod tests {
         first.commit().await.unwrap();
         let (two, clash, (), four, five) = queued.await.unwrap();
         assert!(two.is_ok() && four.is_ok() && five.is_ok());
-        assert!(is_unique_violation(&clash), "{clash:?}");
+        assert!(is_unique_violation(clash));
 
         assert_eq!(rows(&pool).await, vec![1, 2, 4, 5]);
         assert_eq!(batches.commits(), 1, "six members, one commit");
@@ -645,11 +747,12 @@ mod tests {
         let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
 
         batches.run(insert_work(1)).await.unwrap();
-        // Alone in its batch: `BEGIN` ran with it, and is rolled back.
-        assert!(is_unique_violation(&batches.run(insert_work(1)).await));
+        // Alone in its batch: its savepoint is undone, and the batch commits nothing.
+        assert!(is_unique_violation(batches.run(insert_work(1)).await));
         let panicked = batches
-            .run(Box::new(|_, _| {
-                Box::pin(async { panic!("a bug in a write") })
+            .run(Box::new(|db| {
+                db.execute_batch("INSERT INTO t (x) VALUES (8)")?;
+                panic!("a bug in a write")
             }))
             .await;
         assert!(
@@ -690,5 +793,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows(&pool).await, vec![2, 3]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn binding_fewer_values_than_the_statement_has_is_an_error_not_a_null() {
+        let (_folder, pool, batches) = started(Duration::from_secs(10)).await;
+        let outcome = batches
+            .run(Box::new(|db| {
+                let mut insert = db.prepare_cached("INSERT INTO t (x) VALUES ($1 + $2)")?;
+                Positional::new(&mut insert).bind(1).done()?;
+                insert.raw_execute().map(drop)
+            }))
+            .await;
+        assert!(
+            matches!(
+                outcome,
+                Err(WorkError::Statement(
+                    rusqlite::Error::InvalidParameterCount(1, 2)
+                ))
+            ),
+            "{outcome:?}"
+        );
+        batches.run(insert_work(3)).await.unwrap();
+        assert_eq!(rows(&pool).await, vec![3]);
     }
 }

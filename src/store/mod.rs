@@ -104,6 +104,9 @@ pub enum StoreError {
     InvalidUrl(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A statement run on the SQLite writer's handle directly ([`group_commit::Work`]) failed.
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The batch holding a transaction's writes could not be committed: the writes are lost.
@@ -126,6 +129,21 @@ impl From<sqlx::Error> for StoreError {
             return StoreError::Conflict(name);
         }
         StoreError::Database(error)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, message) = &error
+            && matches!(
+                failure.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            )
+        {
+            return StoreError::Conflict(message.clone().unwrap_or_else(|| failure.to_string()));
+        }
+        StoreError::Sqlite(error)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Checkout sessions and their line items.
 
-use super::{Engine, Page, PageRequest, Store, StoreError, StoreResult, dispatch};
+use super::group_commit::Positional;
+use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
 use crate::domain::money::{Currency, Money};
 use crate::domain::session::{
@@ -390,44 +391,42 @@ macro_rules! bind_session {
 
 impl Store {
     /// Records a new session and its lines in one transaction. On SQLite it is queued whole for
-    /// the writer ([`super::group_commit::Work`]): a session is created in one round trip to the
-    /// writer's thread, inside the batch, with no hand-off of the connection to this task.
+    /// the writer ([`super::group_commit::Work`]): two prepared statements run on the writer's
+    /// handle inside the batch, with no hand-off of the connection to this task.
     pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
         let values = SessionValues::of(s);
-        // The session and its lines in one round trip to the database: on SQLite as two
-        // statements in one query (sqlx binds `$n` across them), on PostgreSQL as one statement.
         let session_sql = format!(
             "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
               $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
               $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
         );
-        let sql = match (s.line_items.is_empty(), self.engine()) {
-            (true, _) => session_sql,
-            (false, Engine::Sqlite) => {
-                format!("{session_sql}; {}", lines_sql(52, s.line_items.len()))
-            }
-            (false, Engine::Postgres) => format!(
-                "WITH session AS ({session_sql}) {}",
-                lines_sql(52, s.line_items.len())
-            ),
-        };
         if let super::Backend::Sqlite { batches, .. } = &self.backend {
             let s = s.clone();
             return batches
-                .run(Box::new(move |conn, opening| {
-                    Box::pin(async move {
-                        let sql = format!("{opening}{sql}");
-                        let query = bind_session!(sqlx::query(&sql), s, values);
-                        bind_lines!(query, &s.id, &s.line_items)
-                            .execute(conn)
-                            .await
-                            .map(drop)
-                    })
+                .run(Box::new(move |db| {
+                    let mut insert = db.prepare_cached(&session_sql)?;
+                    bind_session!(Positional::new(&mut insert), s, values).done()?;
+                    insert.raw_execute()?;
+                    if !s.line_items.is_empty() {
+                        let mut lines = db.prepare_cached(&lines_sql(1, s.line_items.len()))?;
+                        bind_lines!(Positional::new(&mut lines), &s.id, &s.line_items).done()?;
+                        lines.raw_execute()?;
+                    }
+                    Ok(())
                 }))
                 .await
                 .map_err(StoreError::from);
         }
+        // The session and its lines in one statement, one round trip to PostgreSQL.
+        let sql = if s.line_items.is_empty() {
+            session_sql
+        } else {
+            format!(
+                "WITH session AS ({session_sql}) {}",
+                lines_sql(52, s.line_items.len())
+            )
+        };
         let mut tx = self.begin().await?;
         super::tx::dispatch_tx!(tx, |conn| {
             let query = bind_session!(sqlx::query(&sql), s, values);
