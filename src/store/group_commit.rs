@@ -150,6 +150,19 @@ impl Savepoint {
     }
 }
 
+/// Runs statements without parameters (`"A; B; "`) on the handle, each prepared once per run of
+/// work rather than parsed again for every member.
+fn execute_cached(db: &rusqlite::Connection, statements: &str) -> rusqlite::Result<()> {
+    for sql in statements
+        .split(';')
+        .map(str::trim)
+        .filter(|sql| !sql.is_empty())
+    {
+        db.prepare_cached(sql)?.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// The handle through which [`super::Store::begin`] asks for a turn at the writer.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
@@ -441,7 +454,7 @@ impl Batch {
         let (savepoint, opening) = Savepoint::opening(self.held);
         // Having released the savepoint before, a failure here leaves the batch unsure of its
         // state: it is abandoned.
-        if let Err(error) = db.execute_batch(opening) {
+        if let Err(error) = execute_cached(db, opening) {
             let error = format!("`{opening}` failed: {error}");
             let _ = member.send(Err(WorkError::Batch(error.clone())));
             return Err(error);
@@ -459,8 +472,7 @@ impl Batch {
             Err(error) => {
                 let _ = member.send(Err(WorkError::Statement(error)));
                 let undo = savepoint.undo();
-                db.execute_batch(undo)
-                    .map_err(|error| format!("`{undo}` failed: {error}"))?;
+                execute_cached(db, undo).map_err(|error| format!("`{undo}` failed: {error}"))?;
             }
         }
         Ok(())

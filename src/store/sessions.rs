@@ -389,27 +389,34 @@ macro_rules! bind_session {
     };
 }
 
+/// The session insert: its columns and `$1` to `$51`, bound by [`bind_session!`].
+static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+          $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
+          $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
+    )
+});
+
 impl Store {
     /// Records a new session and its lines in one transaction. On SQLite it is queued whole for
     /// the writer ([`super::group_commit::Work`]): two prepared statements run on the writer's
     /// handle inside the batch, with no hand-off of the connection to this task.
     pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
         let values = SessionValues::of(s);
-        let session_sql = format!(
-            "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-              $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
-              $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
-        );
+        let session_sql = &*INSERT_SESSION;
         if let super::Backend::Sqlite { batches, .. } = &self.backend {
             let s = s.clone();
+            // Made here, in the request's task, so that the writer's serial turn does not.
+            let lines_sql = (!s.line_items.is_empty()).then(|| lines_sql(1, s.line_items.len()));
             return batches
                 .run(Box::new(move |db| {
-                    let mut insert = db.prepare_cached(&session_sql)?;
+                    let mut insert = db.prepare_cached(session_sql)?;
                     bind_session!(Positional::new(&mut insert), s, values).done()?;
                     insert.raw_execute()?;
-                    if !s.line_items.is_empty() {
-                        let mut lines = db.prepare_cached(&lines_sql(1, s.line_items.len()))?;
+                    if let Some(lines_sql) = lines_sql {
+                        let mut lines = db.prepare_cached(&lines_sql)?;
                         bind_lines!(Positional::new(&mut lines), &s.id, &s.line_items).done()?;
                         lines.raw_execute()?;
                     }
@@ -420,12 +427,12 @@ impl Store {
         }
         // The session and its lines in one statement, one round trip to PostgreSQL.
         let sql = if s.line_items.is_empty() {
-            session_sql
+            std::borrow::Cow::Borrowed(session_sql)
         } else {
-            format!(
+            std::borrow::Cow::Owned(format!(
                 "WITH session AS ({session_sql}) {}",
                 lines_sql(52, s.line_items.len())
-            )
+            ))
         };
         let mut tx = self.begin().await?;
         super::tx::dispatch_tx!(tx, |conn| {
