@@ -28,8 +28,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -107,6 +106,21 @@ enum Waiter {
     Work(Work, oneshot::Sender<Result<(), WorkError>>),
 }
 
+/// A waiter and when it joined the queue.
+struct Queued {
+    at: Instant,
+    waiter: Waiter,
+}
+
+impl Queued {
+    fn now(waiter: Waiter) -> Queued {
+        Queued {
+            at: Instant::now(),
+            waiter,
+        }
+    }
+}
+
 /// A member whose writes are kept, waiting to hear that they are durable.
 enum Kept {
     Lease(oneshot::Sender<Result<(), String>>),
@@ -166,10 +180,44 @@ fn execute_cached(db: &rusqlite::Connection, statements: &str) -> rusqlite::Resu
 /// The handle through which [`super::Store::begin`] asks for a turn at the writer.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    queue: mpsc::UnboundedSender<Waiter>,
-    /// Commits made so far; the tests read it to see transactions grouped.
+    queue: mpsc::UnboundedSender<Queued>,
+    /// Commits made so far and the last one's figures; the tests read them to see transactions
+    /// grouped and timed.
     #[cfg_attr(not(test), allow(dead_code))]
-    commits: Arc<AtomicU64>,
+    commits: Arc<Mutex<Commits>>,
+}
+
+/// How many commits the batches have made, and the last one's figures.
+#[derive(Default)]
+struct Commits {
+    count: u64,
+    last: Option<Committed>,
+}
+
+/// A committed batch: its members and where their time went.
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    members: usize,
+    /// The longest a member waited in the queue for its turn at the writer.
+    queued: Duration,
+    /// From taking the writer connection to `COMMIT`: `BEGIN` and every member's statements.
+    run: Duration,
+    /// `COMMIT`, which waits for the disk.
+    commit: Duration,
+}
+
+impl Committed {
+    /// Where a write's latency goes, for an operator (or bench/run) who turns this module's debug
+    /// log on: waiting for the writer, the batch's statements, and the commit.
+    fn log(&self) {
+        tracing::debug!(
+            members = self.members,
+            queued_us = self.queued.as_micros() as u64,
+            run_us = self.run.as_micros() as u64,
+            commit_us = self.commit.as_micros() as u64,
+            "batch committed"
+        );
+    }
 }
 
 impl GroupCommit {
@@ -177,7 +225,7 @@ impl GroupCommit {
     /// member waiting for later ones longer than `max_wait` ([`MAX_WAIT`] but in tests).
     pub(crate) fn start(writer: SqlitePool, max_wait: Duration) -> GroupCommit {
         let (queue, waiting) = mpsc::unbounded_channel();
-        let commits = Arc::new(AtomicU64::new(0));
+        let commits = Arc::new(Mutex::new(Commits::default()));
         tokio::spawn(run(writer, waiting, max_wait, commits.clone()));
         GroupCommit { queue, commits }
     }
@@ -185,14 +233,20 @@ impl GroupCommit {
     /// How many commits the batches have made so far.
     #[cfg(test)]
     pub(crate) fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.commits.lock().expect("commits are counted").count
+    }
+
+    /// The last batch committed.
+    #[cfg(test)]
+    fn last_committed(&self) -> Option<Committed> {
+        self.commits.lock().expect("commits are counted").last
     }
 
     /// Waits for this transaction's turn at the writer connection.
     pub(crate) async fn begin(&self) -> Result<Lease, String> {
         let (reply, turn) = oneshot::channel();
         self.queue
-            .send(Waiter::Lease(reply))
+            .send(Queued::now(Waiter::Lease(reply)))
             .map_err(|_| "the SQLite writer has stopped".to_owned())?;
         turn.await
             .map_err(|_| "the SQLite writer has stopped".to_owned())?
@@ -204,7 +258,7 @@ impl GroupCommit {
         let stopped = || WorkError::Batch("the SQLite writer has stopped".to_owned());
         let (reply, done) = oneshot::channel();
         self.queue
-            .send(Waiter::Work(work, reply))
+            .send(Queued::now(Waiter::Work(work, reply)))
             .map_err(|_| stopped())?;
         done.await.map_err(|_| stopped())?
     }
@@ -286,20 +340,24 @@ struct Batch {
     kept: Vec<Kept>,
     /// When the first member kept its writes (and began to wait for the commit).
     first_kept_at: Option<Instant>,
+    /// When the batch took the writer connection.
+    started: Instant,
+    /// The longest a member of this batch waited in the queue for its turn.
+    longest_queued: Duration,
 }
 
 async fn run(
     writer: SqlitePool,
-    mut waiting: mpsc::UnboundedReceiver<Waiter>,
+    mut waiting: mpsc::UnboundedReceiver<Queued>,
     max_wait: Duration,
-    commits: Arc<AtomicU64>,
+    commits: Arc<Mutex<Commits>>,
 ) {
     while let Some(first) = waiting.recv().await {
         let conn = match writer.acquire().await {
             Ok(conn) => conn,
             Err(error) => {
                 let error = format!("no SQLite writer connection: {error}");
-                match first {
+                match first.waiter {
                     Waiter::Lease(member) => drop(member.send(Err(error))),
                     Waiter::Work(_, member) => drop(member.send(Err(WorkError::Batch(error)))),
                 }
@@ -312,8 +370,10 @@ async fn run(
             held: None,
             kept: Vec::new(),
             first_kept_at: None,
+            started: Instant::now(),
+            longest_queued: Duration::ZERO,
         };
-        let mut next = Some(first);
+        let mut next = Some(batch.turn(first));
         while let Some(waiter) = next.take() {
             let served = match waiter {
                 Waiter::Lease(member) => batch.lend(member).await.map(|()| None),
@@ -328,17 +388,23 @@ async fn run(
                 }
                 // The work run took a lease from the queue; it is next.
                 Ok(Some(waiter)) => next = Some(waiter),
-                Ok(None) if !batch.full(max_wait) => next = waiting.try_recv().ok(),
+                Ok(None) if !batch.full(max_wait) => {
+                    next = waiting.try_recv().ok().map(|queued| batch.turn(queued));
+                }
                 Ok(None) => {}
             }
         }
-        if batch.finish().await {
-            commits.fetch_add(1, Ordering::Relaxed);
-        }
+        batch.finish(&commits).await;
     }
 }
 
 impl Batch {
+    /// A waiter's turn has come: notes how long it waited for it.
+    fn turn(&mut self, queued: Queued) -> Waiter {
+        self.longest_queued = self.longest_queued.max(queued.at.elapsed());
+        queued.waiter
+    }
+
     async fn execute(&mut self, sql: &'static str) -> Result<(), String> {
         let conn = self
             .conn
@@ -378,7 +444,7 @@ impl Batch {
         &mut self,
         work: Work,
         member: oneshot::Sender<Result<(), WorkError>>,
-        waiting: &mut mpsc::UnboundedReceiver<Waiter>,
+        waiting: &mut mpsc::UnboundedReceiver<Queued>,
         max_wait: Duration,
     ) -> Result<Option<Waiter>, String> {
         if member.is_closed() {
@@ -409,7 +475,7 @@ impl Batch {
         &mut self,
         conn: &mut SqliteConnection,
         first: (Work, oneshot::Sender<Result<(), WorkError>>),
-        waiting: &mut mpsc::UnboundedReceiver<Waiter>,
+        waiting: &mut mpsc::UnboundedReceiver<Queued>,
         max_wait: Duration,
     ) -> Result<Option<Waiter>, String> {
         let mut handle = conn
@@ -430,7 +496,7 @@ impl Batch {
             if ran.is_err() || self.full(max_wait) {
                 break;
             }
-            match waiting.try_recv() {
+            match waiting.try_recv().map(|queued| self.turn(queued)) {
                 Ok(Waiter::Work(work, member)) => next = Some((work, member)),
                 Ok(lease) => pulled = Some(lease),
                 Err(_) => {}
@@ -536,24 +602,33 @@ impl Batch {
         Ok(())
     }
 
-    /// Commits the kept writes and tells their owners; the connection goes back to the pool.
-    /// `true` when a commit was made.
-    async fn finish(mut self) -> bool {
+    /// Commits the kept writes, counts the commit and tells the members; the connection goes
+    /// back to the pool.
+    async fn finish(mut self, commits: &Mutex<Commits>) {
         if !self.open {
-            return false;
+            return;
         }
+        let committing = Instant::now();
         match self.execute("COMMIT").await {
             Ok(()) => {
                 self.open = false;
+                let committed = Committed {
+                    members: self.kept.len(),
+                    queued: self.longest_queued,
+                    run: committing - self.started,
+                    commit: committing.elapsed(),
+                };
+                committed.log();
+                {
+                    let mut commits = commits.lock().expect("commits are counted");
+                    commits.count += 1;
+                    commits.last = Some(committed);
+                }
                 for member in self.kept.drain(..) {
                     member.tell(Ok(()));
                 }
-                true
             }
-            Err(error) => {
-                self.abandon(&error).await;
-                false
-            }
+            Err(error) => self.abandon(&error).await,
         }
     }
 
@@ -752,6 +827,38 @@ mod tests {
 
         assert_eq!(rows(&pool).await, vec![1, 2, 4, 5]);
         assert_eq!(batches.commits(), 1, "six members, one commit");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_committed_batch_says_how_long_its_members_waited_for_the_writer() {
+        let (_folder, _pool, batches) = started(Duration::from_secs(10)).await;
+
+        let mut first = batches.begin().await.unwrap();
+        insert(&mut first, 1).await.unwrap();
+        let queued = {
+            let batches = batches.clone();
+            tokio::spawn(async move {
+                tokio::join!(batches.run(insert_work(2)), batches.run(insert_work(3)))
+            })
+        };
+        settle().await;
+        first.commit().await.unwrap();
+        let (two, three) = queued.await.unwrap();
+        assert!(two.is_ok() && three.is_ok());
+
+        let batch = batches.last_committed().expect("a batch was committed");
+        assert_eq!(batch.members, 3);
+        // The two works waited in the queue while `first` held the writer (`settle`: 50 ms), and
+        // the batch was open all that time.
+        let settled = Duration::from_millis(50);
+        assert!(batch.queued >= settled && batch.run >= settled, "{batch:?}");
+        assert!(batch.queued <= batch.run, "{batch:?}");
+
+        // Alone, a member hardly waits.
+        batches.run(insert_work(4)).await.unwrap();
+        let alone = batches.last_committed().unwrap();
+        assert_eq!(alone.members, 1);
+        assert!(alone.queued < settled, "{alone:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
