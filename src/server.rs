@@ -3,12 +3,12 @@
 use crate::api;
 use crate::app::{App, shell};
 use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
-use crate::payments::PaymentProcessor;
 use crate::payments::test_mode::TestProcessor;
 use crate::service::demo::{self, DemoError, DemoReport};
 use crate::service::webhooks::Deliverer;
+use crate::state::AppState;
 use crate::store::{Store, StoreError};
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::get;
 use axum::serve::ListenerExt;
@@ -27,45 +27,6 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
-
-/// What every handler and server function can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub store: Store,
-    /// Base of the URLs kassa hands out, without a trailing slash.
-    pub public_base: Arc<str>,
-    /// Moves the money. The test-mode processor until a live one is configured.
-    pub processor: Arc<dyn PaymentProcessor>,
-    /// Dashboard sign-ins, in the database: any instance can serve any signed-in request.
-    pub dashboard_sessions: crate::store::DashboardSessionStore,
-    /// Sign-in attempts per email. In memory, per instance: with several instances behind a
-    /// balancer the effective limit is that many times higher.
-    pub login_limiter: Arc<LoginLimiter>,
-}
-
-impl AppState {
-    /// The address of a session's hosted checkout page.
-    pub fn checkout_url(&self, session_id: &str) -> String {
-        format!("{}/checkout/{session_id}", self.public_base)
-    }
-}
-
-/// At most [`LOGIN_BURST`] sign-in attempts for one email, then one more every 12 seconds.
-pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
-pub const LOGIN_BURST: u32 = 5;
-
-fn login_limiter() -> LoginLimiter {
-    let quota = governor::Quota::per_minute(std::num::NonZeroU32::new(5).expect("5 > 0"))
-        .allow_burst(std::num::NonZeroU32::new(LOGIN_BURST).expect("5 > 0"));
-    governor::RateLimiter::keyed(quota)
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 /// Why kassa could not start or finish a command.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +95,7 @@ impl Kassa {
             public_base: settings.public_base(bound).into(),
             processor: Arc::new(TestProcessor),
             dashboard_sessions,
-            login_limiter: Arc::new(login_limiter()),
+            login_limiter: Arc::new(crate::state::login_limiter()),
         };
         Ok(Kassa {
             listener,
@@ -246,11 +207,8 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
             if let Err(error) = state.dashboard_sessions.delete_expired().await {
                 tracing::warn!(%error, "deleting expired dashboard sessions failed");
             }
-            let forget_before = crate::store::now_ms() - crate::api::idempotency::KEEP_MS;
-            if let Err(error) = state
-                .store
-                .delete_idempotency_keys_before(forget_before)
-                .await
+            if let Err(error) =
+                api::idempotency::forget_old_keys(&state.store, crate::store::now_ms()).await
             {
                 tracing::warn!(%error, "deleting old idempotency keys failed");
             }
@@ -264,7 +222,7 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
             }
             swept = Some(std::time::Instant::now());
         }
-        if let Err(error) = crate::service::confirm::settle_due(
+        if let Err(error) = crate::service::payment::settle_due(
             &state.store,
             state.processor.as_ref(),
             crate::store::now_ms(),
@@ -398,7 +356,7 @@ pub fn router(state: AppState) -> Router {
     // Rewriting a path has to happen before routing, so around the routed application.
     Router::new()
         .fallback_service(app)
-        .layer(axum::middleware::map_request(route_api_reads))
+        .layer(axum::middleware::map_request(api::route_api_reads))
         .layer(axum::middleware::from_fn(run_to_completion))
 }
 
@@ -420,28 +378,6 @@ async fn run_to_completion(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
-}
-
-/// `GET /checkout/{id}` is both the hosted page and Zenskar's read of a session: a request that
-/// carries an API key (which a browser opening the page never sends) goes to the API.
-async fn route_api_reads(mut request: axum::extract::Request) -> axum::extract::Request {
-    let path = request.uri().path();
-    if request.method() == axum::http::Method::GET
-        && let Some(id) = path.strip_prefix("/checkout/")
-        && !id.is_empty()
-        && !id.contains('/')
-        && crate::api::auth::carries_api_key(request.headers())
-    {
-        let rewritten = crate::api::zenskar::READ_PATH.replace("{id}", id);
-        let target = match request.uri().query() {
-            Some(query) => format!("{rewritten}?{query}"),
-            None => rewritten,
-        };
-        if let Ok(uri) = target.parse() {
-            *request.uri_mut() = uri;
-        }
-    }
-    request
 }
 
 /// Refuses a cross-site POST to the dashboard's server functions (403): a browser names where a

@@ -1285,8 +1285,7 @@ async fn open_sessions_change_terms_and_confirm_only_once(engine: Engine) {
     assert!(
         tx.set_session_status_if(
             "cs_test_t",
-            SessionStatus::Open,
-            SessionStatus::Expired,
+            SessionStatus::Open.expire().unwrap(),
             created + 5
         )
         .await
@@ -1389,13 +1388,14 @@ async fn of_racing_status_changes_exactly_one_wins(engine: Engine) {
     for i in 0..20 {
         let store = store.clone();
         let to = if i % 2 == 0 {
-            SessionStatus::Succeeded
+            SessionStatus::Open.succeed()
         } else {
-            SessionStatus::Expired
-        };
+            SessionStatus::Open.expire()
+        }
+        .unwrap();
         tasks.spawn(async move {
             store
-                .compare_and_set_session_status("cs_test_race", SessionStatus::Open, to, 1)
+                .compare_and_set_session_status("cs_test_race", to, 1)
                 .await
         });
     }
@@ -1417,8 +1417,7 @@ async fn of_racing_status_changes_exactly_one_wins(engine: Engine) {
         !store
             .compare_and_set_session_status(
                 "cs_test_race",
-                SessionStatus::Open,
-                SessionStatus::Expired,
+                SessionStatus::Open.expire().unwrap(),
                 2
             )
             .await

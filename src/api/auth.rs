@@ -4,8 +4,8 @@
 //! (Flowglad's SDK), or HTTP Basic with the key as the user name (`curl -u sk_…:`).
 
 use super::ApiError;
-use crate::server::AppState;
 use crate::service::api_keys::{self, AuthError, Principal};
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, HeaderMap, WWW_AUTHENTICATE};

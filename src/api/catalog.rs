@@ -5,8 +5,8 @@
 use super::checkout::service_error;
 use super::{ApiError, Authenticated, JsonBody};
 use crate::domain::catalog::{BusinessEntityDraft, Plan};
-use crate::server::AppState;
 use crate::service::catalog::{self, PlanDraft};
+use crate::state::AppState;
 use crate::store::{BusinessEntityRecord, PageRequest};
 use axum::Json;
 use axum::extract::{Path, State};

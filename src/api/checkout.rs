@@ -9,8 +9,8 @@ use crate::domain::session::draft::{
     SessionDraft,
 };
 use crate::domain::session::{Attribution, CheckoutSession, SessionKind, SessionMode};
-use crate::server::AppState;
 use crate::service::{ServiceError, checkout};
+use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, State};

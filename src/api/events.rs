@@ -2,8 +2,8 @@
 //! webhooks send (`service::events::event_json`).
 
 use super::{ApiError, Authenticated, pagination};
-use crate::server::AppState;
 use crate::service::events::event_json;
+use crate::state::AppState;
 use crate::store::PageRequest;
 use axum::Json;
 use axum::extract::{Path, Query, State};

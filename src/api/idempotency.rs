@@ -7,7 +7,7 @@
 //! database, so several kassa instances share them.
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{IdempotencyScope, IdempotencyStart};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -27,6 +27,14 @@ pub const KEEP_MS: i64 = 24 * 3_600_000;
 const LOCK_MS: i64 = 60_000;
 /// The largest request or answer body kept (larger ones are refused by the routes anyway).
 const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// Forgets the keys whose answers are older than they are kept.
+pub async fn forget_old_keys(
+    store: &crate::store::Store,
+    now: i64,
+) -> crate::store::StoreResult<u64> {
+    store.delete_idempotency_keys_before(now - KEEP_MS).await
+}
 
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {

@@ -16,7 +16,7 @@ pub mod zenskar;
 pub use auth::Authenticated;
 pub use error::ApiError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
         // Zenskar: `GET /checkout/{id}` is the hosted page's address too; API reads arrive at
-        // `zenskar::READ_PATH` (see `server::route_api_reads`).
+        // `zenskar::READ_PATH` (see [`route_api_reads`]).
         .route("/checkout", post(zenskar::create))
         .route("/checkout/{id}", put(zenskar::update))
         .route(zenskar::READ_PATH, get(zenskar::retrieve))
@@ -54,6 +54,28 @@ pub fn router() -> Router<AppState> {
         .route("/checkout/{id}/cancel", post(zenskar::cancel))
         .merge(flowglad::router())
         .merge(stripe::router())
+}
+
+/// `GET /checkout/{id}` is both the hosted page and Zenskar's read of a session: a request that
+/// carries an API key (which a browser opening the page never sends) goes to the API.
+pub async fn route_api_reads(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if request.method() == axum::http::Method::GET
+        && let Some(id) = path.strip_prefix("/checkout/")
+        && !id.is_empty()
+        && !id.contains('/')
+        && auth::carries_api_key(request.headers())
+    {
+        let rewritten = zenskar::READ_PATH.replace("{id}", id);
+        let target = match request.uri().query() {
+            Some(query) => format!("{rewritten}?{query}"),
+            None => rewritten,
+        };
+        if let Ok(uri) = target.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }
 
 /// Reads a JSON body whatever its content type (clients differ), reporting where it is wrong:

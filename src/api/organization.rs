@@ -1,7 +1,7 @@
 //! `GET /api/organization`: which organization and mode a key acts for.
 
 use super::{ApiError, Authenticated};
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;

@@ -5,7 +5,7 @@
 //! an existing one or a guest, and the core's statuses Zenskar's.
 //!
 //! `GET /checkout/{id}` is also the hosted page's address: a request carrying an API key is this
-//! dialect's (`server::route_api_reads` sends it to [`READ_PATH`]), a browser's is the page.
+//! dialect's ([`super::route_api_reads`] sends it to [`READ_PATH`]), a browser's is the page.
 //!
 //! Amounts are integers in the currency's minor unit, as everywhere in kassa (Zenskar itself
 //! writes decimals); errors are kassa's envelope `{"error": {"code", "message", "param"}}` with
@@ -22,8 +22,8 @@ use crate::domain::session::draft::{
 use crate::domain::session::{
     Attribution, CheckoutSession, Confirmation, SessionKind, SessionStatus,
 };
-use crate::server::AppState;
-use crate::service::{ServiceError, checkout, confirm};
+use crate::service::{ServiceError, checkout, payment};
+use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -747,7 +747,7 @@ pub async fn confirm(
     let session = checkout::get_session(&state.store, &principal, &id)
         .await
         .map_err(service_error)?;
-    let session = confirm::confirm_by_merchant(
+    let session = payment::confirm_by_merchant(
         &state.store,
         &session,
         confirmation,

@@ -12,6 +12,7 @@ pub mod money;
 pub mod payment;
 pub mod redirect_url;
 pub mod session;
+pub mod transition;
 pub mod webhook;
 
 pub use card::{CardBrand, CardNumber, CardNumberError};

@@ -3,6 +3,7 @@
 use super::api_keys::Principal;
 use super::catalog::default_pricing_model;
 use super::ids::new_id;
+use super::payment::discount::{self, Refusal};
 use super::{ServiceError, ServiceResult};
 use crate::domain::catalog::{Coupon, Price};
 use crate::domain::field::{Field, FieldError};
@@ -403,38 +404,24 @@ async fn find_discount(
     now: i64,
     currency: Option<crate::domain::money::Currency>,
 ) -> ServiceResult<(Coupon, Option<String>)> {
-    let refuse = |message: String| {
-        ServiceError::from(FieldError::new(
-            Field::Discounts,
-            "discount_not_redeemable",
-            message,
-        ))
-    };
-    let (coupon_id, code_id) = match requested {
-        DiscountDraft::Coupon(id) => (id.clone(), None),
+    let found = match requested {
+        DiscountDraft::Coupon(id) => {
+            discount::by_coupon(store, org, livemode, id, currency, now).await?
+        }
         DiscountDraft::PromotionCode(code) => {
-            let promotion = store
-                .promotion_code(org, livemode, code)
-                .await?
-                .ok_or_else(|| {
-                    ServiceError::from(missing(Field::Discounts, "promotion code", code))
-                })?;
-            promotion
-                .check_redeemable(now)
-                .map_err(|e| refuse(e.to_string()))?;
-            (promotion.coupon_id, Some(promotion.id))
+            discount::by_code(store, org, livemode, code, currency, now).await?
         }
     };
-    let coupon = store
-        .coupon(org, livemode, &coupon_id)
-        .await?
-        .ok_or_else(|| ServiceError::from(missing(Field::Discounts, "coupon", &coupon_id)))?;
-    if let Some(currency) = currency {
-        coupon
-            .check_redeemable(now, currency)
-            .map_err(|e| refuse(e.to_string()))?;
+    match found {
+        Ok(found) => {
+            let code = found.promotion_code_id();
+            Ok((found.coupon, code))
+        }
+        Err(Refusal::Unknown { what, name }) => Err(missing(Field::Discounts, what, &name).into()),
+        Err(Refusal::NotRedeemable(why)) => {
+            Err(FieldError::new(Field::Discounts, "discount_not_redeemable", why).into())
+        }
     }
-    Ok((coupon, code_id))
 }
 
 /// A session of the caller's organization and mode.
@@ -479,7 +466,7 @@ pub async fn expire_session(
     if session.effective_status(now) == SessionStatus::Open {
         let mut tx = store.begin().await?;
         if tx
-            .set_session_status_if(id, SessionStatus::Open, SessionStatus::Expired, now)
+            .set_session_status_if(id, SessionStatus::Open.expire()?, now)
             .await?
         {
             tx.mark_session_cancelled(id, now).await?;
@@ -553,12 +540,7 @@ pub async fn sweep_expired(store: &Store, now: i64) -> ServiceResult<usize> {
         let mut outboxes: Vec<(&crate::store::DueSession, super::events::Outbox)> = Vec::new();
         for session in &due {
             if tx
-                .set_session_status_if(
-                    &session.id,
-                    SessionStatus::Open,
-                    SessionStatus::Expired,
-                    now,
-                )
+                .set_session_status_if(&session.id, SessionStatus::Open.expire()?, now)
                 .await?
             {
                 let mut outbox = super::events::Outbox::default();

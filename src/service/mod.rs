@@ -5,14 +5,15 @@ pub mod accounts;
 pub mod api_keys;
 pub mod catalog;
 pub mod checkout;
-pub mod confirm;
 pub mod demo;
 pub mod events;
 pub mod ids;
 pub mod passwords;
+pub mod payment;
 pub mod webhooks;
 
 use crate::domain::field::FieldError;
+use crate::domain::transition::{Status, TransitionError};
 use crate::store::StoreError;
 
 /// Why an operation was refused or failed.
@@ -41,6 +42,14 @@ impl From<Vec<FieldError>> for ServiceError {
 impl From<FieldError> for ServiceError {
     fn from(error: FieldError) -> Self {
         ServiceError::Invalid(vec![error])
+    }
+}
+
+/// A state machine refused a move this code makes: the record was not where the code put it,
+/// which only a bug or a row edited by hand can cause. A 500.
+impl<S: Status> From<TransitionError<S>> for ServiceError {
+    fn from(error: TransitionError<S>) -> Self {
+        ServiceError::Store(StoreError::Corrupt(error.to_string()))
     }
 }
 

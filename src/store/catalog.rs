@@ -1,5 +1,6 @@
 //! The catalog: pricing models, products, prices, coupons, promotion codes, tax rates and plans.
 
+use super::tx::{Tx, dispatch_tx};
 use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
 use crate::domain::catalog::{
     Coupon, CouponDuration, CouponValue, Plan, PlanItem, Price, PriceType, PromotionCode,
@@ -1071,6 +1072,31 @@ impl super::Tx {
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        });
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// Counts a redemption of a coupon and its promotion code.
+    pub async fn redeem_discount(
+        &mut self,
+        coupon_id: &str,
+        promotion_code_id: Option<&str>,
+    ) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            sqlx::query("UPDATE coupons SET times_redeemed = times_redeemed + 1 WHERE id = $1")
+                .bind(coupon_id)
+                .execute(&mut *conn)
+                .await?;
+            if let Some(code) = promotion_code_id {
+                sqlx::query(
+                    "UPDATE promotion_codes SET times_redeemed = times_redeemed + 1 WHERE id = $1",
+                )
+                .bind(code)
+                .execute(&mut *conn)
+                .await?;
+            }
         });
         Ok(())
     }

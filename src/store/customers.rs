@@ -1,5 +1,6 @@
 //! Customers of an organization, by kassa's id and by the merchant's external id.
 
+use super::tx::{Tx, dispatch_tx};
 use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
 use crate::domain::customer::{BillingAddress, Customer};
 
@@ -280,5 +281,19 @@ pub(super) use insert_customer_sql;
 impl From<serde_json::Error> for StoreError {
     fn from(error: serde_json::Error) -> Self {
         StoreError::Corrupt(format!("JSON column: {error}"))
+    }
+}
+
+impl Tx {
+    pub async fn insert_customer(
+        &mut self,
+        customer: &NewCustomer<'_>,
+        now: i64,
+    ) -> StoreResult<CustomerRecord> {
+        let row = customer.row(now);
+        dispatch_tx!(self, |conn| {
+            insert_customer_sql!(row).execute(&mut *conn).await?;
+        });
+        Ok(row)
     }
 }

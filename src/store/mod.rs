@@ -11,6 +11,7 @@
 //! flat under load. WAL lets the readers run beside the writer. Concurrent transactions share one
 //! durable commit ([`group_commit`]).
 
+mod attempts;
 mod business_entities;
 mod cache;
 mod catalog;
@@ -20,14 +21,18 @@ mod demo;
 mod events;
 mod group_commit;
 mod idempotency;
+mod invoices;
 mod organizations;
+mod payment_methods;
 mod payments;
+mod purchases;
 mod sessions;
 mod subscriptions;
 pub mod tx;
 mod users;
 mod webhooks;
 
+pub use attempts::{AttemptOutcome, AttemptRecord, NewAttempt};
 pub use business_entities::BusinessEntityRecord;
 /// How long a change made by another instance may take to reach this one's copies of API keys,
 /// prices, products and default pricing models.
@@ -41,14 +46,13 @@ pub use dashboard::{Branding, DashboardSessionStore};
 pub use demo::{DemoFixture, DemoSeed};
 pub use events::{EventRecord, NewEvent};
 pub use idempotency::{IdempotencyScope, IdempotencyStart};
+pub use invoices::{InvoiceRecord, NewInvoice};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
-pub use payments::{
-    AttemptOutcome, AttemptRecord, InvoiceRecord, NewInvoice, NewPayment, NewPaymentMethod,
-    NewPurchase, PaymentMethodRecord, PaymentRecord, PurchaseRecord, SessionCompletion,
-    StartedSubscription,
-};
-pub use sessions::DueSession;
-pub use subscriptions::{NewSubscription, SubscriptionRecord};
+pub use payment_methods::{NewPaymentMethod, PaymentMethodRecord};
+pub use payments::{NewPayment, PaymentRecord};
+pub use purchases::{NewPurchase, PurchaseRecord};
+pub use sessions::{DueSession, SessionCompletion};
+pub use subscriptions::{NewSubscription, StartedSubscription, SubscriptionRecord};
 pub use tx::Tx;
 pub use users::UserRecord;
 pub use webhooks::{
@@ -389,6 +393,34 @@ impl Store {
         let has_more = items.len() > page.limit.max(1) as usize;
         items.truncate(page.limit.max(1) as usize);
         Ok(Page { items, has_more })
+    }
+
+    /// One row of `table` by id, if it belongs to the organization and mode.
+    async fn one_of<R>(
+        &self,
+        table: &'static str,
+        columns: &'static str,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<R>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE id = $1 AND organization_id = $2 AND livemode = $3"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, R>(&sql)
+                .bind(id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_optional(db)
+                .await?
+        }))
     }
 
     /// A customer's rows of `table` in one organization and mode, newest first, at most `limit`.

@@ -1,12 +1,13 @@
 //! Checkout sessions and their line items.
 
 use super::group_commit::Positional;
+use super::tx::{Tx, dispatch_tx};
 use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
 use crate::domain::money::{Currency, Money};
 use crate::domain::session::{
     AdjustableQuantity, AmountSummary, AppliedDiscount, CheckoutSession, Confirmation,
-    PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus,
+    PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus, SessionTransition,
 };
 use serde::de::DeserializeOwned;
 
@@ -435,7 +436,7 @@ impl Store {
             ))
         };
         let mut tx = self.begin().await?;
-        super::tx::dispatch_tx!(tx, |conn| {
+        dispatch_tx!(tx, |conn| {
             let query = bind_session!(sqlx::query(&sql), s, values);
             bind_lines!(query, &s.id, &s.line_items)
                 .execute(&mut *conn)
@@ -456,7 +457,7 @@ impl Store {
         let mode = as_word(&s.mode);
         let currency = s.currency.map(Currency::code_lower);
         let mut tx = self.begin().await?;
-        let changed = super::tx::dispatch_tx!(tx, |conn| {
+        let changed = dispatch_tx!(tx, |conn| {
             sqlx::query(
                 "UPDATE checkout_sessions SET mode = $1, currency = $2, customer_id = $3, \
                  customer_external_id = $4, anonymous = $5, guest = $6, customer_email = $7, \
@@ -502,7 +503,7 @@ impl Store {
         if changed != 1 {
             return Ok(false);
         }
-        super::tx::dispatch_tx!(tx, |conn| {
+        dispatch_tx!(tx, |conn| {
             sqlx::query("DELETE FROM checkout_session_line_items WHERE session_id = $1")
                 .bind(&s.id)
                 .execute(&mut *conn)
@@ -722,23 +723,22 @@ impl Store {
             .await
     }
 
-    /// Moves a session from `from` to `to` if, and only if, it is still in `from`: of two writers
-    /// racing on one session, exactly one sees `true`.
+    /// Moves a session as `transition` says if, and only if, it is still in its `from`: of two
+    /// writers racing on one session, exactly one sees `true`.
     pub async fn compare_and_set_session_status(
         &self,
         id: &str,
-        from: SessionStatus,
-        to: SessionStatus,
+        transition: SessionTransition,
         now: i64,
     ) -> StoreResult<bool> {
         let changed = dispatch!(self, write, |db| {
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
             )
-            .bind(to.as_str())
+            .bind(transition.to().as_str())
             .bind(now)
             .bind(id)
-            .bind(from.as_str())
+            .bind(transition.from().as_str())
             .execute(db)
             .await?
             .rows_affected()
@@ -747,26 +747,25 @@ impl Store {
     }
 }
 
-impl super::Tx {
-    /// Moves a session from `from` to `to` in this transaction, unless a payment holds it (its
-    /// claim has not run out); `false` when it was not in `from` or is held (then nothing
-    /// changed). A session is never closed under a charge in flight.
+impl Tx {
+    /// Moves a session as `transition` says in this transaction, unless a payment holds it (its
+    /// claim has not run out); `false` when it was not in the transition's `from` or is held
+    /// (then nothing changed). A session is never closed under a charge in flight.
     pub async fn set_session_status_if(
         &mut self,
         id: &str,
-        from: SessionStatus,
-        to: SessionStatus,
+        transition: SessionTransition,
         now: i64,
     ) -> StoreResult<bool> {
-        let changed = super::tx::dispatch_tx!(self, |conn| {
+        let changed = dispatch_tx!(self, |conn| {
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 \
                  AND (lock_token IS NULL OR lock_expires_at < $2)",
             )
-            .bind(to.as_str())
+            .bind(transition.to().as_str())
             .bind(now)
             .bind(id)
-            .bind(from.as_str())
+            .bind(transition.from().as_str())
             .execute(&mut *conn)
             .await?
             .rows_affected()
@@ -775,7 +774,7 @@ impl super::Tx {
     }
 }
 
-impl super::Tx {
+impl Tx {
     /// Writes a session's lines, in order, in one statement.
     pub async fn insert_session_lines(
         &mut self,
@@ -786,7 +785,7 @@ impl super::Tx {
             return Ok(());
         }
         let sql = lines_sql(1, lines.len());
-        super::tx::dispatch_tx!(self, |conn| {
+        dispatch_tx!(self, |conn| {
             let query = sqlx::query(&sql);
             bind_lines!(query, session_id, lines)
                 .execute(&mut *conn)
@@ -797,7 +796,7 @@ impl super::Tx {
 
     /// Notes that the merchant ended the session (it was just expired in this transaction).
     pub async fn mark_session_cancelled(&mut self, id: &str, now: i64) -> StoreResult<()> {
-        super::tx::dispatch_tx!(self, |conn| {
+        dispatch_tx!(self, |conn| {
             sqlx::query("UPDATE checkout_sessions SET cancelled_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(id)
@@ -815,7 +814,7 @@ impl super::Tx {
         confirmation: Confirmation,
         now: i64,
     ) -> StoreResult<bool> {
-        let changed = super::tx::dispatch_tx!(self, |conn| {
+        let changed = dispatch_tx!(self, |conn| {
             sqlx::query(
                 "UPDATE checkout_sessions SET confirmation = $1, confirmed_at = $2 \
                  WHERE id = $3 AND confirmation IS NULL",
@@ -843,7 +842,7 @@ pub struct DueSession {
     pub customer_email: Option<String>,
 }
 
-impl super::Tx {
+impl Tx {
     /// Claims up to `limit` open sessions whose expiry is at or before `now` and that no payment
     /// is holding (a payment in flight finishes first), for this transaction to expire. On PostgreSQL the rows are locked and rows another transaction
     /// holds are skipped (`FOR UPDATE SKIP LOCKED`), so that several kassa instances sweeping at
@@ -863,12 +862,194 @@ impl super::Tx {
              AND (lock_token IS NULL OR lock_expires_at < $1) \
              ORDER BY expires_at LIMIT $2{skip_locked}"
         );
-        Ok(super::tx::dispatch_tx!(self, |conn| {
+        Ok(dispatch_tx!(self, |conn| {
             sqlx::query_as::<_, DueSession>(&sql)
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&mut *conn)
                 .await?
         }))
+    }
+}
+
+/// What completing a session records on it.
+#[derive(Debug, Clone)]
+pub struct SessionCompletion<'a> {
+    pub session_id: &'a str,
+    pub attempt_id: &'a str,
+    /// From open (a confirm holding the claim) or pending (an asynchronous payment settling) to
+    /// succeeded.
+    pub transition: SessionTransition,
+    pub now: i64,
+    pub customer_id: &'a str,
+    pub customer_email: &'a str,
+    pub customer_name: Option<&'a str>,
+    /// JSON of the billing address.
+    pub billing_address: Option<&'a str>,
+    pub payment_method_type: &'a str,
+    pub amounts: AmountSummary,
+    pub coupon_id: Option<&'a str>,
+    pub promotion_code_id: Option<&'a str>,
+    /// JSON of the coupon's duration.
+    pub discount_duration: Option<&'a str>,
+    pub quantities: &'a [u32],
+    pub purchase_id: Option<&'a str>,
+    pub invoice_id: Option<&'a str>,
+    pub subscription_id: Option<&'a str>,
+    pub payment_method_id: Option<&'a str>,
+}
+
+impl Store {
+    /// [`Tx::claim_session`] in a transaction of its own.
+    pub async fn claim_session(
+        &self,
+        session_id: &str,
+        attempt_id: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let claimed = tx
+            .claim_session(session_id, attempt_id, now, lease_ms)
+            .await?;
+        if claimed {
+            tx.commit().await?;
+        }
+        Ok(claimed)
+    }
+
+    /// [`Tx::release_session`] in a transaction of its own.
+    pub async fn release_session(&self, session_id: &str, attempt_id: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.release_session(session_id, attempt_id).await?;
+        tx.commit().await
+    }
+}
+
+/// Claims, moves and completions of a session by a payment: each a compare-and-set on the
+/// session's status (and, once claimed, on its latest attempt), so that of concurrent payments,
+/// sweeps and merchants exactly one changes a session.
+impl Tx {
+    /// Claims an open session for one attempt for `lease_ms`: of concurrent claims exactly one
+    /// wins, and a claim abandoned (its process died) can be taken over once its lease ran out.
+    /// The claim also makes the attempt the session's latest.
+    pub async fn claim_session(
+        &mut self,
+        session_id: &str,
+        attempt_id: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET lock_token = $1, lock_expires_at = $2, latest_attempt_id = $1, \
+                 updated_at = $3 WHERE id = $4 AND status = 'open' \
+                 AND (lock_token IS NULL OR lock_expires_at < $3)",
+            )
+            .bind(attempt_id)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(session_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Releases the session's claim by this attempt, leaving its status as it is.
+    pub async fn release_session(&mut self, session_id: &str, attempt_id: &str) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET lock_token = NULL, lock_expires_at = NULL \
+                 WHERE id = $1 AND lock_token = $2",
+            )
+            .bind(session_id)
+            .bind(attempt_id)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Moves a session as `transition` says if this is its latest attempt, releasing any claim.
+    /// `false` means another writer got there first; nothing changed.
+    pub async fn move_session(
+        &mut self,
+        session_id: &str,
+        attempt_id: &str,
+        transition: SessionTransition,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET status = $1, updated_at = $2, lock_token = NULL, lock_expires_at = NULL \
+                 WHERE id = $3 AND status = $4 AND latest_attempt_id = $5",
+            )
+            .bind(transition.to().as_str())
+            .bind(now)
+            .bind(session_id)
+            .bind(transition.from().as_str())
+            .bind(attempt_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Marks a session succeeded with what it created, if it is still in the transition's `from`
+    /// and this is its latest attempt. `false` means another writer got there first; nothing changed.
+    pub async fn complete_session(&mut self, c: &SessionCompletion<'_>) -> StoreResult<bool> {
+        debug_assert_eq!(c.transition.to(), SessionStatus::Succeeded);
+        let changed = dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE checkout_sessions SET status = 'succeeded', completed_at = $1, updated_at = $1, \
+                 customer_id = $2, customer_email = $3, customer_name = $4, billing_address = $5, \
+                 payment_method_type = $6, amount_subtotal = $7, amount_discount = $8, amount_tax = $9, \
+                 amount_total = $10, amount_due_today = $11, coupon_id = $12, promotion_code_id = $13, \
+                 discount_duration = $14, purchase_id = $15, invoice_id = $16, subscription_id = $17, \
+                 payment_method_id = $18, lock_token = NULL, lock_expires_at = NULL \
+                 WHERE id = $19 AND status = $20 AND latest_attempt_id = $21",
+            )
+            .bind(c.now)
+            .bind(c.customer_id)
+            .bind(c.customer_email)
+            .bind(c.customer_name)
+            .bind(c.billing_address)
+            .bind(c.payment_method_type)
+            .bind(c.amounts.subtotal)
+            .bind(c.amounts.discount)
+            .bind(c.amounts.tax)
+            .bind(c.amounts.total)
+            .bind(c.amounts.due_today)
+            .bind(c.coupon_id)
+            .bind(c.promotion_code_id)
+            .bind(c.discount_duration)
+            .bind(c.purchase_id)
+            .bind(c.invoice_id)
+            .bind(c.subscription_id)
+            .bind(c.payment_method_id)
+            .bind(c.session_id)
+            .bind(c.transition.from().as_str())
+            .bind(c.attempt_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        if changed != 1 {
+            return Ok(false);
+        }
+        for (position, quantity) in c.quantities.iter().enumerate() {
+            dispatch_tx!(self, |conn| {
+                sqlx::query("UPDATE checkout_session_line_items SET quantity = $1 WHERE session_id = $2 AND position = $3")
+                    .bind(*quantity as i32)
+                    .bind(c.session_id)
+                    .bind(position as i32)
+                    .execute(&mut *conn)
+                    .await?;
+            });
+        }
+        Ok(true)
     }
 }

@@ -1,5 +1,6 @@
 //! Subscriptions: what a customer pays for on a schedule.
 
+use super::tx::{Tx, dispatch_tx};
 use super::{Store, StoreResult, dispatch, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -155,5 +156,122 @@ impl Store {
     ) -> StoreResult<i64> {
         self.count_of("subscriptions", organization_id, livemode)
             .await
+    }
+}
+
+/// A subscription a checkout starts.
+#[derive(Debug, Clone)]
+pub struct StartedSubscription<'a> {
+    pub id: &'a str,
+    pub organization_id: &'a str,
+    pub livemode: bool,
+    pub customer_id: &'a str,
+    pub price_id: &'a str,
+    pub quantity: i32,
+    /// trialing or active
+    pub status: &'a str,
+    pub name: Option<&'a str>,
+    pub default_payment_method_id: Option<&'a str>,
+    pub billing_cycle_anchor: i64,
+    pub current_period_start: i64,
+    pub current_period_end: i64,
+    pub trial_end: Option<i64>,
+    pub metadata: Option<&'a str>,
+}
+
+impl Tx {
+    pub async fn start_subscription(
+        &mut self,
+        s: &StartedSubscription<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO subscriptions (id, organization_id, livemode, customer_id, price_id, quantity, \
+                 status, name, default_payment_method_id, billing_cycle_anchor, current_period_start, \
+                 current_period_end, trial_end, metadata, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            )
+            .bind(s.id)
+            .bind(s.organization_id)
+            .bind(s.livemode)
+            .bind(s.customer_id)
+            .bind(s.price_id)
+            .bind(s.quantity)
+            .bind(s.status)
+            .bind(s.name)
+            .bind(s.default_payment_method_id)
+            .bind(s.billing_cycle_anchor)
+            .bind(s.current_period_start)
+            .bind(s.current_period_end)
+            .bind(s.trial_end)
+            .bind(s.metadata)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Moves a subscription awaiting activation to active with its billing cycle.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn activate_subscription(
+        &mut self,
+        id: &str,
+        billing_cycle_anchor: i64,
+        period_start: i64,
+        period_end: i64,
+        default_payment_method_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'active', billing_cycle_anchor = $1, current_period_start = $2, \
+                 current_period_end = $3, default_payment_method_id = COALESCE($4, default_payment_method_id), \
+                 updated_at = $5 WHERE id = $6 AND status IN ('incomplete', 'past_due')",
+            )
+            .bind(billing_cycle_anchor)
+            .bind(period_start)
+            .bind(period_end)
+            .bind(default_payment_method_id)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Makes `payment_method_id` the default of one subscription, or of every live (not canceled)
+    /// subscription of `customer_id` when `subscription_id` is `None`.
+    pub async fn set_default_payment_method(
+        &mut self,
+        customer_id: &str,
+        subscription_id: Option<&str>,
+        payment_method_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            match subscription_id {
+                Some(id) => sqlx::query(
+                    "UPDATE subscriptions SET default_payment_method_id = $1, updated_at = $2 WHERE id = $3 AND customer_id = $4",
+                )
+                .bind(payment_method_id)
+                .bind(now)
+                .bind(id)
+                .bind(customer_id),
+                None => sqlx::query(
+                    "UPDATE subscriptions SET default_payment_method_id = $1, updated_at = $2 \
+                     WHERE customer_id = $3 AND status <> 'canceled'",
+                )
+                .bind(payment_method_id)
+                .bind(now)
+                .bind(customer_id),
+            }
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
     }
 }

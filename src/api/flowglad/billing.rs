@@ -7,8 +7,8 @@
 
 use super::checkout_sessions::AddressBody;
 use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
-use crate::server::AppState;
 use crate::service::api_keys::Principal;
+use crate::state::AppState;
 use crate::store::{
     InvoiceRecord, Page, PaymentMethodRecord, PaymentRecord, PriceRecord, PurchaseRecord,
     StoreError, SubscriptionRecord,

@@ -2,9 +2,9 @@
 
 use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
 use crate::domain::catalog::{PriceDraft, ProductDraft};
-use crate::server::AppState;
 use crate::service::catalog::{self, PriceOptions, ProductOptions};
 use crate::service::{ServiceError, api_keys::Principal};
+use crate::state::AppState;
 use crate::store::{PriceChanges, PriceRecord, ProductChanges, ProductRecord};
 use axum::Json;
 use axum::extract::{Path, Query, State};

@@ -3,8 +3,8 @@
 use super::checkout_sessions::AddressBody;
 use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
 use crate::domain::customer::CustomerDraft;
-use crate::server::AppState;
 use crate::service::catalog::{self, CustomerExtras};
+use crate::state::AppState;
 use crate::store::{CustomerChanges, CustomerRecord};
 use axum::Json;
 use axum::extract::{Path, Query, State};

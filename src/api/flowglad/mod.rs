@@ -12,9 +12,9 @@ mod webhooks;
 
 use super::pagination;
 use crate::domain::field::{Field, FieldError};
-use crate::server::AppState;
 use crate::service::ServiceError;
 use crate::service::api_keys::{AuthError, Principal};
+use crate::state::AppState;
 use crate::store::PageRequest;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};

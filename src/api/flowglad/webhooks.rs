@@ -7,8 +7,8 @@
 
 use super::{Body, FlowgladAuth, FlowgladError, Names};
 use crate::domain::webhook::EndpointDraft;
-use crate::server::AppState;
 use crate::service::webhooks::{self, EndpointUpdate};
+use crate::state::AppState;
 use crate::store::EndpointRecord;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -9,8 +9,8 @@ use crate::domain::session::draft::{
 use crate::domain::session::{
     CheckoutSession, Confirmation, SessionKind, SessionMode, SessionStatus,
 };
-use crate::server::AppState;
 use crate::service::{ServiceError, checkout};
+use crate::state::AppState;
 use crate::store::{Cursor, PageRequest, now_ms};
 use axum::Json;
 use axum::extract::{Path, Query, State};

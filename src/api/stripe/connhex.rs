@@ -8,8 +8,8 @@ use super::checkout_sessions::{
 };
 use super::{StripeAuth, StripeError};
 use crate::domain::session::SessionMode;
-use crate::server::AppState;
 use crate::service::checkout;
+use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Request, State};

@@ -8,9 +8,9 @@ mod checkout_sessions;
 mod connhex;
 
 use crate::domain::field::{Field, FieldError};
-use crate::server::AppState;
 use crate::service::ServiceError;
 use crate::service::api_keys::{AuthError, Principal};
+use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -10,6 +10,7 @@ pub mod totals;
 use super::catalog::{CouponDuration, Recurring};
 use super::customer::BillingAddress;
 use super::money::{Currency, Money};
+use super::transition::{Status, Transition, TransitionError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -76,12 +77,19 @@ pub enum SessionStatus {
     Expired,
 }
 
-/// A transition the current status does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a session that is {from} cannot become {to}")]
-pub struct TransitionError {
-    pub from: SessionStatus,
-    pub to: SessionStatus,
+/// A session's move from one status to another, as its rules allow.
+pub type SessionTransition = Transition<SessionStatus>;
+
+impl Status for SessionStatus {
+    const NOUN: &'static str = "session";
+
+    fn allows(self, to: SessionStatus) -> bool {
+        use SessionStatus::*;
+        matches!(
+            (self, to),
+            (Open, Pending) | (Open | Pending, Succeeded) | (Pending, Failed) | (Open, Expired)
+        )
+    }
 }
 
 impl SessionStatus {
@@ -92,35 +100,24 @@ impl SessionStatus {
         )
     }
 
-    fn to(self, to: SessionStatus, allowed: bool) -> Result<SessionStatus, TransitionError> {
-        if allowed {
-            Ok(to)
-        } else {
-            Err(TransitionError { from: self, to })
-        }
-    }
-
     /// A payment was started that settles later (bank debits): open → pending.
-    pub fn begin_processing(self) -> Result<SessionStatus, TransitionError> {
-        self.to(SessionStatus::Pending, self == SessionStatus::Open)
+    pub fn begin_processing(self) -> Result<SessionTransition, TransitionError<SessionStatus>> {
+        self.transition(SessionStatus::Pending)
     }
 
     /// Paid, or nothing to pay: open or pending → succeeded.
-    pub fn succeed(self) -> Result<SessionStatus, TransitionError> {
-        self.to(
-            SessionStatus::Succeeded,
-            matches!(self, SessionStatus::Open | SessionStatus::Pending),
-        )
+    pub fn succeed(self) -> Result<SessionTransition, TransitionError<SessionStatus>> {
+        self.transition(SessionStatus::Succeeded)
     }
 
     /// A pending payment failed to settle: pending → failed.
-    pub fn fail(self) -> Result<SessionStatus, TransitionError> {
-        self.to(SessionStatus::Failed, self == SessionStatus::Pending)
+    pub fn fail(self) -> Result<SessionTransition, TransitionError<SessionStatus>> {
+        self.transition(SessionStatus::Failed)
     }
 
     /// Its time ran out, or the merchant ended it: open → expired.
-    pub fn expire(self) -> Result<SessionStatus, TransitionError> {
-        self.to(SessionStatus::Expired, self == SessionStatus::Open)
+    pub fn expire(self) -> Result<SessionTransition, TransitionError<SessionStatus>> {
+        self.transition(SessionStatus::Expired)
     }
 
     pub fn parse(s: &str) -> Option<SessionStatus> {
@@ -414,28 +411,30 @@ mod tests {
 
     #[test]
     fn the_state_machine_allows_only_its_arrows() {
-        assert_eq!(Open.begin_processing(), Ok(Pending));
-        assert_eq!(Pending.succeed(), Ok(Succeeded));
-        assert_eq!(Pending.fail(), Ok(Failed));
-        assert_eq!(Open.succeed(), Ok(Succeeded));
-        assert_eq!(Open.expire(), Ok(Expired));
+        let to = |t: SessionTransition| t.to();
+        assert_eq!(Open.begin_processing().map(to), Ok(Pending));
+        assert_eq!(Pending.succeed().map(to), Ok(Succeeded));
+        assert_eq!(Pending.fail().map(to), Ok(Failed));
+        assert_eq!(Open.succeed().map(to), Ok(Succeeded));
+        assert_eq!(Open.expire().map(to), Ok(Expired));
+        assert_eq!(Pending.succeed().map(|t| t.from()), Ok(Pending));
 
         assert_eq!(
-            Open.fail(),
+            Open.fail().map(to),
             Err(TransitionError {
                 from: Open,
                 to: Failed
             })
         );
         assert_eq!(
-            Pending.expire(),
+            Pending.expire().map(to),
             Err(TransitionError {
                 from: Pending,
                 to: Expired
             })
         );
         assert_eq!(
-            Pending.begin_processing(),
+            Pending.begin_processing().map(to),
             Err(TransitionError {
                 from: Pending,
                 to: Pending

@@ -9,10 +9,10 @@ pub async fn authenticate(
     session_id: String,
     decision: String,
 ) -> Result<ConfirmResponse, ServerFnError> {
-    use crate::server::AppState;
     use crate::server_fns::{from_plain_form, set_status};
     use crate::service::ServiceError;
-    use crate::service::confirm::{ConfirmOutcome, complete_action};
+    use crate::service::payment::{ConfirmOutcome, complete_action};
+    use crate::state::AppState;
     use axum::http::StatusCode;
 
     let state = expect_context::<AppState>();

@@ -28,10 +28,10 @@ pub async fn confirm_checkout(
     quantity: Option<BTreeMap<String, String>>,
 ) -> Result<ConfirmResponse, ServerFnError> {
     use crate::domain::payment::PaymentForm;
-    use crate::server::AppState;
     use crate::server_fns::{from_plain_form, set_status};
     use crate::service::ServiceError;
-    use crate::service::confirm::{ConfirmOutcome, ConfirmRequest, confirm};
+    use crate::service::payment::{ConfirmOutcome, ConfirmRequest, confirm};
+    use crate::state::AppState;
     use axum::http::StatusCode;
 
     let state = expect_context::<AppState>();

@@ -12,7 +12,7 @@ pub async fn checkout_page(
     code: Option<String>,
     quantities: Option<BTreeMap<usize, u32>>,
 ) -> Result<Option<CheckoutView>, ServerFnError> {
-    let state = expect_context::<crate::server::AppState>();
+    let state = expect_context::<crate::state::AppState>();
     view(
         &state.store,
         &session_id,
@@ -38,6 +38,7 @@ async fn view(
     use super::{ActionView, DiscountView, LineView, Receipt};
     use crate::domain::ids::is_checkout_session_id;
     use crate::domain::money::Money;
+    use crate::domain::payment::AttemptStatus;
     use crate::domain::session::{PaymentMethodType, SessionStatus, draft::check_quantity};
     use crate::payments::MethodSummary;
 
@@ -115,10 +116,7 @@ async fn view(
         .into_iter()
         .filter(|r| r.active)
         .collect();
-    let latest = match store.latest_attempt_id(session_id).await? {
-        Some(id) => store.attempt(&id).await?,
-        None => None,
-    };
+    let latest = store.latest_attempt(session_id).await?;
     let summary: Option<MethodSummary> = latest
         .as_ref()
         .and_then(|a| a.method_summary.as_deref())
@@ -129,11 +127,14 @@ async fn view(
 
     let last_decline = latest
         .as_ref()
-        .filter(|a| status == SessionStatus::Open && a.status == "declined")
+        .filter(|a| {
+            status == SessionStatus::Open
+                && matches!(a.status, AttemptStatus::Declined | AttemptStatus::Failed)
+        })
         .and_then(|a| a.decline_message.clone());
     let pending_action = latest
         .as_ref()
-        .filter(|a| status == SessionStatus::Open && a.status == "requires_action")
+        .filter(|a| status == SessionStatus::Open && a.status == AttemptStatus::RequiresAction)
         .map(|a| match a.action.as_deref() {
             Some("three_d_secure") => ActionView::ThreeDSecure,
             _ => ActionView::Approval(method_type.unwrap_or(PaymentMethodType::Paypal)),
@@ -199,7 +200,7 @@ async fn view(
             prefill_name: session.customer_name.clone(),
             prefill_country: session.billing_address.as_ref().map(|a| a.country.clone()),
             cancel_url: session.cancel_url.clone(),
-            today: crate::service::confirm::year_month(now),
+            today: crate::service::payment::year_month(now),
             last_decline,
             awaits_action: pending_action.is_some(),
         },
@@ -214,39 +215,24 @@ async fn view(
     }))
 }
 
-/// The discount a promotion code gives on `session` now, or why it gives none (for the buyer).
+/// The discount a promotion code gives on `session` now, as the page shows it, or why it gives
+/// none (for the buyer).
 #[cfg(feature = "ssr")]
-pub(super) async fn discount_for_code(
+async fn discount_for_code(
     store: &crate::store::Store,
     session: &crate::domain::session::CheckoutSession,
     code: &str,
     now: i64,
 ) -> Result<Result<super::DiscountView, String>, crate::store::StoreError> {
-    if !session.allow_promotion_codes {
-        return Ok(Err("This checkout does not take promotion codes.".into()));
-    }
-    let org = session.organization_id.as_str();
-    let Some(promotion) = store.promotion_code(org, session.livemode, code).await? else {
-        return Ok(Err("This code is not valid.".into()));
-    };
-    if let Err(e) = promotion.check_redeemable(now) {
-        return Ok(Err(e.to_string()));
-    }
-    let Some(coupon) = store
-        .coupon(org, session.livemode, &promotion.coupon_id)
+    use crate::service::payment::discount;
+    Ok(discount::for_buyer(store, session, code, now)
         .await?
-    else {
-        return Ok(Err("This code is not valid.".into()));
-    };
-    if let Some(Err(e)) = session.currency.map(|c| coupon.check_redeemable(now, c)) {
-        return Ok(Err(e.to_string()));
-    }
-    Ok(Ok(super::DiscountView {
-        value: coupon.value,
-        duration: coupon.duration,
-        code: Some(promotion.code),
-        name: coupon.name,
-    }))
+        .map(|found| super::DiscountView {
+            value: found.coupon.value,
+            duration: found.coupon.duration,
+            code: found.promotion_code.map(|p| p.code),
+            name: found.coupon.name,
+        }))
 }
 
 /// Checks a promotion code for the session, for the page to show its discount as the buyer
@@ -256,7 +242,7 @@ pub async fn apply_promotion_code(
     session_id: String,
     code: String,
 ) -> Result<Result<super::DiscountView, String>, ServerFnError> {
-    let state = expect_context::<crate::server::AppState>();
+    let state = expect_context::<crate::state::AppState>();
     let session = state
         .store
         .session_by_id(&session_id)

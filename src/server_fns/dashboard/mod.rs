@@ -59,11 +59,11 @@ pub(crate) mod ssr {
     use super::{NOT_FOUND, SIGNED_OUT};
     use crate::domain::Mode;
     use crate::domain::field::FieldError;
-    use crate::server::AppState;
     use crate::server_fns::set_status;
     use crate::service::ServiceError;
     use crate::service::accounts::{self, Member};
     use crate::service::api_keys::Principal;
+    use crate::state::AppState;
     use axum::http::StatusCode;
     use leptos::prelude::*;
     use tower_sessions::Session;

@@ -70,7 +70,7 @@ pub struct DetailLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptRow {
     pub id: String,
-    pub status: String,
+    pub status: crate::domain::payment::AttemptStatus,
     pub method: String,
     pub amount: String,
     pub detail: Option<String>,
@@ -480,6 +480,7 @@ fn kind_value(kind: crate::domain::session::SessionKind) -> Option<String> {
 pub(crate) mod ssr {
     use super::{AttemptRow, DetailLine, SessionDetail, SessionRow};
     use crate::domain::money::Money;
+    use crate::domain::payment::AttemptStatus;
     use crate::domain::session::{CheckoutSession, SessionStatus};
     use crate::server_fns::dashboard::ssr::when;
     use crate::store::AttemptRecord;
@@ -534,7 +535,7 @@ pub(crate) mod ssr {
             .iter()
             .map(|a| AttemptRow {
                 id: a.id.clone(),
-                status: a.status.clone(),
+                status: a.status,
                 method: a.payment_method_type.clone(),
                 amount: a
                     .currency
@@ -552,16 +553,23 @@ pub(crate) mod ssr {
                 a.created_at,
                 format!("Payment attempt {} ({})", a.id, a.payment_method_type),
             ));
-            let outcome = match a.status.as_str() {
-                "succeeded" => Some("Payment succeeded".to_owned()),
-                "declined" => Some(format!(
+            let outcome = match a.status {
+                AttemptStatus::Succeeded => Some("Payment succeeded".to_owned()),
+                AttemptStatus::Declined => Some(format!(
                     "Payment declined: {}",
                     a.decline_message.as_deref().unwrap_or("declined")
                 )),
-                "failed" => Some("Payment failed".to_owned()),
-                "processing" => Some("Payment processing".to_owned()),
-                "requires_action" => Some("Waiting for the buyer to authenticate".to_owned()),
-                _ => None,
+                AttemptStatus::Failed => Some("Payment failed".to_owned()),
+                AttemptStatus::Processing => Some("Payment processing".to_owned()),
+                AttemptStatus::RequiresAction => {
+                    Some("Waiting for the buyer to authenticate".to_owned())
+                }
+                AttemptStatus::Charging => Some("Payment being charged".to_owned()),
+                AttemptStatus::Canceled => Some("Payment replaced by a newer one".to_owned()),
+                AttemptStatus::Refunded => {
+                    Some("Payment refunded: the session had ended".to_owned())
+                }
+                AttemptStatus::Created => None,
             };
             if let Some(outcome) = outcome.filter(|_| a.updated_at >= a.created_at) {
                 timeline.push((a.updated_at, outcome));

@@ -222,7 +222,7 @@ fn detail_view(d: SessionDetail) -> impl IntoView {
                             {d.attempts.into_iter().map(|a| view! {
                                 <tr>
                                     <td class="mono">{a.id}</td>
-                                    <td>{a.status}{a.detail.map(|m| format!(": {m}"))}</td>
+                                    <td>{a.status.as_str()}{a.detail.map(|m| format!(": {m}"))}</td>
                                     <td>{a.method}</td>
                                     <td>{a.amount}</td>
                                     <td class="hint">{a.at}</td>

@@ -4,10 +4,10 @@
 //! Secrets (the card number and its security code, a bank account number) are types without
 //! `Display` or `Serialize` whose `Debug` shows no more than the last four digits.
 
-use super::card::{CardBrand, CardNumber};
-use super::customer::{parse_country, parse_email};
-use super::field::{Field, FieldError};
-use super::session::PaymentMethodType;
+use crate::domain::card::{CardBrand, CardNumber};
+use crate::domain::customer::{parse_country, parse_email};
+use crate::domain::field::{Field, FieldError};
+use crate::domain::session::PaymentMethodType;
 use std::fmt;
 
 /// A card's expiry month and year.

@@ -1,0 +1,212 @@
+//! Recording an attempt and what the processor said of it. Each outcome is a transition of the
+//! attempt's state machine, written with the session's claim released or its status moved in
+//! the same transaction, so that the two never disagree.
+
+use super::PaymentPlan;
+use crate::domain::event::EventType;
+use crate::domain::money::Currency;
+use crate::domain::payment::{AttemptStatus, AttemptTransition};
+use crate::domain::session::{CheckoutSession, PaymentMethodType, SessionStatus};
+use crate::payments::{ActionKind, MethodSummary};
+use crate::service::ServiceResult;
+use crate::service::events::Outbox;
+use crate::service::ids::new_id;
+use crate::store::{AttemptOutcome, AttemptRecord, NewAttempt, Store, StoreError};
+use serde_json::json;
+
+/// An attempt being carried to its end: its status as last recorded, what it pays for, and what
+/// the processor said of it so far.
+pub(super) struct Attempt<'a> {
+    pub id: &'a str,
+    pub status: AttemptStatus,
+    pub plan: &'a PaymentPlan,
+    pub method: Option<&'a MethodSummary>,
+    pub reference: Option<&'a str>,
+}
+
+/// Claims `session` for a new attempt at `plan` and records the attempt as `status` (`created`
+/// when nothing goes to a processor, else `charging`), in one transaction: its id, or `None`
+/// when the session is no longer open or another attempt holds it (then nothing was written).
+pub(super) async fn start(
+    store: &Store,
+    session: &CheckoutSession,
+    plan: &PaymentPlan,
+    amount: i64,
+    processor: &str,
+    status: AttemptStatus,
+    now: i64,
+) -> ServiceResult<Option<String>> {
+    let id = new_id("att");
+    let plan_json = serde_json::to_string(plan).map_err(StoreError::from)?;
+    let currency = session.currency.map(Currency::code_lower);
+    let mut tx = store.begin().await?;
+    if !tx
+        .claim_session(&session.id, &id, now, super::CLAIM_LEASE_MS)
+        .await?
+    {
+        return Ok(None);
+    }
+    tx.insert_attempt(
+        &NewAttempt {
+            id: &id,
+            session_id: &session.id,
+            organization_id: &session.organization_id,
+            livemode: session.livemode,
+            status,
+            payment_method_type: plan.method_type.map_or("none", PaymentMethodType::as_str),
+            amount,
+            currency: currency.as_deref(),
+            plan: &plan_json,
+            processor,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// The plan a stored attempt pays for.
+pub(super) fn plan_of(attempt: &AttemptRecord) -> ServiceResult<PaymentPlan> {
+    serde_json::from_str(&attempt.plan).map_err(|e| StoreError::from(e).into())
+}
+
+/// The method summary a stored attempt has, if the processor gave one.
+pub(super) fn method_of(attempt: &AttemptRecord) -> ServiceResult<Option<MethodSummary>> {
+    attempt
+        .method_summary
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| StoreError::from(e).into())
+}
+
+/// The attempt was declined (by the card's bank, or the buyer refused the step) or failed (the
+/// processor could not take it): recorded with `payment.failed`, and the session released for
+/// another try. `false` when the attempt had moved on already (then nothing was written).
+pub(super) async fn record_refusal(
+    store: &Store,
+    session: &CheckoutSession,
+    attempt_id: &str,
+    transition: AttemptTransition,
+    code: &str,
+    message: &str,
+    now: i64,
+) -> ServiceResult<bool> {
+    let mut tx = store.begin().await?;
+    let moved = tx
+        .move_attempt(
+            attempt_id,
+            transition,
+            &AttemptOutcome {
+                decline_code: Some(code),
+                decline_message: Some(message),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    if !moved {
+        return Ok(false);
+    }
+    let mut outbox = Outbox::default();
+    outbox.push(
+        EventType::PaymentFailed,
+        failed_payment(session, attempt_id, code, message),
+    );
+    outbox
+        .write(&mut tx, &session.organization_id, session.livemode, now)
+        .await?;
+    tx.release_session(&session.id, attempt_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The buyer must authenticate or approve: the attempt awaits them, the session is released so
+/// that the step (or a new attempt) can claim it.
+pub(super) async fn record_requires_action(
+    store: &Store,
+    session: &CheckoutSession,
+    attempt_id: &str,
+    reference: &str,
+    action: ActionKind,
+    method: &MethodSummary,
+    now: i64,
+) -> ServiceResult<bool> {
+    let summary = serde_json::to_string(method).map_err(StoreError::from)?;
+    let mut tx = store.begin().await?;
+    let moved = tx
+        .move_attempt(
+            attempt_id,
+            AttemptStatus::Charging.require_action()?,
+            &AttemptOutcome {
+                method_summary: Some(&summary),
+                processor_reference: Some(reference),
+                action: Some(match action {
+                    ActionKind::ThreeDSecure => "three_d_secure",
+                    ActionKind::Approval => "approval",
+                }),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    if !moved {
+        return Ok(false);
+    }
+    tx.release_session(&session.id, attempt_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Accepted, settling later: the attempt is processing (asked again at `settle_after`) and the
+/// session pending. `false` when either had moved on (then nothing was written).
+pub(super) async fn record_processing(
+    store: &Store,
+    session: &CheckoutSession,
+    attempt_id: &str,
+    reference: &str,
+    method: &MethodSummary,
+    settle_after: i64,
+    now: i64,
+) -> ServiceResult<bool> {
+    let summary = serde_json::to_string(method).map_err(StoreError::from)?;
+    let mut tx = store.begin().await?;
+    let moved = tx
+        .move_attempt(
+            attempt_id,
+            AttemptStatus::Charging.begin_processing()?,
+            &AttemptOutcome {
+                method_summary: Some(&summary),
+                processor_reference: Some(reference),
+                settle_after: Some(settle_after),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    let pending = SessionStatus::Open.begin_processing()?;
+    if !moved
+        || !tx
+            .move_session(&session.id, attempt_id, pending, now)
+            .await?
+    {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What `payment.failed` carries: the attempt that failed, and why.
+pub(super) fn failed_payment(
+    session: &CheckoutSession,
+    attempt_id: &str,
+    code: &str,
+    message: &str,
+) -> serde_json::Value {
+    json!({
+        "id": attempt_id, "object": "payment_attempt", "status": "failed",
+        "checkout_session": session.id, "customer": session.customer_id,
+        "failure_code": code, "failure_message": message,
+    })
+}

@@ -1,0 +1,318 @@
+//! The buyer's confirm on the hosted page: checks the form, prices the session, records the
+//! attempt with the session claimed, charges, and records what the processor said.
+
+use super::attempt::{self, Attempt};
+use super::finalize::finish;
+use super::pricing::{PriceProblem, Priced, price_session};
+use super::{ConfirmOutcome, PaymentPlan, session_page, year_month};
+use crate::domain::money::{Currency, Money};
+use crate::domain::payment::{
+    AttemptStatus, BuyerDetails, PaymentDetails, PaymentForm, check_buyer, check_method,
+};
+use crate::domain::session::{
+    AmountSummary, AppliedDiscount, CheckoutSession, SessionKind, SessionMode, SessionStatus,
+};
+use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProcessor, ProcessorError};
+use crate::service::{ServiceError, ServiceResult};
+use crate::store::Store;
+
+/// A confirm, as the checkout form posts it.
+#[derive(Debug, Clone, Default)]
+pub struct ConfirmRequest {
+    pub session_id: String,
+    pub form: PaymentForm,
+    pub promotion_code: Option<String>,
+    /// Requested quantities by line position.
+    pub quantities: Vec<(usize, i64)>,
+}
+
+const NO_LIVE_PROCESSOR: &str =
+    "This shop cannot take live payments yet: no live payment processor is configured.";
+
+/// The confirm: checks the form, prices the session, claims it, charges, and records the outcome.
+pub async fn confirm(
+    store: &Store,
+    processor: &dyn PaymentProcessor,
+    public_base: &str,
+    request: ConfirmRequest,
+    now: i64,
+) -> ServiceResult<ConfirmOutcome> {
+    let Some(session) = store.session_by_id(&request.session_id).await? else {
+        return Err(ServiceError::NotFound("checkout session"));
+    };
+    let status = session.effective_status(now);
+    if status != SessionStatus::Open {
+        return Ok(ConfirmOutcome::Closed(status));
+    }
+    if session.livemode && !processor.supports_livemode() {
+        return Ok(ConfirmOutcome::Unavailable(NO_LIVE_PROCESSOR.into()));
+    }
+    let (plan, details) = match checked(store, &session, &request, now).await? {
+        Ok(checked) => checked,
+        Err(outcome) => return Ok(outcome),
+    };
+    let due_today = plan.amounts.due_today;
+    let status = if details.is_some() {
+        AttemptStatus::Charging
+    } else {
+        AttemptStatus::Created
+    };
+    let Some(attempt_id) = attempt::start(
+        store,
+        &session,
+        &plan,
+        due_today,
+        processor.name(),
+        status,
+        now,
+    )
+    .await?
+    else {
+        return Ok(
+            match store
+                .session_by_id(&session.id)
+                .await?
+                .map(|s| s.effective_status(now))
+            {
+                Some(status) if status != SessionStatus::Open => ConfirmOutcome::Closed(status),
+                _ => ConfirmOutcome::Busy,
+            },
+        );
+    };
+    let Some(details) = details else {
+        // A zero total completes without charging.
+        let attempt = Attempt {
+            id: &attempt_id,
+            status,
+            plan: &plan,
+            method: None,
+            reference: None,
+        };
+        return finish(
+            store,
+            &session,
+            &attempt,
+            SessionStatus::Open,
+            public_base,
+            now,
+        )
+        .await;
+    };
+    let charge = processor
+        .charge(ChargeRequest {
+            idempotency_key: &attempt_id,
+            amount: Money::new(due_today, session.currency.unwrap_or(usd())),
+            details: &details,
+            save_for_later: plan.save_method,
+            livemode: session.livemode,
+        })
+        .await;
+    let charging = Attempt {
+        id: &attempt_id,
+        status,
+        plan: &plan,
+        method: None,
+        reference: None,
+    };
+    record_charge(store, &session, charging, charge, public_base, now).await
+}
+
+/// Checks the buyer's form and prices the session: what the attempt will pay for, and the payment
+/// details when there is anything to charge or keep; else what to tell the buyer.
+async fn checked(
+    store: &Store,
+    session: &CheckoutSession,
+    request: &ConfirmRequest,
+    now: i64,
+) -> ServiceResult<Result<(PaymentPlan, Option<PaymentDetails>), ConfirmOutcome>> {
+    let mut errors = Vec::new();
+    let known_email = session
+        .customer_id
+        .as_ref()
+        .and(session.customer_email.as_deref());
+    let buyer = check_buyer(&request.form, known_email)
+        .map_err(|mut e| errors.append(&mut e))
+        .ok();
+    let priced = match price_session(
+        store,
+        session,
+        &request.quantities,
+        request.promotion_code.as_deref(),
+        buyer.as_ref().map(|b| b.country.as_str()),
+        now,
+    )
+    .await
+    {
+        Ok(priced) => Some(priced),
+        Err(PriceProblem::Invalid(mut e)) => {
+            errors.append(&mut e);
+            None
+        }
+        Err(PriceProblem::Unavailable(message)) => {
+            return Ok(Err(ConfirmOutcome::Unavailable(message)));
+        }
+    };
+    let due_today = priced
+        .as_ref()
+        .and_then(|p| p.totals.as_ref())
+        .map_or(0, |t| t.due_today);
+    // Nothing to pay now and nothing to keep for later: no payment method is asked for.
+    let needs_method = due_today > 0
+        || session.mode != SessionMode::Payment
+        || session.kind != SessionKind::Purchase;
+    let details = if needs_method {
+        check_method(
+            &request.form,
+            &session.payment_method_types,
+            year_month(now),
+        )
+        .map_err(|mut e| errors.append(&mut e))
+        .ok()
+    } else {
+        None
+    };
+    let (Some(buyer), Some(priced)) = (buyer, priced) else {
+        return Ok(Err(ConfirmOutcome::Invalid(errors)));
+    };
+    if !errors.is_empty() {
+        return Ok(Err(ConfirmOutcome::Invalid(errors)));
+    }
+    let plan = plan_of(session, &buyer, &priced, details.as_ref());
+    Ok(Ok((plan, details)))
+}
+
+/// Records what the processor said of a charge and tells the buyer what comes next.
+async fn record_charge(
+    store: &Store,
+    session: &CheckoutSession,
+    charging: Attempt<'_>,
+    charge: Result<ChargeOutcome, ProcessorError>,
+    public_base: &str,
+    now: i64,
+) -> ServiceResult<ConfirmOutcome> {
+    let id = charging.id;
+    match charge {
+        Ok(ChargeOutcome::Succeeded { reference, method }) => {
+            let attempt = Attempt {
+                method: Some(&method),
+                reference: Some(&reference),
+                ..charging
+            };
+            finish(
+                store,
+                session,
+                &attempt,
+                SessionStatus::Open,
+                public_base,
+                now,
+            )
+            .await
+        }
+        Ok(ChargeOutcome::Declined { code, message }) => {
+            let declined = charging.status.decline()?;
+            attempt::record_refusal(store, session, id, declined, &code, &message, now).await?;
+            Ok(ConfirmOutcome::Declined { code, message })
+        }
+        Ok(ChargeOutcome::RequiresAction {
+            reference,
+            action,
+            method,
+        }) => {
+            attempt::record_requires_action(store, session, id, &reference, action, &method, now)
+                .await?;
+            Ok(ConfirmOutcome::RequiresAction {
+                next_url: format!("{}/authenticate", session_page(&session.id, public_base)),
+            })
+        }
+        Ok(ChargeOutcome::Processing {
+            reference,
+            method,
+            settle_after_ms,
+        }) => {
+            let settle_after = now + settle_after_ms;
+            if !attempt::record_processing(
+                store,
+                session,
+                id,
+                &reference,
+                &method,
+                settle_after,
+                now,
+            )
+            .await?
+            {
+                tracing::warn!(session = %session.id, "a processing payment lost its session; not recorded");
+                return Ok(ConfirmOutcome::Busy);
+            }
+            Ok(ConfirmOutcome::Processing {
+                next_url: session_page(&session.id, public_base),
+            })
+        }
+        Err(ProcessorError::LiveModeUnavailable) => {
+            let failed = charging.status.fail()?;
+            let code = "livemode_unavailable";
+            attempt::record_refusal(store, session, id, failed, code, NO_LIVE_PROCESSOR, now)
+                .await?;
+            Ok(ConfirmOutcome::Unavailable(NO_LIVE_PROCESSOR.into()))
+        }
+        Err(error) => {
+            tracing::error!(%error, session = %session.id, "the payment processor failed");
+            let message =
+                "The payment could not be processed. Nothing was charged; try again in a moment.";
+            let failed = charging.status.fail()?;
+            let code = "processor_error";
+            attempt::record_refusal(store, session, id, failed, code, message, now).await?;
+            Ok(ConfirmOutcome::Declined {
+                code: code.into(),
+                message: message.into(),
+            })
+        }
+    }
+}
+
+fn usd() -> Currency {
+    Currency::parse("usd").expect("USD is ISO 4217")
+}
+
+/// What the attempt will pay for.
+fn plan_of(
+    session: &CheckoutSession,
+    buyer: &BuyerDetails,
+    priced: &Priced,
+    details: Option<&PaymentDetails>,
+) -> PaymentPlan {
+    let amounts = priced
+        .totals
+        .as_ref()
+        .map_or(AmountSummary::default(), |t| AmountSummary {
+            subtotal: t.subtotal,
+            discount: t.discount,
+            tax: t.tax,
+            total: t.total,
+            due_today: t.due_today,
+        });
+    PaymentPlan {
+        email: buyer.email.clone(),
+        name: buyer.name.clone(),
+        country: buyer.country.clone(),
+        postal_code: buyer.postal_code.clone(),
+        quantities: priced.quantities.clone(),
+        discount: priced
+            .discount
+            .as_ref()
+            .map(|(coupon, code)| AppliedDiscount {
+                coupon_id: coupon.id.clone(),
+                promotion_code_id: code.clone(),
+                duration: coupon.duration,
+            }),
+        tax: priced.tax.clone(),
+        amounts,
+        currency: session.currency,
+        method_type: details.map(PaymentDetails::method_type),
+        // Subscriptions charge again, activations and saved methods are for later: keep the method.
+        save_method: details.is_some()
+            && (session.mode != SessionMode::Payment || session.kind != SessionKind::Purchase),
+        trial_period_days: session.trial_period_days,
+        deferred: None,
+    }
+}

@@ -1,0 +1,636 @@
+//! Finalizing a paid session: what its kind asks for is created (customer, saved method,
+//! subscription, purchase, invoice, payment), the attempt and the session are marked succeeded
+//! and the events are recorded, all in one transaction that commits only if the session was
+//! still where the payment left it. Every step below writes into that transaction.
+
+use super::ConfirmOutcome;
+use super::attempt::Attempt;
+use super::{PaymentPlan, success_url};
+use crate::domain::catalog::{Recurring, RecurringInterval};
+use crate::domain::customer::BillingAddress;
+use crate::domain::event::EventType;
+use crate::domain::ids;
+use crate::domain::money::Currency;
+use crate::domain::session::{
+    CheckoutSession, PaymentMethodType, SessionKind, SessionMode, SessionStatus,
+};
+use crate::service::ServiceResult;
+use crate::service::events::{Outbox, customer_object};
+use crate::service::ids::new_id;
+use crate::store::{
+    AttemptOutcome, NewCustomer, NewInvoice, NewPayment, NewPaymentMethod, NewPurchase,
+    SessionCompletion, StartedSubscription, Store, StoreError, Tx,
+};
+use serde_json::json;
+
+/// Finalizes `session`, paid by `attempt`, from `from` (open, or pending for a payment that
+/// settled later), and tells the buyer where to go next.
+pub(super) async fn finish(
+    store: &Store,
+    session: &CheckoutSession,
+    attempt: &Attempt<'_>,
+    from: SessionStatus,
+    public_base: &str,
+    now: i64,
+) -> ServiceResult<ConfirmOutcome> {
+    if finalize(store, session, attempt, from, now).await? {
+        let session = store
+            .session_by_id(&session.id)
+            .await?
+            .unwrap_or_else(|| session.clone());
+        Ok(ConfirmOutcome::Succeeded {
+            next_url: success_url(&session, public_base),
+        })
+    } else {
+        let status = store
+            .session_by_id(&session.id)
+            .await?
+            .map_or(SessionStatus::Expired, |s| s.effective_status(now));
+        tracing::warn!(session = %session.id, attempt = attempt.id, %status, "finalization lost its session");
+        Ok(ConfirmOutcome::Closed(status))
+    }
+}
+
+/// Creates what the session's kind asks for and completes it, in one transaction. `false` when
+/// the session or the attempt moved on meanwhile (then nothing was written).
+pub(super) async fn finalize(
+    store: &Store,
+    session: &CheckoutSession,
+    attempt: &Attempt<'_>,
+    from: SessionStatus,
+    now: i64,
+) -> ServiceResult<bool> {
+    let session_moves = from.succeed()?;
+    let attempt_moves = attempt.status.succeed()?;
+    let mut f = Finalization::begin(store, session, attempt, now).await?;
+    let customer_id = f.customer().await?;
+    let payment_method_id = f.payment_method(&customer_id).await?;
+    let mut made = Made {
+        customer_id,
+        payment_method_id,
+        ..Made::default()
+    };
+    let kept = match session.kind {
+        SessionKind::Purchase => f.purchase(&mut made).await?,
+        SessionKind::AddPaymentMethod => f.default_method(&made).await?,
+        SessionKind::ActivateSubscription => f.activation(store, &mut made).await?,
+    };
+    if !kept {
+        return Ok(false);
+    }
+    if session.kind != SessionKind::AddPaymentMethod {
+        f.invoice_and_payment(&mut made).await?;
+    }
+    let summary = attempt
+        .method
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(StoreError::from)?;
+    let attempt_moved =
+        f.tx.move_attempt(
+            attempt.id,
+            attempt_moves,
+            &AttemptOutcome {
+                method_summary: summary.as_deref(),
+                processor_reference: attempt.reference,
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    if !attempt_moved || !f.complete(session_moves, &made).await? {
+        return Ok(false);
+    }
+    f.commit(&made).await?;
+    Ok(true)
+}
+
+/// The ids of what finalizing made, as it goes.
+#[derive(Default)]
+struct Made {
+    customer_id: String,
+    payment_method_id: Option<String>,
+    purchase_id: Option<String>,
+    subscription_id: Option<String>,
+    invoice_id: Option<String>,
+}
+
+/// One finalization's transaction, with what every step needs.
+struct Finalization<'a> {
+    tx: Tx,
+    outbox: Outbox,
+    session: &'a CheckoutSession,
+    attempt: &'a Attempt<'a>,
+    plan: &'a PaymentPlan,
+    address: BillingAddress,
+    /// The session's currency, lower case.
+    currency: String,
+    /// What the buyer bought, for records and receipts.
+    name: String,
+    now: i64,
+}
+
+impl<'a> Finalization<'a> {
+    async fn begin(
+        store: &Store,
+        session: &'a CheckoutSession,
+        attempt: &'a Attempt<'a>,
+        now: i64,
+    ) -> ServiceResult<Finalization<'a>> {
+        let plan = attempt.plan;
+        Ok(Finalization {
+            tx: store.begin().await?,
+            outbox: Outbox::default(),
+            session,
+            attempt,
+            plan,
+            address: BillingAddress {
+                name: plan.name.clone(),
+                postal_code: plan.postal_code.clone(),
+                country: plan.country.clone(),
+                ..Default::default()
+            },
+            currency: plan
+                .currency
+                .map(Currency::code_lower)
+                .unwrap_or_else(|| "usd".into()),
+            name: session
+                .output_name
+                .clone()
+                .or_else(|| session.line_items.first().map(|l| l.description.clone()))
+                .unwrap_or_else(|| "Checkout".into()),
+            now,
+        })
+    }
+
+    fn org(&self) -> &'a str {
+        &self.session.organization_id
+    }
+
+    fn metadata(&self) -> Option<String> {
+        self.session
+            .output_metadata
+            .as_ref()
+            .map(|m| serde_json::Value::Object(m.clone()).to_string())
+    }
+
+    /// The buyer: the session's customer, or one made now for an anonymous or guest checkout.
+    async fn customer(&mut self) -> ServiceResult<String> {
+        if let Some(id) = &self.session.customer_id {
+            return Ok(id.clone());
+        }
+        let id = new_id(ids::CUSTOMER);
+        self.tx
+            .insert_customer(
+                &NewCustomer {
+                    id: &id,
+                    organization_id: self.org(),
+                    livemode: self.session.livemode,
+                    pricing_model_id: &self.session.pricing_model_id,
+                    external_id: None,
+                    email: Some(&self.plan.email),
+                    name: self.plan.name.as_deref(),
+                    billing_address: Some(&self.address),
+                    logo_url: None,
+                    icon_url: None,
+                    domain: None,
+                    user_id: None,
+                    archived: false,
+                },
+                self.now,
+            )
+            .await?;
+        self.outbox.push(
+            EventType::CustomerCreated,
+            customer_object(&id, &self.plan.email, self.plan.name.as_deref(), None),
+        );
+        Ok(id)
+    }
+
+    /// The payment method that pays from now on: the merchant's choice for a deferred
+    /// completion, or the method just used when it is to be kept.
+    async fn payment_method(&mut self, customer_id: &str) -> ServiceResult<Option<String>> {
+        if let Some(chosen) = self
+            .plan
+            .deferred
+            .as_ref()
+            .and_then(|d| d.payment_method_id.clone())
+        {
+            return Ok(Some(chosen));
+        }
+        let (true, Some(method), Some(method_type)) = (
+            self.plan.save_method,
+            self.attempt.method,
+            self.plan.method_type,
+        ) else {
+            return Ok(None);
+        };
+        let id = new_id("pm");
+        let billing =
+            json!({ "name": self.plan.name, "email": self.plan.email, "address": self.address });
+        self.tx
+            .insert_payment_method(
+                &NewPaymentMethod {
+                    id: &id,
+                    organization_id: self.org(),
+                    livemode: self.session.livemode,
+                    pricing_model_id: &self.session.pricing_model_id,
+                    customer_id,
+                    method_type: method_type.as_str(),
+                    brand: method.brand.map(|b| b.display_name()),
+                    last4: &method.last4,
+                    exp_month: method.exp_month.map(i32::from),
+                    exp_year: method.exp_year.map(i32::from),
+                    fingerprint: &method.fingerprint,
+                    bank_name: method.bank_name.as_deref(),
+                    billing_details: &billing.to_string(),
+                    is_default: true,
+                },
+                self.now,
+            )
+            .await?;
+        self.outbox.push(
+            EventType::PaymentMethodAttached,
+            json!({
+                "id": id, "object": "payment_method", "customer": customer_id,
+                "type": method_type.as_str(), "brand": method.brand.map(|b| b.display_name()),
+                "last4": method.last4, "exp_month": method.exp_month, "exp_year": method.exp_year,
+            }),
+        );
+        Ok(Some(id))
+    }
+
+    /// A purchase, and a subscription first when the session sells one.
+    async fn purchase(&mut self, made: &mut Made) -> ServiceResult<bool> {
+        if self.session.mode == SessionMode::Subscription {
+            self.subscription(made).await?;
+        }
+        let (session, plan, now) = (self.session, self.plan, self.now);
+        let id = new_id("pur");
+        let total_quantity: u32 = plan.quantities.iter().sum();
+        let price_id = session
+            .line_items
+            .first()
+            .map(|l| l.price_id.as_str())
+            .unwrap_or_default();
+        let address = serde_json::to_string(&self.address).map_err(StoreError::from)?;
+        let metadata = self.metadata();
+        self.tx
+            .insert_purchase(
+                &NewPurchase {
+                    id: &id,
+                    organization_id: self.org(),
+                    livemode: session.livemode,
+                    pricing_model_id: &session.pricing_model_id,
+                    customer_id: &made.customer_id,
+                    session_id: &session.id,
+                    price_id,
+                    subscription_id: made.subscription_id.as_deref(),
+                    quantity: total_quantity.max(1) as i32,
+                    name: &self.name,
+                    price_type: if session.mode == SessionMode::Subscription {
+                        "subscription"
+                    } else {
+                        "single_payment"
+                    },
+                    first_invoice_value: plan.amounts.due_today,
+                    total_purchase_value: plan.amounts.total,
+                    billing_address: Some(&address),
+                    metadata: metadata.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        self.outbox.push(
+            EventType::PurchaseCompleted,
+            json!({
+                "id": id, "object": "purchase", "customer": made.customer_id,
+                "checkout_session": session.id, "subscription": made.subscription_id,
+                "price": price_id, "quantity": total_quantity.max(1), "name": self.name,
+                "total": plan.amounts.total, "currency": self.currency,
+            }),
+        );
+        made.purchase_id = Some(id);
+        Ok(true)
+    }
+
+    /// The subscription a subscription-mode session starts: trialing until the trial ends, or
+    /// active for its first period.
+    async fn subscription(&mut self, made: &mut Made) -> ServiceResult<()> {
+        let (session, plan, now) = (self.session, self.plan, self.now);
+        let (index, line) = session
+            .line_items
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.recurring.is_some())
+            .ok_or_else(|| {
+                StoreError::Corrupt("a subscription session without a recurring line".into())
+            })?;
+        let period = line.recurring.expect("found by it");
+        let trial_end = plan
+            .trial_period_days
+            .filter(|d| *d > 0)
+            .map(|d| now + i64::from(d) * 86_400_000);
+        let period_end_at = trial_end.unwrap_or_else(|| period_end(now, period));
+        let status = if trial_end.is_some() {
+            "trialing"
+        } else {
+            "active"
+        };
+        let quantity = plan.quantities.get(index).copied().unwrap_or(1);
+        let id = new_id(ids::SUBSCRIPTION);
+        let metadata = self.metadata();
+        self.tx
+            .start_subscription(
+                &StartedSubscription {
+                    id: &id,
+                    organization_id: self.org(),
+                    livemode: session.livemode,
+                    customer_id: &made.customer_id,
+                    price_id: &line.price_id,
+                    quantity: quantity as i32,
+                    status,
+                    name: Some(&self.name),
+                    default_payment_method_id: made.payment_method_id.as_deref(),
+                    billing_cycle_anchor: period_end_at,
+                    current_period_start: now,
+                    current_period_end: period_end_at,
+                    trial_end,
+                    metadata: metadata.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        self.outbox.push(
+            EventType::SubscriptionCreated,
+            json!({
+                "id": id, "object": "subscription", "customer": made.customer_id,
+                "price": line.price_id, "quantity": quantity, "status": status,
+                "current_period_end": period_end_at / 1000,
+                "trial_end": trial_end.map(|t| t / 1000),
+            }),
+        );
+        made.subscription_id = Some(id);
+        Ok(())
+    }
+
+    /// A saved method becomes the default of the subscription named, or of all the customer's.
+    async fn default_method(&mut self, made: &Made) -> ServiceResult<bool> {
+        let Some(pm) = &made.payment_method_id else {
+            return Ok(true);
+        };
+        if let Some(target) = &self.session.target_subscription_id {
+            self.tx
+                .set_default_payment_method(&made.customer_id, Some(target), pm, self.now)
+                .await?;
+        }
+        if self.session.automatically_update_subscriptions == Some(true) {
+            self.tx
+                .set_default_payment_method(&made.customer_id, None, pm, self.now)
+                .await?;
+        }
+        Ok(true)
+    }
+
+    /// The subscription awaiting its first payment becomes active. `false` when it no longer
+    /// awaits activation.
+    async fn activation(&mut self, store: &Store, made: &mut Made) -> ServiceResult<bool> {
+        let Some(target) = &self.session.target_subscription_id else {
+            return Ok(true);
+        };
+        let (session, now) = (self.session, self.now);
+        let existing = store
+            .subscription(self.org(), session.livemode, target)
+            .await?;
+        let period = session.line_items.first().and_then(|l| l.recurring);
+        let anchor = match (
+            session.preserve_billing_cycle_anchor,
+            existing.as_ref().and_then(|s| s.billing_cycle_anchor),
+        ) {
+            (true, Some(anchor)) => anchor,
+            _ => now,
+        };
+        let end = period.map_or(now, |p| period_end(now, p));
+        if !self
+            .tx
+            .activate_subscription(
+                target,
+                anchor,
+                now,
+                end,
+                made.payment_method_id.as_deref(),
+                now,
+            )
+            .await?
+        {
+            return Ok(false);
+        }
+        self.outbox.push(
+            EventType::SubscriptionUpdated,
+            json!({
+                "id": target, "object": "subscription", "customer": made.customer_id,
+                "status": "active", "current_period_end": end / 1000,
+                "default_payment_method": made.payment_method_id,
+            }),
+        );
+        made.subscription_id = Some(target.clone());
+        Ok(true)
+    }
+
+    /// The invoice, paid unless the merchant deferred the charge, and the payment that paid it.
+    async fn invoice_and_payment(&mut self, made: &mut Made) -> ServiceResult<()> {
+        let (session, plan, now) = (self.session, self.plan, self.now);
+        let id = new_id("inv");
+        // A deferred completion leaves what is due on an open invoice.
+        let paid = plan.deferred.is_none() || plan.amounts.due_today == 0;
+        self.tx
+            .insert_invoice(
+                &NewInvoice {
+                    id: &id,
+                    organization_id: self.org(),
+                    livemode: session.livemode,
+                    pricing_model_id: &session.pricing_model_id,
+                    customer_id: &made.customer_id,
+                    session_id: Some(&session.id),
+                    purchase_id: made.purchase_id.as_deref(),
+                    subscription_id: made.subscription_id.as_deref(),
+                    invoice_type: if made.subscription_id.is_some() {
+                        "subscription"
+                    } else {
+                        "purchase"
+                    },
+                    currency: &self.currency,
+                    amounts: plan.amounts,
+                    tax_country: plan.tax.as_ref().map(|t| t.country.as_str()),
+                    tax_rate_millionths: plan.tax.as_ref().map(|t| t.rate.millionths() as i32),
+                },
+                paid,
+                now,
+            )
+            .await?;
+        if plan.amounts.due_today > 0 && plan.deferred.is_none() {
+            self.payment(made, &id).await?;
+        }
+        made.invoice_id = Some(id);
+        Ok(())
+    }
+
+    /// The payment of what was due today.
+    async fn payment(&mut self, made: &Made, invoice_id: &str) -> ServiceResult<()> {
+        let (session, plan, attempt) = (self.session, self.plan, self.attempt);
+        let payment_id = new_id("pay");
+        let method_type = plan.method_type.map_or("card", PaymentMethodType::as_str);
+        self.tx
+            .insert_succeeded_payment(
+                &NewPayment {
+                    id: &payment_id,
+                    organization_id: self.org(),
+                    livemode: session.livemode,
+                    pricing_model_id: &session.pricing_model_id,
+                    customer_id: &made.customer_id,
+                    session_id: &session.id,
+                    attempt_id: attempt.id,
+                    invoice_id,
+                    purchase_id: made.purchase_id.as_deref(),
+                    subscription_id: made.subscription_id.as_deref(),
+                    payment_method_id: made.payment_method_id.as_deref(),
+                    payment_method_type: method_type,
+                    amount: plan.amounts.due_today,
+                    currency: &self.currency,
+                    subtotal: plan.amounts.subtotal - plan.amounts.discount,
+                    tax_amount: plan.amounts.tax,
+                    tax_country: plan.tax.as_ref().map(|t| t.country.as_str()),
+                    description: Some(&self.name),
+                    card_brand: attempt
+                        .method
+                        .and_then(|m| m.brand)
+                        .map(|b| b.display_name()),
+                    card_last4: attempt
+                        .method
+                        .map(|m| m.last4.as_str())
+                        .filter(|l| !l.is_empty()),
+                },
+                self.now,
+            )
+            .await?;
+        self.outbox.push(
+            EventType::PaymentSucceeded,
+            json!({
+                "id": payment_id, "object": "payment", "customer": made.customer_id,
+                "checkout_session": session.id, "invoice": invoice_id,
+                "amount": plan.amounts.due_today, "currency": self.currency,
+                "payment_method_type": method_type,
+            }),
+        );
+        Ok(())
+    }
+
+    /// The session succeeds with what was made, the merchant's confirmation and the discount's
+    /// redemption recorded. `false` when the session moved on meanwhile.
+    async fn complete(
+        &mut self,
+        transition: crate::domain::session::SessionTransition,
+        made: &Made,
+    ) -> ServiceResult<bool> {
+        let (session, plan, now) = (self.session, self.plan, self.now);
+        if let Some(deferred) = &plan.deferred
+            && !self
+                .tx
+                .record_confirmation(&session.id, deferred.confirmation, now)
+                .await?
+        {
+            return Ok(false);
+        }
+        if let Some(discount) = &plan.discount {
+            self.tx
+                .redeem_discount(&discount.coupon_id, discount.promotion_code_id.as_deref())
+                .await?;
+        }
+        let duration = plan
+            .discount
+            .as_ref()
+            .map(|d| serde_json::to_string(&d.duration))
+            .transpose()
+            .map_err(StoreError::from)?;
+        let address = serde_json::to_string(&self.address).map_err(StoreError::from)?;
+        Ok(self
+            .tx
+            .complete_session(&SessionCompletion {
+                session_id: &session.id,
+                attempt_id: self.attempt.id,
+                transition,
+                now,
+                customer_id: &made.customer_id,
+                customer_email: &plan.email,
+                customer_name: plan.name.as_deref(),
+                billing_address: Some(&address),
+                payment_method_type: plan.method_type.map_or("card", PaymentMethodType::as_str),
+                amounts: plan.amounts,
+                coupon_id: plan.discount.as_ref().map(|d| d.coupon_id.as_str()),
+                promotion_code_id: plan
+                    .discount
+                    .as_ref()
+                    .and_then(|d| d.promotion_code_id.as_deref()),
+                discount_duration: duration.as_deref(),
+                quantities: &plan.quantities,
+                purchase_id: made.purchase_id.as_deref(),
+                invoice_id: made.invoice_id.as_deref(),
+                subscription_id: made.subscription_id.as_deref(),
+                payment_method_id: made.payment_method_id.as_deref(),
+            })
+            .await?)
+    }
+
+    /// The session's own events, then every event into the transaction, and the commit.
+    async fn commit(mut self, made: &Made) -> ServiceResult<()> {
+        let (session, plan, now) = (self.session, self.plan, self.now);
+        let completed = json!({
+            "id": session.id, "object": "checkout.session", "status": "succeeded",
+            "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+            "customer": made.customer_id, "customer_email": plan.email,
+            "amount_total": plan.amounts.total, "amount_due_today": plan.amounts.due_today,
+            "currency": self.currency, "purchase": made.purchase_id,
+            "subscription": made.subscription_id, "invoice": made.invoice_id,
+            "payment_method": made.payment_method_id,
+            "confirmation": plan.deferred.as_ref().map(|d| d.confirmation.as_str()),
+            "trace_id": session.trace_id,
+        });
+        if self.attempt.status == crate::domain::payment::AttemptStatus::Processing {
+            self.outbox.push(
+                EventType::CheckoutSessionAsyncPaymentSucceeded,
+                completed.clone(),
+            );
+        }
+        self.outbox
+            .push(EventType::CheckoutSessionCompleted, completed);
+        self.outbox
+            .write(
+                &mut self.tx,
+                &session.organization_id,
+                session.livemode,
+                now,
+            )
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The end of an interval from `start_ms`, by the calendar (months and years keep the day).
+fn period_end(start_ms: i64, period: Recurring) -> i64 {
+    let start = chrono::DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
+    let count = period.interval_count.max(1);
+    let end = match period.interval {
+        RecurringInterval::Day => {
+            start.checked_add_signed(chrono::TimeDelta::days(i64::from(count)))
+        }
+        RecurringInterval::Week => {
+            start.checked_add_signed(chrono::TimeDelta::weeks(i64::from(count)))
+        }
+        RecurringInterval::Month => start.checked_add_months(chrono::Months::new(count)),
+        RecurringInterval::Year => {
+            start.checked_add_months(chrono::Months::new(count.saturating_mul(12)))
+        }
+    };
+    end.map_or(start_ms, |e| e.timestamp_millis())
+}

@@ -1,0 +1,125 @@
+//! Paying a checkout session, one operation per file:
+//!
+//! | file | operation |
+//! | --- | --- |
+//! | [`pricing`] | prices a session as the buyer would pay it now (catalog, quantities, code, tax) |
+//! | [`discount`] | the one resolver of coupons and promotion codes, for creation, confirm and the page |
+//! | [`confirm`] | the buyer's confirm: checks, prices, records the attempt, charges |
+//! | [`action`] | continuing after the buyer authenticated (3-D Secure) or approved (wallets) |
+//! | [`settle`] | settling asynchronous payments (bank debits) as they come due |
+//! | [`merchant`] | the merchant's confirm (Zenskar's charge_immediately, charge_when_due, no_payment) |
+//! | [`finalize`] | what a paid session creates, in one transaction, exactly once |
+//! | [`attempt`] | recording an attempt and each outcome the processor gives |
+//!
+//! Exactly once: an attempt first claims its session (a compare-and-set on the session's lock,
+//! with a lease) so that of any number of concurrent confirms one reaches the processor; every
+//! status change of the attempt ([`AttemptStatus`](crate::domain::payment::AttemptStatus)) and of
+//! the session is a transition of its state machine, written as a compare-and-set on the status
+//! it leaves; finalization moves the session to succeeded only if it is still in the expected
+//! status with this attempt as its latest, inside the transaction that writes the purchase,
+//! invoice and payment; and `purchases.session_id` and `payments.attempt_id` are unique besides.
+
+mod action;
+mod attempt;
+mod confirm;
+pub mod discount;
+mod finalize;
+mod merchant;
+pub mod pricing;
+mod settle;
+
+pub use action::{complete_action, pending_action};
+pub use confirm::{ConfirmRequest, confirm};
+pub use merchant::confirm_by_merchant;
+pub use settle::settle_due;
+
+use crate::domain::field::FieldError;
+use crate::domain::money::{Currency, Rate};
+use crate::domain::session::{
+    AmountSummary, AppliedDiscount, CheckoutSession, Confirmation, PaymentMethodType, SessionStatus,
+};
+use serde::{Deserialize, Serialize};
+
+/// How long a confirm holds a session before another may take it over.
+pub const CLAIM_LEASE_MS: i64 = 60_000;
+/// How long a settling worker holds a due attempt.
+pub const SETTLE_LEASE_MS: i64 = 30_000;
+
+/// What an attempt pays for, kept with it so that a later step (authentication, settlement) can
+/// finish exactly what the buyer agreed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentPlan {
+    pub email: String,
+    pub name: Option<String>,
+    pub country: String,
+    pub postal_code: Option<String>,
+    pub quantities: Vec<u32>,
+    pub discount: Option<AppliedDiscount>,
+    pub tax: Option<AppliedTax>,
+    pub amounts: AmountSummary,
+    pub currency: Option<Currency>,
+    pub method_type: Option<PaymentMethodType>,
+    pub save_method: bool,
+    pub trial_period_days: Option<u32>,
+    /// Completed by the merchant without a charge now (Zenskar's charge_when_due, no_payment).
+    #[serde(default)]
+    pub deferred: Option<Deferred>,
+}
+
+/// A completion without a charge: how the merchant confirmed it, and the customer's saved method
+/// that pays the invoice when it is due (charge_when_due).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deferred {
+    pub confirmation: Confirmation,
+    pub payment_method_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedTax {
+    pub rate_id: String,
+    pub rate: Rate,
+    pub inclusive: bool,
+    pub country: String,
+}
+
+/// What the buyer meets next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    /// Paid (or nothing to pay): on to `next_url`, the merchant's success URL or kassa's receipt.
+    Succeeded { next_url: String },
+    /// Accepted, settling later: the session's page shows it processing.
+    Processing { next_url: String },
+    /// The buyer must authenticate or approve on `next_url`.
+    RequiresAction { next_url: String },
+    /// Declined; the session stays open for another try.
+    Declined { code: String, message: String },
+    /// Fields to correct.
+    Invalid(Vec<FieldError>),
+    /// The session can no longer be paid (expired, paid, failed, processing).
+    Closed(SessionStatus),
+    /// Another confirm of this session is in progress.
+    Busy,
+    /// The session cannot be paid here at all (live mode without a live processor, an item gone).
+    Unavailable(String),
+}
+
+/// `(year, month)` of `now_ms` in UTC, for card expiry checks.
+pub fn year_month(now_ms: i64) -> (u16, u8) {
+    use chrono::Datelike;
+    let date = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    (date.year().clamp(0, 9999) as u16, date.month() as u8)
+}
+
+/// Where the buyer goes after paying: the merchant's success URL with the session id filled in,
+/// or kassa's own receipt.
+pub fn success_url(session: &CheckoutSession, public_base: &str) -> String {
+    match &session.success_url {
+        Some(url) => url.replace("{CHECKOUT_SESSION_ID}", &session.id),
+        None => session_page(&session.id, public_base),
+    }
+}
+
+/// The session's hosted page.
+fn session_page(session_id: &str, public_base: &str) -> String {
+    format!("{public_base}/checkout/{session_id}")
+}

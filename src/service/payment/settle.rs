@@ -1,0 +1,116 @@
+//! Settling asynchronous payments (bank debits): once due, the processor is asked how each
+//! ended, and its session is finished (what the kind asks for is created) or failed.
+
+use super::SETTLE_LEASE_MS;
+use super::attempt::{self, Attempt};
+use super::finalize::finalize;
+use crate::domain::event::EventType;
+use crate::domain::payment::AttemptStatus;
+use crate::domain::session::{CheckoutSession, SessionStatus};
+use crate::payments::{PaymentProcessor, Settlement};
+use crate::service::ServiceResult;
+use crate::service::events::Outbox;
+use crate::store::{AttemptOutcome, AttemptRecord, Store};
+use serde_json::json;
+
+/// Asks the processor how due asynchronous payments settled and finishes their sessions:
+/// succeeded (what the kind asks for is created) or failed. Returns how many it settled.
+pub async fn settle_due(
+    store: &Store,
+    processor: &dyn PaymentProcessor,
+    now: i64,
+) -> ServiceResult<usize> {
+    let mut settled = 0;
+    for due in store.due_attempts(now, 50).await? {
+        if !store
+            .claim_due_attempt(&due.id, now, SETTLE_LEASE_MS)
+            .await?
+        {
+            continue;
+        }
+        let Some(session) = store.session_by_id(&due.session_id).await? else {
+            continue;
+        };
+        let reference = due.processor_reference.clone().unwrap_or_default();
+        let outcome = match processor.settle(&reference).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, attempt = %due.id, "settling failed; will ask again");
+                continue;
+            }
+        };
+        let plan = attempt::plan_of(&due)?;
+        let done = match outcome {
+            Settlement::Succeeded => {
+                let method = attempt::method_of(&due)?;
+                let settling = Attempt {
+                    id: &due.id,
+                    status: due.status,
+                    plan: &plan,
+                    method: method.as_ref(),
+                    reference: Some(&reference),
+                };
+                finalize(store, &session, &settling, SessionStatus::Pending, now).await?
+            }
+            Settlement::Failed { code, message } => {
+                fail(store, &session, &due, &code, &message, now).await?
+            }
+        };
+        if done {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
+/// The debit did not go through: the attempt and its pending session fail, with their events.
+/// `false` when either had moved on (then nothing was written).
+async fn fail(
+    store: &Store,
+    session: &CheckoutSession,
+    due: &AttemptRecord,
+    code: &str,
+    message: &str,
+    now: i64,
+) -> ServiceResult<bool> {
+    debug_assert_eq!(due.status, AttemptStatus::Processing);
+    let mut tx = store.begin().await?;
+    let attempt_failed = tx
+        .move_attempt(
+            &due.id,
+            due.status.fail()?,
+            &AttemptOutcome {
+                decline_code: Some(code),
+                decline_message: Some(message),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    if !attempt_failed
+        || !tx
+            .move_session(&session.id, &due.id, SessionStatus::Pending.fail()?, now)
+            .await?
+    {
+        return Ok(false);
+    }
+    let mut outbox = Outbox::default();
+    outbox.push(
+        EventType::PaymentFailed,
+        attempt::failed_payment(session, &due.id, code, message),
+    );
+    outbox.push(
+        EventType::CheckoutSessionAsyncPaymentFailed,
+        json!({
+            "id": session.id, "object": "checkout.session", "status": "failed",
+            "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+            "customer": session.customer_id,
+            "failure_code": code, "failure_message": message,
+        }),
+    );
+    outbox
+        .write(&mut tx, &session.organization_id, session.livemode, now)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}

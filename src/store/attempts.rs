@@ -1,0 +1,209 @@
+//! Payment attempts: each try at paying a session, recorded before any processor is asked and
+//! moved through its states ([`AttemptStatus`]) only by compare-and-set on the status it is in.
+
+use super::tx::{Tx, dispatch_tx};
+use super::{Store, StoreResult, dispatch};
+use crate::domain::payment::{AttemptStatus, AttemptTransition};
+
+/// An attempt to pay a session, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub id: String,
+    pub session_id: String,
+    pub organization_id: String,
+    pub livemode: bool,
+    #[sqlx(try_from = "String")]
+    pub status: AttemptStatus,
+    pub payment_method_type: String,
+    pub amount: i64,
+    pub currency: Option<String>,
+    /// JSON of the plan the attempt pays for.
+    pub plan: String,
+    /// JSON of the method's summary (brand, last4 ...).
+    pub method_summary: Option<String>,
+    pub processor: String,
+    pub processor_reference: Option<String>,
+    /// three_d_secure or approval, while the buyer's step is awaited.
+    pub action: Option<String>,
+    pub decline_code: Option<String>,
+    pub decline_message: Option<String>,
+    pub settle_after: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ATTEMPT_COLUMNS: &str = "id, session_id, organization_id, livemode, status, payment_method_type, \
+     amount, currency, plan, method_summary, processor, processor_reference, action, decline_code, \
+     decline_message, settle_after, created_at, updated_at";
+
+/// An attempt to record: `created` (nothing goes to a processor) or `charging` (one is about to
+/// be asked).
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    pub id: &'a str,
+    pub session_id: &'a str,
+    pub organization_id: &'a str,
+    pub livemode: bool,
+    pub status: AttemptStatus,
+    pub payment_method_type: &'a str,
+    pub amount: i64,
+    pub currency: Option<&'a str>,
+    /// JSON of what the attempt pays for.
+    pub plan: &'a str,
+    /// Which processor is asked ("test", "stripe"), or "none".
+    pub processor: &'a str,
+}
+
+/// What an attempt's move records besides its new status. `None` keeps what is stored, except
+/// for the decline and the settlement time, which describe the new status alone.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptOutcome<'a> {
+    pub method_summary: Option<&'a str>,
+    pub processor_reference: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub decline_code: Option<&'a str>,
+    pub decline_message: Option<&'a str>,
+    pub settle_after: Option<i64>,
+}
+
+impl Store {
+    pub async fn attempt(&self, id: &str) -> StoreResult<Option<AttemptRecord>> {
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE id = $1");
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(id)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    /// The session's attempts, newest first.
+    pub async fn attempts_of_session(&self, session_id: &str) -> StoreResult<Vec<AttemptRecord>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE session_id = $1 ORDER BY created_at DESC, id DESC"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(session_id)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+
+    /// The session's latest attempt, as the session row names it.
+    pub async fn latest_attempt(&self, session_id: &str) -> StoreResult<Option<AttemptRecord>> {
+        let sql = format!(
+            "SELECT {} FROM payment_attempts a JOIN checkout_sessions s ON s.latest_attempt_id = a.id \
+             WHERE s.id = $1",
+            prefixed("a.", ATTEMPT_COLUMNS)
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(session_id)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    /// Processing attempts whose settlement is due, oldest first.
+    pub async fn due_attempts(&self, now: i64, limit: i64) -> StoreResult<Vec<AttemptRecord>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE status = 'processing' AND settle_after <= $1 \
+             ORDER BY settle_after LIMIT $2"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+
+    /// Takes a due attempt for settling until `now + lease_ms`; one taker wins. A taker that dies
+    /// leaves the attempt due again when the lease runs out.
+    pub async fn claim_due_attempt(&self, id: &str, now: i64, lease_ms: i64) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE payment_attempts SET settle_after = $1, updated_at = $2 \
+                 WHERE id = $3 AND status = 'processing' AND settle_after <= $2",
+            )
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
+
+/// `columns` (a comma-separated list) with each name prefixed by a table alias.
+fn prefixed(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Tx {
+    /// Records a new attempt, `created` or `charging`.
+    pub async fn insert_attempt(&mut self, a: &NewAttempt<'_>, now: i64) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO payment_attempts (id, session_id, organization_id, livemode, status, \
+                 payment_method_type, amount, currency, plan, processor, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(a.id)
+            .bind(a.session_id)
+            .bind(a.organization_id)
+            .bind(a.livemode)
+            .bind(a.status.as_str())
+            .bind(a.payment_method_type)
+            .bind(a.amount)
+            .bind(a.currency)
+            .bind(a.plan)
+            .bind(a.processor)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Moves an attempt as `transition` says, with what its outcome records, if it is still in
+    /// the transition's `from`: of two writers finishing one attempt, one sees `true`.
+    pub async fn move_attempt(
+        &mut self,
+        id: &str,
+        transition: AttemptTransition,
+        outcome: &AttemptOutcome<'_>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE payment_attempts SET status = $1, method_summary = COALESCE($2, method_summary), \
+                 processor_reference = COALESCE($3, processor_reference), action = COALESCE($4, action), \
+                 decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8 \
+                 WHERE id = $9 AND status = $10",
+            )
+            .bind(transition.to().as_str())
+            .bind(outcome.method_summary)
+            .bind(outcome.processor_reference)
+            .bind(outcome.action)
+            .bind(outcome.decline_code)
+            .bind(outcome.decline_message)
+            .bind(outcome.settle_after)
+            .bind(now)
+            .bind(id)
+            .bind(transition.from().as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
