@@ -4,10 +4,10 @@ use super::api_keys::{MintedKey, SecretKey};
 use super::ids::new_id;
 use super::passwords::{hash_password, verify_password};
 use super::{ServiceError, ServiceResult};
-use crate::domain::account::check_sign_up;
+use crate::domain::account::{BrandingDraft, check_branding, check_sign_up};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::{Mode, ids};
-use crate::store::{Store, StoreError};
+use crate::store::{Branding, Store, StoreError};
 use std::sync::OnceLock;
 
 /// A signed-in user acting for one organization.
@@ -17,6 +17,27 @@ pub struct Member {
     pub email: String,
     pub organization_id: String,
     pub organization_name: String,
+}
+
+/// Sets the name, accent colour and logo the organization's checkout pages show, each checked;
+/// an empty one clears it.
+pub async fn set_branding(
+    store: &Store,
+    organization_id: &str,
+    draft: BrandingDraft,
+) -> ServiceResult<()> {
+    let checked = check_branding(draft)?;
+    store
+        .set_branding(
+            organization_id,
+            &Branding {
+                display_name: checked.display_name,
+                accent_color: checked.accent_color,
+                logo_url: checked.logo_url,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Makes an organization with its first test-mode key and the user who owns it. Returns the member

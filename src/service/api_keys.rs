@@ -109,6 +109,15 @@ pub async fn create(
     Ok((record, minted.secret))
 }
 
+/// Revokes one of the organization's keys: it authenticates nothing from now on.
+pub async fn revoke(store: &Store, organization_id: &str, id: &str) -> super::ServiceResult<()> {
+    if store.revoke_api_key(organization_id, id).await? {
+        Ok(())
+    } else {
+        Err(super::ServiceError::NotFound("API key"))
+    }
+}
+
 /// The mode a well-formed secret claims by its prefix, or `None` for anything else.
 fn claimed_mode(secret: &str) -> Option<Mode> {
     let (mode, random) = if let Some(rest) = secret.strip_prefix("sk_test_") {

@@ -448,6 +448,24 @@ pub async fn create_subscription(
         .await?)
 }
 
+/// Turns one of the organization's promotion codes off (buyers can no longer redeem it) or on.
+pub async fn set_promotion_code_active(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    active: bool,
+) -> ServiceResult<()> {
+    let live = principal.mode.is_live();
+    if store
+        .set_promotion_code_active(&principal.organization_id, live, id, active)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("promotion code"))
+    }
+}
+
 /// Creates a coupon and the promotion code that redeems it, in one transaction. A code the
 /// organization already has in this mode is a conflict on `code`.
 pub async fn create_coupon(

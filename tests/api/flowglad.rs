@@ -31,6 +31,7 @@ crate::on_both_engines!(
     customers_are_created_read_updated_and_listed,
     unknown_endpoints_answer_in_flowglads_shape,
     what_checkouts_create_is_read_in_flowglads_shapes,
+    a_paypal_payment_is_link_in_every_flowglad_shape,
 );
 
 /// A Flowglad client for a running kassa: every answer is checked against the spec.
@@ -1240,5 +1241,62 @@ async fn what_checkouts_create_is_read_in_flowglads_shapes(engine: Engine) {
         let template = format!("{}/{{id}}", missing.rsplit_once('/').unwrap().0);
         assert_eq!(api.get(missing, &template).await.0, 404, "{missing}");
     }
+    app.stop().await;
+}
+
+/// Flowglad has no word for PayPal: the session and its payment both say `link`, the nearest.
+async fn a_paypal_payment_is_link_in_every_flowglad_shape(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "fg_paypal_is_link").await else {
+        return;
+    };
+    let api = Flowglad::new(&app);
+    let id = app
+        .create_session(&json!({
+            "line_items": [{ "price": price_id(&app, "espresso-beans") }],
+            "payment_method_types": ["card", "paypal"],
+        }))
+        .await;
+    let form = [
+        ("session_id", id.as_str()),
+        ("email", "ada@example.com"),
+        ("country", "US"),
+        ("postal_code", "94107"),
+        ("payment_method_type", "paypal"),
+    ];
+    for (path, fields) in [
+        ("/api/checkout/confirm", &form[..]),
+        (
+            "/api/checkout/authenticate",
+            &[("session_id", id.as_str()), ("decision", "approve")][..],
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("accept", "application/json")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+
+    let (status, body) = api
+        .get(
+            &format!("/api/v1/checkout-sessions/{id}"),
+            "/api/v1/checkout-sessions/{id}",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            body["checkoutSession"]["status"].as_str(),
+            body["checkoutSession"]["paymentMethodType"].as_str()
+        ),
+        (Some("succeeded"), Some("link"))
+    );
+    let (status, payments) = api.get("/api/v1/payments", "/api/v1/payments").await;
+    assert_eq!(status, 200);
+    assert_eq!(payments["data"][0]["paymentMethod"], "link", "{payments}");
     app.stop().await;
 }

@@ -1,12 +1,10 @@
 //! What paid checkouts create, read in Flowglad's shapes: `/api/v1/payments`, `/purchases/{id}`,
 //! `/invoices`, `/subscriptions` and `/payment-methods`.
 //!
-//! Where Flowglad's enums have no word for a kassa method (PayPal and customer balance, which
-//! come through other dialects), the record says `link`, the nearest kind (an account-based
-//! wallet), and its description names the method.
+//! Methods are named as everywhere in this dialect (`super::payment_method_word`).
 
 use super::checkout_sessions::AddressBody;
-use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of};
+use super::{FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, list_of, stored_method_word};
 use crate::service::api_keys::Principal;
 use crate::state::AppState;
 use crate::store::{
@@ -23,16 +21,6 @@ fn internal(error: StoreError) -> FlowgladError {
     FlowgladError::from_service(error.into(), Names::Product)
 }
 
-/// Flowglad's payment method types; the others map to the nearest.
-fn flowglad_method(method: &str) -> &'static str {
-    match method {
-        "card" => "card",
-        "us_bank_account" => "us_bank_account",
-        "sepa_debit" => "sepa_debit",
-        _ => "link",
-    }
-}
-
 fn payment_body(p: &PaymentRecord, pricing_model_id: &str) -> Value {
     json!({
         "id": p.id,
@@ -41,7 +29,7 @@ fn payment_body(p: &PaymentRecord, pricing_model_id: &str) -> Value {
         "livemode": p.livemode,
         "invoiceId": p.invoice_id,
         "amount": p.amount,
-        "paymentMethod": flowglad_method(&p.payment_method_type),
+        "paymentMethod": stored_method_word(&p.payment_method_type),
         "currency": p.currency.to_ascii_uppercase(),
         "status": p.status,
         "chargeDate": p.charge_date,
@@ -447,7 +435,7 @@ fn payment_method_body(m: &PaymentMethodRecord) -> Value {
             "email": billing["email"],
             "address": billing.get("address").cloned().unwrap_or_else(|| json!({ "country": "" })),
         },
-        "type": flowglad_method(&m.method_type),
+        "type": stored_method_word(&m.method_type),
         "default": m.is_default,
         "paymentMethodData": {
             "type": m.method_type,

@@ -1,10 +1,10 @@
 //! `/api/v1/checkout-sessions`: create, retrieve and list, in Flowglad's shapes.
 
-use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names};
+use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, payment_method_word};
 use crate::domain::customer::BillingAddress;
 use crate::domain::field::Field;
 use crate::domain::session::draft::{CustomerDraft, LineItemDraft, PriceRef, SessionDraft};
-use crate::domain::session::{CheckoutSession, Metadata, PaymentMethodType, SessionKind};
+use crate::domain::session::{CheckoutSession, Metadata, SessionKind};
 use crate::service::checkout;
 use crate::state::AppState;
 use crate::store::now_ms;
@@ -122,14 +122,7 @@ impl SessionBody {
             SessionKind::AddPaymentMethod => "add_payment_method",
             SessionKind::ActivateSubscription => "activate_subscription",
         };
-        let payment_method_type = s.payment_method_type.and_then(|t| match t {
-            PaymentMethodType::Card
-            | PaymentMethodType::Link
-            | PaymentMethodType::UsBankAccount
-            | PaymentMethodType::SepaDebit => Some(t.as_str()),
-            // Flowglad's enum has no word for these.
-            PaymentMethodType::Paypal | PaymentMethodType::CustomerBalance => None,
-        });
+        let payment_method_type = s.payment_method_type.map(payment_method_word);
         let only_purchase = |v: &Option<String>| {
             if s.kind == SessionKind::Purchase {
                 v.clone()

@@ -12,6 +12,7 @@ mod webhooks;
 
 use super::pagination;
 use crate::domain::field::{Field, FieldError};
+use crate::domain::session::PaymentMethodType;
 use crate::service::ServiceError;
 use crate::service::api_keys::{AuthError, Principal};
 use crate::state::AppState;
@@ -24,6 +25,28 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// Flowglad's word for a payment method type. Its enum has `card`, `link`, `us_bank_account` and
+/// `sepa_debit`; PayPal and customer balance, which come through other dialects, are `link`, the
+/// nearest kind (an account-based wallet), wherever Flowglad's shapes show a method: sessions,
+/// payments and payment methods alike.
+fn payment_method_word(method: PaymentMethodType) -> &'static str {
+    match method {
+        PaymentMethodType::Card => "card",
+        PaymentMethodType::UsBankAccount => "us_bank_account",
+        PaymentMethodType::SepaDebit => "sepa_debit",
+        PaymentMethodType::Link
+        | PaymentMethodType::Paypal
+        | PaymentMethodType::CustomerBalance => "link",
+    }
+}
+
+/// [`payment_method_word`] of a method type as stored.
+fn stored_method_word(stored: &str) -> &'static str {
+    stored
+        .parse::<PaymentMethodType>()
+        .map_or("link", payment_method_word)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()

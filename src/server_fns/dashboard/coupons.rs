@@ -134,19 +134,15 @@ pub async fn dashboard_set_promotion_code(
 ) -> Result<(), ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let found = state()
-        .store
-        .set_promotion_code_active(
-            &signed.principal.organization_id,
-            signed.principal.mode.is_live(),
-            &id,
-            active.as_deref() == Some("true"),
-        )
-        .await
-        .map_err(internal)?;
-    if !found {
-        return Err(not_found());
-    }
+    let active = active.as_deref() == Some("true");
+    crate::service::catalog::set_promotion_code_active(
+        &state().store,
+        &signed.principal,
+        &id,
+        active,
+    )
+    .await
+    .map_err(service_error)?;
     leptos_axum::redirect("/dashboard/coupons");
     Ok(())
 }

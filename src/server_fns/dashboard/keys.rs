@@ -98,14 +98,9 @@ pub async fn dashboard_create_api_key(
 pub async fn dashboard_revoke_api_key(id: String) -> Result<(), ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let revoked = state()
-        .store
-        .revoke_api_key(&signed.principal.organization_id, &id)
+    crate::service::api_keys::revoke(&state().store, &signed.principal.organization_id, &id)
         .await
-        .map_err(internal)?;
-    if !revoked {
-        return Err(not_found());
-    }
+        .map_err(service_error)?;
     leptos_axum::redirect("/dashboard/api-keys");
     Ok(())
 }
@@ -134,29 +129,24 @@ pub async fn dashboard_set_branding(
     logo_url: Option<String>,
 ) -> Result<(), ServerFnError> {
     use super::ssr::*;
-    use crate::domain::account::{BrandingDraft, check_branding};
+    use crate::domain::account::BrandingDraft;
+    use crate::service::{ServiceError, accounts};
     let signed = signed_in().await?;
-    let outcome = match check_branding(BrandingDraft {
+    let draft = BrandingDraft {
         display_name: display_name.clone(),
         accent_color: accent_color.clone(),
         logo_url: logo_url.clone(),
-    }) {
-        Ok(checked) => {
-            state()
-                .store
-                .set_branding(
-                    &signed.principal.organization_id,
-                    &crate::store::Branding {
-                        display_name: checked.display_name,
-                        accent_color: checked.accent_color,
-                        logo_url: checked.logo_url,
-                    },
-                )
-                .await
-                .map_err(internal)?;
-            Ok("/dashboard/settings?saved=1".to_owned())
-        }
-        Err(errors) => Err(by_input(errors, |f| Some(f.to_string()))),
+    };
+    let outcome = match accounts::set_branding(
+        &state().store,
+        &signed.principal.organization_id,
+        draft,
+    )
+    .await
+    {
+        Ok(()) => Ok("/dashboard/settings?saved=1".to_owned()),
+        Err(ServiceError::Invalid(errors)) => Err(by_input(errors, |f| Some(f.to_string()))),
+        Err(error) => return Err(internal(error)),
     };
     answer_form(
         "/dashboard/settings",
