@@ -78,6 +78,20 @@ pub struct RawSettings {
         global = true
     )]
     pub webhook_timeout: String,
+    /// Payment attempts one client address may start in an hour, over all sessions (card
+    /// testing); 0 turns the limit off.
+    #[arg(
+        long,
+        env = "KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS",
+        default_value = "60",
+        global = true
+    )]
+    pub payment_attempts_per_address: String,
+    /// A header in which a balancer in front of kassa names the client's address (for example
+    /// x-forwarded-for; its last address is taken). Unset, the address is the connection's peer.
+    /// Set it only behind such a balancer: clients can write the header themselves.
+    #[arg(long, env = "KASSA_CLIENT_ADDRESS_HEADER", global = true)]
+    pub client_address_header: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +114,10 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub site_root: PathBuf,
     pub webhook_timeout: Duration,
+    /// Payment attempts per client address and hour; `None` when the limit is off.
+    pub payment_attempts_per_address: Option<std::num::NonZeroU32>,
+    /// The header naming the client's address, lower case, when a balancer sets it.
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -197,6 +215,35 @@ impl RawSettings {
                     ),
                 )
             })?;
+        let payment_attempts_per_address = self
+            .payment_attempts_per_address
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 100_000)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS",
+                    "payment-attempts-per-address",
+                    format!(
+                        "`{}` is not a number from 0 (no limit) to 100000",
+                        self.payment_attempts_per_address
+                    ),
+                )
+            })?;
+        let client_address_header = self
+            .client_address_header
+            .as_deref()
+            .map(|name| {
+                axum::http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "KASSA_CLIENT_ADDRESS_HEADER",
+                            "client-address-header",
+                            format!("`{name}` is not a header name"),
+                        )
+                    })
+            })
+            .transpose()?;
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -209,6 +256,8 @@ impl RawSettings {
             },
             site_root: self.site_root.clone().unwrap_or_else(default_site_root),
             webhook_timeout,
+            payment_attempts_per_address: std::num::NonZeroU32::new(payment_attempts_per_address),
+            client_address_header,
         })
     }
 }
@@ -338,6 +387,51 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(ok.public_base(ok.addr), "https://pay.example.com");
+    }
+
+    #[test]
+    fn payment_attempts_per_address_are_limited_unless_zero() {
+        let limit = |given: &str| {
+            RawSettings {
+                payment_attempts_per_address: given.into(),
+                ..raw()
+            }
+            .validate()
+            .map(|s| s.payment_attempts_per_address.map(|n| n.get()))
+        };
+        assert_eq!(limit("60"), Ok(Some(60)));
+        assert_eq!(limit("0"), Ok(None), "0 turns it off");
+        for bad in ["-1", "100001", "many"] {
+            let err = limit(bad).unwrap_err();
+            assert_eq!(err.variable, "KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS", "{bad}");
+        }
+        assert_eq!(
+            raw()
+                .validate()
+                .unwrap()
+                .payment_attempts_per_address
+                .map(|n| n.get()),
+            Some(60)
+        );
+    }
+
+    #[test]
+    fn the_client_address_header_is_a_header_name() {
+        let header = |given: &str| {
+            RawSettings {
+                client_address_header: Some(given.into()),
+                ..raw()
+            }
+            .validate()
+            .map(|s| s.client_address_header.map(|h| h.to_string()))
+        };
+        assert_eq!(
+            header("X-Forwarded-For"),
+            Ok(Some("x-forwarded-for".into()))
+        );
+        let err = header("not a header").unwrap_err();
+        assert_eq!(err.variable, "KASSA_CLIENT_ADDRESS_HEADER");
+        assert_eq!(raw().validate().unwrap().client_address_header, None);
     }
 
     #[test]

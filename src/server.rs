@@ -3,7 +3,9 @@
 use crate::api;
 use crate::app::{App, shell};
 use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
+use crate::payments::PaymentProcessor;
 use crate::payments::test_mode::TestProcessor;
+use crate::payments::timeout::{PROCESSOR_TIMEOUT, WithTimeout};
 use crate::service::demo::{self, DemoError, DemoReport};
 use crate::service::webhooks::Deliverer;
 use crate::state::AppState;
@@ -67,9 +69,21 @@ pub struct Kassa {
 }
 
 impl Kassa {
-    /// Opens the database, migrates it and binds the listener. With port 0 the OS picks a port;
-    /// [`Kassa::local_addr`] tells which.
+    /// Opens the database, migrates it and binds the listener, with the test-mode processor.
+    /// With port 0 the OS picks a port; [`Kassa::local_addr`] tells which.
     pub async fn bind(settings: &Settings) -> Result<Kassa, RunError> {
+        Kassa::bind_with(settings, |store| {
+            Arc::new(TestProcessor::new(store.clone())) as Arc<dyn PaymentProcessor>
+        })
+        .await
+    }
+
+    /// As [`Kassa::bind`], with the processor `processor` makes over the opened store. Every
+    /// call to it is bounded by [`PROCESSOR_TIMEOUT`].
+    pub async fn bind_with(
+        settings: &Settings,
+        processor: impl FnOnce(&Store) -> Arc<dyn PaymentProcessor>,
+    ) -> Result<Kassa, RunError> {
         let store = open_store(settings).await?;
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -91,11 +105,15 @@ impl Kassa {
             .map_err(RunError::Migrate)?;
         let state = AppState {
             leptos_options,
-            store,
             public_base: settings.public_base(bound).into(),
-            processor: Arc::new(TestProcessor),
+            processor: Arc::new(WithTimeout::new(processor(&store), PROCESSOR_TIMEOUT)),
+            store,
             dashboard_sessions,
             login_limiter: Arc::new(crate::state::login_limiter()),
+            attempt_limiter: settings
+                .payment_attempts_per_address
+                .map(|n| Arc::new(crate::state::address_limiter(n))),
+            client_address_header: settings.client_address_header.clone(),
         };
         Ok(Kassa {
             listener,
@@ -144,7 +162,12 @@ impl Kassa {
             tracing::info!("shutting down: finishing requests in flight");
             let _ = stopping_tx.send(());
         };
-        let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+        // The peer's address reaches handlers (`ConnectInfo`), for limits by client address.
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
         let server = tokio::spawn(async move { server.await });
         tokio::pin!(server);
         let outcome = tokio::select! {
@@ -173,7 +196,7 @@ impl Kassa {
 /// Bytes of a response body below which it is not compressed: about what one TCP segment carries.
 const ONE_PACKET: u16 = 1400;
 
-/// How often due asynchronous payments are looked for.
+/// How often due asynchronous payments, and charges whose answer was lost, are looked for.
 const SETTLEMENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How often open sessions whose time has passed are expired (and their event recorded). A
@@ -183,8 +206,8 @@ const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 /// How often expired dashboard sign-ins are deleted.
 const SESSION_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Settles asynchronous payments (bank debits) as they come due, expires sessions whose time has
-/// passed, and now and then deletes expired dashboard sign-ins, idempotency keys older than a
+/// Settles asynchronous payments (bank debits) as they come due, looks up charges whose answer
+/// was lost (the reconciler), expires sessions whose time has passed, and now and then deletes expired dashboard sign-ins, idempotency keys older than a
 /// day and webhook deliveries that ended more than 30 days ago, until told to stop.
 async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut swept: Option<std::time::Instant> = None;
@@ -230,6 +253,16 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         .await
         {
             tracing::error!(%error, "settling payments failed; retrying");
+        }
+        if let Err(error) = crate::service::payment::reconcile_due(
+            &state.store,
+            state.processor.as_ref(),
+            &state.public_base,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            tracing::error!(%error, "looking up charges whose answer was lost failed; retrying");
         }
         tokio::select! {
             _ = tokio::time::sleep(SETTLEMENT_INTERVAL) => {}

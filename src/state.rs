@@ -3,7 +3,10 @@
 use crate::payments::PaymentProcessor;
 use crate::store::Store;
 use axum::extract::FromRef;
+use axum::http::{HeaderMap, HeaderName};
 use leptos::config::LeptosOptions;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// What every handler and server function can reach.
@@ -20,6 +23,11 @@ pub struct AppState {
     /// Sign-in attempts per email. In memory, per instance: with several instances behind a
     /// balancer the effective limit is that many times higher.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Payment attempts per client address (card testing), when limited. In memory, per
+    /// instance, like the sign-in limit.
+    pub attempt_limiter: Option<Arc<AddressLimiter>>,
+    /// The header a balancer in front of kassa names the client's address in, if any.
+    pub client_address_header: Option<HeaderName>,
 }
 
 impl AppState {
@@ -27,6 +35,43 @@ impl AppState {
     pub fn checkout_url(&self, session_id: &str) -> String {
         format!("{}/checkout/{session_id}", self.public_base)
     }
+
+    /// The client's address: the last one in the balancer's header when one is configured (the
+    /// address the balancer saw), else the connection's peer.
+    pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        match &self.client_address_header {
+            Some(name) => headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|last| last.trim().parse().ok()),
+            None => peer.map(|p| p.ip()),
+        }
+    }
+
+    /// Counts a payment attempt from `address`: `Err(seconds to wait)` when it has started too
+    /// many lately.
+    pub fn check_attempt_from(&self, address: Option<IpAddr>) -> Result<(), u64> {
+        let (Some(limiter), Some(address)) = (&self.attempt_limiter, address) else {
+            return Ok(());
+        };
+        limiter.check_key(&address).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            wait.as_secs().max(1)
+        })
+    }
+}
+
+/// Payment attempts per client address: `per_hour` in a burst, then one more each
+/// `3600 / per_hour` seconds.
+pub type AddressLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
+
+pub(crate) fn address_limiter(per_hour: NonZeroU32) -> AddressLimiter {
+    governor::RateLimiter::keyed(governor::Quota::per_hour(per_hour))
 }
 
 /// At most [`LOGIN_BURST`] sign-in attempts for one email, then one more every 12 seconds.

@@ -235,8 +235,9 @@ pub async fn retrieve(
     Ok(Json(body(&state, session)))
 }
 
-/// `GET /api/checkout/{id}/status`: a session's status, for its page to poll while a payment
-/// settles. Public like the page: the unguessable id is the key, and only the status is told.
+/// `GET /api/checkout/{id}/status`: a session's status, and whether its latest charge is being
+/// looked up (`checking`), for its page to poll while a payment settles. Public like the page:
+/// the unguessable id is the key, and only the status is told.
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -249,8 +250,16 @@ pub async fn status(
         .session_by_id(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("checkout session"))?;
+    let status = session.effective_status(now_ms());
+    // A charge whose answer was lost is being looked up: the page waits for it too.
+    let checking = status == crate::domain::session::SessionStatus::Open
+        && state
+            .store
+            .latest_attempt(&id)
+            .await?
+            .is_some_and(|a| a.status.outcome_unknown());
     Ok(Json(
-        serde_json::json!({ "status": session.effective_status(now_ms()).as_str() }),
+        serde_json::json!({ "status": status.as_str(), "checking": checking }),
     ))
 }
 

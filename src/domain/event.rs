@@ -10,6 +10,7 @@ pub enum EventType {
     CheckoutSessionAsyncPaymentFailed,
     PaymentSucceeded,
     PaymentFailed,
+    PaymentRefunded,
     PurchaseCompleted,
     SubscriptionCreated,
     SubscriptionUpdated,
@@ -18,13 +19,14 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::CheckoutSessionAsyncPaymentSucceeded,
         EventType::CheckoutSessionAsyncPaymentFailed,
         EventType::PaymentSucceeded,
         EventType::PaymentFailed,
+        EventType::PaymentRefunded,
         EventType::PurchaseCompleted,
         EventType::SubscriptionCreated,
         EventType::SubscriptionUpdated,
@@ -42,6 +44,7 @@ impl EventType {
             EventType::CheckoutSessionAsyncPaymentFailed => "checkout.session.async_payment_failed",
             EventType::PaymentSucceeded => "payment.succeeded",
             EventType::PaymentFailed => "payment.failed",
+            EventType::PaymentRefunded => "payment.refunded",
             EventType::PurchaseCompleted => "purchase.completed",
             EventType::SubscriptionCreated => "subscription.created",
             EventType::SubscriptionUpdated => "subscription.updated",

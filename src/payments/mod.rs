@@ -1,8 +1,16 @@
 //! Payment processors: what moves the money. kassa's core asks a [`PaymentProcessor`] to charge,
-//! to continue after an authentication or approval step, to settle an asynchronous payment, and
-//! to save a method for later; it never sees anything but the outcome and a summary.
+//! to continue after an authentication or approval step, to settle an asynchronous payment, to
+//! save a method for later, to say what became of a charge whose answer was lost, and to give a
+//! charge back; it never sees anything but the outcome and a summary.
+//!
+//! Every charge carries an idempotency key, stable for its attempt: a processor that sees a key
+//! again answers what it answered the first time and moves no more money. An error says whether
+//! money may have moved ([`ProcessorError::Unknown`]) or certainly did not (the others); kassa
+//! never tells a buyer "nothing was charged" after the first kind, and asks again by
+//! [`PaymentProcessor::lookup`] instead.
 
 pub mod test_mode;
+pub mod timeout;
 
 use crate::domain::card::CardBrand;
 use crate::domain::money::Money;
@@ -44,7 +52,8 @@ pub enum ActionKind {
 }
 
 /// A processor's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ChargeOutcome {
     Succeeded {
         reference: String,
@@ -69,22 +78,55 @@ pub enum ChargeOutcome {
     },
 }
 
-/// How an asynchronous payment ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How an asynchronous payment, or a payment after the buyer's step, ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Settlement {
     Succeeded,
     Failed { code: String, message: String },
 }
 
-/// The processor could not be reached or refused the request itself (not a decline).
+/// What became of a charge asked about by its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Nothing was charged under the key, and nothing will be: the processor closed the key, so
+    /// that a request with it that arrives late is refused.
+    NotCharged,
+    /// The charge was taken; this is what it came to (as [`PaymentProcessor::charge`] answers,
+    /// with the buyer's step or the settlement applied where they happened since).
+    Charged(ChargeOutcome),
+}
+
+/// A charge to give back, whole or in part.
+pub struct RefundRequest<'a> {
+    /// Unique per refund: a processor that sees it twice refunds once.
+    pub idempotency_key: &'a str,
+    /// The charge's reference, as the processor gave it.
+    pub reference: &'a str,
+    pub amount: Money,
+}
+
+/// The processor could not take the request, or its answer did not arrive (not a decline).
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessorError {
     #[error("live payments are not configured: this kassa has only the test-mode processor")]
     LiveModeUnavailable,
     #[error("the processor does not know the reference `{0}`")]
     UnknownReference(String),
-    #[error("the processor failed: {0}")]
-    Failed(String),
+    /// The processor refused the request itself (its shape, the credentials): nothing moved.
+    #[error("the processor refused the request: {0}")]
+    NotCharged(String),
+    /// No answer, or one that does not say what happened (a timeout, a dropped connection, a
+    /// server error): money may have moved. Ask again with [`PaymentProcessor::lookup`].
+    #[error("the processor's answer is unknown: {0}")]
+    Unknown(String),
+}
+
+impl ProcessorError {
+    /// Whether money may have moved.
+    pub fn may_have_charged(&self) -> bool {
+        matches!(self, ProcessorError::Unknown(_))
+    }
 }
 
 #[async_trait]
@@ -106,4 +148,15 @@ pub trait PaymentProcessor: Send + Sync {
 
     /// The end of an asynchronous payment.
     async fn settle(&self, reference: &str) -> Result<Settlement, ProcessorError>;
+
+    /// What became of the charge under `idempotency_key` (its `reference` too, when kassa heard
+    /// it). When nothing was charged, the key is closed first, so that the answer stays true.
+    async fn lookup(
+        &self,
+        idempotency_key: &str,
+        reference: Option<&str>,
+    ) -> Result<Lookup, ProcessorError>;
+
+    /// Gives a charge back; the refund's own reference.
+    async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError>;
 }

@@ -16,14 +16,17 @@
 //! | other US accounts | pending, then succeeds |
 //! | Link, PayPal, customer balance | an approval page, then succeeds or is cancelled |
 //!
-//! Everything it needs later is in the reference it hands out, so it keeps no state: several kassa
-//! processes, or one restarted, continue each other's payments.
+//! Like a real processor it keeps a ledger (`store::test_processor`, in kassa's database so that
+//! every kassa process sharing it, or one restarted, sees one processor): a key seen again gets
+//! the first answer and moves no more money; a charge can be looked up by its key, and a lookup
+//! of a key it never charged closes the key; a succeeded charge can be refunded once.
 
 use super::{
-    ActionKind, ChargeOutcome, ChargeRequest, MethodSummary, PaymentProcessor, ProcessorError,
-    Settlement,
+    ActionKind, ChargeOutcome, ChargeRequest, Lookup, MethodSummary, PaymentProcessor,
+    ProcessorError, RefundRequest, Settlement,
 };
 use crate::domain::payment::PaymentDetails;
+use crate::store::{NewTestCharge, Store, StoreError, TestCharge};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
@@ -48,8 +51,10 @@ const THREE_D_SECURE_CARD: &str = "4000002500003155";
 const FAILING_IBANS: &[&str] = &["DE62370400440532013001", "AT861904300235473202"];
 
 /// The test-mode processor. Refuses live-mode payments.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct TestProcessor;
+#[derive(Clone)]
+pub struct TestProcessor {
+    ledger: Store,
+}
 
 fn decline(code: &str, message: &str) -> ChargeOutcome {
     ChargeOutcome::Declined {
@@ -65,44 +70,272 @@ fn fingerprint(identifying: &str) -> String {
 }
 
 impl TestProcessor {
-    fn card_outcome(&self, request: &ChargeRequest<'_>) -> ChargeOutcome {
-        let PaymentDetails::Card { number, expiry, .. } = request.details else {
-            unreachable!("only called for cards")
-        };
-        let digits = number.expose_digits();
-        let method = MethodSummary {
-            brand: Some(number.brand()),
-            last4: number.last4().to_owned(),
-            exp_month: Some(expiry.month),
-            exp_year: Some(expiry.year),
-            fingerprint: fingerprint(digits),
-            bank_name: None,
-        };
-        let reference = format!("tm_ch_{}", request.idempotency_key);
-        match digits {
-            "4000000000000002" => decline("generic_decline", "Your card was declined."),
-            "4000000000009995" => decline(
-                "insufficient_funds",
-                "Your card was declined: insufficient funds.",
-            ),
-            "4000000000000069" => {
-                decline("expired_card", "Your card was declined: it has expired.")
+    /// A test processor keeping its ledger in `ledger`'s database.
+    pub fn new(ledger: Store) -> TestProcessor {
+        TestProcessor { ledger }
+    }
+}
+
+/// What the test processor answers a charge, by the card or account number (the table above).
+fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
+    let key = request.idempotency_key;
+    match request.details {
+        PaymentDetails::Card { .. } => card_outcome(request),
+        PaymentDetails::SepaDebit { iban, .. } => {
+            let failing = FAILING_IBANS.contains(&iban.expose());
+            ChargeOutcome::Processing {
+                reference: if failing {
+                    format!("tm_bank_fail_{key}")
+                } else {
+                    format!("tm_bank_ok_{key}")
+                },
+                method: MethodSummary {
+                    brand: None,
+                    last4: iban.last4().to_owned(),
+                    exp_month: None,
+                    exp_year: None,
+                    fingerprint: fingerprint(iban.expose()),
+                    bank_name: Some(format!("{} bank", iban.country())),
+                },
+                settle_after_ms: SETTLEMENT_DELAY_MS,
             }
-            "4000000000000127" => decline(
-                "incorrect_cvc",
-                "Your card was declined: its security code is incorrect.",
-            ),
-            THREE_D_SECURE_CARD => ChargeOutcome::RequiresAction {
-                reference: format!("tm_3ds_{}", request.idempotency_key),
-                action: ActionKind::ThreeDSecure,
-                method,
-            },
-            d if SUCCEEDING_CARDS.contains(&d) => ChargeOutcome::Succeeded { reference, method },
-            _ => decline(
-                "card_declined",
-                "Your card was declined. This is test mode, which takes only test cards such as 4242 4242 4242 4242.",
-            ),
         }
+        PaymentDetails::UsBankAccount {
+            routing_number,
+            account_number,
+            ..
+        } => {
+            let outcome = match account_number.expose() {
+                "000111111113" => "fail_closed",
+                "000222222227" => "fail_funds",
+                _ => "ok",
+            };
+            ChargeOutcome::Processing {
+                reference: format!("tm_bank_{outcome}_{key}"),
+                method: MethodSummary {
+                    brand: None,
+                    last4: account_number.last4().to_owned(),
+                    exp_month: None,
+                    exp_year: None,
+                    fingerprint: fingerprint(&format!(
+                        "{routing_number}/{}",
+                        account_number.expose()
+                    )),
+                    bank_name: Some("STRIPE TEST BANK".to_owned()),
+                },
+                settle_after_ms: SETTLEMENT_DELAY_MS,
+            }
+        }
+        PaymentDetails::Approval(method_type) => ChargeOutcome::RequiresAction {
+            reference: format!("tm_approve_{key}"),
+            action: ActionKind::Approval,
+            method: MethodSummary {
+                brand: None,
+                last4: String::new(),
+                exp_month: None,
+                exp_year: None,
+                fingerprint: fingerprint(method_type.as_str()),
+                bank_name: None,
+            },
+        },
+    }
+}
+
+fn card_outcome(request: &ChargeRequest<'_>) -> ChargeOutcome {
+    let PaymentDetails::Card { number, expiry, .. } = request.details else {
+        unreachable!("only called for cards")
+    };
+    let digits = number.expose_digits();
+    let method = MethodSummary {
+        brand: Some(number.brand()),
+        last4: number.last4().to_owned(),
+        exp_month: Some(expiry.month),
+        exp_year: Some(expiry.year),
+        fingerprint: fingerprint(digits),
+        bank_name: None,
+    };
+    let reference = format!("tm_ch_{}", request.idempotency_key);
+    match digits {
+        "4000000000000002" => decline("generic_decline", "Your card was declined."),
+        "4000000000009995" => decline(
+            "insufficient_funds",
+            "Your card was declined: insufficient funds.",
+        ),
+        "4000000000000069" => decline("expired_card", "Your card was declined: it has expired."),
+        "4000000000000127" => decline(
+            "incorrect_cvc",
+            "Your card was declined: its security code is incorrect.",
+        ),
+        THREE_D_SECURE_CARD => ChargeOutcome::RequiresAction {
+            reference: format!("tm_3ds_{}", request.idempotency_key),
+            action: ActionKind::ThreeDSecure,
+            method,
+        },
+        d if SUCCEEDING_CARDS.contains(&d) => ChargeOutcome::Succeeded { reference, method },
+        _ => decline(
+            "card_declined",
+            "Your card was declined. This is test mode, which takes only test cards such as 4242 4242 4242 4242.",
+        ),
+    }
+}
+
+/// The ledger's word for an answer.
+fn state_of(answer: &ChargeOutcome) -> &'static str {
+    match answer {
+        ChargeOutcome::Succeeded { .. } => "succeeded",
+        ChargeOutcome::Declined { .. } => "declined",
+        ChargeOutcome::RequiresAction { .. } => "requires_action",
+        ChargeOutcome::Processing { .. } => "processing",
+    }
+}
+
+fn reference_of(answer: &ChargeOutcome) -> Option<&str> {
+    match answer {
+        ChargeOutcome::Succeeded { reference, .. }
+        | ChargeOutcome::RequiresAction { reference, .. }
+        | ChargeOutcome::Processing { reference, .. } => Some(reference),
+        ChargeOutcome::Declined { .. } => None,
+    }
+}
+
+/// How the buyer's step ends for a charge that awaits it, as they chose.
+fn action_outcome(reference: &str, approved: bool) -> Option<Settlement> {
+    let failed = |code: &str, message: &str| Settlement::Failed {
+        code: code.into(),
+        message: message.into(),
+    };
+    if reference.starts_with("tm_3ds_") {
+        Some(if approved {
+            Settlement::Succeeded
+        } else {
+            failed(
+                "authentication_failed",
+                "Your card was declined: the bank could not authenticate you.",
+            )
+        })
+    } else if reference.starts_with("tm_approve_") {
+        Some(if approved {
+            Settlement::Succeeded
+        } else {
+            failed("payment_canceled", "You cancelled the payment.")
+        })
+    } else {
+        None
+    }
+}
+
+/// How a bank debit settles, as its reference says.
+fn settlement_of(reference: &str) -> Option<Settlement> {
+    let failed = |code: &str, message: &str| Settlement::Failed {
+        code: code.into(),
+        message: message.into(),
+    };
+    if reference.starts_with("tm_bank_ok_") {
+        Some(Settlement::Succeeded)
+    } else if reference.starts_with("tm_bank_fail_closed_") {
+        Some(failed("account_closed", "The bank account is closed."))
+    } else if reference.starts_with("tm_bank_fail_funds_") {
+        Some(failed(
+            "insufficient_funds",
+            "The bank account has insufficient funds.",
+        ))
+    } else if reference.starts_with("tm_bank_fail_") {
+        Some(failed(
+            "debit_not_authorized",
+            "The bank refused the direct debit.",
+        ))
+    } else {
+        None
+    }
+}
+
+fn ledger_error(error: StoreError) -> ProcessorError {
+    // The processor's own books could not be read or written: to kassa, like a processor that did
+    // not answer.
+    ProcessorError::Unknown(format!("the test processor's ledger failed: {error}"))
+}
+
+fn read_answer(charge: &TestCharge) -> Result<ChargeOutcome, ProcessorError> {
+    let answer = charge.answer.as_deref().unwrap_or("null");
+    serde_json::from_str(answer).map_err(|e| ProcessorError::Unknown(e.to_string()))
+}
+
+impl TestProcessor {
+    /// The charge with `reference`, ended as `ended` says if it is still `from` (the buyer's step,
+    /// a settlement): what it came to.
+    async fn end(
+        &self,
+        reference: &str,
+        from: &str,
+        ended: Option<Settlement>,
+    ) -> Result<Settlement, ProcessorError> {
+        let unknown = || ProcessorError::UnknownReference(reference.to_owned());
+        let charge = self
+            .ledger
+            .test_charge_by_reference(reference)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(unknown)?;
+        if charge.state == from {
+            let ended = ended.ok_or_else(unknown)?;
+            let answer = match (&ended, read_answer(&charge)?) {
+                (Settlement::Succeeded, previous) => ChargeOutcome::Succeeded {
+                    reference: reference.to_owned(),
+                    method: method_of(&previous),
+                },
+                (Settlement::Failed { code, message }, _) => decline(code, message),
+            };
+            let json = serde_json::to_string(&answer)
+                .map_err(|e| ProcessorError::Unknown(e.to_string()))?;
+            let to = match ended {
+                Settlement::Succeeded => "succeeded",
+                Settlement::Failed { .. } if from == "processing" => "failed",
+                Settlement::Failed { .. } => "declined",
+            };
+            self.ledger
+                .move_test_charge(
+                    reference,
+                    from,
+                    to,
+                    Some(&json),
+                    None,
+                    crate::store::now_ms(),
+                )
+                .await
+                .map_err(ledger_error)?;
+        }
+        // Asked again, or ended meanwhile by another request: what the ledger says now.
+        let charge = self
+            .ledger
+            .test_charge_by_reference(reference)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(unknown)?;
+        match read_answer(&charge)? {
+            ChargeOutcome::Succeeded { .. } => Ok(Settlement::Succeeded),
+            ChargeOutcome::Declined { code, message } => Ok(Settlement::Failed { code, message }),
+            _ => Err(ProcessorError::NotCharged(format!(
+                "the charge `{reference}` is {}",
+                charge.state
+            ))),
+        }
+    }
+}
+
+/// The method a charge was made with, as its first answer described it.
+fn method_of(answer: &ChargeOutcome) -> MethodSummary {
+    match answer {
+        ChargeOutcome::Succeeded { method, .. }
+        | ChargeOutcome::RequiresAction { method, .. }
+        | ChargeOutcome::Processing { method, .. } => method.clone(),
+        ChargeOutcome::Declined { .. } => MethodSummary {
+            brand: None,
+            last4: String::new(),
+            exp_month: None,
+            exp_year: None,
+            fingerprint: String::new(),
+            bank_name: None,
+        },
     }
 }
 
@@ -120,67 +353,32 @@ impl PaymentProcessor for TestProcessor {
         if request.livemode {
             return Err(ProcessorError::LiveModeUnavailable);
         }
-        let key = request.idempotency_key;
-        Ok(match request.details {
-            PaymentDetails::Card { .. } => self.card_outcome(&request),
-            PaymentDetails::SepaDebit { iban, .. } => {
-                let failing = FAILING_IBANS.contains(&iban.expose());
-                ChargeOutcome::Processing {
-                    reference: if failing {
-                        format!("tm_bank_fail_{key}")
-                    } else {
-                        format!("tm_bank_ok_{key}")
-                    },
-                    method: MethodSummary {
-                        brand: None,
-                        last4: iban.last4().to_owned(),
-                        exp_month: None,
-                        exp_year: None,
-                        fingerprint: fingerprint(iban.expose()),
-                        bank_name: Some(format!("{} bank", iban.country())),
-                    },
-                    settle_after_ms: SETTLEMENT_DELAY_MS,
-                }
-            }
-            PaymentDetails::UsBankAccount {
-                routing_number,
-                account_number,
-                ..
-            } => {
-                let outcome = match account_number.expose() {
-                    "000111111113" => "fail_closed",
-                    "000222222227" => "fail_funds",
-                    _ => "ok",
-                };
-                ChargeOutcome::Processing {
-                    reference: format!("tm_bank_{outcome}_{key}"),
-                    method: MethodSummary {
-                        brand: None,
-                        last4: account_number.last4().to_owned(),
-                        exp_month: None,
-                        exp_year: None,
-                        fingerprint: fingerprint(&format!(
-                            "{routing_number}/{}",
-                            account_number.expose()
-                        )),
-                        bank_name: Some("STRIPE TEST BANK".to_owned()),
-                    },
-                    settle_after_ms: SETTLEMENT_DELAY_MS,
-                }
-            }
-            PaymentDetails::Approval(method_type) => ChargeOutcome::RequiresAction {
-                reference: format!("tm_approve_{key}"),
-                action: ActionKind::Approval,
-                method: MethodSummary {
-                    brand: None,
-                    last4: String::new(),
-                    exp_month: None,
-                    exp_year: None,
-                    fingerprint: fingerprint(method_type.as_str()),
-                    bank_name: None,
+        let answer = answer(&request);
+        let json =
+            serde_json::to_string(&answer).map_err(|e| ProcessorError::Unknown(e.to_string()))?;
+        let currency = request.amount.currency.code_lower();
+        let charge = self
+            .ledger
+            .test_charge_once(
+                &NewTestCharge {
+                    idempotency_key: request.idempotency_key,
+                    reference: reference_of(&answer),
+                    amount: request.amount.amount,
+                    currency: &currency,
+                    state: state_of(&answer),
+                    answer: Some(&json),
                 },
-            },
-        })
+                crate::store::now_ms(),
+            )
+            .await
+            .map_err(ledger_error)?;
+        if charge.state == "closed" {
+            return Err(ProcessorError::NotCharged(
+                "this idempotency key was closed by a lookup before any charge".into(),
+            ));
+        }
+        // A key seen before gets its first answer, whatever this request asked.
+        read_answer(&charge)
     }
 
     async fn complete_action(
@@ -188,52 +386,89 @@ impl PaymentProcessor for TestProcessor {
         reference: &str,
         approved: bool,
     ) -> Result<Settlement, ProcessorError> {
-        let failed = |code: &str, message: &str| Settlement::Failed {
-            code: code.into(),
-            message: message.into(),
-        };
-        if reference.starts_with("tm_3ds_") {
-            Ok(if approved {
-                Settlement::Succeeded
-            } else {
-                failed(
-                    "authentication_failed",
-                    "Your card was declined: the bank could not authenticate you.",
-                )
-            })
-        } else if reference.starts_with("tm_approve_") {
-            Ok(if approved {
-                Settlement::Succeeded
-            } else {
-                failed("payment_canceled", "You cancelled the payment.")
-            })
-        } else {
-            Err(ProcessorError::UnknownReference(reference.to_owned()))
-        }
+        self.end(
+            reference,
+            "requires_action",
+            action_outcome(reference, approved),
+        )
+        .await
     }
 
     async fn settle(&self, reference: &str) -> Result<Settlement, ProcessorError> {
-        let failed = |code: &str, message: &str| Settlement::Failed {
-            code: code.into(),
-            message: message.into(),
-        };
-        if reference.starts_with("tm_bank_ok_") {
-            Ok(Settlement::Succeeded)
-        } else if reference.starts_with("tm_bank_fail_closed_") {
-            Ok(failed("account_closed", "The bank account is closed."))
-        } else if reference.starts_with("tm_bank_fail_funds_") {
-            Ok(failed(
-                "insufficient_funds",
-                "The bank account has insufficient funds.",
-            ))
-        } else if reference.starts_with("tm_bank_fail_") {
-            Ok(failed(
-                "debit_not_authorized",
-                "The bank refused the direct debit.",
-            ))
-        } else {
-            Err(ProcessorError::UnknownReference(reference.to_owned()))
+        self.end(reference, "processing", settlement_of(reference))
+            .await
+    }
+
+    async fn lookup(
+        &self,
+        idempotency_key: &str,
+        _reference: Option<&str>,
+    ) -> Result<Lookup, ProcessorError> {
+        // Closes the key unless a charge took it first.
+        let charge = self
+            .ledger
+            .test_charge_once(
+                &NewTestCharge {
+                    idempotency_key,
+                    reference: None,
+                    amount: 0,
+                    currency: "",
+                    state: "closed",
+                    answer: None,
+                },
+                crate::store::now_ms(),
+            )
+            .await
+            .map_err(ledger_error)?;
+        if charge.state == "closed" {
+            return Ok(Lookup::NotCharged);
         }
+        let answer = read_answer(&charge)?;
+        Ok(Lookup::Charged(match (charge.state.as_str(), answer) {
+            // Refunded since: it was charged, and succeeded.
+            ("refunded", answer) => ChargeOutcome::Succeeded {
+                reference: charge.reference.clone().unwrap_or_default(),
+                method: method_of(&answer),
+            },
+            (_, answer) => answer,
+        }))
+    }
+
+    async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError> {
+        let reference = request.reference;
+        let charge = self
+            .ledger
+            .test_charge_by_reference(reference)
+            .await
+            .map_err(ledger_error)?
+            .ok_or_else(|| ProcessorError::UnknownReference(reference.to_owned()))?;
+        if let Some(refund) = charge.refund_reference {
+            return Ok(refund);
+        }
+        if charge.state != "succeeded" {
+            return Err(ProcessorError::NotCharged(format!(
+                "the charge `{reference}` is {}, not succeeded: there is nothing to refund",
+                charge.state
+            )));
+        }
+        if request.amount.amount != charge.amount {
+            return Err(ProcessorError::NotCharged(
+                "the test processor refunds a charge whole".into(),
+            ));
+        }
+        let refund = format!("tm_re_{}", charge.idempotency_key);
+        self.ledger
+            .move_test_charge(
+                reference,
+                "succeeded",
+                "refunded",
+                None,
+                Some(&refund),
+                crate::store::now_ms(),
+            )
+            .await
+            .map_err(ledger_error)?;
+        Ok(refund)
     }
 }
 
@@ -267,24 +502,72 @@ mod tests {
         }
     }
 
-    async fn charge(
-        details: &PaymentDetails,
-        livemode: bool,
-    ) -> Result<ChargeOutcome, ProcessorError> {
-        TestProcessor
-            .charge(ChargeRequest {
-                idempotency_key: "att_1",
-                amount: Money::new(1000, Currency::parse("usd").unwrap()),
-                details,
-                save_for_later: false,
-                livemode,
-            })
+    /// A test processor with a ledger of its own, in a fresh SQLite file.
+    struct Fixture {
+        processor: TestProcessor,
+        keys: std::sync::atomic::AtomicU32,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let store = Store::connect(&url, &crate::store::PoolSettings::default())
             .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        Fixture {
+            processor: TestProcessor::new(store),
+            keys: Default::default(),
+            _dir: dir,
+        }
+    }
+
+    fn usd(amount: i64) -> Money {
+        Money::new(amount, Currency::parse("usd").unwrap())
+    }
+
+    impl Fixture {
+        /// Charges 10.00 under `key`.
+        async fn charge_with(
+            &self,
+            key: &str,
+            details: &PaymentDetails,
+        ) -> Result<ChargeOutcome, ProcessorError> {
+            self.processor
+                .charge(ChargeRequest {
+                    idempotency_key: key,
+                    amount: usd(1000),
+                    details,
+                    save_for_later: false,
+                    livemode: false,
+                })
+                .await
+        }
+
+        /// Charges 10.00 under a key of its own.
+        async fn charge(
+            &self,
+            details: &PaymentDetails,
+            livemode: bool,
+        ) -> Result<ChargeOutcome, ProcessorError> {
+            let n = self.keys.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.processor
+                .charge(ChargeRequest {
+                    idempotency_key: &format!("att_{n}"),
+                    amount: usd(1000),
+                    details,
+                    save_for_later: false,
+                    livemode,
+                })
+                .await
+        }
     }
 
     #[tokio::test]
     async fn test_cards_behave_as_documented() {
-        let outcome = charge(&card("4242424242424242"), false).await.unwrap();
+        let fx = fixture().await;
+        let outcome = fx.charge(&card("4242424242424242"), false).await.unwrap();
         let ChargeOutcome::Succeeded { method, .. } = outcome else {
             panic!("{outcome:?}")
         };
@@ -300,13 +583,13 @@ mod tests {
             ("4000000000000127", "incorrect_cvc"),
             ("4111111111111111", "card_declined"),
         ] {
-            let outcome = charge(&card(number), false).await.unwrap();
+            let outcome = fx.charge(&card(number), false).await.unwrap();
             assert!(
                 matches!(&outcome, ChargeOutcome::Declined { code: c, .. } if c == code),
                 "{number}: {outcome:?}"
             );
         }
-        let outcome = charge(&card("4000002500003155"), false).await.unwrap();
+        let outcome = fx.charge(&card("4000002500003155"), false).await.unwrap();
         let ChargeOutcome::RequiresAction {
             reference, action, ..
         } = outcome
@@ -315,14 +598,27 @@ mod tests {
         };
         assert_eq!(action, ActionKind::ThreeDSecure);
         assert_eq!(
-            TestProcessor
+            fx.processor
                 .complete_action(&reference, true)
                 .await
                 .unwrap(),
             Settlement::Succeeded
         );
+        // The step ended: asked again, the processor says the same.
+        assert_eq!(
+            fx.processor
+                .complete_action(&reference, false)
+                .await
+                .unwrap(),
+            Settlement::Succeeded
+        );
+        let Ok(ChargeOutcome::RequiresAction { reference, .. }) =
+            fx.charge(&card("4000002500003155"), false).await
+        else {
+            panic!()
+        };
         assert!(matches!(
-            TestProcessor
+            fx.processor
                 .complete_action(&reference, false)
                 .await
                 .unwrap(),
@@ -332,6 +628,7 @@ mod tests {
 
     #[tokio::test]
     async fn bank_debits_settle_later_as_their_number_says() {
+        let fx = fixture().await;
         let sepa = |iban: &str| PaymentDetails::SepaDebit {
             iban: Iban::parse(iban).unwrap(),
             holder: "A".into(),
@@ -360,13 +657,13 @@ mod tests {
                 reference,
                 settle_after_ms,
                 ..
-            } = charge(&details, false).await.unwrap()
+            } = fx.charge(&details, false).await.unwrap()
             else {
                 panic!()
             };
             assert_eq!(settle_after_ms, SETTLEMENT_DELAY_MS);
             assert_eq!(
-                TestProcessor.settle(&reference).await.unwrap() == Settlement::Succeeded,
+                fx.processor.settle(&reference).await.unwrap() == Settlement::Succeeded,
                 settles,
                 "{details:?}"
             );
@@ -375,7 +672,9 @@ mod tests {
 
     #[tokio::test]
     async fn wallets_ask_for_approval_and_live_mode_is_refused() {
-        let outcome = charge(&PaymentDetails::Approval(PaymentMethodType::Paypal), false)
+        let fx = fixture().await;
+        let outcome = fx
+            .charge(&PaymentDetails::Approval(PaymentMethodType::Paypal), false)
             .await
             .unwrap();
         let ChargeOutcome::RequiresAction {
@@ -386,16 +685,126 @@ mod tests {
         };
         assert_eq!(action, ActionKind::Approval);
         assert!(matches!(
-            TestProcessor
+            fx.processor
                 .complete_action(&reference, false)
                 .await
                 .unwrap(),
             Settlement::Failed { .. }
         ));
         assert!(matches!(
-            charge(&card("4242424242424242"), true).await,
+            fx.charge(&card("4242424242424242"), true).await,
             Err(ProcessorError::LiveModeUnavailable)
         ));
-        assert!(TestProcessor.settle("nonsense").await.is_err());
+        assert!(fx.processor.settle("nonsense").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_key_gets_its_first_answer_and_moves_money_once() {
+        let fx = fixture().await;
+        let first = fx
+            .charge_with("att_once", &card("4242424242424242"))
+            .await
+            .unwrap();
+        // The same key with a declining card: still the first answer, and one row.
+        let again = fx
+            .charge_with("att_once", &card("4000000000000002"))
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        assert!(matches!(first, ChargeOutcome::Succeeded { .. }));
+        let charges = fx.processor.ledger.test_charges().await.unwrap();
+        assert_eq!(charges.len(), 1);
+        assert_eq!(
+            (charges[0].amount, charges[0].state.as_str()),
+            (1000, "succeeded")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lookup_finds_a_charge_or_closes_its_key() {
+        let fx = fixture().await;
+        let charged = fx
+            .charge_with("att_charged", &card("4242424242424242"))
+            .await
+            .unwrap();
+        assert_eq!(
+            fx.processor.lookup("att_charged", None).await.unwrap(),
+            Lookup::Charged(charged)
+        );
+        // Never charged: the lookup closes the key, and a late request with it is refused.
+        assert_eq!(
+            fx.processor.lookup("att_lost", None).await.unwrap(),
+            Lookup::NotCharged
+        );
+        let late = fx.charge_with("att_lost", &card("4242424242424242")).await;
+        assert!(
+            matches!(late, Err(ProcessorError::NotCharged(_))),
+            "{late:?}"
+        );
+        assert_eq!(
+            fx.processor.lookup("att_lost", None).await.unwrap(),
+            Lookup::NotCharged
+        );
+        // A charge that awaited the buyer's step is looked up as it ended.
+        let Ok(ChargeOutcome::RequiresAction { reference, .. }) =
+            fx.charge_with("att_3ds", &card("4000002500003155")).await
+        else {
+            panic!()
+        };
+        fx.processor
+            .complete_action(&reference, true)
+            .await
+            .unwrap();
+        assert!(matches!(
+            fx.processor
+                .lookup("att_3ds", Some(&reference))
+                .await
+                .unwrap(),
+            Lookup::Charged(ChargeOutcome::Succeeded { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_succeeded_charge_is_refunded_once_and_whole() {
+        let fx = fixture().await;
+        let Ok(ChargeOutcome::Succeeded { reference, .. }) = fx
+            .charge_with("att_refund", &card("4242424242424242"))
+            .await
+        else {
+            panic!()
+        };
+        let refund = |amount| RefundRequest {
+            idempotency_key: "att_refund_refund",
+            reference: &reference,
+            amount: usd(amount),
+        };
+        assert!(matches!(
+            fx.processor.refund(refund(500)).await,
+            Err(ProcessorError::NotCharged(_))
+        ));
+        let first = fx.processor.refund(refund(1000)).await.unwrap();
+        assert_eq!(fx.processor.refund(refund(1000)).await.unwrap(), first);
+        let charges = fx.processor.ledger.test_charges().await.unwrap();
+        assert_eq!(
+            (
+                charges[0].state.as_str(),
+                charges[0].refund_reference.as_deref()
+            ),
+            ("refunded", Some(first.as_str()))
+        );
+        // A decline moved nothing and cannot be refunded.
+        fx.charge_with("att_declined", &card("4000000000000002"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            fx.processor
+                .refund(RefundRequest {
+                    idempotency_key: "x",
+                    reference: "tm_ch_att_declined",
+                    amount: usd(1000),
+                })
+                .await,
+            Err(ProcessorError::UnknownReference(_))
+        ));
     }
 }

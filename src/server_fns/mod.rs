@@ -24,3 +24,25 @@ pub(crate) fn set_status(status: axum::http::StatusCode) {
         response.set_status(status);
     }
 }
+
+/// Sets a header of the current server function's response.
+#[cfg(feature = "ssr")]
+pub(crate) fn set_header(name: axum::http::HeaderName, value: axum::http::HeaderValue) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(name, value);
+    }
+}
+
+/// The address of the client that sent the current request (see [`AppState::client_address`]).
+///
+/// [`AppState::client_address`]: crate::state::AppState::client_address
+#[cfg(feature = "ssr")]
+pub(crate) fn client_address(state: &crate::state::AppState) -> Option<std::net::IpAddr> {
+    use axum::extract::ConnectInfo;
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    state.client_address(&parts.headers, peer)
+}

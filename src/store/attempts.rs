@@ -27,14 +27,18 @@ pub struct AttemptRecord {
     pub action: Option<String>,
     pub decline_code: Option<String>,
     pub decline_message: Option<String>,
+    /// When the processor is next asked about it: a processing attempt's settlement, a charging
+    /// one's lost answer.
     pub settle_after: Option<i64>,
+    /// The processor's reference of the refund, when the charge was given back.
+    pub refund_reference: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const ATTEMPT_COLUMNS: &str = "id, session_id, organization_id, livemode, status, payment_method_type, \
      amount, currency, plan, method_summary, processor, processor_reference, action, decline_code, \
-     decline_message, settle_after, created_at, updated_at";
+     decline_message, settle_after, refund_reference, created_at, updated_at";
 
 /// An attempt to record: `created` (nothing goes to a processor) or `charging` (one is about to
 /// be asked).
@@ -52,6 +56,9 @@ pub struct NewAttempt<'a> {
     pub plan: &'a str,
     /// Which processor is asked ("test", "stripe"), or "none".
     pub processor: &'a str,
+    /// When to ask the processor what became of a charge whose answer has not been recorded by
+    /// then (a charging attempt); `None` for one that goes to no processor.
+    pub recheck_at: Option<i64>,
 }
 
 /// What an attempt's move records besides its new status. `None` keeps what is stored, except
@@ -64,6 +71,7 @@ pub struct AttemptOutcome<'a> {
     pub decline_code: Option<&'a str>,
     pub decline_message: Option<&'a str>,
     pub settle_after: Option<i64>,
+    pub refund_reference: Option<&'a str>,
 }
 
 impl Store {
@@ -105,14 +113,21 @@ impl Store {
         }))
     }
 
-    /// Processing attempts whose settlement is due, oldest first.
-    pub async fn due_attempts(&self, now: i64, limit: i64) -> StoreResult<Vec<AttemptRecord>> {
+    /// Attempts in `status` (processing, or charging) that are due to be asked about, oldest
+    /// first.
+    pub async fn due_attempts(
+        &self,
+        status: AttemptStatus,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AttemptRecord>> {
         let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE status = 'processing' AND settle_after <= $1 \
-             ORDER BY settle_after LIMIT $2"
+            "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE status = $1 AND settle_after <= $2 \
+             ORDER BY settle_after LIMIT $3"
         );
         Ok(dispatch!(self, read, |db| {
             sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(status.as_str())
                 .bind(now)
                 .bind(limit)
                 .fetch_all(db)
@@ -120,22 +135,47 @@ impl Store {
         }))
     }
 
-    /// Takes a due attempt for settling until `now + lease_ms`; one taker wins. A taker that dies
-    /// leaves the attempt due again when the lease runs out.
-    pub async fn claim_due_attempt(&self, id: &str, now: i64, lease_ms: i64) -> StoreResult<bool> {
+    /// Takes a due attempt, still in `status`, to ask about until `now + lease_ms`; one taker
+    /// wins. A taker that dies leaves the attempt due again when the lease runs out.
+    pub async fn claim_due_attempt(
+        &self,
+        id: &str,
+        status: AttemptStatus,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool> {
         let changed = dispatch!(self, write, |db| {
             sqlx::query(
                 "UPDATE payment_attempts SET settle_after = $1, updated_at = $2 \
-                 WHERE id = $3 AND status = 'processing' AND settle_after <= $2",
+                 WHERE id = $3 AND status = $4 AND settle_after <= $2",
             )
             .bind(now + lease_ms)
             .bind(now)
             .bind(id)
+            .bind(status.as_str())
             .execute(db)
             .await?
             .rows_affected()
         });
         Ok(changed == 1)
+    }
+
+    /// How many attempts the session has had since `since`, and when the oldest of them began.
+    pub async fn attempts_since(
+        &self,
+        session_id: &str,
+        since: i64,
+    ) -> StoreResult<(i64, Option<i64>)> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (i64, Option<i64>)>(
+                "SELECT COUNT(*), MIN(created_at) FROM payment_attempts \
+                 WHERE session_id = $1 AND created_at >= $2",
+            )
+            .bind(session_id)
+            .bind(since)
+            .fetch_one(db)
+            .await?
+        }))
     }
 }
 
@@ -154,8 +194,8 @@ impl Tx {
         dispatch_tx!(self, |conn| {
             sqlx::query(
                 "INSERT INTO payment_attempts (id, session_id, organization_id, livemode, status, \
-                 payment_method_type, amount, currency, plan, processor, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                 payment_method_type, amount, currency, plan, processor, settle_after, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
             )
             .bind(a.id)
             .bind(a.session_id)
@@ -167,6 +207,7 @@ impl Tx {
             .bind(a.currency)
             .bind(a.plan)
             .bind(a.processor)
+            .bind(a.recheck_at)
             .bind(now)
             .execute(&mut *conn)
             .await?;
@@ -187,8 +228,8 @@ impl Tx {
             sqlx::query(
                 "UPDATE payment_attempts SET status = $1, method_summary = COALESCE($2, method_summary), \
                  processor_reference = COALESCE($3, processor_reference), action = COALESCE($4, action), \
-                 decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8 \
-                 WHERE id = $9 AND status = $10",
+                 decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8, \
+                 refund_reference = COALESCE($11, refund_reference) WHERE id = $9 AND status = $10",
             )
             .bind(transition.to().as_str())
             .bind(outcome.method_summary)
@@ -200,6 +241,7 @@ impl Tx {
             .bind(now)
             .bind(id)
             .bind(transition.from().as_str())
+            .bind(outcome.refund_reference)
             .execute(&mut *conn)
             .await?
             .rows_affected()

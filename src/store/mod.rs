@@ -28,6 +28,7 @@ mod payments;
 mod purchases;
 mod sessions;
 mod subscriptions;
+mod test_processor;
 pub mod tx;
 mod users;
 mod webhooks;
@@ -53,6 +54,7 @@ pub use payments::{NewPayment, PaymentRecord};
 pub use purchases::{NewPurchase, PurchaseRecord};
 pub use sessions::{DueSession, SessionCompletion};
 pub use subscriptions::{NewSubscription, StartedSubscription, SubscriptionRecord};
+pub use test_processor::{NewTestCharge, TestCharge};
 pub use tx::Tx;
 pub use users::UserRecord;
 pub use webhooks::{

@@ -900,6 +900,19 @@ pub struct SessionCompletion<'a> {
 }
 
 impl Store {
+    /// Until when a payment's claim holds the session, if one does.
+    pub async fn session_claimed_until(&self, session_id: &str) -> StoreResult<Option<i64>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT lock_expires_at FROM checkout_sessions WHERE id = $1 AND lock_token IS NOT NULL",
+            )
+            .bind(session_id)
+            .fetch_optional(db)
+            .await?
+            .flatten()
+        }))
+    }
+
     /// [`Tx::claim_session`] in a transaction of its own.
     pub async fn claim_session(
         &self,
@@ -931,8 +944,10 @@ impl Store {
 /// sweeps and merchants exactly one changes a session.
 impl Tx {
     /// Claims an open session for one attempt for `lease_ms`: of concurrent claims exactly one
-    /// wins, and a claim abandoned (its process died) can be taken over once its lease ran out.
-    /// The claim also makes the attempt the session's latest.
+    /// wins, and a claim abandoned (its process died) can be taken over once its lease ran out,
+    /// unless that attempt is still charging: a session whose latest charge may have moved money
+    /// takes no new attempt until that charge's outcome is known. The claim also makes the
+    /// attempt the session's latest.
     pub async fn claim_session(
         &mut self,
         session_id: &str,
@@ -944,7 +959,9 @@ impl Tx {
             sqlx::query(
                 "UPDATE checkout_sessions SET lock_token = $1, lock_expires_at = $2, latest_attempt_id = $1, \
                  updated_at = $3 WHERE id = $4 AND status = 'open' \
-                 AND (lock_token IS NULL OR lock_expires_at < $3)",
+                 AND (lock_token IS NULL OR lock_expires_at < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM payment_attempts a \
+                     WHERE a.id = checkout_sessions.latest_attempt_id AND a.status = 'charging')",
             )
             .bind(attempt_id)
             .bind(now + lease_ms)

@@ -2,14 +2,32 @@
 
 use crate::support::TestDb;
 use kassa::config::Cli;
+use kassa::payments::PaymentProcessor;
 use kassa::server::Kassa;
 use kassa::service::demo::{self, DemoReport};
 use kassa::store::{Engine, Store};
+use serde_json::Value;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// Makes the processor a kassa uses, over its opened store.
+pub type MakeProcessor = Box<dyn FnOnce(&Store) -> Arc<dyn PaymentProcessor> + Send>;
+
+/// What a test may change about the kassa it starts.
+#[derive(Default)]
+pub struct Options {
+    /// The processor, made over the opened store; the test-mode processor when `None`.
+    pub processor: Option<MakeProcessor>,
+    /// Payment attempts per client address and hour; off when `None` (the tests are many buyers
+    /// behind one address).
+    pub attempts_per_address: Option<u32>,
+    /// The header a balancer names the client's address in.
+    pub client_address_header: Option<String>,
+}
+
 /// A kassa serving on a free port over `database_url`, and its address.
-async fn bind(database_url: &str) -> (Kassa, String) {
+async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     let mut raw = <Cli as clap::Parser>::try_parse_from(["kassa"])
         .unwrap()
         .settings;
@@ -18,8 +36,14 @@ async fn bind(database_url: &str) -> (Kassa, String) {
     raw.site_root = Some(std::env::temp_dir().join("kassa-tests-no-site"));
     // Short enough that a test sees an attempt time out, long enough for a loaded machine.
     raw.webhook_timeout = "2".into();
+    raw.payment_attempts_per_address = options.attempts_per_address.unwrap_or(0).to_string();
+    raw.client_address_header = options.client_address_header;
     let settings = raw.validate().expect("test settings are valid");
-    let kassa = Kassa::bind(&settings).await.expect("kassa starts");
+    let kassa = match options.processor {
+        Some(processor) => Kassa::bind_with(&settings, processor).await,
+        None => Kassa::bind(&settings).await,
+    }
+    .expect("kassa starts");
     let address = format!("http://{}", kassa.local_addr());
     (kassa, address)
 }
@@ -65,8 +89,13 @@ impl TestApp {
     /// Starts kassa on a free port over a fresh database, or `None` when `engine` is Postgres and
     /// no server is configured.
     pub async fn spawn(engine: Engine, test: &str) -> Option<TestApp> {
+        TestApp::spawn_with(engine, test, Options::default()).await
+    }
+
+    /// As [`TestApp::spawn`], with `options`.
+    pub async fn spawn_with(engine: Engine, test: &str, options: Options) -> Option<TestApp> {
         let db = TestDb::fresh(engine, test).await?;
-        let (kassa, address) = bind(&db.url).await;
+        let (kassa, address) = bind(&db.url, options).await;
         let store = kassa.state().store.clone();
         let demo = demo::ensure(&store, &address)
             .await
@@ -91,7 +120,7 @@ impl TestApp {
 
     /// Another kassa process on the same database, as a second instance behind a balancer.
     pub async fn another_instance(&self) -> Instance {
-        let (kassa, _) = bind(&self.db.url).await;
+        let (kassa, _) = bind(&self.db.url, Options::default()).await;
         let (shutdown, server) = serve(kassa);
         Instance { shutdown, server }
     }
@@ -273,4 +302,41 @@ pub async fn pay_by_card_at(client: &reqwest::Client, base: &str, session_id: &s
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// The checkout form as the page posts it, paying `session` with the card `number`.
+pub fn card(session: &str, number: &str) -> Vec<(String, String)> {
+    [
+        ("session_id", session),
+        ("email", "ada@example.com"),
+        ("name", "Ada Lovelace"),
+        ("country", "US"),
+        ("postal_code", "94107"),
+        ("payment_method_type", "card"),
+        ("card_number", number),
+        ("card_exp", "12 / 34"),
+        ("card_cvc", "123"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// Posts the form as the page's script does; never a 5xx.
+pub async fn confirm(app: &TestApp, fields: &[(String, String)]) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/checkout/confirm"))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert!(status < 500, "a {status} is a bug: {text}");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }

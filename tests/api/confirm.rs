@@ -2,7 +2,7 @@
 //! with the test-mode processor: every kind of session, declines, 3-D Secure, bank debits,
 //! discounts, quantities, tax, and exactly-once finalization under concurrent confirms.
 
-use crate::app::TestApp;
+use crate::app::{Options, TestApp, card, confirm};
 use kassa::domain::catalog::{Coupon, CouponDuration, CouponValue, PromotionCode, TaxRate};
 use kassa::domain::{Mode, Rate};
 use kassa::service::{api_keys, ids::new_id};
@@ -27,24 +27,10 @@ crate::on_both_engines!(
     a_page_without_javascript_is_redirected,
     fifty_concurrent_confirms_make_one_payment,
     wallets_are_approved_on_a_step_page,
+    a_session_takes_a_bounded_number_of_attempts,
+    one_address_takes_a_bounded_number_of_attempts,
+    a_new_attempt_cancels_the_one_awaiting_the_buyer,
 );
-
-fn card(session: &str, number: &str) -> Vec<(String, String)> {
-    [
-        ("session_id", session),
-        ("email", "ada@example.com"),
-        ("name", "Ada Lovelace"),
-        ("country", "US"),
-        ("postal_code", "94107"),
-        ("payment_method_type", "card"),
-        ("card_number", number),
-        ("card_exp", "12 / 34"),
-        ("card_cvc", "123"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
-}
 
 fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     for (key, value) in changes {
@@ -54,25 +40,6 @@ fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(Str
         }
     }
     fields
-}
-
-/// Posts the form as the page's script does; never a 5xx.
-async fn confirm(app: &TestApp, fields: &[(String, String)]) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/checkout/confirm"))
-        .header("accept", "application/json")
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    assert!(status < 500, "a {status} is a bug: {text}");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 async fn authenticate(app: &TestApp, session: &str, decision: &str) -> (u16, Value) {
@@ -1084,5 +1051,136 @@ async fn wallets_are_approved_on_a_step_page(engine: Engine) {
         ),
         ("succeeded", Some("paypal"))
     );
+    app.stop().await;
+}
+
+/// Card testing: a session takes ten attempts an hour; the eleventh is refused with 429 and
+/// Retry-After, with JavaScript and without, and starts nothing.
+async fn a_session_takes_a_bounded_number_of_attempts(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "pay_session_limit").await else {
+        return;
+    };
+    let id = create(&app, beans(&app, 1)).await;
+    for _ in 0..10 {
+        let (status, body) = confirm(&app, &card(&id, "4000000000000002")).await;
+        assert_eq!(status, 402, "{body}");
+    }
+    let response = app
+        .client
+        .post(app.url("/api/checkout/confirm"))
+        .header("accept", "application/json")
+        .form(&card(&id, "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["Limited"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many payment attempts"),
+        "{body}"
+    );
+    assert_eq!(app.store.attempts_of_session(&id).await.unwrap().len(), 10);
+    assert_eq!(session(&app, &id).await.status.as_str(), "open");
+
+    // Without JavaScript: back to the page, which says why.
+    let response = app
+        .client
+        .post(app.url("/api/checkout/confirm"))
+        .header("accept", "text/html")
+        .form(&card(&id, "4242424242424242"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let page = app
+        .client
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Too many payment attempts"), "{page}");
+    app.stop().await;
+}
+
+/// Card testing across sessions: one client address starts a bounded number of attempts an
+/// hour, counted per address as the balancer names it.
+async fn one_address_takes_a_bounded_number_of_attempts(engine: Engine) {
+    let options = Options {
+        attempts_per_address: Some(3),
+        client_address_header: Some("X-Forwarded-For".into()),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(engine, "pay_address_limit", options).await else {
+        return;
+    };
+    let pay_from = |address: &'static str| {
+        let app = &app;
+        async move {
+            let id = create(app, beans(app, 1)).await;
+            app.client
+                .post(app.url("/api/checkout/confirm"))
+                .header("accept", "application/json")
+                .header("x-forwarded-for", format!("198.51.100.1, {address}"))
+                .form(&card(&id, "4000000000000002"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(pay_from("203.0.113.7").await.status(), 402);
+    }
+    let refused = pay_from("203.0.113.7").await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1200).contains(&retry_after), "{retry_after}");
+    // Another buyer, behind the same balancer, is not held back.
+    assert_eq!(pay_from("203.0.113.8").await.status(), 402);
+    app.stop().await;
+}
+
+/// A buyer who leaves the 3-D Secure step and pays with another card replaces the attempt that
+/// awaited them: it is canceled, and its step can no longer be taken.
+async fn a_new_attempt_cancels_the_one_awaiting_the_buyer(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "pay_supersede").await else {
+        return;
+    };
+    let id = create(&app, beans(&app, 1)).await;
+    let (status, _) = confirm(&app, &card(&id, "4000 0025 0000 3155")).await;
+    assert_eq!(status, 200);
+    let (status, body) = confirm(&app, &card(&id, "4000000000000002")).await;
+    assert_eq!(status, 402, "{body}");
+    let statuses: Vec<&str> = app
+        .store
+        .attempts_of_session(&id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.status.as_str())
+        .collect();
+    assert_eq!(statuses, ["declined", "canceled"]);
+    let (_, body) = authenticate(&app, &id, "complete").await;
+    assert_eq!(
+        body["Declined"]["message"],
+        "There is nothing to authenticate: start the payment again."
+    );
+    assert_eq!(session(&app, &id).await.status.as_str(), "open");
     app.stop().await;
 }

@@ -11,6 +11,7 @@ mod confirm;
 mod connhex;
 mod dashboard;
 mod events;
+mod faults;
 mod flowglad;
 mod flowglad_spec;
 mod health;

@@ -1,15 +1,11 @@
 //! A payment attempt's life: one try at paying a session, from its record to its outcome.
 //!
 //! ```text
-//! created ─────────────────────────────────────────► succeeded ──► refunded
-//!    │                                                   ▲
-//!    └──► charging ──┬──────────────────────────────────┤
-//!            ▲       ├──► processing ───────────────────┤
-//!            │       │        └──────────────► failed   │
-//!            │       ├──► requires_action ──► canceled   │
-//!            └───────┘        (the buyer's step, then charging again)
-//!                    ├──► declined
-//!                    └──► failed
+//! created         → charging, succeeded
+//! charging        → requires_action, processing, succeeded, declined, failed, refunded
+//! requires_action → charging (the buyer acted), canceled (a newer attempt replaced it)
+//! processing      → succeeded, failed, refunded
+//! succeeded       → refunded
 //! ```
 //! - `created`: recorded, and nothing goes to a processor (a zero total, or a merchant's
 //!   completion without a charge); it can only succeed.
@@ -19,8 +15,9 @@
 //! - `requires_action`: the buyer must authenticate or approve; continuing charges again.
 //!   `canceled` when a newer attempt replaced it before the buyer acted.
 //! - `processing`: accepted, settling later (bank debits).
-//! - `succeeded`, `declined`, `failed` end it; `refunded` is a succeeded charge given back
-//!   because its session had ended another way meanwhile.
+//! - `succeeded`, `declined`, `failed` end it; `refunded` is a charge given back, recorded straight
+//!   from charging or processing when its session had ended another way before it could be
+//!   recorded as succeeded.
 
 use crate::domain::catalog::UnknownVariant;
 use crate::domain::transition::{Status, Transition, TransitionError};
@@ -58,7 +55,7 @@ impl Status for AttemptStatus {
                 | (Created | Charging | Processing, Succeeded)
                 | (Processing, Failed)
                 | (RequiresAction, Canceled)
-                | (Succeeded, Refunded)
+                | (Charging | Processing | Succeeded, Refunded)
         )
     }
 }
@@ -146,7 +143,8 @@ impl AttemptStatus {
         self.transition(AttemptStatus::Canceled)
     }
 
-    /// Its money was given back: succeeded → refunded.
+    /// Its money was given back: charging or processing (a charge whose session had ended before
+    /// it could be recorded), or succeeded → refunded.
     pub fn refund(self) -> Result {
         self.transition(AttemptStatus::Refunded)
     }
@@ -206,7 +204,9 @@ mod tests {
             RequiresAction.cancel().map(to),
             Ok((RequiresAction, Canceled))
         );
-        assert_eq!(Succeeded.refund().map(to), Ok((Succeeded, Refunded)));
+        for from in [Charging, Processing, Succeeded] {
+            assert_eq!(from.refund().map(to), Ok((from, Refunded)));
+        }
 
         // The buyer's step is never paid without asking the processor again.
         assert_eq!(
@@ -220,7 +220,7 @@ mod tests {
         assert!(Created.decline().is_err() && Created.refund().is_err());
         // A payment being settled by its bank cannot be cancelled or declined.
         assert!(Processing.cancel().is_err() && Processing.decline().is_err());
-        assert!(Charging.refund().is_err());
+        assert!(RequiresAction.refund().is_err() && Declined.refund().is_err());
     }
 
     #[test]

@@ -47,13 +47,14 @@ pub async fn authenticate(
         Err(error) => {
             tracing::error!(%error, "authentication failed");
             return Err(ServerFnError::new(
-                "The payment could not be completed; nothing was charged.",
+                "The payment could not be completed right now. Reload this page: it shows whether your payment went through.",
             ));
         }
     };
     let (response, redirect) = match outcome {
         ConfirmOutcome::Succeeded { next_url }
         | ConfirmOutcome::Processing { next_url }
+        | ConfirmOutcome::Checking { next_url }
         | ConfirmOutcome::RequiresAction { next_url } => (
             ConfirmResponse::Redirect {
                 url: next_url.clone(),
@@ -73,7 +74,9 @@ pub async fn authenticate(
                 page.clone(),
             )
         }
-        ConfirmOutcome::Invalid(_) | ConfirmOutcome::Unavailable(_) => (
+        ConfirmOutcome::Invalid(_)
+        | ConfirmOutcome::Unavailable(_)
+        | ConfirmOutcome::Limited { .. } => (
             ConfirmResponse::Unavailable {
                 message: "This payment cannot be completed.".into(),
             },

@@ -28,7 +28,7 @@ pub async fn confirm_checkout(
     quantity: Option<BTreeMap<String, String>>,
 ) -> Result<ConfirmResponse, ServerFnError> {
     use crate::domain::payment::PaymentForm;
-    use crate::server_fns::{from_plain_form, set_status};
+    use crate::server_fns::{client_address, from_plain_form, set_header, set_status};
     use crate::service::ServiceError;
     use crate::service::payment::{ConfirmOutcome, ConfirmRequest, confirm};
     use crate::state::AppState;
@@ -60,7 +60,9 @@ pub async fn confirm_checkout(
         }
     }
     let page = state.checkout_url(&session_id);
-    let outcome = if let Some(index) = bad_quantity {
+    let outcome = if let Err(retry_after_s) = state.check_attempt_from(client_address(&state)) {
+        ConfirmOutcome::Limited { retry_after_s }
+    } else if let Some(index) = bad_quantity {
         ConfirmOutcome::Invalid(vec![crate::domain::field::FieldError::invalid(
             crate::domain::field::Field::Quantity(if index == usize::MAX { 0 } else { index }),
             "Enter a whole number.",
@@ -91,7 +93,7 @@ pub async fn confirm_checkout(
             Err(error) => {
                 tracing::error!(%error, "confirm failed");
                 return Err(ServerFnError::new(
-                    "The payment could not be processed; nothing was charged.",
+                    "The payment could not be completed right now. Reload this page: it shows whether your payment went through.",
                 ));
             }
         }
@@ -113,6 +115,7 @@ pub async fn confirm_checkout(
     let (response, redirect) = match outcome {
         ConfirmOutcome::Succeeded { next_url }
         | ConfirmOutcome::Processing { next_url }
+        | ConfirmOutcome::Checking { next_url }
         | ConfirmOutcome::RequiresAction { next_url } => (
             ConfirmResponse::Redirect {
                 url: next_url.clone(),
@@ -155,6 +158,21 @@ pub async fn confirm_checkout(
                 page.clone(),
             )
         }
+        ConfirmOutcome::Limited { retry_after_s } => {
+            set_status(StatusCode::TOO_MANY_REQUESTS);
+            set_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s),
+            );
+            let message = too_many_attempts(retry_after_s);
+            (
+                ConfirmResponse::Limited {
+                    message: message.clone(),
+                    retry_after_s,
+                },
+                page_with(&page, &[("unavailable".into(), message)], &None, &[]),
+            )
+        }
         ConfirmOutcome::Unavailable(message) => {
             set_status(StatusCode::CONFLICT);
             (
@@ -169,6 +187,18 @@ pub async fn confirm_checkout(
         leptos_axum::redirect(&redirect);
     }
     Ok(response)
+}
+
+/// What a buyer reads after too many payment attempts.
+#[cfg(feature = "ssr")]
+fn too_many_attempts(retry_after_s: u64) -> String {
+    let minutes = retry_after_s.div_ceil(60);
+    let wait = if minutes <= 1 {
+        "a minute".to_owned()
+    } else {
+        format!("{minutes} minutes")
+    };
+    format!("Too many payment attempts. For your security, try again in {wait}.")
 }
 
 /// The checkout page's address with `params`, the applied code and the chosen quantities.

@@ -33,6 +33,10 @@ pub struct CheckoutView {
     pub receipt: Option<Receipt>,
     /// Why an asynchronous payment failed.
     pub failure: Option<String>,
+    /// The latest charge's answer was lost and is being looked up (the session is open).
+    pub checking: bool,
+    /// What was refunded because the session had ended before its payment could be recorded.
+    pub refunded: Option<Money>,
     pub expires_at: i64,
 }
 
@@ -125,4 +129,6 @@ pub enum ConfirmResponse {
     Busy { message: String },
     /// This checkout cannot be paid here.
     Unavailable { message: String },
+    /// Too many payment attempts lately (card testing); try again in `retry_after_s` seconds.
+    Limited { message: String, retry_after_s: u64 },
 }

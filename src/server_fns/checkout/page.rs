@@ -139,6 +139,15 @@ async fn view(
             Some("three_d_secure") => ActionView::ThreeDSecure,
             _ => ActionView::Approval(method_type.unwrap_or(PaymentMethodType::Paypal)),
         });
+    let checking = status == SessionStatus::Open
+        && latest.as_ref().is_some_and(|a| a.status.outcome_unknown());
+    let refunded = latest
+        .as_ref()
+        .filter(|a| a.status == AttemptStatus::Refunded)
+        .and_then(|a| {
+            let currency = crate::domain::Currency::parse(a.currency.as_deref()?).ok()?;
+            Some(Money::new(a.amount, currency))
+        });
     let failure = latest
         .as_ref()
         .filter(|_| status == SessionStatus::Failed)
@@ -211,6 +220,8 @@ async fn view(
         pending_action,
         receipt,
         failure,
+        checking,
+        refunded,
         expires_at: session.expires_at,
     }))
 }

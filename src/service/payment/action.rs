@@ -2,8 +2,8 @@
 //! or approved with their wallet (PayPal, Link, customer balance), or refused.
 
 use super::attempt::{self, Attempt};
-use super::finalize::finish;
-use super::{CLAIM_LEASE_MS, ConfirmOutcome};
+use super::refund::finish_charged;
+use super::{CLAIM_LEASE_MS, ConfirmOutcome, RECHECK_AFTER_MS};
 use crate::domain::payment::AttemptStatus;
 use crate::domain::session::SessionStatus;
 use crate::payments::{PaymentProcessor, Settlement};
@@ -39,7 +39,16 @@ pub async fn complete_action(
         .claim_session(session_id, &awaiting.id, now, CLAIM_LEASE_MS)
         .await?
         || !tx
-            .move_attempt(&awaiting.id, charging, &AttemptOutcome::default(), now)
+            .move_attempt(
+                &awaiting.id,
+                charging,
+                &AttemptOutcome {
+                    // An answer not recorded by then is asked about (the reconciler).
+                    settle_after: Some(now + RECHECK_AFTER_MS),
+                    ..AttemptOutcome::default()
+                },
+                now,
+            )
             .await?
     {
         return Ok(ConfirmOutcome::Busy);
@@ -58,15 +67,8 @@ pub async fn complete_action(
                 method: method.as_ref(),
                 reference: Some(&reference),
             };
-            finish(
-                store,
-                &session,
-                &attempt,
-                SessionStatus::Open,
-                public_base,
-                now,
-            )
-            .await
+            let from = SessionStatus::Open;
+            finish_charged(store, processor, &session, &attempt, from, public_base, now).await
         }
         Ok(Settlement::Failed { code, message }) => {
             let declined = charging.to().decline()?;
@@ -81,6 +83,13 @@ pub async fn complete_action(
             )
             .await?;
             Ok(ConfirmOutcome::Declined { code, message })
+        }
+        Err(error) if error.may_have_charged() => {
+            tracing::warn!(%error, session = session_id, attempt = %awaiting.id,
+                "the processor's answer to the buyer's step is unknown; it will be looked up");
+            Ok(ConfirmOutcome::Checking {
+                next_url: super::session_page(session_id, public_base),
+            })
         }
         Err(error) => {
             tracing::error!(%error, session = session_id, "completing an action failed");

@@ -25,8 +25,9 @@ pub(super) struct Attempt<'a> {
 }
 
 /// Claims `session` for a new attempt at `plan` and records the attempt as `status` (`created`
-/// when nothing goes to a processor, else `charging`), in one transaction: its id, or `None`
-/// when the session is no longer open or another attempt holds it (then nothing was written).
+/// when nothing goes to a processor, else `charging`), in one transaction, cancelling an attempt
+/// that still awaited the buyer's step: its id, or `None` when the session is no longer open or
+/// another attempt holds it (then nothing was written).
 pub(super) async fn start(
     store: &Store,
     session: &CheckoutSession,
@@ -36,15 +37,31 @@ pub(super) async fn start(
     status: AttemptStatus,
     now: i64,
 ) -> ServiceResult<Option<String>> {
+    // A charge not answered by then is asked about (the reconciler).
+    let recheck_at = (status == AttemptStatus::Charging).then_some(now + super::RECHECK_AFTER_MS);
     let id = new_id("att");
     let plan_json = serde_json::to_string(plan).map_err(StoreError::from)?;
     let currency = session.currency.map(Currency::code_lower);
+    // An attempt still awaiting the buyer's step is replaced by this one.
+    let awaiting = store
+        .latest_attempt(&session.id)
+        .await?
+        .filter(|a| a.status == AttemptStatus::RequiresAction);
     let mut tx = store.begin().await?;
     if !tx
         .claim_session(&session.id, &id, now, super::CLAIM_LEASE_MS)
         .await?
     {
         return Ok(None);
+    }
+    if let Some(awaiting) = awaiting {
+        tx.move_attempt(
+            &awaiting.id,
+            awaiting.status.cancel()?,
+            &AttemptOutcome::default(),
+            now,
+        )
+        .await?;
     }
     tx.insert_attempt(
         &NewAttempt {
@@ -58,6 +75,7 @@ pub(super) async fn start(
             currency: currency.as_deref(),
             plan: &plan_json,
             processor,
+            recheck_at,
         },
         now,
     )
@@ -160,7 +178,9 @@ pub(super) async fn record_requires_action(
 }
 
 /// Accepted, settling later: the attempt is processing (asked again at `settle_after`) and the
-/// session pending. `false` when either had moved on (then nothing was written).
+/// session pending. The attempt is recorded even when its session has ended meanwhile (then its
+/// settlement is given back, see `settle`): `Ok(None)` when the attempt had moved on already
+/// (nothing was written), else whether the session went pending.
 pub(super) async fn record_processing(
     store: &Store,
     session: &CheckoutSession,
@@ -169,7 +189,7 @@ pub(super) async fn record_processing(
     method: &MethodSummary,
     settle_after: i64,
     now: i64,
-) -> ServiceResult<bool> {
+) -> ServiceResult<Option<bool>> {
     let summary = serde_json::to_string(method).map_err(StoreError::from)?;
     let mut tx = store.begin().await?;
     let moved = tx
@@ -185,16 +205,15 @@ pub(super) async fn record_processing(
             now,
         )
         .await?;
-    let pending = SessionStatus::Open.begin_processing()?;
-    if !moved
-        || !tx
-            .move_session(&session.id, attempt_id, pending, now)
-            .await?
-    {
-        return Ok(false);
+    if !moved {
+        return Ok(None);
     }
+    let pending = SessionStatus::Open.begin_processing()?;
+    let went_pending = tx
+        .move_session(&session.id, attempt_id, pending, now)
+        .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(went_pending))
 }
 
 /// What `payment.failed` carries: the attempt that failed, and why.

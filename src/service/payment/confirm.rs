@@ -4,7 +4,10 @@
 use super::attempt::{self, Attempt};
 use super::finalize::finish;
 use super::pricing::{PriceProblem, Priced, price_session};
-use super::{ConfirmOutcome, PaymentPlan, session_page, year_month};
+use super::refund::finish_charged;
+use super::{
+    ATTEMPT_WINDOW_MS, ATTEMPTS_PER_SESSION, ConfirmOutcome, PaymentPlan, session_page, year_month,
+};
 use crate::domain::money::{Currency, Money};
 use crate::domain::payment::{
     AttemptStatus, BuyerDetails, PaymentDetails, PaymentForm, check_buyer, check_method,
@@ -51,6 +54,9 @@ pub async fn confirm(
         Ok(checked) => checked,
         Err(outcome) => return Ok(outcome),
     };
+    if let Some(retry_after_s) = limited(store, &session, now).await? {
+        return Ok(ConfirmOutcome::Limited { retry_after_s });
+    }
     let due_today = plan.amounts.due_today;
     let status = if details.is_some() {
         AttemptStatus::Charging
@@ -68,16 +74,7 @@ pub async fn confirm(
     )
     .await?
     else {
-        return Ok(
-            match store
-                .session_by_id(&session.id)
-                .await?
-                .map(|s| s.effective_status(now))
-            {
-                Some(status) if status != SessionStatus::Open => ConfirmOutcome::Closed(status),
-                _ => ConfirmOutcome::Busy,
-            },
-        );
+        return not_claimed(store, &session, public_base, now).await;
     };
     let Some(details) = details else {
         // A zero total completes without charging.
@@ -114,7 +111,59 @@ pub async fn confirm(
         method: None,
         reference: None,
     };
-    record_charge(store, &session, charging, charge, public_base, now).await
+    record_charge(
+        store,
+        processor,
+        &session,
+        charging,
+        charge,
+        public_base,
+        now,
+    )
+    .await
+}
+
+/// Why a confirm could not claim the session: it is closed, another confirm holds it, or its
+/// latest charge's answer was lost and is being looked up.
+async fn not_claimed(
+    store: &Store,
+    session: &CheckoutSession,
+    public_base: &str,
+    now: i64,
+) -> ServiceResult<ConfirmOutcome> {
+    let current = store.session_by_id(&session.id).await?;
+    if let Some(status) = current
+        .map(|s| s.effective_status(now))
+        .filter(|s| *s != SessionStatus::Open)
+    {
+        return Ok(ConfirmOutcome::Closed(status));
+    }
+    if store
+        .session_claimed_until(&session.id)
+        .await?
+        .is_some_and(|until| until >= now)
+    {
+        return Ok(ConfirmOutcome::Busy);
+    }
+    let latest = store.latest_attempt(&session.id).await?;
+    Ok(match latest {
+        Some(a) if a.status.outcome_unknown() => ConfirmOutcome::Checking {
+            next_url: session_page(&session.id, public_base),
+        },
+        _ => ConfirmOutcome::Busy,
+    })
+}
+
+/// Card testing: `Some(seconds to wait)` when the session has had [`ATTEMPTS_PER_SESSION`]
+/// attempts within the last [`ATTEMPT_WINDOW_MS`].
+async fn limited(store: &Store, session: &CheckoutSession, now: i64) -> ServiceResult<Option<u64>> {
+    let since = now - ATTEMPT_WINDOW_MS;
+    let (count, oldest) = store.attempts_since(&session.id, since).await?;
+    if count < ATTEMPTS_PER_SESSION {
+        return Ok(None);
+    }
+    let free_at = oldest.unwrap_or(now) + ATTEMPT_WINDOW_MS;
+    Ok(Some(((free_at - now).max(1000) / 1000) as u64))
 }
 
 /// Checks the buyer's form and prices the session: what the attempt will pay for, and the payment
@@ -181,9 +230,12 @@ async fn checked(
     Ok(Ok((plan, details)))
 }
 
-/// Records what the processor said of a charge and tells the buyer what comes next.
-async fn record_charge(
+/// Records what the processor said of a charge (or, from the reconciler, what a lookup found)
+/// and tells the buyer what comes next. A lost answer leaves the attempt charging, to be asked
+/// about: the buyer reads that the payment is being checked.
+pub(super) async fn record_charge(
     store: &Store,
+    processor: &dyn PaymentProcessor,
     session: &CheckoutSession,
     charging: Attempt<'_>,
     charge: Result<ChargeOutcome, ProcessorError>,
@@ -191,6 +243,9 @@ async fn record_charge(
     now: i64,
 ) -> ServiceResult<ConfirmOutcome> {
     let id = charging.id;
+    let checking = || ConfirmOutcome::Checking {
+        next_url: session_page(&session.id, public_base),
+    };
     match charge {
         Ok(ChargeOutcome::Succeeded { reference, method }) => {
             let attempt = Attempt {
@@ -198,15 +253,8 @@ async fn record_charge(
                 reference: Some(&reference),
                 ..charging
             };
-            finish(
-                store,
-                session,
-                &attempt,
-                SessionStatus::Open,
-                public_base,
-                now,
-            )
-            .await
+            let from = SessionStatus::Open;
+            finish_charged(store, processor, session, &attempt, from, public_base, now).await
         }
         Ok(ChargeOutcome::Declined { code, message }) => {
             let declined = charging.status.decline()?;
@@ -230,7 +278,7 @@ async fn record_charge(
             settle_after_ms,
         }) => {
             let settle_after = now + settle_after_ms;
-            if !attempt::record_processing(
+            let recorded = attempt::record_processing(
                 store,
                 session,
                 id,
@@ -239,14 +287,20 @@ async fn record_charge(
                 settle_after,
                 now,
             )
-            .await?
-            {
-                tracing::warn!(session = %session.id, "a processing payment lost its session; not recorded");
-                return Ok(ConfirmOutcome::Busy);
+            .await?;
+            if recorded == Some(false) {
+                // The session ended while the debit was being made: it is given back once it
+                // settles (see `settle`).
+                tracing::warn!(session = %session.id, attempt = id, "a bank debit began after its session ended");
             }
             Ok(ConfirmOutcome::Processing {
                 next_url: session_page(&session.id, public_base),
             })
+        }
+        Err(error) if error.may_have_charged() => {
+            tracing::warn!(%error, session = %session.id, attempt = id,
+                "the processor's answer is unknown; the charge will be looked up");
+            Ok(checking())
         }
         Err(ProcessorError::LiveModeUnavailable) => {
             let failed = charging.status.fail()?;
@@ -256,6 +310,7 @@ async fn record_charge(
             Ok(ConfirmOutcome::Unavailable(NO_LIVE_PROCESSOR.into()))
         }
         Err(error) => {
+            // The processor refused the request itself: nothing moved.
             tracing::error!(%error, session = %session.id, "the payment processor failed");
             let message =
                 "The payment could not be processed. Nothing was charged; try again in a moment.";

@@ -10,6 +10,8 @@
 //! | [`merchant`] | the merchant's confirm (Zenskar's charge_immediately, charge_when_due, no_payment) |
 //! | [`finalize`] | what a paid session creates, in one transaction, exactly once |
 //! | [`attempt`] | recording an attempt and each outcome the processor gives |
+//! | [`reconcile`] | asking about charges whose answer was lost, and finishing them as confirm would |
+//! | [`refund`] | giving back a charge whose session ended another way before it was recorded |
 //!
 //! Exactly once: an attempt first claims its session (a compare-and-set on the session's lock,
 //! with a lease) so that of any number of concurrent confirms one reaches the processor; every
@@ -18,6 +20,14 @@
 //! it leaves; finalization moves the session to succeeded only if it is still in the expected
 //! status with this attempt as its latest, inside the transaction that writes the purchase,
 //! invoice and payment; and `purchases.session_id` and `payments.attempt_id` are unique besides.
+//!
+//! No charge unaccounted for: an attempt is recorded as charging, with its processor
+//! idempotency key (its id) and a time to ask about it, before the processor is called, and
+//! stays charging until an answer is recorded. A lost answer (a timeout, a failed write after the
+//! charge, a process that died) leaves it charging: the buyer reads that the payment is being
+//! checked, never that nothing was charged; the session takes no new attempt meanwhile; and the
+//! reconciler asks the processor and finishes it as confirm would have. A charge whose session
+//! ended another way meanwhile (expired, cancelled) is refunded, and that is recorded.
 
 mod action;
 mod attempt;
@@ -26,11 +36,14 @@ pub mod discount;
 mod finalize;
 mod merchant;
 pub mod pricing;
+mod reconcile;
+mod refund;
 mod settle;
 
 pub use action::{complete_action, pending_action};
 pub use confirm::{ConfirmRequest, confirm};
 pub use merchant::confirm_by_merchant;
+pub use reconcile::reconcile_due;
 pub use settle::settle_due;
 
 use crate::domain::field::FieldError;
@@ -42,8 +55,15 @@ use serde::{Deserialize, Serialize};
 
 /// How long a confirm holds a session before another may take it over.
 pub const CLAIM_LEASE_MS: i64 = 60_000;
-/// How long a settling worker holds a due attempt.
+/// How long a settling worker holds a due attempt, and the reconciler a charging one.
 pub const SETTLE_LEASE_MS: i64 = 30_000;
+/// When a charging attempt whose answer was not recorded is first asked about: well after the
+/// processor's own timeout (`payments::timeout::PROCESSOR_TIMEOUT`), so that the call is over.
+pub const RECHECK_AFTER_MS: i64 = 60_000;
+/// Card testing: at most this many payment attempts per session in [`ATTEMPT_WINDOW_MS`].
+pub const ATTEMPTS_PER_SESSION: i64 = 10;
+/// The window over which a session's attempts are counted.
+pub const ATTEMPT_WINDOW_MS: i64 = 3_600_000;
 
 /// What an attempt pays for, kept with it so that a later step (authentication, settlement) can
 /// finish exactly what the buyer agreed to.
@@ -101,6 +121,11 @@ pub enum ConfirmOutcome {
     Busy,
     /// The session cannot be paid here at all (live mode without a live processor, an item gone).
     Unavailable(String),
+    /// The processor's answer was lost, so money may have moved: the session's page on
+    /// `next_url` says the payment is being checked until its outcome is known.
+    Checking { next_url: String },
+    /// Too many attempts for this session lately (card testing): try again in `retry_after_s`.
+    Limited { retry_after_s: u64 },
 }
 
 /// `(year, month)` of `now_ms` in UTC, for card expiry checks.

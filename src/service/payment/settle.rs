@@ -4,6 +4,7 @@
 use super::SETTLE_LEASE_MS;
 use super::attempt::{self, Attempt};
 use super::finalize::finalize;
+use super::refund::give_back;
 use crate::domain::event::EventType;
 use crate::domain::payment::AttemptStatus;
 use crate::domain::session::{CheckoutSession, SessionStatus};
@@ -21,9 +22,10 @@ pub async fn settle_due(
     now: i64,
 ) -> ServiceResult<usize> {
     let mut settled = 0;
-    for due in store.due_attempts(now, 50).await? {
+    let processing = AttemptStatus::Processing;
+    for due in store.due_attempts(processing, now, 50).await? {
         if !store
-            .claim_due_attempt(&due.id, now, SETTLE_LEASE_MS)
+            .claim_due_attempt(&due.id, processing, now, SETTLE_LEASE_MS)
             .await?
         {
             continue;
@@ -51,6 +53,7 @@ pub async fn settle_due(
                     reference: Some(&reference),
                 };
                 finalize(store, &session, &settling, SessionStatus::Pending, now).await?
+                    || given_back(store, processor, &session, &settling, now).await?
             }
             Settlement::Failed { code, message } => {
                 fail(store, &session, &due, &code, &message, now).await?
@@ -63,8 +66,26 @@ pub async fn settle_due(
     Ok(settled)
 }
 
-/// The debit did not go through: the attempt and its pending session fail, with their events.
-/// `false` when either had moved on (then nothing was written).
+/// A debit that settled after its session had ended another way (it began as the session
+/// expired) is given back. `false` when another worker recorded the attempt meanwhile, or the
+/// refund could not be made now (it is asked about again after the lease).
+async fn given_back(
+    store: &Store,
+    processor: &dyn PaymentProcessor,
+    session: &CheckoutSession,
+    settling: &Attempt<'_>,
+    now: i64,
+) -> ServiceResult<bool> {
+    let still_ours = store
+        .attempt(settling.id)
+        .await?
+        .is_some_and(|a| a.status == settling.status);
+    Ok(still_ours && give_back(store, processor, session, settling, now).await?)
+}
+
+/// The debit did not go through: the attempt fails, and its pending session with it, with their
+/// events (the session only if it is still pending on this attempt). `false` when the attempt
+/// had moved on (then nothing was written).
 async fn fail(
     store: &Store,
     session: &CheckoutSession,
@@ -87,11 +108,7 @@ async fn fail(
             now,
         )
         .await?;
-    if !attempt_failed
-        || !tx
-            .move_session(&session.id, &due.id, SessionStatus::Pending.fail()?, now)
-            .await?
-    {
+    if !attempt_failed {
         return Ok(false);
     }
     let mut outbox = Outbox::default();
@@ -99,15 +116,20 @@ async fn fail(
         EventType::PaymentFailed,
         attempt::failed_payment(session, &due.id, code, message),
     );
-    outbox.push(
-        EventType::CheckoutSessionAsyncPaymentFailed,
-        json!({
-            "id": session.id, "object": "checkout.session", "status": "failed",
-            "kind": session.kind.as_str(), "mode": session.mode.as_str(),
-            "customer": session.customer_id,
-            "failure_code": code, "failure_message": message,
-        }),
-    );
+    if tx
+        .move_session(&session.id, &due.id, SessionStatus::Pending.fail()?, now)
+        .await?
+    {
+        outbox.push(
+            EventType::CheckoutSessionAsyncPaymentFailed,
+            json!({
+                "id": session.id, "object": "checkout.session", "status": "failed",
+                "kind": session.kind.as_str(), "mode": session.mode.as_str(),
+                "customer": session.customer_id,
+                "failure_code": code, "failure_message": message,
+            }),
+        );
+    }
     outbox
         .write(&mut tx, &session.organization_id, session.livemode, now)
         .await?;

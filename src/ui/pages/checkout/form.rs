@@ -714,8 +714,13 @@ fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: Strin
             Ok(ConfirmResponse::Closed { .. }) => {
                 let _ = location.assign(&format!("/checkout/{session_id}"));
             }
-            Ok(ConfirmResponse::Busy { message } | ConfirmResponse::Unavailable { message }) => form.banner.set(Some(message)),
-            Err(_) => form.banner.set(Some("We could not reach the server. Check your connection and try again; nothing was charged.".into())),
+            Ok(
+                ConfirmResponse::Busy { message }
+                | ConfirmResponse::Unavailable { message }
+                | ConfirmResponse::Limited { message, .. },
+            ) => form.banner.set(Some(message)),
+            // The request may have arrived and charged: never say it did not.
+            Err(_) => form.banner.set(Some("We could not hear back from the server. Check your connection, then reload this page: it shows whether your payment went through.".into())),
         }
     });
 }

@@ -78,6 +78,7 @@ pub fn CheckoutPage() -> impl IntoView {
 fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
     let merchant = view.payment.merchant_name.clone();
     let title = match view.status {
+        SessionStatus::Open if view.checking => "Checking your payment".to_owned(),
         SessionStatus::Open => format!("Pay {merchant}"),
         SessionStatus::Pending => "Payment processing".to_owned(),
         SessionStatus::Succeeded => "Payment complete".to_owned(),
@@ -89,6 +90,10 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
     let style = view.accent_color.clone().map(|c| format!("--accent: {c}"));
     let logo = view.logo_url.clone();
     let body = match view.status {
+        SessionStatus::Open if view.checking => {
+            view! { <states::Processing session_id=view.payment.session_id checking=true /> }
+                .into_any()
+        }
         SessionStatus::Open => {
             let query = (&query)
                 .into_iter()
@@ -97,7 +102,8 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
             view! { <form::OpenCheckout view=view.payment query=query /> }.into_any()
         }
         SessionStatus::Pending => {
-            view! { <states::Processing session_id=view.payment.session_id /> }.into_any()
+            view! { <states::Processing session_id=view.payment.session_id checking=false /> }
+                .into_any()
         }
         SessionStatus::Succeeded => view! { <states::Succeeded view=view /> }.into_any(),
         SessionStatus::Failed => view! { <states::Failed view=view /> }.into_any(),

@@ -12,12 +12,15 @@ use leptos_meta::Title;
 #[derive(serde::Deserialize)]
 struct StatusAnswer {
     status: String,
+    #[serde(default)]
+    checking: bool,
 }
 
-/// A bank debit is settling. An island: with JavaScript the page asks every second and reloads when
-/// it is done; without, "Check again" reloads it.
+/// A bank debit is settling, or (`checking`) a charge's answer was lost and is being looked up.
+/// An island: with JavaScript the page asks every second and reloads when it is done; without,
+/// "Check again" reloads it.
 #[island]
-pub fn Processing(session_id: String) -> impl IntoView {
+pub fn Processing(session_id: String, checking: bool) -> impl IntoView {
     let page = format!("/checkout/{session_id}");
     #[cfg(feature = "hydrate")]
     {
@@ -36,7 +39,7 @@ pub fn Processing(session_id: String) -> impl IntoView {
                         let Ok(body) = response.json::<StatusAnswer>().await else {
                             return;
                         };
-                        if body.status != "pending" {
+                        if body.status != "pending" && !body.checking {
                             let _ = window().location().reload();
                         }
                     });
@@ -45,11 +48,22 @@ pub fn Processing(session_id: String) -> impl IntoView {
             );
         });
     }
+    let (heading, detail) = if checking {
+        (
+            "We are checking your payment",
+            "The payment provider has not answered yet. Please do not pay again: this page shows the outcome as soon as it is known.",
+        )
+    } else {
+        (
+            "Your payment is processing",
+            "Bank debits take a moment to confirm. You can leave this page: the shop is told when it completes.",
+        )
+    };
     view! {
         <section class="state processing" aria-live="polite">
             <div class="spinner" aria-hidden="true"></div>
-            <h1>"Your payment is processing"</h1>
-            <p>"Bank debits take a moment to confirm. You can leave this page: the shop is told when it completes."</p>
+            <h1>{heading}</h1>
+            <p>{detail}</p>
             <p><a href=page>"Check again"</a></p>
         </section>
     }
@@ -131,7 +145,10 @@ pub fn Expired(view: CheckoutView) -> impl IntoView {
     view! {
         <section class="state expired">
             <h1>"This checkout has expired"</h1>
-            <p>"Checkout links are valid for a limited time. Nothing was charged; start again from the shop for a new one."</p>
+            {match view.refunded {
+                Some(amount) => view! { <p>{format!("The checkout ended before your payment could be completed, so your {} payment was refunded in full. Start again from the shop for a new checkout.", amount.display())}</p> }.into_any(),
+                None => view! { <p>"Checkout links are valid for a limited time. Nothing was charged; start again from the shop for a new one."</p> }.into_any(),
+            }}
             {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.payment.merchant_name)}</a></p> })}
         </section>
     }
@@ -157,7 +174,7 @@ pub fn Unreachable() -> impl IntoView {
         <main class="checkout">
             <section class="state" role="alert">
                 <h1>"This checkout cannot be shown right now"</h1>
-                <p>"Nothing was charged. Reload the page in a moment."</p>
+                <p>"Reload the page in a moment."</p>
             </section>
         </main>
     }

@@ -1,0 +1,134 @@
+//! The test-mode processor's ledger (`payments::test_mode`): what it answered to each
+//! idempotency key. Nothing of kassa's own reads it; it is the processor's side of the books, kept
+//! in the same database so that every kassa process sharing it sees one processor.
+
+use super::tx::{Tx, dispatch_tx};
+use super::{Store, StoreResult, dispatch};
+
+/// A charge the test processor took (or a key it closed), as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TestCharge {
+    pub idempotency_key: String,
+    pub reference: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    /// succeeded, declined, requires_action, processing, failed, refunded or closed
+    pub state: String,
+    /// JSON of what the charge came to; `None` for a closed key.
+    pub answer: Option<String>,
+    pub refund_reference: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "idempotency_key, reference, amount, currency, state, answer, \
+     refund_reference, created_at, updated_at";
+
+/// A charge's first answer, to record unless its key has one.
+#[derive(Debug, Clone)]
+pub struct NewTestCharge<'a> {
+    pub idempotency_key: &'a str,
+    pub reference: Option<&'a str>,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub state: &'a str,
+    pub answer: Option<&'a str>,
+}
+
+impl Store {
+    /// Records `charge` unless its key has a row already; the key's row either way. Of two
+    /// requests with one key, both get the first one's row.
+    pub async fn test_charge_once(
+        &self,
+        charge: &NewTestCharge<'_>,
+        now: i64,
+    ) -> StoreResult<TestCharge> {
+        let mut tx = self.begin().await?;
+        dispatch_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO test_processor_charges (idempotency_key, reference, amount, currency, \
+                 state, answer, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(charge.idempotency_key)
+            .bind(charge.reference)
+            .bind(charge.amount)
+            .bind(charge.currency)
+            .bind(charge.state)
+            .bind(charge.answer)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        let row = tx.test_charge(charge.idempotency_key).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The row of the charge with this reference.
+    pub async fn test_charge_by_reference(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<TestCharge>> {
+        let sql = format!("SELECT {COLUMNS} FROM test_processor_charges WHERE reference = $1");
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, TestCharge>(&sql)
+                .bind(reference)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    /// Every row, oldest first: what the tests hold kassa's own records against.
+    pub async fn test_charges(&self) -> StoreResult<Vec<TestCharge>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM test_processor_charges ORDER BY created_at, idempotency_key"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, TestCharge>(&sql).fetch_all(db).await?
+        }))
+    }
+
+    /// Moves the charge with this reference from state `from` to `to` with its new answer (and a
+    /// refund's reference): `false` when it was not in `from`.
+    pub async fn move_test_charge(
+        &self,
+        reference: &str,
+        from: &str,
+        to: &str,
+        answer: Option<&str>,
+        refund_reference: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE test_processor_charges SET state = $1, answer = COALESCE($2, answer), \
+                 refund_reference = COALESCE($3, refund_reference), updated_at = $4 \
+                 WHERE reference = $5 AND state = $6",
+            )
+            .bind(to)
+            .bind(answer)
+            .bind(refund_reference)
+            .bind(now)
+            .bind(reference)
+            .bind(from)
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+}
+
+impl Tx {
+    async fn test_charge(&mut self, idempotency_key: &str) -> StoreResult<TestCharge> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM test_processor_charges WHERE idempotency_key = $1");
+        Ok(dispatch_tx!(self, |conn| {
+            sqlx::query_as::<_, TestCharge>(&sql)
+                .bind(idempotency_key)
+                .fetch_one(&mut *conn)
+                .await?
+        }))
+    }
+}
