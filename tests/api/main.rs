@@ -18,5 +18,6 @@ mod health;
 mod idempotency;
 mod pages;
 mod stripe;
+pub mod stripe_double;
 mod webhooks;
 mod zenskar;
