@@ -3,8 +3,8 @@
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
-    NewSessionPage, PlansPage, ProductPage, ProductsPage, SessionPage, SessionsPage, SettingsPage,
-    SignUpPage, WebhookPage, WebhooksPage,
+    NewSessionPage, PaymentsPage, PlansPage, ProductPage, ProductsPage, SessionPage, SessionsPage,
+    SettingsPage, SignUpPage, WebhookPage, WebhooksPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("api-keys")) view={Lazy::<ApiKeysRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("settings")) view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("payments")) view={Lazy::<PaymentsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -155,4 +156,5 @@ lazy_pages! {
     WebhookRoute => WebhookPage,
     ApiKeysRoute => ApiKeysPage,
     SettingsRoute => SettingsPage,
+    PaymentsRoute => PaymentsPage,
 }

@@ -92,6 +92,24 @@ pub struct RawSettings {
     /// Set it only behind such a balancer: clients can write the header themselves.
     #[arg(long, env = "KASSA_CLIENT_ADDRESS_HEADER", global = true)]
     pub client_address_header: Option<String>,
+    /// The key kassa seals processor secrets with (organizations' Stripe keys): 32 bytes,
+    /// base64 (`openssl rand -base64 32`). Without it kassa keeps no processor keys, so takes no
+    /// live payments; with processor keys stored it refuses to start without it.
+    #[arg(
+        long,
+        env = "KASSA_ENCRYPTION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub encryption_key: Option<String>,
+    /// Where Stripe's API is: Stripe itself, or a stand-in for tests.
+    #[arg(
+        long,
+        env = "KASSA_STRIPE_API_BASE",
+        default_value = crate::payments::stripe::DEFAULT_API_BASE,
+        global = true
+    )]
+    pub stripe_api_base: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +136,10 @@ pub struct Settings {
     pub payment_attempts_per_address: Option<std::num::NonZeroU32>,
     /// The header naming the client's address, lower case, when a balancer sets it.
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// The key processor secrets are sealed with, when the operator gave one.
+    pub encryption_key: Option<crate::service::vault::EncryptionKey>,
+    /// Stripe's API, without a trailing slash.
+    pub stripe_api_base: String,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -244,6 +266,26 @@ impl RawSettings {
                     })
             })
             .transpose()?;
+        let encryption_key = self
+            .encryption_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| {
+                crate::service::vault::EncryptionKey::parse(k)
+                    .map_err(|why| ConfigError::new("KASSA_ENCRYPTION_KEY", "encryption-key", why))
+            })
+            .transpose()?;
+        let stripe_api_base = Url::parse(&self.stripe_api_base)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_STRIPE_API_BASE",
+                    "stripe-api-base",
+                    format!("`{}` is not an http(s) URL", self.stripe_api_base),
+                )
+            })?;
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -258,6 +300,8 @@ impl RawSettings {
             webhook_timeout,
             payment_attempts_per_address: std::num::NonZeroU32::new(payment_attempts_per_address),
             client_address_header,
+            encryption_key,
+            stripe_api_base,
         })
     }
 }
@@ -432,6 +476,28 @@ mod tests {
         let err = header("not a header").unwrap_err();
         assert_eq!(err.variable, "KASSA_CLIENT_ADDRESS_HEADER");
         assert_eq!(raw().validate().unwrap().client_address_header, None);
+    }
+
+    #[test]
+    fn the_encryption_key_is_32_bytes_of_base64_and_never_shown() {
+        let given = |key: Option<&str>| {
+            RawSettings {
+                encryption_key: key.map(str::to_owned),
+                ..raw()
+            }
+            .validate()
+        };
+        assert!(given(None).unwrap().encryption_key.is_none());
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let settings = given(Some(key)).unwrap();
+        assert!(settings.encryption_key.is_some());
+        assert!(
+            !format!("{settings:?}").contains(key),
+            "the key is not printed"
+        );
+        let err = given(Some("c2hvcnQ=")).unwrap_err();
+        assert_eq!(err.variable, "KASSA_ENCRYPTION_KEY");
+        assert!(!err.to_string().contains("c2hvcnQ="), "{err}");
     }
 
     #[test]

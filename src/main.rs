@@ -25,6 +25,10 @@ async fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ kassa::server::RunError::MissingEncryptionKey) => {
+            eprintln!("kassa: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("kassa: {error}");
             ExitCode::FAILURE

@@ -4,9 +4,12 @@ use crate::api;
 use crate::app::{App, shell};
 use crate::config::{SHUTDOWN_GRACE, Settings, redact_url};
 use crate::payments::PaymentProcessor;
+use crate::payments::stripe::StripeApi;
 use crate::payments::test_mode::TestProcessor;
-use crate::payments::timeout::{PROCESSOR_TIMEOUT, WithTimeout};
+use crate::payments::timeout::PROCESSOR_TIMEOUT;
 use crate::service::demo::{self, DemoError, DemoReport};
+use crate::service::processors::Processors;
+use crate::service::vault::Vault;
 use crate::service::webhooks::Deliverer;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
@@ -46,6 +49,11 @@ pub enum RunError {
     Serve(std::io::Error),
     #[error(transparent)]
     Demo(#[from] DemoError),
+    #[error(
+        "organizations have processor keys stored, sealed with KASSA_ENCRYPTION_KEY, and it is not set: \
+         set it (--encryption-key) to the key they were sealed with"
+    )]
+    MissingEncryptionKey,
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -78,13 +86,23 @@ impl Kassa {
         .await
     }
 
-    /// As [`Kassa::bind`], with the processor `processor` makes over the opened store. Every
-    /// call to it is bounded by [`PROCESSOR_TIMEOUT`].
+    /// As [`Kassa::bind`], with the test-mode processor `processor` makes over the opened store.
+    /// Every call to any processor is bounded by [`PROCESSOR_TIMEOUT`].
     pub async fn bind_with(
         settings: &Settings,
         processor: impl FnOnce(&Store) -> Arc<dyn PaymentProcessor>,
     ) -> Result<Kassa, RunError> {
         let store = open_store(settings).await?;
+        // Sealed keys without the key to open them: live payments would fail one by one.
+        if settings.encryption_key.is_none()
+            && store
+                .count_processor_accounts()
+                .await
+                .map_err(RunError::Migrate)?
+                > 0
+        {
+            return Err(RunError::MissingEncryptionKey);
+        }
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| RunError::Bind {
@@ -106,7 +124,12 @@ impl Kassa {
         let state = AppState {
             leptos_options,
             public_base: settings.public_base(bound).into(),
-            processor: Arc::new(WithTimeout::new(processor(&store), PROCESSOR_TIMEOUT)),
+            processors: Processors::new(
+                processor(&store),
+                StripeApi::new(&settings.stripe_api_base),
+                settings.encryption_key.as_ref().map(Vault::new),
+                PROCESSOR_TIMEOUT,
+            ),
             store,
             dashboard_sessions,
             login_limiter: Arc::new(crate::state::login_limiter()),
@@ -247,7 +270,7 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         }
         if let Err(error) = crate::service::payment::settle_due(
             &state.store,
-            state.processor.as_ref(),
+            &state.processors,
             crate::store::now_ms(),
         )
         .await
@@ -256,7 +279,7 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         }
         if let Err(error) = crate::service::payment::reconcile_due(
             &state.store,
-            state.processor.as_ref(),
+            &state.processors,
             &state.public_base,
             crate::store::now_ms(),
         )

@@ -1,6 +1,6 @@
 //! What every handler, server function and background job can reach: [`AppState`].
 
-use crate::payments::PaymentProcessor;
+use crate::service::processors::Processors;
 use crate::store::Store;
 use axum::extract::FromRef;
 use axum::http::{HeaderMap, HeaderName};
@@ -16,8 +16,8 @@ pub struct AppState {
     pub store: Store,
     /// Base of the URLs kassa hands out, without a trailing slash.
     pub public_base: Arc<str>,
-    /// Moves the money. The test-mode processor until a live one is configured.
-    pub processor: Arc<dyn PaymentProcessor>,
+    /// What moves each organization's money: the test processor, or Stripe with its keys.
+    pub processors: Processors,
     /// Dashboard sign-ins, in the database: any instance can serve any signed-in request.
     pub dashboard_sessions: crate::store::DashboardSessionStore,
     /// Sign-in attempts per email. In memory, per instance: with several instances behind a

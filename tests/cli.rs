@@ -111,6 +111,9 @@ fn a_bad_setting_stops_kassa_naming_the_variable() {
         ("KASSA_PUBLIC_URL", "pay.example.com"),
         ("KASSA_LOG", "info,["),
         ("KASSA_DATABASE_MAX_CONNECTIONS", "many"),
+        ("KASSA_ENCRYPTION_KEY", "c2hvcnQ="),
+        ("KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS", "lots"),
+        ("KASSA_STRIPE_API_BASE", "stripe"),
     ] {
         let output = run(kassa(&dir).arg("serve").env(variable, value));
         assert_eq!(output.status.code(), Some(2), "{variable}={value}");
@@ -205,4 +208,64 @@ async fn serve_answers_then_stops_gracefully_on_sigterm() {
     next_event("shutting down: finishing requests in flight");
     let status = child.wait().unwrap();
     assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
+
+/// Processor keys sealed with an operator's key that kassa is not given: it refuses to serve
+/// (exit code 2, naming the variable) rather than fail each live payment; given the key, it serves.
+#[tokio::test]
+async fn sealed_processor_keys_need_the_encryption_key_to_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = run(kassa(&dir).arg("demo"));
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let organization = serde_json::from_slice::<Value>(&demo.stdout).unwrap()["organization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = format!("sqlite://{}", dir.path().join("kassa.db").display());
+    let store = kassa::store::Store::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    store
+        .set_processor_account(
+            &kassa::store::ProcessorAccountRecord {
+                organization_id: organization,
+                livemode: true,
+                processor: "stripe".into(),
+                secret_key: "c2VhbGVk".into(),
+                secret_key_hint: "sk_live_51Hx…".into(),
+                webhook_secret: "c2VhbGVk".into(),
+                webhook_secret_hint: "whsec_abc…".into(),
+                created_at: 1,
+                updated_at: 1,
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let output = run(kassa(&dir).arg("serve").env("KASSA_ADDR", "127.0.0.1:0"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("KASSA_ENCRYPTION_KEY"),
+        "{}",
+        stderr(&output)
+    );
+
+    let mut served = kassa(&dir)
+        .arg("serve")
+        .env("KASSA_ADDR", "127.0.0.1:0")
+        .env(
+            "KASSA_ENCRYPTION_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
+        .env("KASSA_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(served.stderr.take().unwrap()).lines();
+    let serving = lines.any(|line| line.is_ok_and(|l| l.contains("kassa is serving")));
+    let _ = served.kill();
+    let _ = served.wait();
+    assert!(serving, "with the key it serves");
 }

@@ -1,41 +1,11 @@
 // A merchant in the dashboard: every journey runs twice, with JavaScript and without.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createSession, demo, fillBuyer, fillCard, open, priceId } from "./support";
-
-const PASSWORD = "correct horse battery staple";
-
-/** Opens a dashboard page; with JavaScript, waits until it has hydrated, so that what is typed
- * next is not typed into the server's HTML and then reset by hydration. */
-async function visit(page: Page, path: string) {
-  await page.goto(path);
-  if (test.info().project.use.javaScriptEnabled) await expect(page.locator("body[data-hydrated]")).toBeAttached();
-}
-
-/** Signs a new merchant up and returns the email; the page is then signed in. */
-async function signUp(page: Page, organization = "Tea Traders"): Promise<string> {
-  const email = `merchant-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
-  await visit(page, "/dashboard/sign-up");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("Organization name").fill(organization);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/api-keys\?welcome=1$/);
-  return email;
-}
-
-/** Creates a one-time product on the products page and returns its page's address. */
-async function createProduct(page: Page, name: string, amount: string): Promise<string> {
-  await visit(page, "/dashboard/products");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Price").fill(amount);
-  await page.getByLabel("Billing").selectOption("once");
-  await page.getByRole("button", { name: "Create product" }).click();
-  await expect(page).toHaveURL(/\/dashboard\/products\/prod_/);
-  return page.url();
-}
+import {
+  PASSWORD, createProduct, createSession, demo, fillBuyer, fillCard, open, priceId, signUp, visit,
+} from "./support";
 
 test("sign up and see the first secret key once", async ({ page }) => {
   await signUp(page, "Tea Traders");

@@ -1,6 +1,6 @@
 // What the journeys share: the demo organization kassa was started with (serve.sh), and the
 // merchant-side API calls that set a journey up.
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -93,4 +93,36 @@ export async function fillCard(page: Page, number: string) {
 /** Chooses a payment method where the session offers several. */
 export async function choose(page: Page, method: string) {
   await page.getByRole("radio", { name: method }).check();
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+/** Opens a dashboard page; with JavaScript, waits until it has hydrated, so that what is typed
+ * next is not typed into the server's HTML and then reset by hydration. */
+export async function visit(page: Page, path: string) {
+  await page.goto(path);
+  if (test.info().project.use.javaScriptEnabled) await expect(page.locator("body[data-hydrated]")).toBeAttached();
+}
+
+/** Signs a new merchant up and returns the email; the page is then signed in. */
+export async function signUp(page: Page, organization = "Tea Traders"): Promise<string> {
+  const email = `merchant-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  await visit(page, "/dashboard/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Organization name").fill(organization);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/api-keys\?welcome=1$/);
+  return email;
+}
+
+/** Creates a one-time product on the products page and returns its page's address. */
+export async function createProduct(page: Page, name: string, amount: string): Promise<string> {
+  await visit(page, "/dashboard/products");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Price").fill(amount);
+  await page.getByLabel("Billing").selectOption("once");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/prod_/);
+  return page.url();
 }

@@ -10,6 +10,7 @@ pub mod flowglad;
 pub mod idempotency;
 mod organization;
 pub mod pagination;
+mod processor;
 pub mod stripe;
 pub mod zenskar;
 
@@ -45,6 +46,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/events", get(events::list))
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
+        .route("/checkout/{id}/return", get(processor::returned))
+        .route(
+            "/api/stripe/events/{organization_id}",
+            post(processor::stripe_events),
+        )
         // Zenskar: `GET /checkout/{id}` is the hosted page's address too; API reads arrive at
         // `zenskar::READ_PATH` (see [`route_api_reads`]).
         .route("/checkout", post(zenskar::create))

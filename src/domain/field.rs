@@ -92,6 +92,10 @@ pub enum Field {
     Confirmation,
     PaymentMethodId,
     ClientReferenceId,
+    // Processors.
+    StripeSecretKey,
+    StripeWebhookSecret,
+    TestModeProcessor,
 }
 
 impl fmt::Display for Field {
@@ -182,6 +186,9 @@ impl fmt::Display for Field {
             Field::Confirmation => f.write_str("confirmation"),
             Field::PaymentMethodId => f.write_str("payment_method_id"),
             Field::ClientReferenceId => f.write_str("client_reference_id"),
+            Field::StripeSecretKey => f.write_str("stripe_secret_key"),
+            Field::StripeWebhookSecret => f.write_str("stripe_webhook_secret"),
+            Field::TestModeProcessor => f.write_str("test_mode_processor"),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod mode;
 pub mod money;
 pub mod payment;
+pub mod processor;
 pub mod redirect_url;
 pub mod session;
 pub mod transition;

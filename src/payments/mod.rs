@@ -9,6 +9,7 @@
 //! never tells a buyer "nothing was charged" after the first kind, and asks again by
 //! [`PaymentProcessor::lookup`] instead.
 
+pub mod stripe;
 pub mod test_mode;
 pub mod timeout;
 
@@ -27,10 +28,41 @@ pub struct ChargeRequest<'a> {
     /// Keep the method for later charges (subscriptions, saved methods).
     pub save_for_later: bool,
     pub livemode: bool,
+    /// Who pays, for the processor's own customer record.
+    pub buyer: Buyer<'a>,
+    /// Where a step the processor runs itself (3-D Secure at the bank) sends the buyer back to.
+    pub return_url: &'a str,
+    /// The buyer's address and browser, as a debit mandate records its acceptance.
+    pub client: &'a ClientInfo,
+}
+
+/// Who pays.
+#[derive(Debug, Clone, Copy)]
+pub struct Buyer<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+}
+
+/// The buyer's connection, as a mandate for a bank debit records how it was accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub address: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// A charge to ask about: what was asked of it, for a processor that must ask the same way.
+pub struct LookupRequest<'a> {
+    pub idempotency_key: &'a str,
+    /// The charge's reference, when kassa heard it.
+    pub reference: Option<&'a str>,
+    pub amount: Money,
+    pub buyer: Buyer<'a>,
+    pub save_for_later: bool,
+    pub livemode: bool,
 }
 
 /// What may be shown and stored of a payment method.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodSummary {
     pub brand: Option<CardBrand>,
     pub last4: String,
@@ -39,6 +71,12 @@ pub struct MethodSummary {
     /// The same method always has the same fingerprint; it reveals nothing of the number.
     pub fingerprint: String,
     pub bank_name: Option<String>,
+    /// The method's and its customer's ids at the processor, when it keeps them (Stripe's
+    /// `pm_…` and `cus_…`): what charges a saved method later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_customer: Option<String>,
 }
 
 /// The step a buyer must take before a charge can go on.
@@ -68,6 +106,10 @@ pub enum ChargeOutcome {
         reference: String,
         action: ActionKind,
         method: MethodSummary,
+        /// Where the processor runs the step itself (Stripe's 3-D Secure page), which sends the
+        /// buyer back to the charge's `return_url`; kassa's own step page when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        redirect_url: Option<String>,
     },
     /// Accepted, settling later (bank debits); ask [`PaymentProcessor::settle`] after
     /// `settle_after_ms`.
@@ -83,7 +125,12 @@ pub enum ChargeOutcome {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Settlement {
     Succeeded,
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
+    /// Not ended yet: the debit is still settling, or the buyer has not finished the step.
+    Pending,
 }
 
 /// What became of a charge asked about by its idempotency key.
@@ -149,14 +196,38 @@ pub trait PaymentProcessor: Send + Sync {
     /// The end of an asynchronous payment.
     async fn settle(&self, reference: &str) -> Result<Settlement, ProcessorError>;
 
-    /// What became of the charge under `idempotency_key` (its `reference` too, when kassa heard
-    /// it). When nothing was charged, the key is closed first, so that the answer stays true.
-    async fn lookup(
-        &self,
-        idempotency_key: &str,
-        reference: Option<&str>,
-    ) -> Result<Lookup, ProcessorError>;
+    /// What became of the charge under the request's idempotency key (its reference too, when
+    /// kassa heard it). When nothing was charged, the key is closed first, so that the answer
+    /// stays true.
+    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Lookup, ProcessorError>;
 
     /// Gives a charge back; the refund's own reference.
     async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError>;
+}
+
+/// What the processors' unit tests pay and ask with.
+#[cfg(test)]
+pub(crate) mod testing {
+    pub const BUYER: crate::payments::Buyer<'static> = crate::payments::Buyer {
+        email: "ada@example.com",
+        name: None,
+    };
+    pub static CLIENT: crate::payments::ClientInfo = crate::payments::ClientInfo {
+        address: None,
+        user_agent: None,
+    };
+
+    pub fn lookup_of<'a>(
+        key: &'a str,
+        reference: Option<&'a String>,
+    ) -> crate::payments::LookupRequest<'a> {
+        crate::payments::LookupRequest {
+            idempotency_key: key,
+            reference: reference.map(String::as_str),
+            amount: crate::domain::Money::new(1000, crate::domain::Currency::parse("usd").unwrap()),
+            buyer: BUYER,
+            save_for_later: false,
+            livemode: false,
+        }
+    }
 }

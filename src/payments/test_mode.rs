@@ -22,8 +22,8 @@
 //! of a key it never charged closes the key; a succeeded charge can be refunded once.
 
 use super::{
-    ActionKind, ChargeOutcome, ChargeRequest, Lookup, MethodSummary, PaymentProcessor,
-    ProcessorError, RefundRequest, Settlement,
+    ActionKind, ChargeOutcome, ChargeRequest, Lookup, LookupRequest, MethodSummary,
+    PaymentProcessor, ProcessorError, RefundRequest, Settlement,
 };
 use crate::domain::payment::PaymentDetails;
 use crate::store::{NewTestCharge, Store, StoreError, TestCharge};
@@ -96,6 +96,7 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                     exp_year: None,
                     fingerprint: fingerprint(iban.expose()),
                     bank_name: Some(format!("{} bank", iban.country())),
+                    ..MethodSummary::default()
                 },
                 settle_after_ms: SETTLEMENT_DELAY_MS,
             }
@@ -122,6 +123,7 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                         account_number.expose()
                     )),
                     bank_name: Some("STRIPE TEST BANK".to_owned()),
+                    ..MethodSummary::default()
                 },
                 settle_after_ms: SETTLEMENT_DELAY_MS,
             }
@@ -136,7 +138,9 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                 exp_year: None,
                 fingerprint: fingerprint(method_type.as_str()),
                 bank_name: None,
+                ..MethodSummary::default()
             },
+            redirect_url: None,
         },
     }
 }
@@ -152,7 +156,7 @@ fn card_outcome(request: &ChargeRequest<'_>) -> ChargeOutcome {
         exp_month: Some(expiry.month),
         exp_year: Some(expiry.year),
         fingerprint: fingerprint(digits),
-        bank_name: None,
+        ..MethodSummary::default()
     };
     let reference = format!("tm_ch_{}", request.idempotency_key);
     match digits {
@@ -170,6 +174,7 @@ fn card_outcome(request: &ChargeRequest<'_>) -> ChargeOutcome {
             reference: format!("tm_3ds_{}", request.idempotency_key),
             action: ActionKind::ThreeDSecure,
             method,
+            redirect_url: None,
         },
         d if SUCCEEDING_CARDS.contains(&d) => ChargeOutcome::Succeeded { reference, method },
         _ => decline(
@@ -284,10 +289,12 @@ impl TestProcessor {
                     method: method_of(&previous),
                 },
                 (Settlement::Failed { code, message }, _) => decline(code, message),
+                (Settlement::Pending, _) => return Ok(Settlement::Pending),
             };
             let json = serde_json::to_string(&answer)
                 .map_err(|e| ProcessorError::Unknown(e.to_string()))?;
             let to = match ended {
+                Settlement::Pending => return Ok(Settlement::Pending),
                 Settlement::Succeeded => "succeeded",
                 Settlement::Failed { .. } if from == "processing" => "failed",
                 Settlement::Failed { .. } => "declined",
@@ -328,14 +335,7 @@ fn method_of(answer: &ChargeOutcome) -> MethodSummary {
         ChargeOutcome::Succeeded { method, .. }
         | ChargeOutcome::RequiresAction { method, .. }
         | ChargeOutcome::Processing { method, .. } => method.clone(),
-        ChargeOutcome::Declined { .. } => MethodSummary {
-            brand: None,
-            last4: String::new(),
-            exp_month: None,
-            exp_year: None,
-            fingerprint: String::new(),
-            bank_name: None,
-        },
+        ChargeOutcome::Declined { .. } => MethodSummary::default(),
     }
 }
 
@@ -399,11 +399,8 @@ impl PaymentProcessor for TestProcessor {
             .await
     }
 
-    async fn lookup(
-        &self,
-        idempotency_key: &str,
-        _reference: Option<&str>,
-    ) -> Result<Lookup, ProcessorError> {
+    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Lookup, ProcessorError> {
+        let idempotency_key = request.idempotency_key;
         // Closes the key unless a charge took it first.
         let charge = self
             .ledger
@@ -475,10 +472,12 @@ impl PaymentProcessor for TestProcessor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::domain::card::CardNumber;
     use crate::domain::money::{Currency, Money};
     use crate::domain::payment::{AccountNumber, CardExpiry, Cvc, Iban};
     use crate::domain::session::PaymentMethodType;
+    use crate::payments::testing::{BUYER, CLIENT, lookup_of};
 
     fn card(number: &str) -> PaymentDetails {
         let number = CardNumber::parse(number).unwrap();
@@ -540,6 +539,9 @@ mod tests {
                     amount: usd(1000),
                     details,
                     save_for_later: false,
+                    buyer: BUYER,
+                    return_url: "http://kassa.test/checkout/cs_1/return",
+                    client: &CLIENT,
                     livemode: false,
                 })
                 .await
@@ -558,6 +560,9 @@ mod tests {
                     amount: usd(1000),
                     details,
                     save_for_later: false,
+                    buyer: BUYER,
+                    return_url: "http://kassa.test/checkout/cs_1/return",
+                    client: &CLIENT,
                     livemode,
                 })
                 .await
@@ -728,12 +733,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            fx.processor.lookup("att_charged", None).await.unwrap(),
+            fx.processor
+                .lookup(lookup_of("att_charged", None))
+                .await
+                .unwrap(),
             Lookup::Charged(charged)
         );
         // Never charged: the lookup closes the key, and a late request with it is refused.
         assert_eq!(
-            fx.processor.lookup("att_lost", None).await.unwrap(),
+            fx.processor
+                .lookup(lookup_of("att_lost", None))
+                .await
+                .unwrap(),
             Lookup::NotCharged
         );
         let late = fx.charge_with("att_lost", &card("4242424242424242")).await;
@@ -742,7 +753,10 @@ mod tests {
             "{late:?}"
         );
         assert_eq!(
-            fx.processor.lookup("att_lost", None).await.unwrap(),
+            fx.processor
+                .lookup(lookup_of("att_lost", None))
+                .await
+                .unwrap(),
             Lookup::NotCharged
         );
         // A charge that awaited the buyer's step is looked up as it ended.
@@ -757,7 +771,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             fx.processor
-                .lookup("att_3ds", Some(&reference))
+                .lookup(lookup_of("att_3ds", Some(&reference)))
                 .await
                 .unwrap(),
             Lookup::Charged(ChargeOutcome::Succeeded { .. })

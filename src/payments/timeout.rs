@@ -3,8 +3,8 @@
 //! attempt stays charging and is looked up later, never reported as "nothing was charged".
 
 use super::{
-    ChargeOutcome, ChargeRequest, Lookup, PaymentProcessor, ProcessorError, RefundRequest,
-    Settlement,
+    ChargeOutcome, ChargeRequest, Lookup, LookupRequest, PaymentProcessor, ProcessorError,
+    RefundRequest, Settlement,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -70,13 +70,8 @@ impl PaymentProcessor for WithTimeout {
             .await
     }
 
-    async fn lookup(
-        &self,
-        idempotency_key: &str,
-        reference: Option<&str>,
-    ) -> Result<Lookup, ProcessorError> {
-        self.bounded("lookup", self.inner.lookup(idempotency_key, reference))
-            .await
+    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Lookup, ProcessorError> {
+        self.bounded("lookup", self.inner.lookup(request)).await
     }
 
     async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError> {
@@ -87,6 +82,8 @@ impl PaymentProcessor for WithTimeout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::payments::testing::{BUYER, CLIENT, lookup_of};
 
     /// A processor that never answers.
     struct Silent;
@@ -108,7 +105,7 @@ mod tests {
         async fn settle(&self, _: &str) -> Result<Settlement, ProcessorError> {
             Err(ProcessorError::UnknownReference("x".into()))
         }
-        async fn lookup(&self, _: &str, _: Option<&str>) -> Result<Lookup, ProcessorError> {
+        async fn lookup(&self, _: LookupRequest<'_>) -> Result<Lookup, ProcessorError> {
             Ok(Lookup::NotCharged)
         }
         async fn refund(&self, _: RefundRequest<'_>) -> Result<String, ProcessorError> {
@@ -131,6 +128,9 @@ mod tests {
                 ),
                 details: &details,
                 save_for_later: false,
+                buyer: BUYER,
+                return_url: "http://kassa.test/checkout/cs_1/return",
+                client: &CLIENT,
                 livemode: false,
             })
             .await;
@@ -146,6 +146,9 @@ mod tests {
             bounded.settle("x").await,
             Err(ProcessorError::UnknownReference(_))
         ));
-        assert_eq!(bounded.lookup("k", None).await.unwrap(), Lookup::NotCharged);
+        assert_eq!(
+            bounded.lookup(lookup_of("k", None)).await.unwrap(),
+            Lookup::NotCharged
+        );
     }
 }

@@ -46,3 +46,18 @@ pub(crate) fn client_address(state: &crate::state::AppState) -> Option<std::net:
         .map(|c| c.0);
     state.client_address(&parts.headers, peer)
 }
+
+/// The buyer's address and browser, as a debit mandate records them.
+#[cfg(feature = "ssr")]
+pub(crate) fn client_info(state: &crate::state::AppState) -> crate::payments::ClientInfo {
+    let user_agent = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|p| {
+        p.headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    crate::payments::ClientInfo {
+        address: client_address(state),
+        user_agent,
+    }
+}

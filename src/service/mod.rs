@@ -10,6 +10,8 @@ pub mod events;
 pub mod ids;
 pub mod passwords;
 pub mod payment;
+pub mod processors;
+pub mod vault;
 pub mod webhooks;
 
 use crate::domain::field::FieldError;

@@ -32,13 +32,15 @@ pub struct AttemptRecord {
     pub settle_after: Option<i64>,
     /// The processor's reference of the refund, when the charge was given back.
     pub refund_reference: Option<String>,
+    /// Where the processor runs the buyer's step itself (Stripe's 3-D Secure page).
+    pub action_url: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const ATTEMPT_COLUMNS: &str = "id, session_id, organization_id, livemode, status, payment_method_type, \
      amount, currency, plan, method_summary, processor, processor_reference, action, decline_code, \
-     decline_message, settle_after, refund_reference, created_at, updated_at";
+     decline_message, settle_after, refund_reference, action_url, created_at, updated_at";
 
 /// An attempt to record: `created` (nothing goes to a processor) or `charging` (one is about to
 /// be asked).
@@ -72,6 +74,7 @@ pub struct AttemptOutcome<'a> {
     pub decline_message: Option<&'a str>,
     pub settle_after: Option<i64>,
     pub refund_reference: Option<&'a str>,
+    pub action_url: Option<&'a str>,
 }
 
 impl Store {
@@ -94,6 +97,25 @@ impl Store {
             sqlx::query_as::<_, AttemptRecord>(&sql)
                 .bind(session_id)
                 .fetch_all(db)
+                .await?
+        }))
+    }
+
+    /// The attempt a processor's reference names (the processor's events name it so).
+    pub async fn attempt_by_reference(
+        &self,
+        organization_id: &str,
+        reference: &str,
+    ) -> StoreResult<Option<AttemptRecord>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts \
+             WHERE processor_reference = $1 AND organization_id = $2"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, AttemptRecord>(&sql)
+                .bind(reference)
+                .bind(organization_id)
+                .fetch_optional(db)
                 .await?
         }))
     }
@@ -151,6 +173,24 @@ impl Store {
             )
             .bind(now + lease_ms)
             .bind(now)
+            .bind(id)
+            .bind(status.as_str())
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
+    /// Makes an attempt still in `status` due to be asked about by `at` (a processor said it
+    /// changed); `false` when it is no longer in `status`, or is due sooner already.
+    pub async fn make_due_by(&self, id: &str, status: AttemptStatus, at: i64) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query(
+                "UPDATE payment_attempts SET settle_after = $1 \
+                 WHERE id = $2 AND status = $3 AND (settle_after IS NULL OR settle_after > $1)",
+            )
+            .bind(at)
             .bind(id)
             .bind(status.as_str())
             .execute(db)
@@ -229,7 +269,8 @@ impl Tx {
                 "UPDATE payment_attempts SET status = $1, method_summary = COALESCE($2, method_summary), \
                  processor_reference = COALESCE($3, processor_reference), action = COALESCE($4, action), \
                  decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8, \
-                 refund_reference = COALESCE($11, refund_reference) WHERE id = $9 AND status = $10",
+                 refund_reference = COALESCE($11, refund_reference), \
+                 action_url = COALESCE($12, action_url) WHERE id = $9 AND status = $10",
             )
             .bind(transition.to().as_str())
             .bind(outcome.method_summary)
@@ -242,6 +283,7 @@ impl Tx {
             .bind(id)
             .bind(transition.from().as_str())
             .bind(outcome.refund_reference)
+            .bind(outcome.action_url)
             .execute(&mut *conn)
             .await?
             .rows_affected()

@@ -23,11 +23,15 @@ pub struct PaymentMethodRecord {
     pub is_default: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The processor that keeps the method, and its ids there (Stripe's `cus_…`, `pm_…`).
+    pub processor: Option<String>,
+    pub processor_customer_id: Option<String>,
+    pub processor_method_id: Option<String>,
 }
 
 const PAYMENT_METHOD_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, \
      method_type, brand, last4, exp_month, exp_year, fingerprint, bank_name, billing_details, is_default, \
-     created_at, updated_at";
+     created_at, updated_at, processor, processor_customer_id, processor_method_id";
 
 /// A payment method to save.
 #[derive(Debug, Clone)]
@@ -46,6 +50,9 @@ pub struct NewPaymentMethod<'a> {
     pub bank_name: Option<&'a str>,
     pub billing_details: &'a str,
     pub is_default: bool,
+    pub processor: Option<&'a str>,
+    pub processor_customer_id: Option<&'a str>,
+    pub processor_method_id: Option<&'a str>,
 }
 
 impl Store {
@@ -119,7 +126,7 @@ impl Tx {
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO payment_methods ({PAYMENT_METHOD_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)"
             ))
             .bind(m.id)
             .bind(m.organization_id)
@@ -136,6 +143,9 @@ impl Tx {
             .bind(m.billing_details)
             .bind(m.is_default)
             .bind(now)
+            .bind(m.processor)
+            .bind(m.processor_customer_id)
+            .bind(m.processor_method_id)
             .execute(&mut *conn)
             .await?;
         });

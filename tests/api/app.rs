@@ -2,10 +2,14 @@
 
 use crate::support::TestDb;
 use kassa::config::Cli;
+use kassa::domain::PriceType;
+use kassa::domain::catalog::Recurring;
 use kassa::payments::PaymentProcessor;
 use kassa::server::Kassa;
 use kassa::service::demo::{self, DemoReport};
-use kassa::store::{Engine, Store};
+use kassa::service::ids::new_id;
+use kassa::service::processors::Processors;
+use kassa::store::{Engine, NewPrice, NewProduct, Store};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -24,7 +28,12 @@ pub struct Options {
     pub attempts_per_address: Option<u32>,
     /// The header a balancer names the client's address in.
     pub client_address_header: Option<String>,
+    /// Where Stripe's API is (a [`crate::stripe_double::StripeDouble`]).
+    pub stripe_api_base: Option<String>,
 }
+
+/// The operator's key in every test kassa: processor keys can be kept.
+pub const ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// A kassa serving on a free port over `database_url`, and its address.
 async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
@@ -38,6 +47,10 @@ async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     raw.webhook_timeout = "2".into();
     raw.payment_attempts_per_address = options.attempts_per_address.unwrap_or(0).to_string();
     raw.client_address_header = options.client_address_header;
+    raw.encryption_key = Some(ENCRYPTION_KEY.into());
+    if let Some(base) = options.stripe_api_base {
+        raw.stripe_api_base = base;
+    }
     let settings = raw.validate().expect("test settings are valid");
     let kassa = match options.processor {
         Some(processor) => Kassa::bind_with(&settings, processor).await,
@@ -78,6 +91,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// What moves the money, as the running kassa has it.
+    pub processors: Processors,
     /// The demo organization, with its test-mode key.
     pub demo: DemoReport,
     shutdown: oneshot::Sender<()>,
@@ -97,6 +112,7 @@ impl TestApp {
         let db = TestDb::fresh(engine, test).await?;
         let (kassa, address) = bind(&db.url, options).await;
         let store = kassa.state().store.clone();
+        let processors = kassa.state().processors.clone();
         let demo = demo::ensure(&store, &address)
             .await
             .expect("the demo organization");
@@ -111,6 +127,7 @@ impl TestApp {
             address,
             client,
             store,
+            processors,
             demo,
             shutdown,
             server,
@@ -156,6 +173,69 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// A price of `amount` in `currency` (recurring as given), in `livemode`, on a product of its
+    /// own in the demo organization: its id.
+    /// Adds a price to the demo catalog: `recurring` of None is one-time.
+    pub async fn add_price(
+        &self,
+        livemode: bool,
+        currency: &str,
+        amount: i64,
+        recurring: Option<Recurring>,
+    ) -> String {
+        let app = self;
+        let org = &app.demo.organization_id;
+        let model = app
+            .store
+            .default_pricing_model(org, livemode, &new_id("pricing_model"))
+            .await
+            .unwrap()
+            .id;
+        let product_id = new_id("prod");
+        app.store
+            .insert_product(&NewProduct {
+                id: &product_id,
+                organization_id: org,
+                livemode,
+                pricing_model_id: &model,
+                name: "Extra",
+                description: None,
+                image_url: None,
+                slug: &product_id,
+                is_default: false,
+                singular_quantity_label: None,
+                plural_quantity_label: None,
+                active: true,
+            })
+            .await
+            .unwrap();
+        let id = new_id("price");
+        app.store
+            .insert_price(&NewPrice {
+                id: &id,
+                organization_id: org,
+                livemode,
+                pricing_model_id: &model,
+                product_id: &product_id,
+                name: None,
+                slug: None,
+                price_type: if recurring.is_some() {
+                    PriceType::Subscription
+                } else {
+                    PriceType::SinglePayment
+                },
+                unit_amount: amount,
+                currency,
+                recurring,
+                trial_period_days: None,
+                is_default: false,
+                active: true,
+            })
+            .await
+            .unwrap();
+        id
     }
 
     /// The id of the demo organization's price with this slug.

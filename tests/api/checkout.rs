@@ -3,9 +3,8 @@
 
 use crate::app::TestApp;
 use kassa::domain::catalog::{Coupon, CouponDuration, CouponValue, PromotionCode, Recurring};
-use kassa::domain::{Currency, Money, PriceType, Rate, RecurringInterval};
-use kassa::service::ids::new_id;
-use kassa::store::{Engine, NewPrice, NewProduct};
+use kassa::domain::{Currency, Money, Rate, RecurringInterval};
+use kassa::store::Engine;
 use serde_json::{Value, json};
 
 crate::on_both_engines!(
@@ -74,65 +73,6 @@ fn with(mut base: Value, changes: Value) -> Value {
         base[key] = value.clone();
     }
     base
-}
-
-/// Adds a price to the demo catalog: `recurring` of None is one-time.
-async fn add_price(
-    app: &TestApp,
-    currency: &str,
-    amount: i64,
-    recurring: Option<Recurring>,
-) -> String {
-    let org = &app.demo.organization_id;
-    let model = app
-        .store
-        .default_pricing_model(org, false, &new_id("pricing_model"))
-        .await
-        .unwrap()
-        .id;
-    let product_id = new_id("prod");
-    app.store
-        .insert_product(&NewProduct {
-            id: &product_id,
-            organization_id: org,
-            livemode: false,
-            pricing_model_id: &model,
-            name: "Extra",
-            description: None,
-            image_url: None,
-            slug: &product_id,
-            is_default: false,
-            singular_quantity_label: None,
-            plural_quantity_label: None,
-            active: true,
-        })
-        .await
-        .unwrap();
-    let id = new_id("price");
-    app.store
-        .insert_price(&NewPrice {
-            id: &id,
-            organization_id: org,
-            livemode: false,
-            pricing_model_id: &model,
-            product_id: &product_id,
-            name: None,
-            slug: None,
-            price_type: if recurring.is_some() {
-                PriceType::Subscription
-            } else {
-                PriceType::SinglePayment
-            },
-            unit_amount: amount,
-            currency,
-            recurring,
-            trial_period_days: None,
-            is_default: false,
-            active: true,
-        })
-        .await
-        .unwrap();
-    id
 }
 
 const YEARLY: Option<Recurring> = Some(Recurring {
@@ -207,7 +147,7 @@ async fn subscription_sessions_take_20_recurring_and_20_one_time_lines(engine: E
     assert_bad(create(&app, lines(21, 0)).await, "line_items");
     assert_bad(create(&app, lines(1, 21)).await, "line_items");
     // every recurring line bills on one interval
-    let yearly = add_price(&app, "usd", 9900, YEARLY).await;
+    let yearly = app.add_price(false, "usd", 9900, YEARLY).await;
     assert_bad(
         create(&app, session(vec![line(&monthly, 1), line(&yearly, 1)])).await,
         "line_items[1].price",
@@ -219,7 +159,7 @@ async fn all_lines_are_in_one_currency(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "native_currency").await else {
         return;
     };
-    let euros = add_price(&app, "eur", 1000, None).await;
+    let euros = app.add_price(false, "eur", 1000, None).await;
     let beans = price(&app, "espresso-beans");
     assert_bad(
         create(&app, session(vec![line(&beans, 1), line(&euros, 1)])).await,
@@ -635,7 +575,7 @@ async fn payment_method_types_are_known_and_fit_the_currency(engine: Engine) {
         .await,
         "payment_method_types",
     );
-    let euros = add_price(&app, "eur", 1000, None).await;
+    let euros = app.add_price(false, "eur", 1000, None).await;
     let (status, _) = create(
         &app,
         with(

@@ -25,6 +25,7 @@ crate::on_both_engines!(
     events_are_listed_for_their_organization_only,
     webhooks_are_managed_from_the_dashboard,
     plans_and_business_entities_are_made_from_the_forms,
+    stripe_keys_are_kept_sealed_and_shown_by_prefix,
 );
 
 /// A browser's cookie for one signed-in member.
@@ -1461,6 +1462,114 @@ async fn plans_and_business_entities_are_made_from_the_forms(engine: Engine) {
             data["entities"].as_array().unwrap().len()
         ),
         (0, 0)
+    );
+    app.stop().await;
+}
+
+/// The payments page: Stripe keys per mode, checked, sealed in the database, shown only by their
+/// first characters; the test-mode processor chosen only once Stripe's test keys are there.
+async fn stripe_keys_are_kept_sealed_and_shown_by_prefix(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_stripe_keys").await else {
+        return;
+    };
+    let mut demo = Browser::demo(&app).await;
+    let secret = "sk_test_51DashboardKey00000000000000";
+    let webhook = "whsec_dashboard000000000000000000";
+
+    // Stripe's test mode cannot be chosen before its keys are set.
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/payments/test-mode",
+            &[("processor", "stripe")],
+        )
+        .await;
+    assert!(param(&location(&response), "error.processor").is_some());
+
+    // A live key in test mode, and a webhook secret of another kind, are refused by field.
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/payments/stripe",
+            &[
+                ("secret_key", "sk_live_51DashboardKey0000000000000"),
+                ("webhook_secret", "secret"),
+            ],
+        )
+        .await;
+    let to = location(&response);
+    assert!(
+        param(&to, "error.secret_key")
+            .unwrap()
+            .contains("live-mode key"),
+        "{to}"
+    );
+    assert!(param(&to, "error.webhook_secret").is_some(), "{to}");
+    assert!(
+        !to.contains("sk_live_51"),
+        "a key never travels back in an address: {to}"
+    );
+
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/payments/stripe",
+            &[("secret_key", secret), ("webhook_secret", webhook)],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/payments?saved=1");
+    let (status, page) = demo.get(&app, "/dashboard/payments").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("sk_test_51Da…") && page.contains("whsec_dashbo…"),
+        "{page}"
+    );
+    assert!(!page.contains(secret) && !page.contains(webhook));
+    assert!(page.contains(&format!("/api/stripe/events/{}", app.demo.organization_id)));
+    let stored = app
+        .store
+        .processor_account(&app.demo.organization_id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.secret_key.contains("sk_test") && !stored.webhook_secret.contains("whsec"),
+        "sealed at rest: {stored:?}"
+    );
+
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/payments/test-mode",
+            &[("processor", "stripe")],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/payments?saved=1");
+    assert_eq!(
+        app.store
+            .test_mode_processor(&app.demo.organization_id)
+            .await
+            .unwrap(),
+        "stripe"
+    );
+    // Removing the keys takes test payments back to kassa's test processor.
+    let response = demo
+        .post(&app, "/api/dashboard/payments/stripe/remove", &[])
+        .await;
+    assert_eq!(location(&response), "/dashboard/payments?saved=1");
+    assert_eq!(
+        app.store
+            .test_mode_processor(&app.demo.organization_id)
+            .await
+            .unwrap(),
+        "kassa"
+    );
+    assert!(
+        app.store
+            .processor_account(&app.demo.organization_id, false)
+            .await
+            .unwrap()
+            .is_none()
     );
     app.stop().await;
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use kassa::domain::payment::AttemptStatus;
 use kassa::payments::test_mode::TestProcessor;
 use kassa::payments::{
-    ChargeOutcome, ChargeRequest, Lookup, PaymentProcessor, ProcessorError, RefundRequest,
-    Settlement,
+    Buyer, ChargeOutcome, ChargeRequest, ClientInfo, Lookup, LookupRequest, PaymentProcessor,
+    ProcessorError, RefundRequest, Settlement,
 };
 use kassa::store::{Engine, Store};
 use serde_json::{Value, json};
@@ -99,8 +99,8 @@ impl PaymentProcessor for Faulty {
     async fn settle(&self, reference: &str) -> Result<Settlement, ProcessorError> {
         self.inner.settle(reference).await
     }
-    async fn lookup(&self, key: &str, reference: Option<&str>) -> Result<Lookup, ProcessorError> {
-        self.inner.lookup(key, reference).await
+    async fn lookup(&self, request: LookupRequest<'_>) -> Result<Lookup, ProcessorError> {
+        self.inner.lookup(request).await
     }
     async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError> {
         self.inner.refund(request).await
@@ -324,6 +324,12 @@ async fn a_request_lost_before_the_processor_is_closed_and_never_charges(engine:
             ),
             save_for_later: false,
             livemode: false,
+            buyer: Buyer {
+                email: "ada@example.com",
+                name: None,
+            },
+            return_url: &app.url(&format!("/checkout/{id}/return")),
+            client: &ClientInfo::default(),
         })
         .await;
     assert!(

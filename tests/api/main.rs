@@ -19,5 +19,6 @@ mod idempotency;
 mod pages;
 mod stripe;
 pub mod stripe_double;
+mod stripe_processor;
 mod webhooks;
 mod zenskar;

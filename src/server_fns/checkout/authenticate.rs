@@ -29,7 +29,7 @@ pub async fn authenticate(
     let page = state.checkout_url(&session_id);
     let outcome = match complete_action(
         &state.store,
-        state.processor.as_ref(),
+        &state.processors,
         &state.public_base,
         &session_id,
         approved,

@@ -28,7 +28,7 @@ pub async fn confirm_checkout(
     quantity: Option<BTreeMap<String, String>>,
 ) -> Result<ConfirmResponse, ServerFnError> {
     use crate::domain::payment::PaymentForm;
-    use crate::server_fns::{client_address, from_plain_form, set_header, set_status};
+    use crate::server_fns::{client_address, client_info, from_plain_form, set_header, set_status};
     use crate::service::ServiceError;
     use crate::service::payment::{ConfirmOutcome, ConfirmRequest, confirm};
     use crate::state::AppState;
@@ -73,10 +73,11 @@ pub async fn confirm_checkout(
             form,
             promotion_code: promotion_code.clone(),
             quantities: quantities.clone(),
+            client: client_info(&state),
         };
         match confirm(
             &state.store,
-            state.processor.as_ref(),
+            &state.processors,
             &state.public_base,
             request,
             crate::store::now_ms(),

@@ -70,8 +70,9 @@ pub struct PaymentView {
     pub today: (u16, u8),
     /// The latest attempt's decline, when the session is open for another try.
     pub last_decline: Option<String>,
-    /// The latest attempt awaits a step from the buyer (authentication or approval).
-    pub awaits_action: bool,
+    /// Where the buyer takes the step the latest attempt awaits (authentication or approval):
+    /// kassa's own step page, or the processor's.
+    pub action_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,12 +93,14 @@ pub struct DiscountView {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActionView {
     /// The card's bank asks for 3-D Secure authentication.
     ThreeDSecure,
     /// A wallet or account provider asks the buyer to approve.
     Approval(PaymentMethodType),
+    /// The processor runs the step on its own page, at this address.
+    AtProcessor(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -135,9 +135,10 @@ async fn view(
     let pending_action = latest
         .as_ref()
         .filter(|a| status == SessionStatus::Open && a.status == AttemptStatus::RequiresAction)
-        .map(|a| match a.action.as_deref() {
-            Some("three_d_secure") => ActionView::ThreeDSecure,
-            _ => ActionView::Approval(method_type.unwrap_or(PaymentMethodType::Paypal)),
+        .map(|a| match (&a.action_url, a.action.as_deref()) {
+            (Some(url), _) => ActionView::AtProcessor(url.clone()),
+            (None, Some("three_d_secure")) => ActionView::ThreeDSecure,
+            (None, _) => ActionView::Approval(method_type.unwrap_or(PaymentMethodType::Paypal)),
         });
     let checking = status == SessionStatus::Open
         && latest.as_ref().is_some_and(|a| a.status.outcome_unknown());
@@ -211,7 +212,10 @@ async fn view(
             cancel_url: session.cancel_url.clone(),
             today: crate::service::payment::year_month(now),
             last_decline,
-            awaits_action: pending_action.is_some(),
+            action_url: pending_action.as_ref().map(|action| match action {
+                ActionView::AtProcessor(url) => url.clone(),
+                _ => format!("/checkout/{}/authenticate", session.id),
+            }),
         },
         status,
         livemode: session.livemode,

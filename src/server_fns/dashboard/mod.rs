@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod keys;
 mod plans;
+mod processors;
 mod sessions;
 mod webhooks;
 
@@ -24,6 +25,7 @@ pub use customers::*;
 pub use events::*;
 pub use keys::*;
 pub use plans::*;
+pub use processors::*;
 pub use sessions::*;
 pub use webhooks::*;
 

@@ -7,17 +7,21 @@ use crate::domain::event::EventType;
 use crate::domain::money::Currency;
 use crate::domain::payment::{AttemptStatus, AttemptTransition};
 use crate::domain::session::{CheckoutSession, PaymentMethodType, SessionStatus};
-use crate::payments::{ActionKind, MethodSummary};
+use crate::payments::{ActionKind, MethodSummary, PaymentProcessor};
 use crate::service::ServiceResult;
 use crate::service::events::Outbox;
 use crate::service::ids::new_id;
-use crate::store::{AttemptOutcome, AttemptRecord, NewAttempt, Store, StoreError};
+use crate::service::processors::Processors;
+use crate::store::{AttemptOutcome, AttemptRecord, NewAttempt, Store, StoreError, Tx};
 use serde_json::json;
+use std::sync::Arc;
 
 /// An attempt being carried to its end: its status as last recorded, what it pays for, and what
 /// the processor said of it so far.
 pub(super) struct Attempt<'a> {
     pub id: &'a str,
+    /// The processor it went to ("test", "stripe"), or "none".
+    pub processor: &'a str,
     pub status: AttemptStatus,
     pub plan: &'a PaymentPlan,
     pub method: Option<&'a MethodSummary>,
@@ -84,6 +88,31 @@ pub(super) async fn start(
     Ok(Some(id))
 }
 
+/// The session a stored attempt pays, and the processor it was made with as its organization
+/// has it set up now; `None` (logged) when either is gone.
+pub(super) async fn session_and_processor(
+    store: &Store,
+    processors: &Processors,
+    attempt: &AttemptRecord,
+) -> ServiceResult<Option<(CheckoutSession, Arc<dyn PaymentProcessor>)>> {
+    let Some(session) = store.session_by_id(&attempt.session_id).await? else {
+        return Ok(None);
+    };
+    let processor = processors
+        .named(
+            store,
+            &attempt.processor,
+            &session.organization_id,
+            session.livemode,
+        )
+        .await?;
+    if processor.is_none() {
+        tracing::error!(attempt = %attempt.id, processor = %attempt.processor,
+            "an attempt's processor is no longer set up; it is asked about again later");
+    }
+    Ok(processor.map(|p| (session, p)))
+}
+
 /// The plan a stored attempt pays for.
 pub(super) fn plan_of(attempt: &AttemptRecord) -> ServiceResult<PaymentPlan> {
     serde_json::from_str(&attempt.plan).map_err(|e| StoreError::from(e).into())
@@ -112,6 +141,30 @@ pub(super) async fn record_refusal(
     now: i64,
 ) -> ServiceResult<bool> {
     let mut tx = store.begin().await?;
+    let Some(outbox) =
+        refused_in(&mut tx, session, attempt_id, transition, code, message, now).await?
+    else {
+        return Ok(false);
+    };
+    outbox
+        .write(&mut tx, &session.organization_id, session.livemode, now)
+        .await?;
+    tx.release_session(&session.id, attempt_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Moves the attempt to declined or failed with why, in `tx`: the `payment.failed` event to
+/// tell, or `None` when the attempt had moved on (then nothing was written).
+pub(super) async fn refused_in(
+    tx: &mut Tx,
+    session: &CheckoutSession,
+    attempt_id: &str,
+    transition: AttemptTransition,
+    code: &str,
+    message: &str,
+    now: i64,
+) -> ServiceResult<Option<Outbox>> {
     let moved = tx
         .move_attempt(
             attempt_id,
@@ -125,45 +178,49 @@ pub(super) async fn record_refusal(
         )
         .await?;
     if !moved {
-        return Ok(false);
+        return Ok(None);
     }
     let mut outbox = Outbox::default();
     outbox.push(
         EventType::PaymentFailed,
         failed_payment(session, attempt_id, code, message),
     );
-    outbox
-        .write(&mut tx, &session.organization_id, session.livemode, now)
-        .await?;
-    tx.release_session(&session.id, attempt_id).await?;
-    tx.commit().await?;
-    Ok(true)
+    Ok(Some(outbox))
 }
 
-/// The buyer must authenticate or approve: the attempt awaits them, the session is released so
-/// that the step (or a new attempt) can claim it.
+/// The buyer's step a processor asked for.
+pub(super) struct Step<'a> {
+    pub reference: &'a str,
+    pub action: ActionKind,
+    pub method: &'a MethodSummary,
+    /// Where the processor runs the step itself; kassa's own step page when `None`.
+    pub redirect_url: Option<&'a str>,
+}
+
+/// The buyer must authenticate or approve: the attempt (charging) awaits them, the session is
+/// released so that the step (or a new attempt) can claim it.
 pub(super) async fn record_requires_action(
     store: &Store,
     session: &CheckoutSession,
     attempt_id: &str,
-    reference: &str,
-    action: ActionKind,
-    method: &MethodSummary,
+    from: AttemptStatus,
+    step: &Step<'_>,
     now: i64,
 ) -> ServiceResult<bool> {
-    let summary = serde_json::to_string(method).map_err(StoreError::from)?;
+    let summary = serde_json::to_string(step.method).map_err(StoreError::from)?;
     let mut tx = store.begin().await?;
     let moved = tx
         .move_attempt(
             attempt_id,
-            AttemptStatus::Charging.require_action()?,
+            from.require_action()?,
             &AttemptOutcome {
                 method_summary: Some(&summary),
-                processor_reference: Some(reference),
-                action: Some(match action {
+                processor_reference: Some(step.reference),
+                action: Some(match step.action {
                     ActionKind::ThreeDSecure => "three_d_secure",
                     ActionKind::Approval => "approval",
                 }),
+                action_url: step.redirect_url,
                 ..Default::default()
             },
             now,

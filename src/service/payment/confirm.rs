@@ -15,7 +15,10 @@ use crate::domain::payment::{
 use crate::domain::session::{
     AmountSummary, AppliedDiscount, CheckoutSession, SessionKind, SessionMode, SessionStatus,
 };
-use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProcessor, ProcessorError};
+use crate::payments::{
+    Buyer, ChargeOutcome, ChargeRequest, ClientInfo, PaymentProcessor, ProcessorError,
+};
+use crate::service::processors::Processors;
 use crate::service::{ServiceError, ServiceResult};
 use crate::store::Store;
 
@@ -27,15 +30,19 @@ pub struct ConfirmRequest {
     pub promotion_code: Option<String>,
     /// Requested quantities by line position.
     pub quantities: Vec<(usize, i64)>,
+    /// The buyer's address and browser (a debit mandate records them).
+    pub client: ClientInfo,
 }
 
 const NO_LIVE_PROCESSOR: &str =
     "This shop cannot take live payments yet: no live payment processor is configured.";
+const NO_TEST_PROCESSOR: &str =
+    "This shop cannot take test payments right now: its test payment processor is not set up.";
 
 /// The confirm: checks the form, prices the session, claims it, charges, and records the outcome.
 pub async fn confirm(
     store: &Store,
-    processor: &dyn PaymentProcessor,
+    processors: &Processors,
     public_base: &str,
     request: ConfirmRequest,
     now: i64,
@@ -47,9 +54,20 @@ pub async fn confirm(
     if status != SessionStatus::Open {
         return Ok(ConfirmOutcome::Closed(status));
     }
-    if session.livemode && !processor.supports_livemode() {
-        return Ok(ConfirmOutcome::Unavailable(NO_LIVE_PROCESSOR.into()));
-    }
+    let Some(processor) = processors
+        .for_new_payment(store, &session.organization_id, session.livemode)
+        .await?
+    else {
+        return Ok(ConfirmOutcome::Unavailable(
+            if session.livemode {
+                NO_LIVE_PROCESSOR
+            } else {
+                NO_TEST_PROCESSOR
+            }
+            .into(),
+        ));
+    };
+    let processor = processor.as_ref();
     let (plan, details) = match checked(store, &session, &request, now).await? {
         Ok(checked) => checked,
         Err(outcome) => return Ok(outcome),
@@ -80,6 +98,7 @@ pub async fn confirm(
         // A zero total completes without charging.
         let attempt = Attempt {
             id: &attempt_id,
+            processor: processor.name(),
             status,
             plan: &plan,
             method: None,
@@ -95,6 +114,7 @@ pub async fn confirm(
         )
         .await;
     };
+    let return_url = format!("{}/return", session_page(&session.id, public_base));
     let charge = processor
         .charge(ChargeRequest {
             idempotency_key: &attempt_id,
@@ -102,10 +122,17 @@ pub async fn confirm(
             details: &details,
             save_for_later: plan.save_method,
             livemode: session.livemode,
+            buyer: Buyer {
+                email: &plan.email,
+                name: plan.name.as_deref(),
+            },
+            return_url: &return_url,
+            client: &request.client,
         })
         .await;
     let charging = Attempt {
         id: &attempt_id,
+        processor: processor.name(),
         status,
         plan: &plan,
         method: None,
@@ -265,11 +292,20 @@ pub(super) async fn record_charge(
             reference,
             action,
             method,
+            redirect_url,
         }) => {
-            attempt::record_requires_action(store, session, id, &reference, action, &method, now)
+            let step = attempt::Step {
+                reference: &reference,
+                action,
+                method: &method,
+                redirect_url: redirect_url.as_deref(),
+            };
+            attempt::record_requires_action(store, session, id, charging.status, &step, now)
                 .await?;
             Ok(ConfirmOutcome::RequiresAction {
-                next_url: format!("{}/authenticate", session_page(&session.id, public_base)),
+                next_url: redirect_url.unwrap_or_else(|| {
+                    format!("{}/authenticate", session_page(&session.id, public_base))
+                }),
             })
         }
         Ok(ChargeOutcome::Processing {

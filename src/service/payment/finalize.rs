@@ -245,6 +245,9 @@ impl<'a> Finalization<'a> {
                     bank_name: method.bank_name.as_deref(),
                     billing_details: &billing.to_string(),
                     is_default: true,
+                    processor: Some(self.attempt.processor),
+                    processor_customer_id: method.processor_customer.as_deref(),
+                    processor_method_id: method.processor_method.as_deref(),
                 },
                 self.now,
             )

@@ -136,6 +136,7 @@ pub async fn confirm_by_merchant(
     };
     let attempt = Attempt {
         id: &attempt_id,
+        processor: "none",
         status: created,
         plan: &plan,
         method: None,

@@ -12,6 +12,7 @@
 //! | [`attempt`] | recording an attempt and each outcome the processor gives |
 //! | [`reconcile`] | asking about charges whose answer was lost, and finishing them as confirm would |
 //! | [`refund`] | giving back a charge whose session ended another way before it was recorded |
+//! | [`notified`] | a processor's event that a charge changed: it is asked about now |
 //!
 //! Exactly once: an attempt first claims its session (a compare-and-set on the session's lock,
 //! with a lease) so that of any number of concurrent confirms one reaches the processor; every
@@ -35,6 +36,7 @@ mod confirm;
 pub mod discount;
 mod finalize;
 mod merchant;
+pub mod notified;
 pub mod pricing;
 mod reconcile;
 mod refund;

@@ -14,6 +14,9 @@ use crate::service::events::Outbox;
 use crate::store::{AttemptOutcome, Store};
 use serde_json::json;
 
+/// What the buyer reads of a charge given back.
+const GIVEN_BACK: &str = "This checkout could not be completed after your payment went through, so it was refunded in full.";
+
 /// Finalizes a session paid by `attempt`, whose charge succeeded, from `from`. When the session
 /// has ended another way meanwhile, the charge is given back. When the finalization cannot be
 /// written, the attempt stays as it is, to be asked about again, and the buyer reads that the
@@ -84,7 +87,12 @@ async fn after_losing(
             next_url: super::session_page(&session.id, public_base),
         });
     }
-    Ok(ConfirmOutcome::Closed(status))
+    Ok(match status {
+        // Still open: what it sells can no longer be delivered (a subscription activated
+        // meanwhile). Paying again would meet the same.
+        SessionStatus::Open => ConfirmOutcome::Unavailable(GIVEN_BACK.into()),
+        status => ConfirmOutcome::Closed(status),
+    })
 }
 
 /// Refunds `attempt`'s charge whole and records it, with `payment.refunded`, releasing the
@@ -125,11 +133,10 @@ pub(super) async fn give_back(
             attempt.status.refund()?,
             &AttemptOutcome {
                 processor_reference: attempt.reference,
-                refund_reference: Some(&refund),
+                // A setup charged nothing, so no refund was made: nothing to refer to.
+                refund_reference: Some(refund.as_str()).filter(|r| !r.is_empty()),
                 decline_code: Some("session_ended"),
-                decline_message: Some(
-                    "The session had ended before the payment could be recorded; it was refunded.",
-                ),
+                decline_message: Some(GIVEN_BACK),
                 ..Default::default()
             },
             now,

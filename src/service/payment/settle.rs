@@ -10,60 +10,69 @@ use crate::domain::payment::AttemptStatus;
 use crate::domain::session::{CheckoutSession, SessionStatus};
 use crate::payments::{PaymentProcessor, Settlement};
 use crate::service::ServiceResult;
-use crate::service::events::Outbox;
-use crate::store::{AttemptOutcome, AttemptRecord, Store};
+use crate::service::processors::Processors;
+use crate::store::{AttemptRecord, Store};
 use serde_json::json;
 
 /// Asks the processor how due asynchronous payments settled and finishes their sessions:
 /// succeeded (what the kind asks for is created) or failed. Returns how many it settled.
-pub async fn settle_due(
-    store: &Store,
-    processor: &dyn PaymentProcessor,
-    now: i64,
-) -> ServiceResult<usize> {
+pub async fn settle_due(store: &Store, processors: &Processors, now: i64) -> ServiceResult<usize> {
     let mut settled = 0;
     let processing = AttemptStatus::Processing;
     for due in store.due_attempts(processing, now, 50).await? {
-        if !store
+        if store
             .claim_due_attempt(&due.id, processing, now, SETTLE_LEASE_MS)
             .await?
+            && settle_one(store, processors, &due, now).await?
         {
-            continue;
-        }
-        let Some(session) = store.session_by_id(&due.session_id).await? else {
-            continue;
-        };
-        let reference = due.processor_reference.clone().unwrap_or_default();
-        let outcome = match processor.settle(&reference).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                tracing::error!(%error, attempt = %due.id, "settling failed; will ask again");
-                continue;
-            }
-        };
-        let plan = attempt::plan_of(&due)?;
-        let done = match outcome {
-            Settlement::Succeeded => {
-                let method = attempt::method_of(&due)?;
-                let settling = Attempt {
-                    id: &due.id,
-                    status: due.status,
-                    plan: &plan,
-                    method: method.as_ref(),
-                    reference: Some(&reference),
-                };
-                finalize(store, &session, &settling, SessionStatus::Pending, now).await?
-                    || given_back(store, processor, &session, &settling, now).await?
-            }
-            Settlement::Failed { code, message } => {
-                fail(store, &session, &due, &code, &message, now).await?
-            }
-        };
-        if done {
             settled += 1;
         }
     }
     Ok(settled)
+}
+
+/// Asks the processor how the processing attempt `due` (leased to the caller) settled, and
+/// records it. `false` when it has not settled yet, or was recorded by another meanwhile.
+pub(super) async fn settle_one(
+    store: &Store,
+    processors: &Processors,
+    due: &AttemptRecord,
+    now: i64,
+) -> ServiceResult<bool> {
+    let Some((session, processor)) = attempt::session_and_processor(store, processors, due).await?
+    else {
+        return Ok(false);
+    };
+    let processor = processor.as_ref();
+    let reference = due.processor_reference.clone().unwrap_or_default();
+    let outcome = match processor.settle(&reference).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            tracing::error!(%error, attempt = %due.id, "settling failed; will ask again");
+            return Ok(false);
+        }
+    };
+    let plan = attempt::plan_of(due)?;
+    Ok(match outcome {
+        Settlement::Succeeded => {
+            let method = attempt::method_of(due)?;
+            let settling = Attempt {
+                id: &due.id,
+                processor: &due.processor,
+                status: due.status,
+                plan: &plan,
+                method: method.as_ref(),
+                reference: Some(&reference),
+            };
+            finalize(store, &session, &settling, SessionStatus::Pending, now).await?
+                || given_back(store, processor, &session, &settling, now).await?
+        }
+        Settlement::Failed { code, message } => {
+            fail(store, &session, due, &code, &message, now).await?
+        }
+        // Still settling: asked again once the lease runs out.
+        Settlement::Pending => false,
+    })
 }
 
 /// A debit that settled after its session had ended another way (it began as the session
@@ -96,26 +105,12 @@ async fn fail(
 ) -> ServiceResult<bool> {
     debug_assert_eq!(due.status, AttemptStatus::Processing);
     let mut tx = store.begin().await?;
-    let attempt_failed = tx
-        .move_attempt(
-            &due.id,
-            due.status.fail()?,
-            &AttemptOutcome {
-                decline_code: Some(code),
-                decline_message: Some(message),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-    if !attempt_failed {
+    let failed = due.status.fail()?;
+    let Some(mut outbox) =
+        attempt::refused_in(&mut tx, session, &due.id, failed, code, message, now).await?
+    else {
         return Ok(false);
-    }
-    let mut outbox = Outbox::default();
-    outbox.push(
-        EventType::PaymentFailed,
-        attempt::failed_payment(session, &due.id, code, message),
-    );
+    };
     if tx
         .move_session(&session.id, &due.id, SessionStatus::Pending.fail()?, now)
         .await?

@@ -64,6 +64,21 @@ fn step(view: CheckoutView) -> impl IntoView {
             ("approve", "Approve payment"),
             ("cancel", "Cancel"),
         ),
+        // The processor runs the step itself: the buyer continues there.
+        ActionView::AtProcessor(url) => {
+            return view! {
+                <Title text="Confirm your payment" />
+                <main class="checkout">
+                    <section class="state challenge">
+                        <h1>"Confirm your payment with your bank"</h1>
+                        <p>"Your bank asks you to confirm this payment on its own page."</p>
+                        <p><a class="button primary" href=url>"Continue to your bank"</a></p>
+                        <p><a href=back>"Back to the checkout"</a></p>
+                    </section>
+                </main>
+            }
+            .into_any();
+        }
     };
     view! {
         <Title text=title.clone() />

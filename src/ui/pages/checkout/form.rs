@@ -336,9 +336,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     let cancel_url = view.cancel_url.clone();
     let merchant = view.merchant_name.clone();
     let locked_email = view.known_email.is_some();
-    let due_banner = view
-        .awaits_action
-        .then(|| format!("/checkout/{}/authenticate", view.session_id));
+    let due_banner = view.action_url.clone();
 
     view! {
         <div class="layout">

@@ -11,6 +11,7 @@ mod coupons;
 mod customers;
 mod events;
 mod keys;
+mod payments;
 mod plans;
 mod sessions;
 mod webhooks;
@@ -21,6 +22,7 @@ pub use coupons::CouponsPage;
 pub use customers::{CustomerPage, CustomersPage};
 pub use events::EventsPage;
 pub use keys::{ApiKeysPage, SettingsPage};
+pub use payments::PaymentsPage;
 pub use plans::PlansPage;
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
 pub use webhooks::{WebhookPage, WebhooksPage};
@@ -161,7 +163,16 @@ where
 #[component]
 fn Frame(me: Me, children: Children) -> impl IntoView {
     let location = use_location();
-    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
+    // The router's search string comes with its `?` on the server and without it in the browser.
+    let here = move || {
+        let search = location.search.get();
+        let search = search.trim_start_matches('?');
+        if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{search}", location.pathname.get())
+        }
+    };
     let set_mode = form_action::<SetMode>();
     let sign_out = form_action::<SignOut>();
     let live = me.live;
@@ -175,6 +186,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/events", "Events"),
         ("/dashboard/webhooks", "Webhooks"),
         ("/dashboard/api-keys", "API keys"),
+        ("/dashboard/payments", "Payments"),
         ("/dashboard/settings", "Branding"),
     ];
     view! {
