@@ -414,22 +414,27 @@ async fn a_charge_whose_record_cannot_be_written_is_found_and_recorded(engine: E
     app.stop().await;
 }
 
+/// The buyer pays `id` with 4242 under a [`Fault::Die`]: once the processor has charged, the
+/// buyer's browser gives up, and nothing after the charge runs on kassa's side.
+async fn pay_until_the_process_dies(app: &TestApp, faulty: &Faulty, id: &str) {
+    let buyer = {
+        let (client, url, form) = (
+            app.client.clone(),
+            app.url("/api/checkout/confirm"),
+            card(id, "4242424242424242"),
+        );
+        tokio::spawn(async move { client.post(url).form(&form).send().await })
+    };
+    faulty.charged.notified().await;
+    buyer.abort();
+}
+
 async fn a_charge_whose_process_died_is_found_and_recorded(engine: Engine) {
     let Some((app, faulty)) = spawn(engine, "fault_died", &[Fault::Die]).await else {
         return;
     };
     let id = beans_session(&app).await;
-    let buyer = {
-        let (client, url, form) = (
-            app.client.clone(),
-            app.url("/api/checkout/confirm"),
-            card(&id, "4242424242424242"),
-        );
-        tokio::spawn(async move { client.post(url).form(&form).send().await })
-    };
-    faulty.charged.notified().await;
-    // The buyer's browser gives up; nothing after the charge runs.
-    buyer.abort();
+    pay_until_the_process_dies(&app, &faulty, &id).await;
     let attempt = attempts(&app, &id).await[0].clone();
     assert_eq!(attempt.status, AttemptStatus::Charging);
 
@@ -445,16 +450,7 @@ async fn a_charge_that_outlives_its_session_is_refunded_and_recorded(engine: Eng
         return;
     };
     let id = beans_session(&app).await;
-    let buyer = {
-        let (client, url, form) = (
-            app.client.clone(),
-            app.url("/api/checkout/confirm"),
-            card(&id, "4242424242424242"),
-        );
-        tokio::spawn(async move { client.post(url).form(&form).send().await })
-    };
-    faulty.charged.notified().await;
-    buyer.abort();
+    pay_until_the_process_dies(&app, &faulty, &id).await;
     // The claim's lease runs out, and the merchant cancels the session meanwhile.
     app.execute_sql(&format!(
         "UPDATE checkout_sessions SET lock_expires_at = 0 WHERE id = '{id}'"

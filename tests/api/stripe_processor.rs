@@ -88,6 +88,14 @@ async fn price(app: &TestApp, mode: Mode, currency: &str, unit_amount: i64) -> S
         .await
 }
 
+/// A form's fields, owned.
+fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 async fn session_with_key(app: &TestApp, key: &str, body: Value) -> String {
     crate::app::create_session_at(&app.client, &app.address, key, &body).await
 }
@@ -279,24 +287,19 @@ async fn a_sepa_debit_settles_by_stripes_signed_event(engine: Engine) {
         json!({ "line_items": [{ "price": price }], "payment_method_types": ["sepa_debit"] }),
     )
     .await;
-    let form = [
-        ("session_id", id.as_str()),
-        ("email", "ada@example.com"),
-        ("country", "DE"),
-        ("payment_method_type", "sepa_debit"),
-        ("iban", "DE89370400440532013000"),
-        ("account_holder", "Ada Lovelace"),
-    ];
-    let response = app
-        .client
-        .post(app.url("/api/checkout/confirm"))
-        .header("accept", "application/json")
-        .header("user-agent", "kassa-tests")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let (status_code, body) = confirm(
+        &app,
+        &fields(&[
+            ("session_id", &id),
+            ("email", "ada@example.com"),
+            ("country", "DE"),
+            ("payment_method_type", "sepa_debit"),
+            ("iban", "DE89370400440532013000"),
+            ("account_holder", "Ada Lovelace"),
+        ]),
+    )
+    .await;
+    assert_eq!(status_code, 200, "{body}");
     assert_eq!(status(&app, &id).await, "pending");
     assert_eq!(double.payment_intents()[0]["status"], "processing");
 
@@ -604,25 +607,21 @@ async fn a_us_bank_debit_settles_by_stripes_signed_event(engine: Engine) {
         json!({ "line_items": [{ "price": price }], "payment_method_types": ["us_bank_account"] }),
     )
     .await;
-    let form = [
-        ("session_id", id.as_str()),
-        ("email", "ada@example.com"),
-        ("country", "US"),
-        ("postal_code", "94107"),
-        ("payment_method_type", "us_bank_account"),
-        ("routing_number", "110000000"),
-        ("account_number", "000111111113"),
-        ("account_holder", "Ada Lovelace"),
-    ];
-    let response = app
-        .client
-        .post(app.url("/api/checkout/confirm"))
-        .header("accept", "application/json")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let (status_code, body) = confirm(
+        &app,
+        &fields(&[
+            ("session_id", &id),
+            ("email", "ada@example.com"),
+            ("country", "US"),
+            ("postal_code", "94107"),
+            ("payment_method_type", "us_bank_account"),
+            ("routing_number", "110000000"),
+            ("account_number", "000111111113"),
+            ("account_holder", "Ada Lovelace"),
+        ]),
+    )
+    .await;
+    assert_eq!(status_code, 200, "{body}");
     assert_eq!(status(&app, &id).await, "pending");
     double.settle_now().await;
     // This account is closed: the debit fails, and so does the session.
