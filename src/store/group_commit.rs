@@ -842,15 +842,17 @@ mod tests {
             })
         };
         settle().await;
+        // Queued by now (`settle`); held for as long again, which they wait out at the least.
+        let settled = Duration::from_millis(50);
+        tokio::time::sleep(settled).await;
         first.commit().await.unwrap();
         let (two, three) = queued.await.unwrap();
         assert!(two.is_ok() && three.is_ok());
 
         let batch = batches.last_committed().expect("a batch was committed");
         assert_eq!(batch.members, 3);
-        // The two works waited in the queue while `first` held the writer (`settle`: 50 ms), and
-        // the batch was open all that time.
-        let settled = Duration::from_millis(50);
+        // The two works waited in the queue while `first` held the writer, and the batch was
+        // open all that time.
         assert!(batch.queued >= settled && batch.run >= settled, "{batch:?}");
         assert!(batch.queued <= batch.run, "{batch:?}");
 
