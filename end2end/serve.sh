@@ -32,6 +32,8 @@ export KASSA_SITE_ROOT="$PWD/../target/site"
 export KASSA_LOG="${KASSA_LOG:-info}"
 # Every journey pays from this one address: the card-testing limit per address would stop them.
 export KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS=0
+# The journeys' webhook receiver listens on this machine.
+export KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES=true
 # The operator's key for sealing merchants' Stripe keys (a fixed one: these databases are thrown
 # away after each run).
 export KASSA_ENCRYPTION_KEY="ZTJlLWtleS1mb3Ita2Fzc2EtZW5kLXRvLWVuZC10ZXM="

@@ -20,7 +20,7 @@ pub struct Cli {
     pub settings: RawSettings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Serve the API, the checkout pages and the dashboard (the default).
     Serve,
@@ -28,6 +28,24 @@ pub enum Command {
     Migrate,
     /// Create the demo organization if it is missing and print its credentials as JSON.
     Demo,
+    /// Dashboard accounts, made by the operator (when sign-up is closed, the only way).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum UserCommand {
+    /// Make an organization, its owner and a test-mode API key, as signing up does, and print
+    /// them as JSON (the key's secret this once). The password is read from
+    /// KASSA_USER_PASSWORD, or else from the first line of standard input.
+    Create {
+        /// The owner's email, which they sign in with.
+        #[arg(long)]
+        email: String,
+        /// The organization's name.
+        #[arg(long)]
+        organization: String,
+    },
 }
 
 /// Settings as given, before validation.
@@ -87,6 +105,15 @@ pub struct RawSettings {
         global = true
     )]
     pub payment_attempts_per_address: String,
+    /// API requests one key, and one client address, may make each second (a burst of as many,
+    /// then as many each second); 0 turns the limit off. Answered with 429 and Retry-After.
+    #[arg(
+        long,
+        env = "KASSA_API_REQUESTS_PER_SECOND",
+        default_value = "100",
+        global = true
+    )]
+    pub api_requests_per_second: String,
     /// A header in which a balancer in front of kassa names the client's address (for example
     /// x-forwarded-for; its last address is taken). Unset, the address is the connection's peer.
     /// Set it only behind such a balancer: clients can write the header themselves.
@@ -102,6 +129,20 @@ pub struct RawSettings {
         hide_env_values = true
     )]
     pub encryption_key: Option<String>,
+    /// Whether webhook endpoints may be private, loopback or link-local addresses (true/false).
+    /// Off by default: anyone who signs up could otherwise make kassa call into its own network.
+    /// Turn it on only where every merchant is trusted, or to try kassa out on one machine.
+    #[arg(
+        long,
+        env = "KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES",
+        default_value = "false",
+        global = true
+    )]
+    pub webhooks_to_private_addresses: String,
+    /// Whether anyone may sign up for an organization in the dashboard: open or closed. Closed,
+    /// `kassa user create` makes accounts.
+    #[arg(long, env = "KASSA_SIGN_UP", default_value = "open", global = true)]
+    pub sign_up: String,
     /// Where Stripe's API is: Stripe itself, or a stand-in for tests.
     #[arg(
         long,
@@ -134,12 +175,18 @@ pub struct Settings {
     pub webhook_timeout: Duration,
     /// Payment attempts per client address and hour; `None` when the limit is off.
     pub payment_attempts_per_address: Option<std::num::NonZeroU32>,
+    /// API requests per key and per client address each second; `None` when not limited.
+    pub api_requests_per_second: Option<std::num::NonZeroU32>,
     /// The header naming the client's address, lower case, when a balancer sets it.
     pub client_address_header: Option<axum::http::HeaderName>,
     /// The key processor secrets are sealed with, when the operator gave one.
     pub encryption_key: Option<crate::service::vault::EncryptionKey>,
     /// Stripe's API, without a trailing slash.
     pub stripe_api_base: String,
+    /// Where webhook endpoints may be.
+    pub webhook_targets: crate::security::outbound::WebhookTargets,
+    /// Whether the dashboard's sign-up is open to anyone.
+    pub sign_up_open: bool,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -252,6 +299,21 @@ impl RawSettings {
                     ),
                 )
             })?;
+        let api_requests_per_second = self
+            .api_requests_per_second
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_API_REQUESTS_PER_SECOND",
+                    "api-requests-per-second",
+                    format!(
+                        "`{}` is not a number from 0 (no limit) to 1000000",
+                        self.api_requests_per_second
+                    ),
+                )
+            })?;
         let client_address_header = self
             .client_address_header
             .as_deref()
@@ -286,6 +348,22 @@ impl RawSettings {
                     format!("`{}` is not an http(s) URL", self.stripe_api_base),
                 )
             })?;
+        let private_allowed = parse_switch(
+            &self.webhooks_to_private_addresses,
+            "KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES",
+            "webhooks-to-private-addresses",
+        )?;
+        let sign_up_open = match self.sign_up.trim() {
+            "open" => true,
+            "closed" => false,
+            other => {
+                return Err(ConfigError::new(
+                    "KASSA_SIGN_UP",
+                    "sign-up",
+                    format!("`{other}` is neither `open` nor `closed`"),
+                ));
+            }
+        };
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -299,10 +377,30 @@ impl RawSettings {
             site_root: self.site_root.clone().unwrap_or_else(default_site_root),
             webhook_timeout,
             payment_attempts_per_address: std::num::NonZeroU32::new(payment_attempts_per_address),
+            api_requests_per_second: std::num::NonZeroU32::new(api_requests_per_second),
             client_address_header,
             encryption_key,
             stripe_api_base,
+            webhook_targets: crate::security::outbound::WebhookTargets { private_allowed },
+            sign_up_open,
         })
+    }
+}
+
+/// A yes-or-no setting: true or false (1/0, yes/no, on/off also read).
+fn parse_switch(
+    value: &str,
+    variable: &'static str,
+    flag: &'static str,
+) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::new(
+            variable,
+            flag,
+            format!("`{other}` is neither `true` nor `false`"),
+        )),
     }
 }
 
@@ -382,6 +480,40 @@ mod tests {
         assert_eq!(settings.addr, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(settings.public_base(settings.addr), "http://127.0.0.1:3000");
         assert_eq!(settings.database_url, "sqlite://kassa.db");
+    }
+
+    #[test]
+    fn webhooks_stay_public_and_sign_up_open_unless_the_operator_says() {
+        let settings = raw().validate().unwrap();
+        assert!(!settings.webhook_targets.private_allowed);
+        assert!(settings.sign_up_open);
+        let changed = RawSettings {
+            webhooks_to_private_addresses: "true".into(),
+            sign_up: "closed".into(),
+            ..raw()
+        }
+        .validate()
+        .unwrap();
+        assert!(changed.webhook_targets.private_allowed);
+        assert!(!changed.sign_up_open);
+        for (bad, variable) in [
+            (
+                RawSettings {
+                    webhooks_to_private_addresses: "maybe".into(),
+                    ..raw()
+                },
+                "KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES",
+            ),
+            (
+                RawSettings {
+                    sign_up: "invite".into(),
+                    ..raw()
+                },
+                "KASSA_SIGN_UP",
+            ),
+        ] {
+            assert_eq!(bad.validate().unwrap_err().variable, variable);
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use clap::Parser;
-use kassa::config::{Cli, Command};
+use kassa::config::{Cli, Command, UserCommand};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -22,10 +22,34 @@ async fn main() -> ExitCode {
                 serde_json::to_string_pretty(&report).expect("the report serializes")
             );
         }),
+        Command::User(UserCommand::Create {
+            email,
+            organization,
+        }) => {
+            let password = match std::env::var("KASSA_USER_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            kassa::server::create_user(settings, &email, &password, &organization)
+                .await
+                .map(|created| {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&created).expect("the account serializes")
+                    );
+                })
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ kassa::server::RunError::MissingEncryptionKey) => {
+        Err(
+            error @ (kassa::server::RunError::MissingEncryptionKey
+            | kassa::server::RunError::Refused(_)),
+        ) => {
             eprintln!("kassa: {error}");
             ExitCode::from(2)
         }

@@ -7,6 +7,7 @@ use crate::payments::PaymentProcessor;
 use crate::payments::stripe::StripeApi;
 use crate::payments::test_mode::TestProcessor;
 use crate::payments::timeout::PROCESSOR_TIMEOUT;
+use crate::security::headers::{HeaderPolicy, provide_page_nonce, security_headers};
 use crate::service::demo::{self, DemoError, DemoReport};
 use crate::service::processors::Processors;
 use crate::service::vault::Vault;
@@ -54,6 +55,9 @@ pub enum RunError {
          set it (--encryption-key) to the key they were sealed with"
     )]
     MissingEncryptionKey,
+    /// What the operator asked for was refused (a bad email, a taken one): the message names it.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -137,12 +141,18 @@ impl Kassa {
                 .payment_attempts_per_address
                 .map(|n| Arc::new(crate::state::address_limiter(n))),
             client_address_header: settings.client_address_header.clone(),
+            webhook_targets: settings.webhook_targets,
+            sign_up_open: settings.sign_up_open,
+            limits: Arc::new(crate::security::limits::Limits::new(
+                settings.api_requests_per_second,
+            )),
+            requests: tokio_util::task::TaskTracker::new(),
         };
         Ok(Kassa {
             listener,
             router: router(state.clone()),
             state,
-            deliverer: Deliverer::new(settings.webhook_timeout),
+            deliverer: Deliverer::new(settings.webhook_timeout, settings.webhook_targets),
         })
     }
 
@@ -204,6 +214,16 @@ impl Kassa {
                 Ok(Ok(()))
             }
         };
+        // A request whose client went away is not a connection the server waits for, yet its
+        // task may be writing still: the database closes once every request's task has ended
+        // (within what is left of the grace period).
+        state.requests.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.requests.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; closing anyway");
+        }
         let _ = worker_stop.send(true);
         let _ = worker.await;
         let _ = webhooks.await;
@@ -339,6 +359,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// Builds the whole application: API, health checks, pages, static files.
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
+    let requests = state.requests.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(
@@ -392,28 +413,44 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(
-            api::router().route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                api::idempotency::idempotency,
-            )),
+            api::router()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    api::idempotency::idempotency,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    api::rate_limits,
+                ))
+                .route_layer(axum::middleware::from_fn(api::refuse_oversize)),
         )
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, provide_page_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_page_nonce, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.public_base.clone(),
             same_origin_posts,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            HeaderPolicy::for_public_base(&state.public_base),
+            security_headers,
+        ))
         .layer(middleware)
         .with_state(state);
     // Rewriting a path has to happen before routing, so around the routed application.
     Router::new()
         .fallback_service(app)
         .layer(axum::middleware::map_request(api::route_api_reads))
-        .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(
+            requests,
+            run_to_completion,
+        ))
 }
 
 /// Runs every request to its end in a task of its own, even when the client goes away meanwhile.
@@ -422,11 +459,12 @@ pub fn router(state: AppState) -> Router {
 /// sqlx `BEGIN` cancelled between SQLite starting it and sqlx hearing so (which leaves the
 /// connection unusable, see `store::BeginWrite`), must not be cut short by a closed socket.
 async fn run_to_completion(
+    State(requests): State<tokio_util::task::TaskTracker>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match tokio::spawn(next.run(request)).await {
+    match requests.spawn(next.run(request)).await {
         Ok(response) => response,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(error) => {
@@ -559,4 +597,50 @@ pub async fn demo(settings: Settings) -> Result<DemoReport, RunError> {
     };
     store.close().await;
     Ok(report?)
+}
+
+/// An account `kassa user create` made.
+#[derive(Debug, serde::Serialize)]
+pub struct CreatedUser {
+    pub user_id: String,
+    pub email: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    /// The organization's first test-mode key, shown this once.
+    pub test_secret_key: String,
+}
+
+/// `kassa user create`: an organization, its owner and a test-mode key, checked as signing up
+/// checks them.
+pub async fn create_user(
+    settings: Settings,
+    email: &str,
+    password: &str,
+    organization: &str,
+) -> Result<CreatedUser, RunError> {
+    use crate::service::ServiceError;
+    let store = open_store(&settings).await?;
+    let made = crate::service::accounts::sign_up(&store, email, password, organization).await;
+    store.close().await;
+    match made {
+        Ok((member, secret)) => Ok(CreatedUser {
+            user_id: member.user_id,
+            email: member.email,
+            organization_id: member.organization_id,
+            organization_name: member.organization_name,
+            test_secret_key: secret.expose().to_owned(),
+        }),
+        Err(ServiceError::Invalid(errors)) => Err(RunError::Refused(
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        Err(ServiceError::Conflict(e)) => {
+            Err(RunError::Refused(format!("{}: {}", e.field, e.message)))
+        }
+        Err(ServiceError::NotFound(what)) => Err(RunError::Refused(format!("no such {what}"))),
+        Err(ServiceError::Store(e)) => Err(RunError::Migrate(e)),
+    }
 }

@@ -28,6 +28,15 @@ pub struct AppState {
     pub attempt_limiter: Option<Arc<AddressLimiter>>,
     /// The header a balancer in front of kassa names the client's address in, if any.
     pub client_address_header: Option<HeaderName>,
+    /// Where webhook endpoints may be.
+    pub webhook_targets: crate::security::outbound::WebhookTargets,
+    /// Whether anyone may sign up in the dashboard.
+    pub sign_up_open: bool,
+    /// What one client, key or everyone together may ask for (API requests, sign-ins and
+    /// sign-ups, promotion codes, webhook resends).
+    pub limits: Arc<crate::security::limits::Limits>,
+    /// Every request's task: shutdown waits for them before it closes the database.
+    pub requests: tokio_util::task::TaskTracker,
 }
 
 impl AppState {
@@ -57,13 +66,22 @@ impl AppState {
         let (Some(limiter), Some(address)) = (&self.attempt_limiter, address) else {
             return Ok(());
         };
-        limiter.check_key(&address).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            wait.as_secs().max(1)
-        })
+        wait_for(limiter, &address)
     }
+}
+
+/// Counts one use of `key` against `limiter`: `Err(whole seconds to wait, at least 1)` when its
+/// quota is spent.
+pub fn wait_for<K>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), u64>
+where
+    K: Clone + std::hash::Hash + Eq,
+{
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        wait.as_secs().max(1)
+    })
 }
 
 /// Payment attempts per client address: `per_hour` in a burst, then one more each

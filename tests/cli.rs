@@ -88,6 +88,74 @@ fn demo_prints_one_json_object_and_the_same_one_twice() {
 }
 
 #[test]
+fn the_operator_makes_accounts_when_sign_up_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, password: &str| {
+        run(kassa(&dir)
+            .args([
+                "user",
+                "create",
+                "--email",
+                email,
+                "--organization",
+                "Back Office",
+            ])
+            .env("KASSA_USER_PASSWORD", password))
+    };
+    let made = create("ops@example.com", "correct horse battery");
+    assert!(made.status.success(), "{}", stderr(&made));
+    let account: Value = serde_json::from_slice(&made.stdout).expect("stdout is JSON");
+    assert_eq!(account["email"], "ops@example.com");
+    assert_eq!(account["organization_name"], "Back Office");
+    assert!(
+        account["organization_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("org_")
+    );
+    assert!(
+        account["test_secret_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk_test_")
+    );
+    // Checked as signing up is: a taken email, a short password, each named, exit 2.
+    for (email, password, named) in [
+        ("ops@example.com", "correct horse battery", "email"),
+        ("new@example.com", "short", "password"),
+    ] {
+        let refused = create(email, password);
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains(named), "{}", stderr(&refused));
+        assert!(refused.stdout.is_empty());
+    }
+    // The password may come on standard input instead.
+    let mut piped = kassa(&dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "piped@example.com",
+            "--organization",
+            "Piped",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    piped
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another good password\n")
+        .unwrap();
+    let output = piped.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
 fn demo_uses_the_public_url() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(kassa(&dir)
@@ -114,6 +182,9 @@ fn a_bad_setting_stops_kassa_naming_the_variable() {
         ("KASSA_ENCRYPTION_KEY", "c2hvcnQ="),
         ("KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS", "lots"),
         ("KASSA_STRIPE_API_BASE", "stripe"),
+        ("KASSA_API_REQUESTS_PER_SECOND", "fast"),
+        ("KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES", "sometimes"),
+        ("KASSA_SIGN_UP", "invite"),
     ] {
         let output = run(kassa(&dir).arg("serve").env(variable, value));
         assert_eq!(output.status.code(), Some(2), "{variable}={value}");

@@ -24,6 +24,8 @@ on_both_engines!(
     migrations_are_idempotent_and_the_database_answers,
     organizations_round_trip,
     api_keys_are_found_by_hash_until_revoked,
+    unknown_keys_are_answered_from_memory_for_a_while,
+    the_installation_key_is_one_per_purpose_for_every_instance,
     a_change_made_through_another_instance_arrives_within_the_cache_ttl,
     a_key_authenticates_only_in_its_own_mode,
     secret_hashes_are_unique,
@@ -273,6 +275,55 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
             .unwrap()
             .unwrap()
             .active
+    );
+    two.close().await;
+    finish(db, one).await;
+}
+
+async fn the_installation_key_is_one_per_purpose_for_every_instance(engine: Engine) {
+    let Some((db, one)) = open(engine, "installation_key").await else {
+        return;
+    };
+    let two = db.store().await;
+    // Both instances ask at once: one secret is made, and both derive the same keys from it.
+    let (a, b) = tokio::join!(
+        one.installation_key("fingerprints"),
+        two.installation_key("fingerprints")
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert_ne!(a, one.installation_key("notices").await.unwrap());
+    assert_eq!(a, one.installation_key("fingerprints").await.unwrap());
+    // Another database, another installation.
+    let Some((other_db, other)) = open(engine, "installation_key_other").await else {
+        return;
+    };
+    assert_ne!(a, other.installation_key("fingerprints").await.unwrap());
+    finish(other_db, other).await;
+    two.close().await;
+    finish(db, one).await;
+}
+
+/// A secret no key has is remembered as unknown: asked again, the store answers without reading
+/// the database (a key added meanwhile by another instance is not seen, which only a guesser
+/// could notice: a real key's secret is never presented before it exists).
+async fn unknown_keys_are_answered_from_memory_for_a_while(engine: Engine) {
+    let Some((db, one)) = open(engine, "unknown_keys_remembered").await else {
+        return;
+    };
+    let two = db.store().await;
+    let org = organization(&one).await;
+    let minted = MintedKey::generate(Mode::Test);
+    let hash = hash_secret(minted.secret.expose());
+    assert_eq!(one.active_api_key_by_hash(&hash).await.unwrap(), None);
+    two.insert_api_key(&minted.as_new(&org, Mode::Test, "late"))
+        .await
+        .unwrap();
+    assert!(two.active_api_key_by_hash(&hash).await.unwrap().is_some());
+    assert_eq!(
+        one.active_api_key_by_hash(&hash).await.unwrap(),
+        None,
+        "answered from memory"
     );
     two.close().await;
     finish(db, one).await;

@@ -1,8 +1,9 @@
 // A buyer on kassa's hosted checkout: every journey runs twice, with JavaScript and without.
-import { expect, test } from "@playwright/test";
 import {
   choose, createCustomer, createEuroPrice, createSession, createSubscription, demo, expireSession,
   fillBuyer, fillCard, open, priceId,
+  expect,
+  test,
 } from "./support";
 
 test("pay a one-time price and land on the merchant's page", async ({ page, request, javaScriptEnabled, baseURL }) => {

@@ -1,10 +1,11 @@
 // A merchant in the dashboard: every journey runs twice, with JavaScript and without.
-import { expect, test } from "@playwright/test";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   PASSWORD, createProduct, createSession, demo, fillBuyer, fillCard, open, priceId, signUp, visit,
+  expect,
+  test,
 } from "./support";
 
 test("sign up and see the first secret key once", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support";
 
 test("the start page reads the same with and without JavaScript", async ({ page }) => {
   const response = await page.goto("/");

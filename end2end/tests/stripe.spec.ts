@@ -1,7 +1,6 @@
 // A merchant takes live payments through Stripe: the Stripe double that serve.sh starts plays
 // Stripe, its 3-D Secure page the buyer's bank. Runs with JavaScript and without.
-import { expect, test } from "@playwright/test";
-import { createProduct, fillBuyer, fillCard, signUp, visit } from "./support";
+import { createProduct, fillBuyer, fillCard, signUp, visit, expect, test } from "./support";
 
 // Keys as a merchant copies them from Stripe's dashboard; the double takes any of this form.
 const LIVE_SECRET = "sk_live_51E2eKassaLiveKey0000000000";

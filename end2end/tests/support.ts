@@ -1,8 +1,26 @@
 // What the journeys share: the demo organization kassa was started with (serve.sh), and the
 // merchant-side API calls that set a journey up.
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test as base, type APIRequestContext, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
+/** Every journey runs with kassa's Content-Security-Policy enforced by the browser, and fails if
+ * one of kassa's pages breaks it: Chromium logs each script, style or frame it refused. */
+export const test = base.extend<{ contentSecurityPolicy: string[] }>({
+  contentSecurityPolicy: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await use(violations);
+      expect(violations, "what the page's Content-Security-Policy refused").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
 
 export type Demo = {
   base_url: string;

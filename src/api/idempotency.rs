@@ -7,6 +7,8 @@
 //! database, so several kassa instances share them.
 
 use super::ApiError;
+use super::dialect::Dialect;
+use crate::service::api_keys::AuthError;
 use crate::state::AppState;
 use crate::store::{IdempotencyScope, IdempotencyStart};
 use axum::body::{Body, to_bytes};
@@ -26,7 +28,7 @@ pub const KEEP_MS: i64 = 24 * 3_600_000;
 /// How long a first request may run before a retry may take its key over (it died).
 const LOCK_MS: i64 = 60_000;
 /// The largest request or answer body kept (larger ones are refused by the routes anyway).
-const MAX_BODY: usize = 2 * 1024 * 1024;
+const MAX_BODY: usize = super::MAX_BODY_BYTES;
 
 /// Forgets the keys whose answers are older than they are kept.
 pub async fn forget_old_keys(
@@ -40,6 +42,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     if request.method() != Method::POST {
         return next.run(request).await;
     }
+    let dialect = Dialect::of(request.uri().path());
     let (request, key) = match request.headers().get(HEADER) {
         Some(key) => {
             let key = key.to_str().map(|k| k.to_owned());
@@ -49,7 +52,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         None if request.uri().path() == BODY_KEY_PATH => {
             let (parts, body) = request.into_parts();
             let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-                return too_large();
+                return too_large(dialect);
             };
             let key = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
@@ -66,19 +69,21 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let key = match key.as_deref().map(str::trim) {
         Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LENGTH => key.to_owned(),
         _ => {
-            return ApiError::new(
+            return dialect.error(
                 StatusCode::BAD_REQUEST,
                 "idempotency_key_invalid",
                 format!("Idempotency-Key (or idempotency_key) must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"),
-            )
-            .into_response();
+            );
         }
     };
-    // Whose key: without a valid API key the route answers 401 itself, and nothing is kept.
+    // Whose key: without a valid API key the route answers 401 itself, and nothing is kept. A
+    // key that could not be looked up is not a reason to run the request unprotected.
     let principal = match super::auth::presented_key(request.headers()) {
-        Some(secret) => crate::service::api_keys::authenticate(&state.store, &secret)
-            .await
-            .ok(),
+        Some(secret) => match crate::service::api_keys::authenticate(&state.store, &secret).await {
+            Ok(principal) => Some(principal),
+            Err(AuthError::Store(error)) => return unavailable(dialect, error),
+            Err(_) => None,
+        },
         None => None,
     };
     let Some(principal) = principal else {
@@ -88,7 +93,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     // The route's `Authenticated` takes it from here instead of looking the key up again.
     parts.extensions.insert(principal.clone());
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return too_large();
+        return too_large(dialect);
     };
     let fingerprint = fingerprint(
         parts.method.as_str(),
@@ -108,7 +113,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         .await
     {
         Ok(start) => start,
-        Err(error) => return ApiError::internal(error).into_response(),
+        Err(error) => return unavailable(dialect, error),
     };
     match start {
         IdempotencyStart::Replay {
@@ -126,19 +131,17 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             response
         }
-        IdempotencyStart::InFlight => ApiError::new(
+        IdempotencyStart::InFlight => dialect.error(
             StatusCode::CONFLICT,
             "idempotency_key_in_use",
             "A request with this Idempotency-Key is still being processed; retry in a moment.",
-        )
-        .into_response(),
-        IdempotencyStart::Mismatch => ApiError::new(
+        ),
+        IdempotencyStart::Mismatch => dialect.error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_mismatch",
             "This Idempotency-Key was used for a different request (method, path or body); \
              use a new key for a new request.",
-        )
-        .into_response(),
+        ),
         IdempotencyStart::Started => {
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
@@ -148,13 +151,27 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-fn too_large() -> Response {
-    ApiError::new(
+fn too_large(dialect: Dialect) -> Response {
+    dialect.error(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
         "the request body is too large",
     )
-    .into_response()
+}
+
+/// The keys could not be read: the request is not run, since nothing would stop a retry from
+/// running it again. A 503 the client retries with the same key.
+fn unavailable(dialect: Dialect, error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "idempotency keys could not be read; the request was not run");
+    let mut response = dialect.error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "idempotency_unavailable",
+        "kassa cannot check this Idempotency-Key right now; nothing was done. Retry with the same key.",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// What tells two requests apart: SHA-256 of the method, path, query and body.

@@ -4,6 +4,7 @@
 pub mod auth;
 mod catalog;
 pub mod checkout;
+pub mod dialect;
 pub mod error;
 mod events;
 pub mod flowglad;
@@ -60,6 +61,59 @@ pub fn router() -> Router<AppState> {
         .route("/checkout/{id}/cancel", post(zenskar::cancel))
         .merge(flowglad::router())
         .merge(stripe::router())
+}
+
+/// The largest request body the API reads (axum's default limit for a body read whole).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Refuses a body announced larger than [`MAX_BODY_BYTES`] before anything reads it: 413, in
+/// the request's dialect. (A body sent without its length is cut off at the limit as it is read.)
+pub async fn refuse_oversize(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return dialect::Dialect::of(request.uri().path()).error(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {} MB",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+/// Counts every API request against its client address's and its key's limits (before the key is
+/// looked up, so that guessing keys is limited too): 429 with `Retry-After`, in the request's
+/// dialect, once either is spent.
+pub async fn rate_limits(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let address = state.client_address(request.headers(), peer);
+    let key = auth::presented_key(request.headers());
+    match state.limits.api_request(address, key.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(crate::security::limits::RetryAfter(wait)) => {
+            tracing::info!(address = ?address, "an API client was told to slow down");
+            dialect::Dialect::of(request.uri().path()).too_many_requests(
+                wait,
+                format!("Too many requests; wait {wait} s, then retry."),
+            )
+        }
+    }
 }
 
 /// `GET /checkout/{id}` is both the hosted page and Zenskar's read of a session: a request that

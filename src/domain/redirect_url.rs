@@ -14,6 +14,8 @@ pub enum UrlError {
     NotAbsolute,
     #[error("must start with http:// or https://")]
     NotHttp,
+    #[error("must not contain control characters")]
+    ControlCharacter,
 }
 
 /// Checks a redirect URL and returns it as given (a `{CHECKOUT_SESSION_ID}` placeholder survives).
@@ -23,6 +25,9 @@ pub fn check_redirect_url(input: &str) -> Result<&str, UrlError> {
     }
     if input.chars().count() > MAX_URL_LENGTH {
         return Err(UrlError::TooLong);
+    }
+    if input.chars().any(char::is_control) {
+        return Err(UrlError::ControlCharacter);
     }
     if input.trim() != input || input.chars().any(char::is_whitespace) {
         return Err(UrlError::NotAbsolute);
@@ -37,9 +42,47 @@ pub fn check_redirect_url(input: &str) -> Result<&str, UrlError> {
     Ok(input)
 }
 
+/// `url` as a `Location` header can carry it: parsed and written out again by the WHATWG rules
+/// (what a browser would request: ASCII only, anything else percent-encoded). `None` when it is
+/// not a URL at all. Every redirect to a merchant's address is built through this, so a URL
+/// saved before kassa checked it as now cannot break the answer that sends the buyer on.
+pub fn as_location(url: &str) -> Option<String> {
+    let written = url::Url::parse(url).ok()?.to_string();
+    written
+        .bytes()
+        .all(|b| b.is_ascii_graphic())
+        .then_some(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_and_never_reach_a_header() {
+        for bad in [
+            "https://shop.example/thanks\u{7}",
+            "https://shop.example/\u{0}x",
+            "https://shop.example/a\u{7f}b",
+            "https://shop.example/\u{85}",
+        ] {
+            assert_eq!(
+                check_redirect_url(bad),
+                Err(UrlError::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        // Saved before this check: written out percent-encoded, a valid header either way.
+        let location = as_location("https://shop.example/thanks\u{7}?q=é").unwrap();
+        assert_eq!(location, "https://shop.example/thanks%07?q=%C3%A9");
+        assert!(axum_free_header_check(&location));
+        assert_eq!(as_location("not a url"), None);
+    }
+
+    /// What `http::HeaderValue` accepts, without depending on it in the domain.
+    fn axum_free_header_check(value: &str) -> bool {
+        value.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t')
+    }
 
     #[test]
     fn accepts_fully_qualified_http_urls() {

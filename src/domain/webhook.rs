@@ -16,6 +16,10 @@ pub const COMPATIBLE_TYPES: [&str; 3] = [
     "sync.events_available",
 ];
 
+/// Deliveries an organization may have resent in a minute (a burst of this many, then one more
+/// each `60 / RESENDS_PER_MINUTE` seconds).
+pub const RESENDS_PER_MINUTE: u32 = 10;
+
 /// Longest endpoint name.
 pub const MAX_NAME_CHARS: usize = 100;
 

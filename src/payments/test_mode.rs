@@ -28,7 +28,6 @@ use super::{
 use crate::domain::payment::PaymentDetails;
 use crate::store::{NewTestCharge, Store, StoreError, TestCharge};
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 
 /// How long a test bank debit takes to settle.
 pub const SETTLEMENT_DELAY_MS: i64 = 3_000;
@@ -63,10 +62,17 @@ fn decline(code: &str, message: &str) -> ChargeOutcome {
     }
 }
 
-/// A stable, one-way fingerprint of a method's identifying number.
-fn fingerprint(identifying: &str) -> String {
-    let digest = Sha256::digest(format!("kassa-test-processor:{identifying}").as_bytes());
-    hex::encode(&digest[..8])
+/// The installation key card and account fingerprints are keyed with.
+pub const FINGERPRINT_KEY: &str = "test-processor-fingerprints";
+
+/// A stable, one-way fingerprint of a method's identifying number: an HMAC under the
+/// installation's key, since the digits of a card number left to guess are few enough to try
+/// every one against a plain digest in seconds.
+fn fingerprint(key: &[u8; 32], identifying: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(identifying.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
 impl TestProcessor {
@@ -77,10 +83,10 @@ impl TestProcessor {
 }
 
 /// What the test processor answers a charge, by the card or account number (the table above).
-fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
+fn answer(request: &ChargeRequest<'_>, keyed: &[u8; 32]) -> ChargeOutcome {
     let key = request.idempotency_key;
     match request.details {
-        PaymentDetails::Card { .. } => card_outcome(request),
+        PaymentDetails::Card { .. } => card_outcome(request, keyed),
         PaymentDetails::SepaDebit { iban, .. } => {
             let failing = FAILING_IBANS.contains(&iban.expose());
             ChargeOutcome::Processing {
@@ -94,7 +100,7 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                     last4: iban.last4().to_owned(),
                     exp_month: None,
                     exp_year: None,
-                    fingerprint: fingerprint(iban.expose()),
+                    fingerprint: fingerprint(keyed, iban.expose()),
                     bank_name: Some(format!("{} bank", iban.country())),
                     ..MethodSummary::default()
                 },
@@ -118,10 +124,10 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                     last4: account_number.last4().to_owned(),
                     exp_month: None,
                     exp_year: None,
-                    fingerprint: fingerprint(&format!(
-                        "{routing_number}/{}",
-                        account_number.expose()
-                    )),
+                    fingerprint: fingerprint(
+                        keyed,
+                        &format!("{routing_number}/{}", account_number.expose()),
+                    ),
                     bank_name: Some("STRIPE TEST BANK".to_owned()),
                     ..MethodSummary::default()
                 },
@@ -136,7 +142,7 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
                 last4: String::new(),
                 exp_month: None,
                 exp_year: None,
-                fingerprint: fingerprint(method_type.as_str()),
+                fingerprint: fingerprint(keyed, method_type.as_str()),
                 bank_name: None,
                 ..MethodSummary::default()
             },
@@ -145,7 +151,7 @@ fn answer(request: &ChargeRequest<'_>) -> ChargeOutcome {
     }
 }
 
-fn card_outcome(request: &ChargeRequest<'_>) -> ChargeOutcome {
+fn card_outcome(request: &ChargeRequest<'_>, key: &[u8; 32]) -> ChargeOutcome {
     let PaymentDetails::Card { number, expiry, .. } = request.details else {
         unreachable!("only called for cards")
     };
@@ -155,7 +161,7 @@ fn card_outcome(request: &ChargeRequest<'_>) -> ChargeOutcome {
         last4: number.last4().to_owned(),
         exp_month: Some(expiry.month),
         exp_year: Some(expiry.year),
-        fingerprint: fingerprint(digits),
+        fingerprint: fingerprint(key, digits),
         ..MethodSummary::default()
     };
     let reference = format!("tm_ch_{}", request.idempotency_key);
@@ -353,7 +359,12 @@ impl PaymentProcessor for TestProcessor {
         if request.livemode {
             return Err(ProcessorError::LiveModeUnavailable);
         }
-        let answer = answer(&request);
+        let key = self
+            .ledger
+            .installation_key(FINGERPRINT_KEY)
+            .await
+            .map_err(|e| ProcessorError::NotCharged(format!("reading the fingerprint key: {e}")))?;
+        let answer = answer(&request, &key);
         let json =
             serde_json::to_string(&answer).map_err(|e| ProcessorError::Unknown(e.to_string()))?;
         let currency = request.amount.currency.code_lower();
@@ -567,6 +578,20 @@ mod tests {
                 })
                 .await
         }
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_with_the_installations_secret() {
+        let card = "4242424242424242";
+        let ours = fingerprint(&[7; 32], card);
+        assert_eq!(ours, fingerprint(&[7; 32], card), "stable");
+        assert_ne!(ours, fingerprint(&[7; 32], "4000056655665556"));
+        // Another installation's fingerprint of the same card tells nothing of ours, and the
+        // digest anyone could compute (what kassa kept before) is not it.
+        assert_ne!(ours, fingerprint(&[8; 32], card));
+        use sha2::Digest;
+        let unkeyed = sha2::Sha256::digest(format!("kassa-test-processor:{card}").as_bytes());
+        assert_ne!(ours, hex::encode(&unkeyed[..8]));
     }
 
     #[tokio::test]

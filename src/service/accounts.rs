@@ -2,13 +2,12 @@
 
 use super::api_keys::{MintedKey, SecretKey};
 use super::ids::new_id;
-use super::passwords::{hash_password, verify_password};
+use super::passwords;
 use super::{ServiceError, ServiceResult};
 use crate::domain::account::{BrandingDraft, check_branding, check_sign_up};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::{Mode, ids};
 use crate::store::{Branding, Store, StoreError};
-use std::sync::OnceLock;
 
 /// A signed-in user acting for one organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +58,8 @@ pub async fn sign_up(
     if store.user_by_email(&checked.email).await?.is_some() {
         return Err(taken());
     }
-    let password_hash = hash_password(password)
+    let password_hash = passwords::hash(password.to_owned())
+        .await
         .map_err(|e| StoreError::Corrupt(format!("hashing a password: {e}")))?;
     let organization_id = new_id(ids::ORGANIZATION);
     let user_id = new_id(ids::USER);
@@ -91,9 +91,15 @@ pub async fn sign_up(
 
 /// A hash to verify against when the email is unknown, so that a wrong email takes as long as
 /// a wrong password and the answer does not tell which accounts exist.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password("not the password of anyone").unwrap_or_default())
+async fn decoy_hash() -> &'static str {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_init(|| async {
+            passwords::hash("not the password of anyone".to_owned())
+                .await
+                .unwrap_or_default()
+        })
+        .await
 }
 
 /// Checks an email and password; the member acts for the user's first organization.
@@ -105,15 +111,11 @@ pub async fn sign_in(store: &Store, email: &str, password: &str) -> ServiceResul
         )])
     };
     let user = store.user_by_email(email.trim()).await?;
-    let hash = user
-        .as_ref()
-        .map_or(decoy_hash(), |u| u.password_hash.as_str())
-        .to_owned();
-    let password = password.to_owned();
-    // Argon2 takes tens of milliseconds of CPU: off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let hash = match &user {
+        Some(user) => user.password_hash.clone(),
+        None => decoy_hash().await.to_owned(),
+    };
+    let matches = passwords::verify(password.to_owned(), hash).await;
     let Some(user) = user.filter(|_| matches) else {
         return Err(wrong());
     };

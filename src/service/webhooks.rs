@@ -18,6 +18,7 @@ use super::{ServiceError, ServiceResult};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::ids;
 use crate::domain::webhook::{EndpointDraft, check_endpoint, wants};
+use crate::security::outbound::{Refused, WebhookTargets};
 use crate::store::{
     AttemptResult, ClaimedDelivery, EndpointChanges, EndpointRecord, EventRecord, NewEndpoint,
     Store, StoreResult, Tx,
@@ -41,6 +42,9 @@ const LONGEST_WAIT_MS: i64 = 24 * 3600 * 1000;
 
 /// Most of an answer's body that is kept with its attempt.
 const RESPONSE_EXCERPT_BYTES: usize = 1024;
+
+/// Endpoints one organization may have in each mode, as Stripe allows.
+pub const MAX_ENDPOINTS: i64 = 16;
 
 /// Deliveries one instance claims at a time.
 pub const BATCH: i64 = 32;
@@ -130,6 +134,7 @@ fn new_secret() -> String {
 pub async fn create_endpoint(
     store: &Store,
     principal: &Principal,
+    targets: WebhookTargets,
     draft: EndpointDraft,
     pricing_model_id: Option<&str>,
     active: bool,
@@ -137,6 +142,7 @@ pub async fn create_endpoint(
     let live = principal.mode.is_live();
     let org = &principal.organization_id;
     let checked = check_endpoint(draft, principal.mode)?;
+    targets.check(&checked.url)?;
     let pricing_model_id = match pricing_model_id.filter(|id| !id.is_empty()) {
         Some(id) => {
             store.pricing_model(org, live, id).await?.ok_or_else(|| {
@@ -155,18 +161,30 @@ pub async fn create_endpoint(
     };
     let secret = new_secret();
     let endpoint = store
-        .insert_webhook_endpoint(&NewEndpoint {
-            id: &new_id(ids::WEBHOOK_ENDPOINT),
-            organization_id: org,
-            livemode: live,
-            pricing_model_id: &pricing_model_id,
-            name: &checked.name,
-            url: &checked.url,
-            filter_types: &checked.filter_types,
-            secret: &secret,
-            active,
-        })
-        .await?;
+        .insert_webhook_endpoint(
+            &NewEndpoint {
+                id: &new_id(ids::WEBHOOK_ENDPOINT),
+                organization_id: org,
+                livemode: live,
+                pricing_model_id: &pricing_model_id,
+                name: &checked.name,
+                url: &checked.url,
+                filter_types: &checked.filter_types,
+                secret: &secret,
+                active,
+            },
+            MAX_ENDPOINTS,
+        )
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Conflict(FieldError::invalid(
+                Field::WebhookUrl,
+                format!(
+                    "an organization has at most {MAX_ENDPOINTS} webhook endpoints in each mode; \
+                     change or delete one of them"
+                ),
+            ))
+        })?;
     Ok((endpoint, secret))
 }
 
@@ -184,6 +202,7 @@ pub struct EndpointUpdate {
 pub async fn update_endpoint(
     store: &Store,
     principal: &Principal,
+    targets: WebhookTargets,
     id: &str,
     update: EndpointUpdate,
 ) -> ServiceResult<EndpointRecord> {
@@ -204,6 +223,9 @@ pub async fn update_endpoint(
         },
         principal.mode,
     )?;
+    if update.url.is_some() {
+        targets.check(&checked.url)?;
+    }
     let changes = EndpointChanges {
         name: Some(checked.name),
         url: Some(checked.url),
@@ -251,14 +273,17 @@ pub async fn fan_out(
 #[derive(Clone)]
 pub struct Deliverer {
     client: reqwest::Client,
+    targets: WebhookTargets,
     /// How long a claim holds a delivery: the timeout thrice, so that an attempt in flight is
     /// never claimed by another instance, and one whose instance died is taken over soon after.
     lease: Duration,
 }
 
 impl Deliverer {
-    pub fn new(timeout: Duration) -> Deliverer {
-        let client = reqwest::Client::builder()
+    /// A deliverer whose attempts end after `timeout` and connect only where `targets` allow.
+    pub fn new(timeout: Duration, targets: WebhookTargets) -> Deliverer {
+        let client = targets
+            .apply(reqwest::Client::builder())
             .timeout(timeout)
             .connect_timeout(timeout)
             // A redirect is not a delivery: the endpoint must answer at its own address.
@@ -268,6 +293,7 @@ impl Deliverer {
             .expect("an HTTP client with rustls builds");
         Deliverer {
             client,
+            targets,
             lease: timeout * 3,
         }
     }
@@ -312,20 +338,27 @@ impl Deliverer {
         let sent_at = crate::store::now_ms();
         let header = signature_header(&delivery.secret, sent_at / 1000, &body);
         let started = Instant::now();
-        let answer = self
-            .client
-            .post(&delivery.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("Kassa-Signature", header)
-            .body(body)
-            .send()
-            .await;
-        let (status_code, response) = match answer {
-            Ok(answer) => {
-                let status = answer.status().as_u16();
-                (Some(i32::from(status)), excerpt(answer).await)
+        // An address written in the URL reaches no resolver: judged here. (Saving the endpoint
+        // refused it already, unless the operator allowed it then and not now.)
+        let (status_code, response) = match self.targets.refusal(&delivery.url) {
+            Some(reason) => (None, format!("not sent: {reason}")),
+            None => {
+                let answer = self
+                    .client
+                    .post(&delivery.url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("Kassa-Signature", header)
+                    .body(body)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(answer) => {
+                        let status = answer.status().as_u16();
+                        (Some(i32::from(status)), excerpt(answer).await)
+                    }
+                    Err(error) => (None, describe(&error)),
+                }
             }
-            Err(error) => (None, describe(&error)),
         };
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let delivered = status_code.is_some_and(|s| (200..300).contains(&s));
@@ -389,6 +422,13 @@ async fn excerpt(mut answer: reqwest::Response) -> String {
 
 /// Why no answer came, for the attempt log.
 fn describe(error: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if let Some(refused) = error.downcast_ref::<Refused>() {
+            return format!("not sent: {refused}");
+        }
+        cause = error.source();
+    }
     if error.is_timeout() {
         "no answer within the timeout".to_owned()
     } else if error.is_connect() {

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 /// How long a copy is served before the database is asked again.
 pub const TTL: Duration = Duration::from_secs(1);
+/// How long a secret no key has is remembered as unknown. A key is made with a secret nobody
+/// has seen, so no secret is remembered as unknown and then made; a revoked key stays unknown.
+pub const UNKNOWN_KEY_TTL: Duration = Duration::from_secs(60);
 /// Copies kept of each kind of row; the least recently used goes first.
 const CAPACITY: usize = 4096;
 
@@ -87,21 +90,28 @@ impl<K: Hash + Eq, V: Clone> Recent<K, V> {
 pub(crate) struct Caches {
     /// Active API keys by the hex SHA-256 of their secret.
     pub api_keys: Recent<String, super::ApiKeyRecord>,
+    /// Hashes of well-formed secrets no key has, for [`UNKNOWN_KEY_TTL`]: a client guessing keys,
+    /// or sending a revoked one in a loop, is answered from memory.
+    pub unknown_api_keys: Recent<String, ()>,
     /// Prices by id (ids are unique across organizations; the reader checks the owner).
     pub prices: Recent<String, super::PriceRecord>,
     /// Products by id, likewise.
     pub products: Recent<String, super::ProductRecord>,
     /// Default pricing models by organization and mode.
     pub default_pricing_models: Recent<(String, bool), super::PricingModelRecord>,
+    /// The installation's root secret, once read (it never changes).
+    pub installation_root: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
             api_keys: Recent::new(CAPACITY, TTL),
+            unknown_api_keys: Recent::new(CAPACITY, UNKNOWN_KEY_TTL),
             prices: Recent::new(CAPACITY, TTL),
             products: Recent::new(CAPACITY, TTL),
             default_pricing_models: Recent::new(CAPACITY, TTL),
+            installation_root: tokio::sync::OnceCell::new(),
         }
     }
 }

@@ -1078,26 +1078,37 @@ impl super::Tx {
 }
 
 impl Tx {
-    /// Counts a redemption of a coupon and its promotion code.
+    /// Counts a redemption of a coupon and its promotion code, each only while under its
+    /// limit: `false` when either is used up (and then the transaction must not commit). A
+    /// guarded update, so that payments finishing at once cannot count past the limit: on
+    /// PostgreSQL the second waits for the first's row lock and then sees its count.
     pub async fn redeem_discount(
         &mut self,
         coupon_id: &str,
         promotion_code_id: Option<&str>,
-    ) -> StoreResult<()> {
-        dispatch_tx!(self, |conn| {
-            sqlx::query("UPDATE coupons SET times_redeemed = times_redeemed + 1 WHERE id = $1")
-                .bind(coupon_id)
-                .execute(&mut *conn)
-                .await?;
-            if let Some(code) = promotion_code_id {
-                sqlx::query(
-                    "UPDATE promotion_codes SET times_redeemed = times_redeemed + 1 WHERE id = $1",
+    ) -> StoreResult<bool> {
+        let redeemed = dispatch_tx!(self, |conn| {
+            let coupon = sqlx::query(
+                "UPDATE coupons SET times_redeemed = times_redeemed + 1 WHERE id = $1 \
+                 AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)",
+            )
+            .bind(coupon_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            let code = match promotion_code_id {
+                Some(code) => sqlx::query(
+                    "UPDATE promotion_codes SET times_redeemed = times_redeemed + 1 WHERE id = $1 \
+                     AND (max_redemptions IS NULL OR times_redeemed < max_redemptions)",
                 )
                 .bind(code)
                 .execute(&mut *conn)
-                .await?;
-            }
+                .await?
+                .rows_affected(),
+                None => 1,
+            };
+            coupon == 1 && code == 1
         });
-        Ok(())
+        Ok(redeemed)
     }
 }

@@ -21,6 +21,7 @@ mod demo;
 mod events;
 mod group_commit;
 mod idempotency;
+mod installation;
 mod invoices;
 mod organizations;
 mod payment_methods;

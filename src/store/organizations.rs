@@ -122,7 +122,12 @@ impl Store {
         if let Some(key) = cache.get(secret_hash) {
             return Ok(Some(key));
         }
+        let unknown = &self.caches.unknown_api_keys;
+        if unknown.get(secret_hash).is_some() {
+            return Ok(None);
+        }
         let ticket = cache.ticket();
+        let unknown_ticket = unknown.ticket();
         let row = dispatch!(self, read, |db| {
             sqlx::query_as::<_, ApiKeyRecord>(&format!(
                 "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"
@@ -131,8 +136,9 @@ impl Store {
             .fetch_optional(db)
             .await?
         });
-        if let Some(key) = &row {
-            cache.keep(ticket, secret_hash.to_owned(), key.clone());
+        match &row {
+            Some(key) => cache.keep(ticket, secret_hash.to_owned(), key.clone()),
+            None => unknown.keep(unknown_ticket, secret_hash.to_owned(), ()),
         }
         Ok(row)
     }

@@ -120,15 +120,20 @@ fn json_types(types: &[String]) -> String {
 }
 
 impl Store {
+    /// Makes an endpoint unless its organization has `cap` in that mode already: `None` then.
+    /// The count and the insert are one statement.
     pub async fn insert_webhook_endpoint(
         &self,
         endpoint: &NewEndpoint<'_>,
-    ) -> StoreResult<EndpointRecord> {
+        cap: i64,
+    ) -> StoreResult<Option<EndpointRecord>> {
         let now = now_ms();
         let sql = format!(
             "INSERT INTO webhook_endpoints (id, organization_id, livemode, pricing_model_id, name, \
              url, filter_types, secret, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {ENDPOINT_COLUMNS}"
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10 WHERE (SELECT COUNT(*) FROM \
+             webhook_endpoints WHERE organization_id = $2 AND livemode = $3) < $11 \
+             RETURNING {ENDPOINT_COLUMNS}"
         );
         Ok(dispatch!(self, write, |db| {
             sqlx::query_as::<_, EndpointRecord>(&sql)
@@ -142,7 +147,8 @@ impl Store {
                 .bind(endpoint.secret)
                 .bind(endpoint.active)
                 .bind(now)
-                .fetch_one(db)
+                .bind(cap)
+                .fetch_optional(db)
                 .await?
         }))
     }

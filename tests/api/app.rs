@@ -30,6 +30,16 @@ pub struct Options {
     pub client_address_header: Option<String>,
     /// Where Stripe's API is (a [`crate::stripe_double::StripeDouble`]).
     pub stripe_api_base: Option<String>,
+    /// The address kassa hands out (`KASSA_PUBLIC_URL`); its own when `None`.
+    pub public_url: Option<String>,
+    /// API requests per key and per address each second; off when `None` (the tests are many
+    /// clients behind one address).
+    pub api_requests_per_second: Option<u32>,
+    /// Sign-up closed to the public (`KASSA_SIGN_UP=closed`).
+    pub sign_up_closed: bool,
+    /// Webhooks only to public addresses, as by default; the tests' receivers listen on
+    /// 127.0.0.1, so private addresses are allowed unless this is set.
+    pub public_webhooks_only: bool,
 }
 
 /// The operator's key in every test kassa: processor keys can be kept.
@@ -50,6 +60,12 @@ async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     raw.encryption_key = Some(ENCRYPTION_KEY.into());
     if let Some(base) = options.stripe_api_base {
         raw.stripe_api_base = base;
+    }
+    raw.public_url = options.public_url;
+    raw.api_requests_per_second = options.api_requests_per_second.unwrap_or(0).to_string();
+    raw.webhooks_to_private_addresses = (!options.public_webhooks_only).to_string();
+    if options.sign_up_closed {
+        raw.sign_up = "closed".into();
     }
     let settings = raw.validate().expect("test settings are valid");
     let kassa = match options.processor {

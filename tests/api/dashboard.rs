@@ -1236,6 +1236,36 @@ async fn webhooks_are_managed_from_the_dashboard(engine: Engine) {
         "due now, or already tried again: {resent:?}"
     );
 
+    // Resends are limited per organization: the rest of the minute's quota goes, then the page
+    // says how long to wait.
+    for _ in 1..kassa::domain::webhook::RESENDS_PER_MINUTE {
+        let response = demo
+            .post(
+                &app,
+                "/api/dashboard/webhook/resend",
+                &[("id", &id), ("delivery", &delivery_id)],
+            )
+            .await;
+        assert!(location(&response).contains("?resent="));
+    }
+    let response = demo
+        .post(
+            &app,
+            "/api/dashboard/webhook/resend",
+            &[("id", &id), ("delivery", &delivery_id)],
+        )
+        .await;
+    let limited = location(&response);
+    assert!(
+        limited.starts_with(&format!("/dashboard/webhooks/{id}?resend_wait=")),
+        "{limited}"
+    );
+    let (_, html) = demo.get(&app, &limited).await;
+    assert!(
+        html.contains("Resends are limited to 10 a minute"),
+        "{html}"
+    );
+
     // Another organization sees none of it.
     let other = Browser::sign_up(&app, "other-webhooks@example.com", "Other Org").await;
     hidden_from(

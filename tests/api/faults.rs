@@ -24,6 +24,8 @@ crate::on_both_engines!(
     a_charge_whose_process_died_is_found_and_recorded,
     a_charge_that_outlives_its_session_is_refunded_and_recorded,
     a_lost_answer_to_the_buyers_step_is_found_and_recorded,
+    a_payment_in_flight_when_kassa_stops_is_finished_and_recorded,
+    a_limited_code_paid_with_at_once_is_redeemed_no_more_than_its_limit,
 );
 
 /// What the test processor does instead of answering, once, in order.
@@ -39,6 +41,8 @@ enum Fault {
     LoseRequest,
     /// Charges, and the request's task never goes on: as if its process died there.
     Die,
+    /// Answers as the test processor does, a second late.
+    Slow,
 }
 
 /// The test processor with faults injected into its charges and the buyer's steps.
@@ -72,7 +76,13 @@ impl Faulty {
             Some(Fault::Die) => {
                 call.await?;
                 self.charged.notify_one();
-                std::future::pending().await
+                // Nothing after the charge runs: the request's task ends here.
+                panic!("injected: the process died after the charge")
+            }
+            Some(Fault::Slow) => {
+                self.charged.notify_one();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                call.await
             }
         }
     }
@@ -549,5 +559,91 @@ async fn a_lost_answer_to_the_buyers_step_is_found_and_recorded(engine: Engine) 
     assert_eq!(resolved(&app, &attempt.id).await, AttemptStatus::Succeeded);
     assert_eq!(status(&app, &id).await, "succeeded");
     assert_eq!(assert_books_agree(&app, &[&id]).await, 1);
+    app.stop().await;
+}
+
+/// The buyer's browser gives up while the processor is still charging, and kassa is told to stop
+/// meanwhile: no connection is left to wait for, yet the request's task is, and the payment is
+/// recorded before the database closes.
+async fn a_payment_in_flight_when_kassa_stops_is_finished_and_recorded(engine: Engine) {
+    let Some((app, faulty)) = spawn(engine, "fault_shutdown", &[Fault::Slow]).await else {
+        return;
+    };
+    let id = beans_session(&app).await;
+    let buyer = {
+        let (client, url, form) = (
+            app.client.clone(),
+            app.url("/api/checkout/confirm"),
+            card(&id, "4242424242424242"),
+        );
+        tokio::spawn(async move { client.post(url).form(&form).send().await })
+    };
+    faulty.charged.notified().await;
+    buyer.abort();
+    let (_, db) = app.stop_keeping_database().await;
+    let store = db.store().await;
+    let session = store.session_by_id(&id).await.unwrap().unwrap();
+    assert_eq!(session.status.as_str(), "succeeded");
+    let attempts = store.attempts_of_session(&id).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status, AttemptStatus::Succeeded);
+    store.close().await;
+    db.drop_db().await;
+}
+
+/// A promotion code limited to 3 redemptions, paid with on 8 checkouts at once: 3 checkouts are
+/// paid with it and 3 redemptions counted; every other payment was refused before its charge, or
+/// charged and given back.
+async fn a_limited_code_paid_with_at_once_is_redeemed_no_more_than_its_limit(engine: Engine) {
+    let Some((app, _)) = spawn(engine, "limited_code", &[]).await else {
+        return;
+    };
+    app.execute_sql("UPDATE promotion_codes SET max_redemptions = 3 WHERE code = 'WELCOME10'")
+        .await;
+    let mut ids = Vec::new();
+    for _ in 0..8 {
+        ids.push(
+            app.create_session(&json!({
+                "line_items": [{ "price": app.price_id("espresso-beans") }],
+                "allow_promotion_codes": true,
+            }))
+            .await,
+        );
+    }
+    let mut payments = tokio::task::JoinSet::new();
+    for id in &ids {
+        let (client, url) = (app.client.clone(), app.url("/api/checkout/confirm"));
+        let mut form = card(id, "4242424242424242");
+        form.push(("promotion_code".into(), "WELCOME10".into()));
+        payments.spawn(async move {
+            let response = client.post(url).form(&form).send().await.unwrap();
+            response.status().as_u16()
+        });
+    }
+    while let Some(status) = payments.join_next().await {
+        let status = status.unwrap();
+        assert!(status < 500, "a payment answered {status}");
+    }
+    let mut paid_with_code = 0;
+    for id in &ids {
+        let session = app.store.session_by_id(id).await.unwrap().unwrap();
+        if session.status.as_str() == "succeeded" {
+            assert!(
+                session.amounts.discount > 0,
+                "{id} was paid without its code"
+            );
+            paid_with_code += 1;
+        }
+    }
+    assert_eq!(paid_with_code, 3);
+    let code = app
+        .store
+        .promotion_code(&app.demo.organization_id, false, "WELCOME10")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code.times_redeemed, 3);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(assert_books_agree(&app, &ids).await, 3);
     app.stop().await;
 }

@@ -24,6 +24,8 @@ crate::on_both_engines!(
     a_killed_kassa_loses_no_delivery,
     two_instances_deliver_each_event_once_per_attempt_and_sweep_once,
     ended_deliveries_are_forgotten_after_their_time_and_pending_ones_kept,
+    endpoints_inside_the_network_are_refused_and_never_called,
+    endpoints_are_capped_per_organization_and_mode,
 );
 
 /// What the receiver does with a request.
@@ -744,6 +746,7 @@ async fn a_killed_kassa_loses_no_delivery(engine: Engine) {
                 .env("KASSA_DATABASE_URL", &database_url)
                 .env("KASSA_ADDR", "127.0.0.1:0")
                 .env("KASSA_WEBHOOK_TIMEOUT", "1")
+                .env("KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES", "true")
                 .env("KASSA_LOG", "info")
                 .env("KASSA_LOG_FORMAT", "json")
                 .env(
@@ -883,5 +886,125 @@ async fn ended_deliveries_are_forgotten_after_their_time_and_pending_ones_kept(e
     let pending = app.store.webhook_deliveries(&unheard, 100).await.unwrap();
     assert_eq!(pending.len(), events.len());
     assert!(pending.iter().all(|d| d.status == "pending"));
+    app.stop().await;
+}
+
+async fn endpoints_inside_the_network_are_refused_and_never_called(engine: Engine) {
+    let Some(app) = TestApp::spawn_with(
+        engine,
+        "webhooks_inside",
+        crate::app::Options {
+            public_webhooks_only: true,
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let receiver = Receiver::start(Policy::Accept).await;
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Saving an address inside the network is refused, naming the url.
+    for url in [
+        receiver.url.clone(),
+        format!("http://localhost:{port}/hooks"),
+        format!("http://[::1]:{port}/hooks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.7/hooks".to_owned(),
+        "http://2130706433/hooks".to_owned(),
+    ] {
+        let body = json!({ "webhook": { "url": url, "filterTypes": ["*"] } });
+        let (status, answer) = call(&app, "POST", "/api/v1/webhooks", Some(body)).await;
+        assert_eq!(status, 400, "{url} -> {answer}");
+        assert_conforms("post", "/api/v1/webhooks", 400, &answer);
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("webhook.url") && message.contains("public internet"),
+            "{url}: {message}"
+        );
+        let (id, _) = create_endpoint(&app, "https://hooks.shop.example/kassa", &["*"]).await;
+        let (status, answer) = call(
+            &app,
+            "PUT",
+            &format!("/api/v1/webhooks/{id}"),
+            Some(json!({ "webhook": { "url": url } })),
+        )
+        .await;
+        assert_eq!(status, 400, "an update to {url} -> {answer}");
+        app.execute_sql(&format!("DELETE FROM webhook_endpoints WHERE id = '{id}'"))
+            .await;
+    }
+    // Endpoints that point inside all the same (a name that resolves inside now, as DNS
+    // rebinding makes one; an address saved while the operator allowed it) are never called:
+    // each attempt is recorded as not sent, with why.
+    let mut endpoints = Vec::new();
+    for url in [
+        format!("http://localhost:{port}/hooks"),
+        receiver.url.clone(),
+    ] {
+        let (id, _) = create_endpoint(&app, "https://hooks.shop.example/kassa", &["*"]).await;
+        app.execute_sql(&format!(
+            "UPDATE webhook_endpoints SET url = '{url}' WHERE id = '{id}'"
+        ))
+        .await;
+        endpoints.push(id);
+    }
+    let events = paid_checkout_events(&app).await;
+    for endpoint in &endpoints {
+        eventually(20, async || {
+            let attempts = app.store.webhook_attempts(endpoint, 0).await.unwrap();
+            if attempts.len() >= events.len() {
+                Ok(attempts)
+            } else {
+                Err(format!("{} attempts", attempts.len()))
+            }
+        })
+        .await
+        .iter()
+        .for_each(|attempt| {
+            assert_eq!(attempt.status_code, None);
+            assert!(
+                attempt.response.starts_with("not sent: ")
+                    && attempt.response.contains("public internet"),
+                "{}",
+                attempt.response
+            );
+        });
+    }
+    assert!(receiver.received().is_empty(), "the receiver was called");
+    app.stop().await;
+}
+
+async fn endpoints_are_capped_per_organization_and_mode(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "webhooks_cap").await else {
+        return;
+    };
+    let cap = kassa::service::webhooks::MAX_ENDPOINTS;
+    for n in 0..cap {
+        create_endpoint(&app, &format!("https://shop.example/hooks/{n}"), &["*"]).await;
+    }
+    let body =
+        json!({ "webhook": { "url": "https://shop.example/one-more", "filterTypes": ["*"] } });
+    let (status, answer) = call(&app, "POST", "/api/v1/webhooks", Some(body.clone())).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("at most {cap}")),
+        "{answer}"
+    );
+    // Another organization has its own.
+    let other = app.other_organization("webhooks-cap@example.com").await;
+    let (status, answer) = call_as(&app, &other, "POST", "/api/v1/webhooks", Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
     app.stop().await;
 }

@@ -134,7 +134,7 @@ struct Issue<'a> {
 }
 
 impl FlowgladError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         FlowgladError {
             status,
             code,

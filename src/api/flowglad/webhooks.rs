@@ -93,6 +93,7 @@ pub async fn create(
     let (endpoint, secret) = webhooks::create_endpoint(
         &state.store,
         &principal,
+        state.webhook_targets,
         draft,
         input.pricing_model_id.as_deref(),
         input.active.unwrap_or(true),
@@ -155,9 +156,10 @@ pub async fn update(
         filter_types: input.filter_types,
         active: input.active,
     };
-    let endpoint = webhooks::update_endpoint(&state.store, &principal, &id, update)
-        .await
-        .map_err(|e| FlowgladError::from_service(e, Names::Webhook))?;
+    let endpoint =
+        webhooks::update_endpoint(&state.store, &principal, state.webhook_targets, &id, update)
+            .await
+            .map_err(|e| FlowgladError::from_service(e, Names::Webhook))?;
     Ok(Json(WebhookEnvelope {
         webhook: WebhookBody::from(&endpoint),
     }))

@@ -98,6 +98,17 @@ impl StripeError {
         }
     }
 
+    /// An error about no one parameter: `kind` is Stripe's type (`invalid_request_error`,
+    /// `idempotency_error`, `api_error`), `code` its code.
+    pub(crate) fn general(
+        status: StatusCode,
+        kind: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(status, kind, Some(code), None, message.into())
+    }
+
     /// A 400 `invalid_request_error` about `param`.
     pub fn invalid(
         code: &'static str,

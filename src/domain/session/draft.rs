@@ -26,6 +26,13 @@ pub const DEFAULT_ADJUSTABLE_MAXIMUM: u32 = 99;
 pub const MAX_PAYMENT_LINES: usize = 100;
 pub const MAX_SUBSCRIPTION_RECURRING_LINES: usize = 20;
 pub const MAX_SUBSCRIPTION_ONE_TIME_LINES: usize = 20;
+/// The most line items any session has: more is refused before any is checked or looked up.
+pub const MAX_LINES: usize =
+    if MAX_PAYMENT_LINES > MAX_SUBSCRIPTION_RECURRING_LINES + MAX_SUBSCRIPTION_ONE_TIME_LINES {
+        MAX_PAYMENT_LINES
+    } else {
+        MAX_SUBSCRIPTION_RECURRING_LINES + MAX_SUBSCRIPTION_ONE_TIME_LINES
+    };
 pub const MAX_TRIAL_DAYS: u32 = 730;
 /// A session lives 24 hours unless told otherwise, and between 30 minutes and 30 days if told.
 pub const DEFAULT_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
@@ -231,6 +238,13 @@ pub struct CheckedDraft {
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
 pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<FieldError>> {
+    if draft.line_items.len() > MAX_LINES {
+        return Err(vec![FieldError::new(
+            Field::LineItems,
+            "line_items_limit",
+            format!("a session has at most {MAX_LINES} line items"),
+        )]);
+    }
     let mut errors = Vec::new();
     let mut lines = Vec::with_capacity(draft.line_items.len());
 
@@ -925,6 +939,17 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn too_many_lines_are_refused_before_any_is_checked() {
+        // A 2 MB body's worth of lines, every one of them bad: one error, about the count.
+        let lines = vec![line(Some(-1)); 40_000];
+        let errors = check(purchase(lines), NOW).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, Field::LineItems);
+        assert_eq!(errors[0].code, "line_items_limit");
+        assert!(check(purchase(vec![line(Some(1)); MAX_LINES]), NOW).is_ok());
+    }
+
     fn price(id: &str, currency: &str, recurring: Option<Recurring>) -> Price {
         Price {
             id: id.into(),
@@ -1324,10 +1349,8 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert!(resolve(lines(100), &one_time(100)).is_ok());
-        assert_eq!(
-            resolve(lines(101), &one_time(101)),
-            Err(vec![Field::LineItems])
-        );
+        // More than any session takes is refused before the prices are looked up.
+        assert_eq!(fields(check(lines(101), NOW)), vec![Field::LineItems]);
         let mixed = |r: usize, o: usize| [monthly(r), one_time(o)].concat();
         assert!(resolve(lines(40), &mixed(20, 20)).is_ok());
         assert_eq!(

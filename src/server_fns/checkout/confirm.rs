@@ -60,6 +60,28 @@ pub async fn confirm_checkout(
         }
     }
     let page = state.checkout_url(&session_id);
+    let notice_key = match state
+        .store
+        .installation_key(crate::security::notices::KEY_PURPOSE)
+        .await
+    {
+        Ok(key) => Some(key),
+        Err(error) => {
+            tracing::error!(%error, "reading the key of the page's notices; sending none");
+            None
+        }
+    };
+    let page_with =
+        |params: &[(String, String)], code: &Option<String>, quantities: &[(usize, i64)]| {
+            page_with(
+                &page,
+                &session_id,
+                notice_key.as_ref(),
+                params,
+                code,
+                quantities,
+            )
+        };
     let outcome = if let Err(retry_after_s) = state.check_attempt_from(client_address(&state)) {
         ConfirmOutcome::Limited { retry_after_s }
     } else if let Some(index) = bad_quantity {
@@ -127,7 +149,7 @@ pub async fn confirm_checkout(
             set_status(StatusCode::PAYMENT_REQUIRED);
             (
                 ConfirmResponse::Declined { message },
-                page_with(&page, &typed, &promotion_code, &quantities),
+                page_with(&typed, &promotion_code, &quantities),
             )
         }
         ConfirmOutcome::Invalid(errors) => {
@@ -143,7 +165,7 @@ pub async fn confirm_checkout(
             params.extend(typed);
             (
                 ConfirmResponse::Invalid { errors },
-                page_with(&page, &params, &promotion_code, &quantities),
+                page_with(&params, &promotion_code, &quantities),
             )
         }
         ConfirmOutcome::Closed(status) => {
@@ -171,7 +193,7 @@ pub async fn confirm_checkout(
                     message: message.clone(),
                     retry_after_s,
                 },
-                page_with(&page, &[("unavailable".into(), message)], &None, &[]),
+                page_with(&[("unavailable".into(), message)], &None, &[]),
             )
         }
         ConfirmOutcome::Unavailable(message) => {
@@ -180,7 +202,7 @@ pub async fn confirm_checkout(
                 ConfirmResponse::Unavailable {
                     message: message.clone(),
                 },
-                page_with(&page, &[("unavailable".into(), message)], &None, &[]),
+                page_with(&[("unavailable".into(), message)], &None, &[]),
             )
         }
     };
@@ -206,15 +228,26 @@ fn too_many_attempts(retry_after_s: u64) -> String {
 #[cfg(feature = "ssr")]
 fn page_with(
     page: &str,
+    session_id: &str,
+    notice_key: Option<&[u8; 32]>,
     params: &[(String, String)],
     code: &Option<String>,
     quantities: &[(usize, i64)],
 ) -> String {
+    use crate::security::notices;
     let mut url = url::Url::parse(page).expect("the public URL is a URL");
     {
         let mut query = url.query_pairs_mut();
         for (key, value) in params {
             query.append_pair(key, value);
+        }
+        if let Some(key) = notice_key
+            && params.iter().any(|(k, _)| super::is_notice(k))
+        {
+            query.append_pair(
+                notices::SIGNATURE_PARAM,
+                &notices::sign(key, session_id, params),
+            );
         }
         if let Some(code) = code.as_ref().filter(|c| !c.trim().is_empty()) {
             query.append_pair("code", code.trim());

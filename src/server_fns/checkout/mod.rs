@@ -38,6 +38,14 @@ pub struct CheckoutView {
     /// What was refunded because the session had ended before its payment could be recorded.
     pub refunded: Option<Money>,
     pub expires_at: i64,
+    /// The messages the page's address carries (`error.…`, `unavailable`) when kassa signed
+    /// them (`security::notices`); the page shows these and no others.
+    pub notices: Vec<(String, String)>,
+}
+
+/// Whether a parameter of the page's address is a message the page shows in kassa's voice.
+pub fn is_notice(name: &str) -> bool {
+    name == "unavailable" || name.starts_with("error.")
 }
 
 /// What the payment form needs of a checkout: the island's props (`OpenCheckout`), which travel in

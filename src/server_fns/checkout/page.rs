@@ -13,7 +13,14 @@ pub async fn checkout_page(
     quantities: Option<BTreeMap<usize, u32>>,
 ) -> Result<Option<CheckoutView>, ServerFnError> {
     let state = expect_context::<crate::state::AppState>();
-    view(
+    let (code, refused) = match code.filter(|c| !c.trim().is_empty()) {
+        Some(code) => match code_may_be_tried(&state, &session_id) {
+            Ok(()) => (Some(code), None),
+            Err(message) => (None, Some(message)),
+        },
+        None => (None, None),
+    };
+    let mut page = view(
         &state.store,
         &session_id,
         code,
@@ -24,7 +31,50 @@ pub async fn checkout_page(
     .map_err(|error| {
         tracing::error!(%error, "reading a checkout page");
         ServerFnError::new("This checkout cannot be shown right now.")
-    })
+    })?;
+    if let (Some(message), Some(page)) = (refused, page.as_mut()) {
+        page.payment.code_error = Some(message);
+    }
+    if let Some(page) = page.as_mut() {
+        page.notices = signed_notices(&state, &session_id).await;
+    }
+    Ok(page)
+}
+
+/// The notices the address of the page being rendered carries, if kassa signed them.
+#[cfg(feature = "ssr")]
+async fn signed_notices(state: &crate::state::AppState, session_id: &str) -> Vec<(String, String)> {
+    use crate::security::notices;
+    let Some(query) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(str::to_owned))
+    else {
+        return Vec::new();
+    };
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    if !query.iter().any(|(k, _)| super::is_notice(k)) {
+        return Vec::new();
+    }
+    match state.store.installation_key(notices::KEY_PURPOSE).await {
+        Ok(key) => notices::verified(&key, session_id, &query),
+        Err(error) => {
+            tracing::error!(%error, "reading the key of the page's notices");
+            Vec::new()
+        }
+    }
+}
+
+/// Counts a promotion code tried on `session_id` from this client: `Err(what the buyer reads)`
+/// once too many were tried, on the checkout or from the address.
+#[cfg(feature = "ssr")]
+fn code_may_be_tried(state: &crate::state::AppState, session_id: &str) -> Result<(), String> {
+    state
+        .limits
+        .code_check(session_id, crate::server_fns::client_address(state))
+        .map_err(|crate::security::limits::RetryAfter(wait)| {
+            format!("Too many codes were tried. Wait {wait} s, then try again.")
+        })
 }
 
 #[cfg(feature = "ssr")]
@@ -227,6 +277,7 @@ async fn view(
         checking,
         refunded,
         expires_at: session.expires_at,
+        notices: Vec::new(),
     }))
 }
 
@@ -262,13 +313,20 @@ pub async fn apply_promotion_code(
         .store
         .session_by_id(&session_id)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(|error| {
+            // What went wrong stays in the log: the buyer is anyone on the internet.
+            tracing::error!(%error, "reading a checkout for a promotion code");
+            ServerFnError::new("The code cannot be checked right now.")
+        })?;
     let Some(session) = session else {
         return Ok(Err("There is no such checkout.".into()));
     };
     let code = code.trim();
     if code.is_empty() {
         return Ok(Err("Enter a code.".into()));
+    }
+    if let Err(message) = code_may_be_tried(&state, &session.id) {
+        return Ok(Err(message));
     }
     discount_for_code(&state.store, &session, code, crate::store::now_ms())
         .await

@@ -26,9 +26,30 @@ pub async fn sign_up(
     use crate::service::ServiceError;
     use crate::service::accounts;
 
-    let store = state().store;
+    let app = state();
+    let refused = if !app.sign_up_open {
+        crate::server_fns::set_status(axum::http::StatusCode::FORBIDDEN);
+        Some(
+            "Sign-up is closed on this kassa: ask the people who run it for an account.".to_owned(),
+        )
+    } else if let Err(wait) = app
+        .limits
+        .account_check(crate::server_fns::client_address(&app), true)
+    {
+        Some(too_many(wait))
+    } else {
+        None
+    };
+    if let Some(message) = refused {
+        answer_form(
+            "/dashboard/sign-up",
+            Err(vec![("form".to_owned(), message)]),
+            &[("email", &email), ("organization_name", &organization_name)],
+        );
+        return Ok(());
+    }
     let outcome = accounts::sign_up(
-        &store,
+        &app.store,
         email.as_deref().unwrap_or_default(),
         password.as_deref().unwrap_or_default(),
         organization_name.as_deref().unwrap_or_default(),
@@ -75,7 +96,12 @@ pub async fn sign_in(
     if app.login_limiter.len() > 10_000 {
         app.login_limiter.retain_recent();
     }
-    let outcome = if app.login_limiter.check_key(&email_key).is_err() {
+    let outcome = if let Err(wait) = app
+        .limits
+        .account_check(crate::server_fns::client_address(&app), false)
+    {
+        Err(vec![("password".to_owned(), too_many(wait))])
+    } else if app.login_limiter.check_key(&email_key).is_err() {
         crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
         Err(vec![(
             "password".to_owned(),
@@ -100,6 +126,18 @@ pub async fn sign_in(
     // A failed sign-in goes back to the sign-in form at the page that asked for it.
     answer_form(&back, outcome, &[("email", &email)]);
     Ok(())
+}
+
+/// A 429 with `Retry-After`, and what the form says.
+#[cfg(feature = "ssr")]
+fn too_many(wait: crate::security::limits::RetryAfter) -> String {
+    let seconds = wait.0;
+    crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+    crate::server_fns::set_header(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(seconds),
+    );
+    format!("Too many attempts from your network. Wait {seconds} s, then try again.")
 }
 
 #[server(name = SignOut, prefix = "/api/dashboard", endpoint = "sign-out")]

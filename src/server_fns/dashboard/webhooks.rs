@@ -135,6 +135,7 @@ pub async fn dashboard_create_webhook(
     let outcome = match crate::service::webhooks::create_endpoint(
         &state().store,
         &signed.principal,
+        state().webhook_targets,
         draft,
         None,
         true,
@@ -253,6 +254,7 @@ pub async fn dashboard_update_webhook(
     let outcome = match crate::service::webhooks::update_endpoint(
         &state().store,
         &signed.principal,
+        state().webhook_targets,
         &id,
         update,
     )
@@ -282,6 +284,7 @@ pub async fn dashboard_set_webhook_active(
     crate::service::webhooks::update_endpoint(
         &state().store,
         &signed.principal,
+        state().webhook_targets,
         &id,
         EndpointUpdate {
             active: Some(active.as_deref() == Some("true")),
@@ -299,6 +302,12 @@ pub async fn dashboard_set_webhook_active(
 pub async fn dashboard_resend_webhook(id: String, delivery: String) -> Result<(), ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
+    if let Err(crate::security::limits::RetryAfter(wait)) =
+        state().limits.resend(&signed.principal.organization_id)
+    {
+        leptos_axum::redirect(&format!("/dashboard/webhooks/{id}?resend_wait={wait}"));
+        return Ok(());
+    }
     let found = state()
         .store
         .resend_webhook_delivery(

@@ -544,10 +544,17 @@ impl<'a> Finalization<'a> {
         {
             return Ok(false);
         }
-        if let Some(discount) = &plan.discount {
-            self.tx
+        // Used up by payments that finished first: the session does not complete on this one
+        // (nothing is written; the charge is given back, see `refund`).
+        if let Some(discount) = &plan.discount
+            && !self
+                .tx
                 .redeem_discount(&discount.coupon_id, discount.promotion_code_id.as_deref())
-                .await?;
+                .await?
+        {
+            tracing::warn!(session = %session.id, coupon = %discount.coupon_id,
+                "the discount was used up while the payment ran");
+            return Ok(false);
         }
         let duration = plan
             .discount

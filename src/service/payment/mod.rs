@@ -140,9 +140,13 @@ pub fn year_month(now_ms: i64) -> (u16, u8) {
 /// Where the buyer goes after paying: the merchant's success URL with the session id filled in,
 /// or kassa's own receipt.
 pub fn success_url(session: &CheckoutSession, public_base: &str) -> String {
+    let receipt = || session_page(&session.id, public_base);
     match &session.success_url {
-        Some(url) => url.replace("{CHECKOUT_SESSION_ID}", &session.id),
-        None => session_page(&session.id, public_base),
+        Some(url) => crate::domain::redirect_url::as_location(
+            &url.replace("{CHECKOUT_SESSION_ID}", &session.id),
+        )
+        .unwrap_or_else(receipt),
+        None => receipt(),
     }
 }
 

@@ -12,7 +12,7 @@ pub use authenticate::AuthenticatePage;
 use crate::domain::session::SessionStatus;
 use crate::server_fns::checkout::{CheckoutView, checkout_page};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Style, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use leptos_router::params::ParamsMap;
 use std::collections::BTreeMap;
@@ -86,8 +86,14 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
         SessionStatus::Expired => "Checkout expired".to_owned(),
     };
     let livemode = view.livemode;
-    // The merchant's accent colour, checked as `#rrggbb` when it was saved.
-    let style = view.accent_color.clone().map(|c| format!("--accent: {c}"));
+    // The merchant's accent colour, checked as `#rrggbb` when it was saved and again here: it is
+    // written into a style sheet. A `<style>` with the page's nonce, not a `style` attribute, which
+    // the page's Content-Security-Policy refuses.
+    let accent = view
+        .accent_color
+        .as_deref()
+        .and_then(|c| crate::domain::account::parse_color(c).ok())
+        .map(|c| view! { <Style>{format!("main.checkout {{ --accent: {c}; }}")}</Style> });
     let logo = view.logo_url.clone();
     let body = match view.status {
         SessionStatus::Open if view.checking => {
@@ -95,9 +101,12 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
                 .into_any()
         }
         SessionStatus::Open => {
+            // The messages of the address only as kassa signed them (`CheckoutView::notices`).
             let query = (&query)
                 .into_iter()
                 .map(|(key, value)| (key.to_string(), value.to_string()))
+                .filter(|(key, _)| !crate::server_fns::checkout::is_notice(key))
+                .chain(view.notices.iter().cloned())
                 .collect();
             view! { <form::OpenCheckout view=view.payment query=query /> }.into_any()
         }
@@ -111,7 +120,8 @@ fn render(view: CheckoutView, query: ParamsMap) -> impl IntoView {
     };
     view! {
         <Title text=title />
-        <main class="checkout" style=style>
+        {accent}
+        <main class="checkout">
             <header class="merchant">
                 {logo.map(|src| view! { <img class="merchant-logo" src=src alt="" /> })}
                 <span class="merchant-name">{merchant}</span>

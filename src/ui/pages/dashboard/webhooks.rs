@@ -149,6 +149,8 @@ fn detail_view(d: WebhookDetail) -> impl IntoView {
         w.name.clone()
     };
     let resent = q.get("resent");
+    // Seconds, read as a number: nothing typed into the address reaches the page as text.
+    let resend_wait = q.get("resend_wait").and_then(|s| s.parse::<u64>().ok());
     let saved = q.get("saved").is_some();
     let state = state_of(&w);
     let notice = w.disabled_at.clone().filter(|_| !w.active).map(|at| view! {
@@ -177,6 +179,11 @@ fn detail_view(d: WebhookDetail) -> impl IntoView {
         })}
         {saved.then(|| view! { <p class="banner ok" role="status">"Saved."</p> })}
         {resent.map(|r| view! { <p class="banner ok" role="status">{format!("Delivery {r} will be sent again in a moment.")}</p> })}
+        {resend_wait.map(|wait| view! {
+            <p class="banner error" role="alert">
+                {format!("Resends are limited to {} a minute for each organization: try again in {wait} s.", crate::domain::webhook::RESENDS_PER_MINUTE)}
+            </p>
+        })}
         <ActionForm action=set_active>
             <input type="hidden" name="id" value=toggle_id />
             <input type="hidden" name="active" value=if w.active { "false" } else { "true" } />
