@@ -130,6 +130,15 @@ pub async fn sign_in(store: &Store, email: &str, password: &str) -> ServiceResul
         .ok_or_else(wrong)
 }
 
+/// Whether `password` is `user_id`'s: asked again before something as strong as a live key is
+/// made, so that a session left open is not enough.
+pub async fn password_matches(store: &Store, user_id: &str, password: &str) -> ServiceResult<bool> {
+    let Some(user) = store.user(user_id).await? else {
+        return Ok(false);
+    };
+    Ok(passwords::verify(password.to_owned(), user.password_hash).await)
+}
+
 /// The member `user_id` is in `organization_id`, if they still are.
 pub async fn member(
     store: &Store,

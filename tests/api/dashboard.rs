@@ -734,11 +734,32 @@ async fn api_keys_are_made_and_revoked(engine: Engine) {
         return;
     };
     let mut demo = Browser::demo(&app).await;
+    // A live key asks for the password again: none, or a wrong one, makes nothing.
+    for password in ["", "not the password"] {
+        let response = demo
+            .post(
+                &app,
+                "/api/dashboard/api-keys/create",
+                &[("name", "CI"), ("mode", "live"), ("password", password)],
+            )
+            .await;
+        assert!(
+            location(&response).starts_with("/dashboard/api-keys?error.password="),
+            "{}",
+            location(&response)
+        );
+    }
+    let keys = app.store.api_keys(&app.demo.organization_id).await.unwrap();
+    assert!(keys.iter().all(|k| !k.livemode), "no live key was made");
     let response = demo
         .post(
             &app,
             "/api/dashboard/api-keys/create",
-            &[("name", "CI"), ("mode", "live")],
+            &[
+                ("name", "CI"),
+                ("mode", "live"),
+                ("password", &app.demo.dashboard.password),
+            ],
         )
         .await;
     assert_eq!(location(&response), "/dashboard/api-keys");

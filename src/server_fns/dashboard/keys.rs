@@ -60,6 +60,7 @@ pub async fn dashboard_api_keys() -> Result<ApiKeys, ServerFnError> {
 pub async fn dashboard_create_api_key(
     name: Option<String>,
     mode: Option<String>,
+    password: Option<String>,
 ) -> Result<(), ServerFnError> {
     use super::ssr::*;
     use crate::domain::Mode;
@@ -69,6 +70,38 @@ pub async fn dashboard_create_api_key(
     } else {
         Mode::Test
     };
+    // A live key moves real money: the member's password, not only their session, makes one.
+    if mode == Mode::Live {
+        let app = state();
+        let refusal = match app
+            .limits
+            .account_check(crate::server_fns::client_address(&app), false)
+        {
+            Err(wait) => Some(format!(
+                "Too many attempts from your network. Wait {} s, then try again.",
+                wait.0
+            )),
+            Ok(()) => {
+                let matches = crate::service::accounts::password_matches(
+                    &app.store,
+                    &signed.member.user_id,
+                    password.as_deref().unwrap_or_default(),
+                )
+                .await
+                .map_err(internal)?;
+                (!matches).then(|| "Enter your password to create a live key.".to_owned())
+            }
+        };
+        if let Some(message) = refusal {
+            crate::server_fns::set_status(axum::http::StatusCode::FORBIDDEN);
+            answer_form(
+                "/dashboard/api-keys",
+                Err(vec![("password".to_owned(), message)]),
+                &[("name", &name), ("mode", &Some("live".to_owned()))],
+            );
+            return Ok(());
+        }
+    }
     let name = name
         .as_deref()
         .map(str::trim)

@@ -75,6 +75,11 @@ pub(crate) mod ssr {
     pub const MODE_KEY: &str = "mode";
     /// A new API key's secret, shown once on the next page and then forgotten.
     pub const NEW_SECRET_KEY: &str = "new_secret";
+    /// When the member signed in (epoch milliseconds).
+    pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+    /// How long a sign-in lasts however busy it is: a stolen cookie, or a browser left signed in,
+    /// stops working after this. (It also ends after a week without use.)
+    pub const ABSOLUTE_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 
     pub fn state() -> AppState {
         expect_context::<AppState>()
@@ -85,6 +90,22 @@ pub(crate) mod ssr {
             tracing::error!(?error, "no dashboard session layer");
             ServerFnError::new("The dashboard is unavailable.")
         })
+    }
+
+    /// Whether a sign-in made at `signed_in_at` has ended by `now` whatever its use; one that
+    /// does not say when it was made (made before kassa noted it) has.
+    pub fn outlived(signed_in_at: Option<i64>, now: i64) -> bool {
+        signed_in_at.is_none_or(|at| now - at > ABSOLUTE_LIFETIME_MS)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn a_sign_in_ends_thirty_days_after_it_was_made() {
+        let at = 1_800_000_000_000;
+        assert!(!outlived(Some(at), at));
+        assert!(!outlived(Some(at), at + ABSOLUTE_LIFETIME_MS));
+        assert!(outlived(Some(at), at + ABSOLUTE_LIFETIME_MS + 1));
+        assert!(outlived(None, at));
     }
 
     /// Someone signed in, and the organization and mode they act for.
@@ -102,6 +123,11 @@ pub(crate) mod ssr {
         let (Some(user), Some(organization)) = (user, organization) else {
             return Err(signed_out());
         };
+        let signed_in_at: Option<i64> = session.get(SIGNED_IN_AT_KEY).await.ok().flatten();
+        if outlived(signed_in_at, crate::store::now_ms()) {
+            session.flush().await.map_err(internal)?;
+            return Err(signed_out());
+        }
         let member = accounts::member(&state().store, &user, &organization)
             .await
             .map_err(internal)?
@@ -141,6 +167,10 @@ pub(crate) mod ssr {
             .await
             .map_err(internal)?;
         session.insert(MODE_KEY, "test").await.map_err(internal)?;
+        session
+            .insert(SIGNED_IN_AT_KEY, crate::store::now_ms())
+            .await
+            .map_err(internal)?;
         Ok(())
     }
 

@@ -72,6 +72,14 @@ fn keys_view(keys: ApiKeys) -> impl IntoView {
                     q=q.clone()
                     options=vec![("test".into(), "Test".into()), ("live".into(), "Live".into())]
                 />
+                <Input
+                    label="Your password"
+                    name="password".into()
+                    q=q.clone()
+                    kind="password"
+                    autocomplete="current-password"
+                    hint="Asked for a live key."
+                />
                 <button type="submit" class="primary">"Create key"</button>
             </ActionForm>
         </section>
