@@ -1239,15 +1239,18 @@ async fn webhooks_are_managed_from_the_dashboard(engine: Engine) {
     );
     let delivery_id = delivery["id"].as_str().unwrap().to_owned();
     let before = kassa::store::now_ms();
-    let response = demo
-        .post(
-            &app,
-            "/api/dashboard/webhook/resend",
-            &[("id", &id), ("delivery", &delivery_id)],
-        )
-        .await;
+    let mut resend = async || {
+        let response = demo
+            .post(
+                &app,
+                "/api/dashboard/webhook/resend",
+                &[("id", &id), ("delivery", &delivery_id)],
+            )
+            .await;
+        location(&response)
+    };
     assert_eq!(
-        location(&response),
+        resend().await,
         format!("/dashboard/webhooks/{id}?resent={delivery_id}")
     );
     let deliveries = app.store.webhook_deliveries(&id, 10).await.unwrap();
@@ -1260,23 +1263,9 @@ async fn webhooks_are_managed_from_the_dashboard(engine: Engine) {
     // Resends are limited per organization: the rest of the minute's quota goes, then the page
     // says how long to wait.
     for _ in 1..kassa::domain::webhook::RESENDS_PER_MINUTE {
-        let response = demo
-            .post(
-                &app,
-                "/api/dashboard/webhook/resend",
-                &[("id", &id), ("delivery", &delivery_id)],
-            )
-            .await;
-        assert!(location(&response).contains("?resent="));
+        assert!(resend().await.contains("?resent="));
     }
-    let response = demo
-        .post(
-            &app,
-            "/api/dashboard/webhook/resend",
-            &[("id", &id), ("delivery", &delivery_id)],
-        )
-        .await;
-    let limited = location(&response);
+    let limited = resend().await;
     assert!(
         limited.starts_with(&format!("/dashboard/webhooks/{id}?resend_wait=")),
         "{limited}"
