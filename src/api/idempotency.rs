@@ -1,8 +1,9 @@
 //! `Idempotency-Key` on every API POST, with Stripe's semantics: the first answer to a key is
 //! replayed, status and body, to any retry within 24 hours; the same key with another request is
 //! refused (422 `idempotency_key_mismatch`); a retry while the first is still running is refused
-//! (409 `idempotency_key_in_use`); a request refused before it did anything (400, 422) or that
-//! failed on kassa's side (5xx) leaves nothing stored, so it can be retried with the same key.
+//! (409 `idempotency_key_in_use`); a request refused before it did anything (400, 403, 409, 422,
+//! 429) or that failed on kassa's side (5xx) leaves nothing stored, so it can be retried with the
+//! same key. Errors of the key's own come in the request's dialect (`super::dialect`).
 //! Keys belong to the organization and mode of the API key that sends them, and live in the
 //! database, so several kassa instances share them.
 
@@ -188,7 +189,10 @@ pub fn fingerprint(method: &str, path: &str, query: &str, body: &[u8]) -> String
 /// Keeps the answer for the key's retries, or forgets the key when the request did nothing.
 async fn keep(state: &AppState, scope: IdempotencyScope<'_>, response: Response) -> Response {
     let status = response.status();
-    let did_nothing = matches!(status.as_u16(), 400 | 401 | 403 | 422) || status.is_server_error();
+    // Refusals (bad input, no access, a conflict with what exists, a limit) did nothing: a retry
+    // with the key runs again, as Stripe's do.
+    let did_nothing = matches!(status.as_u16(), 400 | 401 | 403 | 409 | 413 | 422 | 429)
+        || status.is_server_error();
     let (parts, body) = response.into_parts();
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,

@@ -233,6 +233,20 @@ async fn every_dialect_honours_the_key(engine: Engine) {
         status, 409,
         "a new key is a new request: the external id is taken"
     );
+    // A conflict did nothing, so it is not kept: the retry runs again (and meets it again).
+    let (status, replayed, _) = post(&app, Some("cust-2"), "/api/v1/customers", &customer).await;
+    assert_eq!((status, replayed), (409, None));
+    // The key's own errors come in Flowglad's shape on Flowglad's routes.
+    let other = json!({ "customer": { "email": "ada@example.com", "name": "Ada", "externalId": "ada-idem" } });
+    let (status, _, mismatch) = post(&app, Some("cust-1"), "/api/v1/customers", &other).await;
+    assert_eq!(status, 422, "{mismatch}");
+    assert_eq!(mismatch["code"], "UNPROCESSABLE_CONTENT", "{mismatch}");
+    assert!(
+        mismatch["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
     app.stop().await;
 }
 
