@@ -51,8 +51,8 @@ pub enum RunError {
     #[error(transparent)]
     Demo(#[from] DemoError),
     #[error(
-        "organizations have processor keys stored, sealed with KASSA_ENCRYPTION_KEY, and it is not set: \
-         set it (--encryption-key) to the key they were sealed with"
+        "organizations have processor keys or webhook secrets stored, sealed with KASSA_ENCRYPTION_KEY, \
+         and it is not set: set it (--encryption-key) to the key they were sealed with"
     )]
     MissingEncryptionKey,
     /// What the operator asked for was refused (a bad email, a taken one): the message names it.
@@ -97,15 +97,31 @@ impl Kassa {
         processor: impl FnOnce(&Store) -> Arc<dyn PaymentProcessor>,
     ) -> Result<Kassa, RunError> {
         let store = open_store(settings).await?;
-        // Sealed keys without the key to open them: live payments would fail one by one.
+        // Sealed keys without the key to open them: live payments, and webhook deliveries,
+        // would fail one by one.
+        let sealed_prefix = crate::service::webhooks::SEALED_PREFIX;
         if settings.encryption_key.is_none()
-            && store
+            && (store
                 .count_processor_accounts()
                 .await
                 .map_err(RunError::Migrate)?
                 > 0
+                || store
+                    .count_sealed_webhook_secrets(sealed_prefix)
+                    .await
+                    .map_err(RunError::Migrate)?
+                    > 0)
         {
             return Err(RunError::MissingEncryptionKey);
+        }
+        let vault = settings.encryption_key.as_ref().map(Vault::new);
+        if let Some(vault) = &vault {
+            let sealed = crate::service::webhooks::seal_clear_secrets(&store, vault)
+                .await
+                .map_err(RunError::Migrate)?;
+            if sealed > 0 {
+                tracing::info!(sealed, "sealed webhook signing secrets kept in clear");
+            }
         }
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -131,7 +147,7 @@ impl Kassa {
             processors: Processors::new(
                 processor(&store),
                 StripeApi::new(&settings.stripe_api_base),
-                settings.encryption_key.as_ref().map(Vault::new),
+                vault.clone(),
                 PROCESSOR_TIMEOUT,
             ),
             store,
@@ -152,7 +168,7 @@ impl Kassa {
             listener,
             router: router(state.clone()),
             state,
-            deliverer: Deliverer::new(settings.webhook_timeout, settings.webhook_targets),
+            deliverer: Deliverer::new(settings.webhook_timeout, settings.webhook_targets, vault),
         })
     }
 

@@ -66,6 +66,11 @@ impl Processors {
         self.vault.is_some()
     }
 
+    /// The operator's vault, when kassa has a key to seal secrets with.
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
+    }
+
     /// The organization's Stripe account in a mode, opened, if it set one up.
     pub async fn stripe_account(
         &self,

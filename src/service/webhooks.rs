@@ -14,6 +14,7 @@
 
 use super::api_keys::Principal;
 use super::ids::{new_id, random_alphanumeric};
+use super::vault::Vault;
 use super::{ServiceError, ServiceResult};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::ids;
@@ -135,6 +136,7 @@ pub async fn create_endpoint(
     store: &Store,
     principal: &Principal,
     targets: WebhookTargets,
+    vault: Option<&Vault>,
     draft: EndpointDraft,
     pricing_model_id: Option<&str>,
     active: bool,
@@ -160,17 +162,19 @@ pub async fn create_endpoint(
         }
     };
     let secret = new_secret();
+    let id = new_id(ids::WEBHOOK_ENDPOINT);
+    let kept = keepable(vault, &id, &secret);
     let endpoint = store
         .insert_webhook_endpoint(
             &NewEndpoint {
-                id: &new_id(ids::WEBHOOK_ENDPOINT),
+                id: &id,
                 organization_id: org,
                 livemode: live,
                 pricing_model_id: &pricing_model_id,
                 name: &checked.name,
                 url: &checked.url,
                 filter_types: &checked.filter_types,
-                secret: &secret,
+                secret: &kept,
                 active,
             },
             MAX_ENDPOINTS,
@@ -186,6 +190,55 @@ pub async fn create_endpoint(
             ))
         })?;
     Ok((endpoint, secret))
+}
+
+/// How a sealed signing secret is marked in `webhook_endpoints.secret`.
+pub const SEALED_PREFIX: &str = "sealed:";
+
+/// Where an endpoint's secret is sealed for (the vault's associated data): a sealed secret moved
+/// to another endpoint does not open.
+fn secret_place(endpoint_id: &str) -> String {
+    format!("webhook_endpoints/{endpoint_id}/secret")
+}
+
+/// The signing secret as the database keeps it: sealed with the operator's key when kassa has
+/// one, else as it is.
+fn keepable(vault: Option<&Vault>, endpoint_id: &str, secret: &str) -> String {
+    match vault {
+        Some(vault) => format!(
+            "{SEALED_PREFIX}{}",
+            vault.seal(secret, &secret_place(endpoint_id))
+        ),
+        None => secret.to_owned(),
+    }
+}
+
+/// The signing secret a delivery is signed with, opened when it was sealed.
+fn signing_secret(vault: Option<&Vault>, endpoint_id: &str, kept: &str) -> Result<String, String> {
+    match kept.strip_prefix(SEALED_PREFIX) {
+        None => Ok(kept.to_owned()),
+        Some(sealed) => vault
+            .ok_or("the endpoint's signing secret is sealed and kassa has no KASSA_ENCRYPTION_KEY")?
+            .open(sealed, &secret_place(endpoint_id))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Seals every signing secret still kept in clear (made before kassa had the operator's key, or
+/// before it sealed them): run at start-up when it has the key. Returns how many it sealed.
+pub async fn seal_clear_secrets(store: &Store, vault: &Vault) -> StoreResult<usize> {
+    let clear = store.clear_webhook_secrets(SEALED_PREFIX).await?;
+    let mut sealed = 0;
+    for (endpoint_id, secret) in clear {
+        let kept = keepable(Some(vault), &endpoint_id, &secret);
+        if store
+            .replace_webhook_secret(&endpoint_id, &secret, &kept)
+            .await?
+        {
+            sealed += 1;
+        }
+    }
+    Ok(sealed)
 }
 
 /// What an update may change; `None` keeps the current value.
@@ -274,6 +327,8 @@ pub async fn fan_out(
 pub struct Deliverer {
     client: reqwest::Client,
     targets: WebhookTargets,
+    /// Opens the endpoints' sealed signing secrets.
+    vault: Option<Vault>,
     /// How long a claim holds a delivery: the timeout thrice, so that an attempt in flight is
     /// never claimed by another instance, and one whose instance died is taken over soon after.
     lease: Duration,
@@ -281,7 +336,7 @@ pub struct Deliverer {
 
 impl Deliverer {
     /// A deliverer whose attempts end after `timeout` and connect only where `targets` allow.
-    pub fn new(timeout: Duration, targets: WebhookTargets) -> Deliverer {
+    pub fn new(timeout: Duration, targets: WebhookTargets, vault: Option<Vault>) -> Deliverer {
         let client = targets
             .apply(reqwest::Client::builder())
             .timeout(timeout)
@@ -294,6 +349,7 @@ impl Deliverer {
         Deliverer {
             client,
             targets,
+            vault,
             lease: timeout * 3,
         }
     }
@@ -336,13 +392,17 @@ impl Deliverer {
         };
         let body = serde_json::to_vec(&super::events::event_json(&event))?;
         let sent_at = crate::store::now_ms();
-        let header = signature_header(&delivery.secret, sent_at / 1000, &body);
+        let secret = signing_secret(self.vault.as_ref(), &delivery.endpoint_id, &delivery.secret);
+        let header = secret
+            .as_ref()
+            .map(|secret| signature_header(secret, sent_at / 1000, &body));
         let started = Instant::now();
         // An address written in the URL reaches no resolver: judged here. (Saving the endpoint
         // refused it already, unless the operator allowed it then and not now.)
-        let (status_code, response) = match self.targets.refusal(&delivery.url) {
-            Some(reason) => (None, format!("not sent: {reason}")),
-            None => {
+        let (status_code, response) = match (self.targets.refusal(&delivery.url), header) {
+            (Some(reason), _) => (None, format!("not sent: {reason}")),
+            (None, Err(why)) => (None, format!("not sent: {why}")),
+            (None, Ok(header)) => {
                 let answer = self
                     .client
                     .post(&delivery.url)

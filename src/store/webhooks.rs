@@ -153,6 +153,53 @@ impl Store {
         }))
     }
 
+    /// Endpoints whose signing secret does not start with `sealed_prefix`: `(id, secret)`.
+    pub async fn clear_webhook_secrets(
+        &self,
+        sealed_prefix: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT id, secret FROM webhook_endpoints WHERE secret NOT LIKE $1",
+            )
+            .bind(format!("{sealed_prefix}%"))
+            .fetch_all(db)
+            .await?
+        }))
+    }
+
+    /// How many endpoints keep a sealed signing secret.
+    pub async fn count_sealed_webhook_secrets(&self, sealed_prefix: &str) -> StoreResult<i64> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM webhook_endpoints WHERE secret LIKE $1",
+            )
+            .bind(format!("{sealed_prefix}%"))
+            .fetch_one(db)
+            .await?
+        }))
+    }
+
+    /// Replaces an endpoint's signing secret `was` with `kept` (the same secret, sealed);
+    /// `false` when it changed meanwhile.
+    pub async fn replace_webhook_secret(
+        &self,
+        endpoint_id: &str,
+        was: &str,
+        kept: &str,
+    ) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 AND secret = $3")
+                .bind(kept)
+                .bind(endpoint_id)
+                .bind(was)
+                .execute(db)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
     pub async fn webhook_endpoint(
         &self,
         organization_id: &str,

@@ -26,6 +26,7 @@ crate::on_both_engines!(
     ended_deliveries_are_forgotten_after_their_time_and_pending_ones_kept,
     endpoints_inside_the_network_are_refused_and_never_called,
     endpoints_are_capped_per_organization_and_mode,
+    signing_secrets_are_kept_sealed,
 );
 
 /// What the receiver does with a request.
@@ -747,6 +748,8 @@ async fn a_killed_kassa_loses_no_delivery(engine: Engine) {
                 .env("KASSA_ADDR", "127.0.0.1:0")
                 .env("KASSA_WEBHOOK_TIMEOUT", "1")
                 .env("KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES", "true")
+                // The endpoint's signing secret is sealed with the tests' key.
+                .env("KASSA_ENCRYPTION_KEY", crate::app::ENCRYPTION_KEY)
                 .env("KASSA_LOG", "info")
                 .env("KASSA_LOG_FORMAT", "json")
                 .env(
@@ -1006,5 +1009,57 @@ async fn endpoints_are_capped_per_organization_and_mode(engine: Engine) {
     let other = app.other_organization("webhooks-cap@example.com").await;
     let (status, answer) = call_as(&app, &other, "POST", "/api/v1/webhooks", Some(body)).await;
     assert_eq!(status, 200, "{answer}");
+    app.stop().await;
+}
+
+/// With the operator's key (every test kassa has one) a signing secret is kept sealed: the row
+/// holds neither it nor anything it could be read from, deliveries are signed with it all the
+/// same, and a secret left in clear from before is sealed when kassa starts.
+async fn signing_secrets_are_kept_sealed(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "webhooks_sealed").await else {
+        return;
+    };
+    let receiver = Receiver::start(Policy::Accept).await;
+    let (id, secret) = create_endpoint(&app, &receiver.url, &["*"]).await;
+    let kept = |app: &TestApp, id: String| {
+        let store = app.store.clone();
+        let organization = app.demo.organization_id.clone();
+        async move {
+            store
+                .webhook_endpoint(&organization, false, &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .secret
+        }
+    };
+    let row = kept(&app, id.clone()).await;
+    assert!(row.starts_with("sealed:"), "{row}");
+    assert!(!row.contains(&secret[6..]), "{row}");
+    // Signed with the secret the merchant was shown.
+    let events = paid_checkout_events(&app).await;
+    receiver
+        .wait_until(20, "every event", |got| got.len() >= events.len())
+        .await;
+    for got in receiver.received() {
+        let (t, v1) = got.signature.split_once(",v1=").unwrap();
+        let t = t.trim_start_matches("t=");
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(&got.body);
+        assert_eq!(hex::encode(mac.finalize().into_bytes()), v1);
+    }
+    // A secret in clear (kept before kassa had a key) is sealed by the next kassa to start.
+    app.execute_sql(&format!(
+        "UPDATE webhook_endpoints SET secret = 'whsec_cleartext' WHERE id = '{id}'"
+    ))
+    .await;
+    let second = app.another_instance().await;
+    let row = kept(&app, id.clone()).await;
+    assert!(
+        row.starts_with("sealed:") && !row.contains("cleartext"),
+        "{row}"
+    );
+    second.stop().await;
     app.stop().await;
 }

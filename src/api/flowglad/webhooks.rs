@@ -94,6 +94,7 @@ pub async fn create(
         &state.store,
         &principal,
         state.webhook_targets,
+        state.processors.vault(),
         draft,
         input.pricing_model_id.as_deref(),
         input.active.unwrap_or(true),

@@ -136,6 +136,7 @@ pub async fn dashboard_create_webhook(
         &state().store,
         &signed.principal,
         state().webhook_targets,
+        state().processors.vault(),
         draft,
         None,
         true,
