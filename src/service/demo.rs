@@ -72,21 +72,34 @@ pub enum DemoError {
     Setup(String),
 }
 
-/// Creates the demo organization unless it exists, then reports it. Idempotent: the second and
-/// later runs report the same organization, key and login.
+/// Creates the demo organization unless it exists, then reports it. The second and later runs
+/// report the same organization and key; the dashboard password is made afresh by every run
+/// (only its hash is kept), so the one printed last is the one that signs in.
 pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoError> {
-    let fixture = match store.demo_fixture().await? {
-        Some(fixture) => fixture,
+    let (fixture, password) = match store.demo_fixture().await? {
+        Some(fixture) => (fixture, None),
         None => match create(store).await {
-            Ok(fixture) => fixture,
+            Ok((fixture, password)) => (fixture, Some(password)),
             // Another `kassa demo` won the race: report what it made.
             Err(DemoError::Store(StoreError::Conflict(_))) => {
-                store.demo_fixture().await?.ok_or_else(|| {
+                let fixture = store.demo_fixture().await?.ok_or_else(|| {
                     StoreError::Conflict("demo fixture vanished after a conflict".into())
-                })?
+                })?;
+                (fixture, None)
             }
             Err(other) => return Err(other),
         },
+    };
+    let password = match password {
+        Some(password) => password,
+        None => {
+            let password: String = random_alphanumeric(16).collect();
+            let hash = super::passwords::hash(password.clone())
+                .await
+                .map_err(|e| DemoError::Setup(e.to_string()))?;
+            store.set_password_hash(&fixture.user_email, &hash).await?;
+            password
+        }
     };
     let page = PageRequest {
         limit: 100,
@@ -113,7 +126,7 @@ pub async fn ensure(store: &Store, base_url: &str) -> Result<DemoReport, DemoErr
         dashboard: DashboardLogin {
             url: format!("{base_url}/dashboard"),
             email: fixture.user_email,
-            password: fixture.user_password,
+            password,
         },
         base_url,
         organization_id: fixture.organization_id,
@@ -201,7 +214,7 @@ async fn ensure_plan_and_entity(
     Ok((plans, entities))
 }
 
-async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
+async fn create(store: &Store) -> Result<(DemoFixture, String), DemoError> {
     let organization_id = new_id(ids::ORGANIZATION);
     let key = MintedKey::generate(Mode::Test);
     let password: String = random_alphanumeric(16).collect();
@@ -209,7 +222,6 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
     let fixture = DemoFixture {
         organization_id: organization_id.clone(),
         user_email: DEMO_EMAIL.to_owned(),
-        user_password: password,
         secret_key: key.secret.expose().to_owned(),
     };
     let pricing_model_id = new_id(ids::PRICING_MODEL);
@@ -317,7 +329,7 @@ async fn create(store: &Store) -> Result<DemoFixture, DemoError> {
             promotion: Some((&coupon, &code)),
         })
         .await?;
-    Ok(fixture)
+    Ok((fixture, password))
 }
 
 /// Makes a fresh checkout of the demo's one-time price (quantity adjustable, codes welcome) and

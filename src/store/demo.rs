@@ -4,12 +4,12 @@ use super::catalog::{insert_price_sql, insert_pricing_model_sql, insert_product_
 use super::organizations::insert_key_sql;
 use super::{NewApiKey, NewPrice, NewProduct, Store, StoreResult, dispatch, now_ms};
 
-/// The demo organization and the credentials `kassa demo` prints. Test mode only.
+/// The demo organization and the credentials `kassa demo` prints. Test mode only. Its password
+/// is not kept: each run makes a fresh one (`service::demo::ensure`).
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DemoFixture {
     pub organization_id: String,
     pub user_email: String,
-    pub user_password: String,
     pub secret_key: String,
 }
 
@@ -41,10 +41,23 @@ pub struct DemoSeed<'a> {
 }
 
 impl Store {
+    /// Gives the user `email` the password hashed as `password_hash`.
+    pub async fn set_password_hash(&self, email: &str, password_hash: &str) -> StoreResult<bool> {
+        let changed = dispatch!(self, write, |db| {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+                .bind(password_hash)
+                .bind(email)
+                .execute(db)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
     pub async fn demo_fixture(&self) -> StoreResult<Option<DemoFixture>> {
         let row = dispatch!(self, read, |db| {
             sqlx::query_as::<_, DemoFixture>(
-                "SELECT organization_id, user_email, user_password, secret_key \
+                "SELECT organization_id, user_email, secret_key \
                  FROM demo_fixture WHERE singleton = 1",
             )
             .fetch_optional(db)
@@ -102,11 +115,10 @@ impl Store {
             sqlx::query(
                 "INSERT INTO demo_fixture \
                  (singleton, organization_id, user_email, user_password, secret_key, created_at) \
-                 VALUES (1, $1, $2, $3, $4, $5)",
+                 VALUES (1, $1, $2, '', $3, $4)",
             )
             .bind(&fixture.organization_id)
             .bind(&email)
-            .bind(&fixture.user_password)
             .bind(&fixture.secret_key)
             .bind(now)
             .execute(&mut *conn)
