@@ -66,22 +66,9 @@ impl AppState {
         let (Some(limiter), Some(address)) = (&self.attempt_limiter, address) else {
             return Ok(());
         };
-        wait_for(limiter, &address)
+        crate::security::limits::take(limiter, &address)
+            .map_err(|crate::security::limits::RetryAfter(seconds)| seconds)
     }
-}
-
-/// Counts one use of `key` against `limiter`: `Err(whole seconds to wait, at least 1)` when its
-/// quota is spent.
-pub fn wait_for<K>(limiter: &governor::DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), u64>
-where
-    K: Clone + std::hash::Hash + Eq,
-{
-    limiter.check_key(key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        wait.as_secs().max(1)
-    })
 }
 
 /// Payment attempts per client address: `per_hour` in a burst, then one more each

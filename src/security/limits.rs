@@ -52,8 +52,9 @@ fn keyed<K: Clone + std::hash::Hash + Eq>(quota: Quota) -> DefaultKeyedRateLimit
     governor::RateLimiter::keyed(quota)
 }
 
-/// Counts one request against `limiter`'s bucket for `key`.
-fn take<K: Clone + std::hash::Hash + Eq>(
+/// Counts one request against `limiter`'s bucket for `key` (any keyed limiter of kassa's, such
+/// as the payment attempts per address in `AppState`).
+pub fn take<K: Clone + std::hash::Hash + Eq>(
     limiter: &DefaultKeyedRateLimiter<K>,
     key: &K,
 ) -> Result<(), RetryAfter> {
