@@ -96,6 +96,15 @@ pub struct RawSettings {
         global = true
     )]
     pub webhook_timeout: String,
+    /// Seconds an API request's hold on its Idempotency-Key lasts unless renewed (it is renewed
+    /// while the request runs): a retry of a request whose process died waits this long.
+    #[arg(
+        long,
+        env = "KASSA_IDEMPOTENCY_HOLD",
+        default_value = "60",
+        global = true
+    )]
+    pub idempotency_hold: String,
     /// Payment attempts one client address may start in an hour, over all sessions (card
     /// testing); 0 turns the limit off.
     #[arg(
@@ -173,6 +182,8 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub site_root: PathBuf,
     pub webhook_timeout: Duration,
+    /// How long a request's hold on its idempotency key lasts between renewals.
+    pub idempotency_hold: Duration,
     /// Payment attempts per client address and hour; `None` when the limit is off.
     pub payment_attempts_per_address: Option<std::num::NonZeroU32>,
     /// API requests per key and per client address each second; `None` when not limited.
@@ -284,6 +295,22 @@ impl RawSettings {
                     ),
                 )
             })?;
+        let idempotency_hold = self
+            .idempotency_hold
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=600).contains(n))
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KASSA_IDEMPOTENCY_HOLD",
+                    "idempotency-hold",
+                    format!(
+                        "`{}` is not a number of seconds from 1 to 600",
+                        self.idempotency_hold
+                    ),
+                )
+            })?;
         let payment_attempts_per_address = self
             .payment_attempts_per_address
             .parse::<u32>()
@@ -376,6 +403,7 @@ impl RawSettings {
             },
             site_root: self.site_root.clone().unwrap_or_else(default_site_root),
             webhook_timeout,
+            idempotency_hold,
             payment_attempts_per_address: std::num::NonZeroU32::new(payment_attempts_per_address),
             api_requests_per_second: std::num::NonZeroU32::new(api_requests_per_second),
             client_address_header,
@@ -630,6 +658,26 @@ mod tests {
         let err = given(Some("c2hvcnQ=")).unwrap_err();
         assert_eq!(err.variable, "KASSA_ENCRYPTION_KEY");
         assert!(!err.to_string().contains("c2hvcnQ="), "{err}");
+    }
+
+    #[test]
+    fn the_idempotency_hold_is_whole_seconds_up_to_ten_minutes() {
+        assert_eq!(
+            raw().validate().unwrap().idempotency_hold,
+            Duration::from_secs(60)
+        );
+        for bad in ["0", "601", "0.5", "soon"] {
+            let mut given = raw();
+            given.idempotency_hold = bad.into();
+            let err = given.validate().unwrap_err();
+            assert_eq!(err.variable, "KASSA_IDEMPOTENCY_HOLD", "{bad}");
+        }
+        let mut given = raw();
+        given.idempotency_hold = "2".into();
+        assert_eq!(
+            given.validate().unwrap().idempotency_hold,
+            Duration::from_secs(2)
+        );
     }
 
     #[test]

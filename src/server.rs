@@ -152,7 +152,6 @@ impl Kassa {
             ),
             store,
             dashboard_sessions,
-            login_limiter: Arc::new(crate::state::login_limiter()),
             attempt_limiter: settings
                 .payment_attempts_per_address
                 .map(|n| Arc::new(crate::state::address_limiter(n))),
@@ -162,6 +161,7 @@ impl Kassa {
             limits: Arc::new(crate::security::limits::Limits::new(
                 settings.api_requests_per_second,
             )),
+            idempotency_hold: settings.idempotency_hold,
             requests: tokio_util::task::TaskTracker::new(),
         };
         Ok(Kassa {

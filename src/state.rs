@@ -20,9 +20,6 @@ pub struct AppState {
     pub processors: Processors,
     /// Dashboard sign-ins, in the database: any instance can serve any signed-in request.
     pub dashboard_sessions: crate::store::DashboardSessionStore,
-    /// Sign-in attempts per email. In memory, per instance: with several instances behind a
-    /// balancer the effective limit is that many times higher.
-    pub login_limiter: Arc<LoginLimiter>,
     /// Payment attempts per client address (card testing), when limited. In memory, per
     /// instance, like the sign-in limit.
     pub attempt_limiter: Option<Arc<AddressLimiter>>,
@@ -32,9 +29,12 @@ pub struct AppState {
     pub webhook_targets: crate::security::outbound::WebhookTargets,
     /// Whether anyone may sign up in the dashboard.
     pub sign_up_open: bool,
-    /// What one client, key or everyone together may ask for (API requests, sign-ins and
-    /// sign-ups, promotion codes, webhook resends).
+    /// What one client, key, email or everyone together may ask for (API requests, sign-ins
+    /// and sign-ups, promotion codes, webhook resends). In memory, per instance: with several
+    /// instances behind a balancer the effective limits are that many times higher.
     pub limits: Arc<crate::security::limits::Limits>,
+    /// How long an API request's hold on its idempotency key lasts between renewals.
+    pub idempotency_hold: std::time::Duration,
     /// Every request's task: shutdown waits for them before it closes the database.
     pub requests: tokio_util::task::TaskTracker,
 }
@@ -77,16 +77,6 @@ pub type AddressLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 
 pub(crate) fn address_limiter(per_hour: NonZeroU32) -> AddressLimiter {
     governor::RateLimiter::keyed(governor::Quota::per_hour(per_hour))
-}
-
-/// At most [`LOGIN_BURST`] sign-in attempts for one email, then one more every 12 seconds.
-pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
-pub const LOGIN_BURST: u32 = 5;
-
-pub(crate) fn login_limiter() -> LoginLimiter {
-    let quota = governor::Quota::per_minute(std::num::NonZeroU32::new(5).expect("5 > 0"))
-        .allow_burst(std::num::NonZeroU32::new(LOGIN_BURST).expect("5 > 0"));
-    governor::RateLimiter::keyed(quota)
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1254,7 +1254,7 @@ async fn sessions_round_trip_whole(engine: Engine) {
         "prod_w",
         1_795_000_000_000,
     );
-    store.insert_session(&session).await.unwrap();
+    store.insert_session(&session, None).await.unwrap();
     assert_eq!(
         store.session(&org, false, "cs_test_a").await.unwrap(),
         Some(session.clone())
@@ -1287,7 +1287,7 @@ async fn open_sessions_change_terms_and_confirm_only_once(engine: Engine) {
     let (org, m) = session_catalog(&store).await;
     let created = 1_795_000_000_000;
     let session = full_session("cs_test_t", &org, &m, "price_w", "prod_w", created);
-    store.insert_session(&session).await.unwrap();
+    store.insert_session(&session, None).await.unwrap();
 
     let mut changed = session.clone();
     changed.line_items[0].quantity = 5;
@@ -1379,7 +1379,7 @@ async fn sessions_are_listed_newest_first_in_keyset_pages(engine: Engine) {
             "prod_w",
             1_795_000_000_000 + (i / 2) as i64,
         );
-        store.insert_session(&session).await.unwrap();
+        store.insert_session(&session, None).await.unwrap();
         expected.push((session.created_at, id));
     }
     expected.sort_by(|a, b| b.cmp(a));
@@ -1433,14 +1433,17 @@ async fn of_racing_status_changes_exactly_one_wins(engine: Engine) {
     };
     let (org, m) = session_catalog(&store).await;
     store
-        .insert_session(&full_session(
-            "cs_test_race",
-            &org,
-            &m,
-            "price_w",
-            "prod_w",
-            1_795_000_000_000,
-        ))
+        .insert_session(
+            &full_session(
+                "cs_test_race",
+                &org,
+                &m,
+                "price_w",
+                "prod_w",
+                1_795_000_000_000,
+            ),
+            None,
+        )
         .await
         .unwrap();
     let mut tasks = tokio::task::JoinSet::new();

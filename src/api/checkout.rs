@@ -3,6 +3,7 @@
 //! discounts, guests). JSON in snake_case; timestamps are epoch milliseconds.
 
 use super::{ApiError, Authenticated};
+use crate::api::idempotency::Idempotency;
 use crate::domain::customer::BillingAddress;
 use crate::domain::session::draft::{
     AdjustableDraft, CustomerDraft, DiscountDraft, FieldError, GuestDraft, LineItemDraft, PriceRef,
@@ -215,10 +216,11 @@ fn body(state: &AppState, session: CheckoutSession) -> SessionBody {
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    once: Idempotency,
     payload: super::JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
     let draft = to_draft(payload.0)?;
-    let session = checkout::create_session(&state.store, &principal, draft, now_ms())
+    let session = checkout::create_session(&state.store, &principal, draft, now_ms(), once.claim())
         .await
         .map_err(service_error)?;
     Ok((StatusCode::CREATED, Json(body(&state, session))))

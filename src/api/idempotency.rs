@@ -6,14 +6,22 @@
 //! same key. Errors of the key's own come in the request's dialect (`super::dialect`).
 //! Keys belong to the organization and mode of the API key that sends them, and live in the
 //! database, so several kassa instances share them.
+//!
+//! A request holds its key while it runs, renewing the hold (`AppState::idempotency_hold`) every
+//! third of it: a retry takes a key over only from a request that stopped (its process died).
+//! A request that creates a session names the session on its key in the transaction that records
+//! it ([`Idempotency`] hands the claim to the route), so that a retry of a request that stopped
+//! between its effect and its answer answers with that session instead of creating another; any
+//! write a request makes after a retry took its key over is refused.
 
 use super::ApiError;
 use super::dialect::Dialect;
 use crate::service::api_keys::AuthError;
 use crate::state::AppState;
-use crate::store::{IdempotencyScope, IdempotencyStart};
+use crate::store::{IdempotencyClaim, IdempotencyScope, IdempotencyStart};
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -26,8 +34,6 @@ const BODY_KEY_PATH: &str = "/checkout";
 pub const MAX_KEY_LENGTH: usize = 255;
 /// How long a key's answer is kept.
 pub const KEEP_MS: i64 = 24 * 3_600_000;
-/// How long a first request may run before a retry may take its key over (it died).
-const LOCK_MS: i64 = 60_000;
 /// The largest request or answer body kept (larger ones are refused by the routes anyway).
 const MAX_BODY: usize = super::MAX_BODY_BYTES;
 
@@ -36,7 +42,30 @@ pub async fn forget_old_keys(
     store: &crate::store::Store,
     now: i64,
 ) -> crate::store::StoreResult<u64> {
-    store.delete_idempotency_keys_before(now - KEEP_MS).await
+    store
+        .delete_idempotency_keys_before(now - KEEP_MS, now)
+        .await
+}
+
+/// The idempotency key a route's request holds, if it came with one: for the writes that are to
+/// happen once per key, which name their effect on it.
+#[derive(Debug, Clone, Default)]
+pub struct Idempotency(pub Option<IdempotencyClaim>);
+
+impl Idempotency {
+    pub fn claim(&self) -> Option<&IdempotencyClaim> {
+        self.0.as_ref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Idempotency(
+            parts.extensions.get::<IdempotencyClaim>().cloned(),
+        ))
+    }
 }
 
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -108,9 +137,10 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         key: &key,
     };
     let now = crate::store::now_ms();
+    let hold_ms = i64::try_from(state.idempotency_hold.as_millis()).unwrap_or(i64::MAX);
     let start = match state
         .store
-        .begin_idempotent(scope, &fingerprint, now, LOCK_MS, KEEP_MS)
+        .begin_idempotent(scope, &fingerprint, now, hold_ms, KEEP_MS)
         .await
     {
         Ok(start) => start,
@@ -143,11 +173,17 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             "This Idempotency-Key was used for a different request (method, path or body); \
              use a new key for a new request.",
         ),
-        IdempotencyStart::Started => {
-            let response = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-            keep(&state, scope, response).await
+        IdempotencyStart::Started(claim) => {
+            parts.extensions.insert(claim.clone());
+            let request = next.run(Request::from_parts(parts, Body::from(bytes)));
+            let mut response = held(&state, &claim, request).await;
+            if claim.effect_id.is_some() && response.status().is_success() {
+                // An earlier holder's effect, answered again.
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            keep(&state, &claim, response).await
         }
     }
 }
@@ -186,8 +222,40 @@ pub fn fingerprint(method: &str, path: &str, query: &str, body: &[u8]) -> String
     hex::encode(hash.finalize())
 }
 
-/// Keeps the answer for the key's retries, or forgets the key when the request did nothing.
-async fn keep(state: &AppState, scope: IdempotencyScope<'_>, response: Response) -> Response {
+/// Runs `request`, renewing the claim's hold on its key every third of the hold while it runs.
+/// A renewal that fails is tried again at the next; if the key was taken over meanwhile (the
+/// hold ran out: the database was unreachable for that long), the request's own writes under the
+/// claim are refused, so its effect still happens once.
+async fn held(
+    state: &AppState,
+    claim: &IdempotencyClaim,
+    request: impl Future<Output = Response>,
+) -> Response {
+    let hold = state.idempotency_hold;
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + hold / 3, hold / 3);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut request = std::pin::pin!(request);
+    loop {
+        tokio::select! {
+            response = &mut request => return response,
+            _ = renew.tick() => {
+                let until = crate::store::now_ms()
+                    + i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
+                match state.store.hold_idempotent(claim, until).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        key = %claim.key,
+                        "a request's idempotency key was taken over while it ran"
+                    ),
+                    Err(error) => tracing::warn!(%error, "renewing an idempotency key failed"),
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the answer for the key's retries, or lets go of the key when the request kept nothing.
+async fn keep(state: &AppState, claim: &IdempotencyClaim, response: Response) -> Response {
     let status = response.status();
     // Refusals (bad input, no access, a conflict with what exists, a limit) did nothing: a retry
     // with the key runs again, as Stripe's do.
@@ -197,7 +265,10 @@ async fn keep(state: &AppState, scope: IdempotencyScope<'_>, response: Response)
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(error) => {
-            let _ = state.store.forget_idempotent(scope, None).await;
+            let _ = state
+                .store
+                .forget_idempotent(claim, crate::store::now_ms())
+                .await;
             return ApiError::internal(format!("reading an answer: {error}")).into_response();
         }
     };
@@ -207,15 +278,34 @@ async fn keep(state: &AppState, scope: IdempotencyScope<'_>, response: Response)
                 .headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok());
+            match state
+                .store
+                .finish_idempotent(claim, status.as_u16(), content_type, text)
+                .await
+            {
+                Ok(true) => Ok(()),
+                Ok(false) => {
+                    tracing::warn!(key = %claim.key, "an answer was not kept: a retry took its key over");
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            }
+        }
+        _ => {
             state
                 .store
-                .finish_idempotent(scope, status.as_u16(), content_type, text)
+                .forget_idempotent(claim, crate::store::now_ms())
                 .await
         }
-        _ => state.store.forget_idempotent(scope, None).await,
     };
     if let Err(error) = kept {
+        // The answer goes out, and the key is let go at once: a retry answers with what the
+        // request created if it named it on the key ([`Idempotency`]), or runs again.
         tracing::error!(%error, "keeping an idempotent answer failed");
+        let _ = state
+            .store
+            .forget_idempotent(claim, crate::store::now_ms())
+            .await;
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -13,6 +13,7 @@
 
 use super::checkout::{service_error, service_error_naming};
 use super::{ApiError, Authenticated, JsonBody};
+use crate::api::idempotency::Idempotency;
 use crate::domain::customer::BillingAddress;
 use crate::domain::field::Field;
 use crate::domain::session::draft::{
@@ -618,11 +619,12 @@ pub fn session_json(state: &AppState, s: &CheckoutSession, now: i64) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    once: Idempotency,
     JsonBody(body): JsonBody<CheckoutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (draft, contract) = to_draft(body, SessionDraft::new(SessionKind::Purchase), true)?;
     let now = now_ms();
-    let session = checkout::create_session(&state.store, &principal, draft, now)
+    let session = checkout::create_session(&state.store, &principal, draft, now, once.claim())
         .await
         .map_err(|e| zenskar_error(e, contract))?;
     Ok((

@@ -43,6 +43,8 @@ pub enum Field {
     PriceSlug,
     PriceName,
     ExternalId,
+    /// The `Idempotency-Key` header (or Zenskar's `idempotency_key`).
+    IdempotencyKey,
     // The checkout form, named as its inputs are.
     BuyerEmail,
     BuyerName,
@@ -142,6 +144,7 @@ impl fmt::Display for Field {
             Field::PriceSlug => f.write_str("price.slug"),
             Field::PriceName => f.write_str("price.name"),
             Field::ExternalId => f.write_str("customer.external_id"),
+            Field::IdempotencyKey => f.write_str("idempotency_key"),
             Field::BuyerEmail => f.write_str("email"),
             Field::BuyerName => f.write_str("name"),
             Field::Country => f.write_str("country"),

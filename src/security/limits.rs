@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+/// Sign-ins to one email in a burst; then one more every 12 seconds (five a minute).
+pub const SIGN_INS_PER_EMAIL: u32 = 5;
+/// How many emails the per-email sign-in buckets remember before those that are full again are
+/// forgotten, so that a spray of made-up emails cannot grow them without bound.
+const EMAILS_REMEMBERED: usize = 10_000;
 /// Sign-ins one client address may try in a minute.
 pub const SIGN_INS_PER_ADDRESS_PER_MINUTE: u32 = 30;
 /// Sign-ups one client address may make in an hour.
@@ -33,6 +38,8 @@ pub struct Limits {
     /// API requests per client address, when limited.
     api_per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
     sign_ins_per_address: DefaultKeyedRateLimiter<IpAddr>,
+    /// Sign-ins per email (lower case), from anywhere: password guessing spread over addresses.
+    sign_ins_per_email: DefaultKeyedRateLimiter<String>,
     sign_ups_per_address: DefaultKeyedRateLimiter<IpAddr>,
     account_checks: DefaultDirectRateLimiter,
     codes_per_session: DefaultKeyedRateLimiter<String>,
@@ -77,6 +84,7 @@ impl Limits {
             api_per_address: api_per_second.map(|n| keyed(Quota::per_second(n))),
             sign_ins_per_address: keyed(per(SIGN_INS_PER_ADDRESS_PER_MINUTE, Quota::per_minute)),
             sign_ups_per_address: keyed(per(SIGN_UPS_PER_ADDRESS_PER_HOUR, Quota::per_hour)),
+            sign_ins_per_email: keyed(per(SIGN_INS_PER_EMAIL, Quota::per_minute)),
             account_checks: governor::RateLimiter::direct(per(
                 ACCOUNT_CHECKS_PER_SECOND,
                 Quota::per_second,
@@ -104,6 +112,14 @@ impl Limits {
             take(limiter, &short)?;
         }
         Ok(())
+    }
+
+    /// A sign-in to `email` (lower case), wherever it comes from.
+    pub fn sign_in_as(&self, email: &str) -> Result<(), RetryAfter> {
+        if self.sign_ins_per_email.len() > EMAILS_REMEMBERED {
+            self.sign_ins_per_email.retain_recent();
+        }
+        take(&self.sign_ins_per_email, &email.to_owned())
     }
 
     /// A sign-in (`sign_up` false) or sign-up from `address`: its address's bucket, then everyone's.
@@ -179,6 +195,17 @@ mod tests {
         for _ in 0..1000 {
             off.api_request(address(1), Some("sk_test_a")).unwrap();
         }
+    }
+
+    #[test]
+    fn sign_ins_to_one_email_are_limited_from_every_address() {
+        let limits = Limits::new(None);
+        for _ in 0..SIGN_INS_PER_EMAIL {
+            limits.sign_in_as("ada@example.com").unwrap();
+        }
+        let RetryAfter(wait) = limits.sign_in_as("ada@example.com").unwrap_err();
+        assert!((1..=12).contains(&wait), "{wait}");
+        limits.sign_in_as("grace@example.com").unwrap();
     }
 
     #[test]

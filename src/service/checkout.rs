@@ -16,24 +16,51 @@ use crate::domain::session::{
     AmountSummary, AppliedDiscount, CheckoutSession, SessionKind, SessionLineItem, SessionMode,
     SessionStatus,
 };
-use crate::store::{CustomerRecord, Page, PageRequest, PriceRecord, Store};
+use crate::store::{
+    CustomerRecord, IdempotencyClaim, Page, PageRequest, PriceRecord, Store, StoreError,
+};
 use std::collections::HashMap;
 
 /// Creates an open session from a dialect's request: checks it, looks up what it names, prices
 /// it, and records it. Every problem found is reported at once, each naming its field.
+///
+/// Under an idempotency key (`once`) the session is named on the key in the transaction that
+/// records it, and a request whose earlier holder of the key created a session before it stopped
+/// answers with that session instead of creating another.
 pub async fn create_session(
     store: &Store,
     principal: &Principal,
     draft: SessionDraft,
     now: i64,
+    once: Option<&IdempotencyClaim>,
 ) -> ServiceResult<CheckoutSession> {
+    if let Some(created) = once.and_then(|claim| claim.effect_id.as_deref()) {
+        tracing::info!(session = %created, "a retry found the session its key already created");
+        return get_session(store, principal, created).await;
+    }
     let id = new_id(ids::checkout_session(principal.mode));
     let session = build_session(store, principal, draft, &id, now, now).await?;
-    store.insert_session(&session).await?;
+    store
+        .insert_session(&session, once)
+        .await
+        .map_err(|error| match error {
+            StoreError::IdempotencyKeyLost => key_taken_over(),
+            error => error.into(),
+        })?;
     if let Some(trace_id) = &session.trace_id {
         tracing::info!(session = %session.id, trace_id = %trace_id, "checkout session created");
     }
     Ok(session)
+}
+
+/// A request whose idempotency key a retry took over (its hold ran out before it wrote): it
+/// created nothing, and the retry answers for the key.
+fn key_taken_over() -> ServiceError {
+    ServiceError::Conflict(FieldError::new(
+        Field::IdempotencyKey,
+        "idempotency_key_in_use",
+        "another request with this Idempotency-Key took it over; this one did nothing",
+    ))
 }
 
 /// Changes what `current`, an open, unconfirmed session of the caller's, sells and how (Zenskar's

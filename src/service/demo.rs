@@ -354,8 +354,9 @@ pub async fn checkout_link(store: &Store, report: &DemoReport) -> Result<String,
         payment_method_types: Some(vec!["card".into(), "link".into(), "us_bank_account".into()]),
         ..SessionDraft::new(SessionKind::Purchase)
     };
-    let session = super::checkout::create_session(store, &principal, draft, crate::store::now_ms())
-        .await
-        .map_err(|e| DemoError::Setup(format!("the demo checkout could not be made: {e}")))?;
+    let session =
+        super::checkout::create_session(store, &principal, draft, crate::store::now_ms(), None)
+            .await
+            .map_err(|e| DemoError::Setup(format!("the demo checkout could not be made: {e}")))?;
     Ok(format!("{}/checkout/{}", report.base_url, session.id))
 }

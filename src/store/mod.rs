@@ -48,7 +48,7 @@ pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
 pub use dashboard::{Branding, DashboardSessionStore};
 pub use demo::{DemoFixture, DemoSeed};
 pub use events::{EventRecord, NewEvent};
-pub use idempotency::{IdempotencyScope, IdempotencyStart};
+pub use idempotency::{IdempotencyClaim, IdempotencyScope, IdempotencyStart};
 pub use invoices::{InvoiceRecord, NewInvoice};
 pub use organizations::{ApiKeyRecord, NewApiKey, OrganizationRecord};
 pub use payment_methods::{NewPaymentMethod, PaymentMethodRecord};
@@ -121,6 +121,10 @@ pub enum StoreError {
     /// The batch holding a transaction's writes could not be committed: the writes are lost.
     #[error("the write could not be committed: {0}")]
     Commit(String),
+    /// The request's idempotency key was taken over by a retry (the request's hold on it ran
+    /// out): what it was writing was rolled back, so that the key's effect happens once.
+    #[error("the idempotency key was taken over by a retry; nothing was written")]
+    IdempotencyKeyLost,
     /// A stored value that cannot be read back: a bug, or a row edited by hand.
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
@@ -143,6 +147,9 @@ impl From<sqlx::Error> for StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
+        if idempotency::is_key_lost(&error) {
+            return StoreError::IdempotencyKeyLost;
+        }
         if let rusqlite::Error::SqliteFailure(failure, message) = &error
             && matches!(
                 failure.extended_code,

@@ -1,6 +1,7 @@
 //! Checkout sessions and their line items.
 
 use super::group_commit::Positional;
+use super::idempotency::{IdempotencyClaim, KeyLost, bind_effect};
 use super::tx::{Tx, dispatch_tx};
 use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
@@ -401,14 +402,22 @@ static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
 });
 
 impl Store {
-    /// Records a new session and its lines in one transaction. On SQLite it is queued whole for
-    /// the writer ([`super::group_commit::Work`]): two prepared statements run on the writer's
-    /// handle inside the batch, with no hand-off of the connection to this task.
-    pub async fn insert_session(&self, s: &CheckoutSession) -> StoreResult<()> {
+    /// Records a new session and its lines in one transaction, and, for a request under an
+    /// idempotency key (`once`), names the session on the key in the same transaction: nothing
+    /// is written ([`StoreError::IdempotencyKeyLost`]) when the key is no longer the request's.
+    /// On SQLite it is queued whole for the writer ([`super::group_commit::Work`]): prepared
+    /// statements run on the writer's handle inside the batch, with no hand-off of the connection
+    /// to this task.
+    pub async fn insert_session(
+        &self,
+        s: &CheckoutSession,
+        once: Option<&IdempotencyClaim>,
+    ) -> StoreResult<()> {
         let values = SessionValues::of(s);
         let session_sql = &*INSERT_SESSION;
         if let super::Backend::Sqlite { batches, .. } = &self.backend {
             let s = s.clone();
+            let once = once.cloned();
             // Made here, in the request's task, so that the writer's serial turn does not.
             let lines_sql = (!s.line_items.is_empty()).then(|| lines_sql(1, s.line_items.len()));
             return batches
@@ -420,6 +429,13 @@ impl Store {
                         let mut lines = db.prepare_cached(&lines_sql)?;
                         bind_lines!(Positional::new(&mut lines), &s.id, &s.line_items).done()?;
                         lines.raw_execute()?;
+                    }
+                    if let Some(claim) = &once {
+                        let mut effect = db.prepare_cached(IdempotencyClaim::EFFECT_SQL)?;
+                        bind_effect!(Positional::new(&mut effect), claim, s.id.as_str()).done()?;
+                        if effect.raw_execute()? != 1 {
+                            return Err(KeyLost::rusqlite());
+                        }
                     }
                     Ok(())
                 }))
@@ -441,6 +457,17 @@ impl Store {
             bind_lines!(query, &s.id, &s.line_items)
                 .execute(&mut *conn)
                 .await?;
+            if let Some(claim) = once {
+                // Last, so that the key's row is locked only for the commit: the request's
+                // renewals of its hold are not kept waiting behind its own transaction.
+                let named = bind_effect!(sqlx::query(IdempotencyClaim::EFFECT_SQL), claim, &s.id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                if named != 1 {
+                    return Err(StoreError::IdempotencyKeyLost);
+                }
+            }
         });
         tx.commit().await?;
         Ok(())

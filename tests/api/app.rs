@@ -40,6 +40,8 @@ pub struct Options {
     /// Webhooks only to public addresses, as by default; the tests' receivers listen on
     /// 127.0.0.1, so private addresses are allowed unless this is set.
     pub public_webhooks_only: bool,
+    /// Seconds a request's hold on its idempotency key lasts between renewals (60 unless set).
+    pub idempotency_hold: Option<u64>,
 }
 
 /// The operator's key in every test kassa: processor keys can be kept.
@@ -64,6 +66,9 @@ async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     raw.public_url = options.public_url;
     raw.api_requests_per_second = options.api_requests_per_second.unwrap_or(0).to_string();
     raw.webhooks_to_private_addresses = (!options.public_webhooks_only).to_string();
+    if let Some(seconds) = options.idempotency_hold {
+        raw.idempotency_hold = seconds.to_string();
+    }
     if options.sign_up_closed {
         raw.sign_up = "closed".into();
     }

@@ -660,7 +660,7 @@ async fn closed_and_unpayable_sessions_are_refused_clearly(engine: Engine) {
     let mut expired = session(&app, &id).await;
     expired.expires_at = now - 1;
     expired.id = new_id("cs_test");
-    app.store.insert_session(&expired).await.unwrap();
+    app.store.insert_session(&expired, None).await.unwrap();
     let (status, body) = confirm(&app, &card(&expired.id, "4242424242424242")).await;
     assert_eq!(
         (status, body["Closed"]["status"].as_str()),

@@ -353,7 +353,7 @@ async fn sign_in_attempts_are_limited_per_email(engine: Engine) {
         ("email", "victim@example.com"),
         ("password", "guess guess guess"),
     ];
-    for _ in 0..kassa::state::LOGIN_BURST {
+    for _ in 0..kassa::security::limits::SIGN_INS_PER_EMAIL {
         let response = browser.post(&app, "/api/dashboard/sign-in", &form).await;
         assert_eq!(response.status(), 302);
     }

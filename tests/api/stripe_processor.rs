@@ -274,33 +274,50 @@ async fn three_d_secure_at_stripes_page_can_fail_then_pass(engine: Engine) {
     app.stop().await;
 }
 
+/// A session for one price of `amount` in `currency`, paid on the hosted page by the bank debit
+/// `method` with the account's `details`: it waits for the debit to settle, which the double
+/// holds back until told (long enough that only its event, not kassa's own poll, settles it).
+async fn pending_debit(
+    app: &TestApp,
+    double: &StripeDouble,
+    (currency, amount, method): (&str, i64, &str),
+    details: &[(&str, &str)],
+) -> String {
+    double.set_settle_delay(Duration::from_secs(3600));
+    let price = price(app, Mode::Test, currency, amount).await;
+    let id = session_with_key(
+        app,
+        &app.demo.secret_key,
+        json!({ "line_items": [{ "price": price }], "payment_method_types": [method] }),
+    )
+    .await;
+    let mut form = vec![
+        ("session_id", id.as_str()),
+        ("email", "ada@example.com"),
+        ("payment_method_type", method),
+    ];
+    form.extend_from_slice(details);
+    let (status_code, body) = confirm(app, &fields(&form)).await;
+    assert_eq!(status_code, 200, "{body}");
+    assert_eq!(status(app, &id).await, "pending");
+    id
+}
+
 async fn a_sepa_debit_settles_by_stripes_signed_event(engine: Engine) {
     let Some((app, double)) = stripe_shop(engine, "stripe_sepa", Mode::Test).await else {
         return;
     };
-    // Long enough that only the event, not kassa's own poll, can settle it within the test.
-    double.set_settle_delay(Duration::from_secs(3600));
-    let price = price(&app, Mode::Test, "eur", 1999).await;
-    let id = session_with_key(
+    let id = pending_debit(
         &app,
-        &app.demo.secret_key,
-        json!({ "line_items": [{ "price": price }], "payment_method_types": ["sepa_debit"] }),
-    )
-    .await;
-    let (status_code, body) = confirm(
-        &app,
-        &fields(&[
-            ("session_id", &id),
-            ("email", "ada@example.com"),
+        &double,
+        ("eur", 1999, "sepa_debit"),
+        &[
             ("country", "DE"),
-            ("payment_method_type", "sepa_debit"),
             ("iban", "DE89370400440532013000"),
             ("account_holder", "Ada Lovelace"),
-        ]),
+        ],
     )
     .await;
-    assert_eq!(status_code, 200, "{body}");
-    assert_eq!(status(&app, &id).await, "pending");
     assert_eq!(double.payment_intents()[0]["status"], "processing");
 
     double.settle_now().await;
@@ -599,30 +616,19 @@ async fn a_us_bank_debit_settles_by_stripes_signed_event(engine: Engine) {
     let Some((app, double)) = stripe_shop(engine, "stripe_ach", Mode::Test).await else {
         return;
     };
-    double.set_settle_delay(Duration::from_secs(3600));
-    let price = price(&app, Mode::Test, "usd", 2400).await;
-    let id = session_with_key(
+    let id = pending_debit(
         &app,
-        &app.demo.secret_key,
-        json!({ "line_items": [{ "price": price }], "payment_method_types": ["us_bank_account"] }),
-    )
-    .await;
-    let (status_code, body) = confirm(
-        &app,
-        &fields(&[
-            ("session_id", &id),
-            ("email", "ada@example.com"),
+        &double,
+        ("usd", 2400, "us_bank_account"),
+        &[
             ("country", "US"),
             ("postal_code", "94107"),
-            ("payment_method_type", "us_bank_account"),
             ("routing_number", "110000000"),
             ("account_number", "000111111113"),
             ("account_holder", "Ada Lovelace"),
-        ]),
+        ],
     )
     .await;
-    assert_eq!(status_code, 200, "{body}");
-    assert_eq!(status(&app, &id).await, "pending");
     double.settle_now().await;
     // This account is closed: the debit fails, and so does the session.
     reaches(&app, &id, "failed").await;

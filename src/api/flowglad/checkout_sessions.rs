@@ -1,6 +1,7 @@
 //! `/api/v1/checkout-sessions`: create, retrieve and list, in Flowglad's shapes.
 
 use super::{Body, FlowgladAuth, FlowgladError, ListBody, ListQuery, Names, payment_method_word};
+use crate::api::idempotency::Idempotency;
 use crate::domain::customer::BillingAddress;
 use crate::domain::field::Field;
 use crate::domain::session::draft::{CustomerDraft, LineItemDraft, PriceRef, SessionDraft};
@@ -242,6 +243,7 @@ fn to_draft(input: CreateInput) -> Result<SessionDraft, FlowgladError> {
 pub async fn create(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
+    once: Idempotency,
     Body(body): Body<CreateBody>,
 ) -> Result<Json<SessionEnvelope>, FlowgladError> {
     let input = body
@@ -249,7 +251,7 @@ pub async fn create(
         .ok_or_else(|| FlowgladError::bad_request("checkoutSession: required"))?;
     let by_slug = input.price_id.is_none() && input.price_slug.is_some();
     let draft = to_draft(input)?;
-    let session = checkout::create_session(&state.store, &principal, draft, now_ms())
+    let session = checkout::create_session(&state.store, &principal, draft, now_ms(), once.claim())
         .await
         .map_err(|e| FlowgladError::from_service(e, Names::CheckoutSession { by_slug }))?;
     Ok(Json(envelope(&state, &session)))

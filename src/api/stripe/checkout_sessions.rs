@@ -1,6 +1,7 @@
 //! `/v1/checkout/sessions`: create, retrieve, list, expire and line items, in Stripe's shapes.
 
 use super::{Form, StripeAuth, StripeError};
+use crate::api::idempotency::Idempotency;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::draft::{
     AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, LineItemDraft, PriceRef,
@@ -256,11 +257,12 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
 pub async fn create(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
+    once: Idempotency,
     Form(form): Form<CreateForm>,
 ) -> Result<Json<Value>, StripeError> {
     let now = now_ms();
     let draft = to_draft(form, now)?;
-    let session = checkout::create_session(&state.store, &principal, draft, now)
+    let session = checkout::create_session(&state.store, &principal, draft, now, once.claim())
         .await
         .map_err(StripeError::from_service)?;
     Ok(Json(session_object(&state, &session, now)))

@@ -7,6 +7,7 @@ use super::checkout_sessions::{
     CreateForm, DiscountForm, LineForm, SubscriptionData, session_object, to_draft,
 };
 use super::{StripeAuth, StripeError};
+use crate::api::idempotency::Idempotency;
 use crate::domain::session::SessionMode;
 use crate::service::checkout;
 use crate::state::AppState;
@@ -95,6 +96,7 @@ fn check(body: &SessionBody) -> Result<(), StripeError> {
 pub async fn create(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
+    once: Idempotency,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), StripeError> {
     let body: SessionBody =
@@ -140,7 +142,7 @@ pub async fn create(
     };
     let now = now_ms();
     let draft = to_draft(form, now)?;
-    let session = checkout::create_session(&state.store, &principal, draft, now)
+    let session = checkout::create_session(&state.store, &principal, draft, now, once.claim())
         .await
         .map_err(StripeError::from_service)?;
     let url = state.checkout_url(&session.id);

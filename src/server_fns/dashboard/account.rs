@@ -36,7 +36,7 @@ pub async fn sign_up(
         .limits
         .account_check(crate::server_fns::client_address(&app), true)
     {
-        Some(too_many(wait))
+        Some(too_many_attempts(wait))
     } else {
         None
     };
@@ -91,21 +91,24 @@ pub async fn sign_in(
     let app = state();
     let email_key = email.as_deref().unwrap_or_default().trim().to_lowercase();
     let back = dashboard_path(return_to.as_deref());
-    // The limiter remembers every email tried; forget those whose limit has run out again, so
-    // that a spray of made-up emails cannot grow it without bound.
-    if app.login_limiter.len() > 10_000 {
-        app.login_limiter.retain_recent();
-    }
     let outcome = if let Err(wait) = app
         .limits
         .account_check(crate::server_fns::client_address(&app), false)
     {
-        Err(vec![("password".to_owned(), too_many(wait))])
-    } else if app.login_limiter.check_key(&email_key).is_err() {
+        Err(vec![("password".to_owned(), too_many_attempts(wait))])
+    } else if let Err(crate::security::limits::RetryAfter(seconds)) =
+        app.limits.sign_in_as(&email_key)
+    {
         crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+        crate::server_fns::set_header(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(seconds),
+        );
         Err(vec![(
             "password".to_owned(),
-            "Too many attempts. Wait a minute, then try again.".to_owned(),
+            format!(
+                "Too many attempts to sign in as this email. Wait {seconds} s, then try again."
+            ),
         )])
     } else {
         match accounts::sign_in(
@@ -126,18 +129,6 @@ pub async fn sign_in(
     // A failed sign-in goes back to the sign-in form at the page that asked for it.
     answer_form(&back, outcome, &[("email", &email)]);
     Ok(())
-}
-
-/// A 429 with `Retry-After`, and what the form says.
-#[cfg(feature = "ssr")]
-fn too_many(wait: crate::security::limits::RetryAfter) -> String {
-    let seconds = wait.0;
-    crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
-    crate::server_fns::set_header(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from(seconds),
-    );
-    format!("Too many attempts from your network. Wait {seconds} s, then try again.")
 }
 
 #[server(name = SignOut, prefix = "/api/dashboard", endpoint = "sign-out")]

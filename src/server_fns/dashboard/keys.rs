@@ -77,10 +77,7 @@ pub async fn dashboard_create_api_key(
             .limits
             .account_check(crate::server_fns::client_address(&app), false)
         {
-            Err(wait) => Some(format!(
-                "Too many attempts from your network. Wait {} s, then try again.",
-                wait.0
-            )),
+            Err(wait) => Some(too_many_attempts(wait)),
             Ok(()) => {
                 let matches = crate::service::accounts::password_matches(
                     &app.store,
@@ -89,11 +86,13 @@ pub async fn dashboard_create_api_key(
                 )
                 .await
                 .map_err(internal)?;
-                (!matches).then(|| "Enter your password to create a live key.".to_owned())
+                (!matches).then(|| {
+                    crate::server_fns::set_status(axum::http::StatusCode::FORBIDDEN);
+                    "Enter your password to create a live key.".to_owned()
+                })
             }
         };
         if let Some(message) = refusal {
-            crate::server_fns::set_status(axum::http::StatusCode::FORBIDDEN);
             answer_form(
                 "/dashboard/api-keys",
                 Err(vec![("password".to_owned(), message)]),

@@ -410,6 +410,7 @@ pub async fn dashboard_create_session(
             &signed.principal,
             draft,
             now,
+            None,
         )
         .await
         {
