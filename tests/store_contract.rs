@@ -1109,10 +1109,29 @@ async fn subscriptions_are_scoped_to_their_organization(engine: Engine) {
             quantity: 1,
             status: "incomplete",
             name: None,
+            item_id: "si_1",
+            unit_amount: 1500,
+            currency: "usd",
         })
         .await
         .unwrap();
     assert!(inserted.awaits_activation());
+    // Its price is its one item, at the amount it was sold for.
+    let items = store.subscription_items(&["sub_1"]).await.unwrap();
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| (
+                i.id.as_str(),
+                i.price_id.as_str(),
+                i.quantity,
+                i.unit_amount,
+                i.position
+            ))
+            .collect::<Vec<_>>(),
+        vec![("si_1", "price_s", 1, 1500, 0)]
+    );
+    assert!(store.subscription_items(&[]).await.unwrap().is_empty());
     assert_eq!(
         store.subscription(&org, false, "sub_1").await.unwrap(),
         Some(inserted)

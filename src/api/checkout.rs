@@ -318,15 +318,47 @@ pub async fn create_subscription(
         }
         other => service_error(other),
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": sub.id,
-            "customer": sub.customer_id,
-            "price": sub.price_id,
-            "quantity": sub.quantity,
-            "status": sub.status,
-            "created_at": sub.created_at,
-        })),
-    ))
+    let created =
+        crate::service::subscriptions::get_subscription(&state.store, &principal, &sub.id)
+            .await
+            .map_err(service_error)?;
+    Ok((StatusCode::CREATED, Json(subscription_body(&created))))
+}
+
+/// `GET /api/subscriptions/{id}`: a subscription, with what it charges each period.
+pub async fn retrieve_subscription(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let subscription =
+        crate::service::subscriptions::get_subscription(&state.store, &principal, &id)
+            .await
+            .map_err(service_error)?;
+    Ok(Json(subscription_body(&subscription)))
+}
+
+fn subscription_body(s: &crate::service::subscriptions::Subscription) -> serde_json::Value {
+    let r = &s.record;
+    serde_json::json!({
+        "id": r.id,
+        "customer": r.customer_id,
+        "price": r.price_id,
+        "quantity": r.quantity,
+        "status": r.status,
+        "default_payment_method": r.default_payment_method_id,
+        "current_period_start": r.current_period_start,
+        "current_period_end": r.current_period_end,
+        "trial_end": r.trial_end,
+        "canceled_at": r.canceled_at,
+        "created_at": r.created_at,
+        "livemode": r.livemode,
+        "items": s.items.iter().map(|(item, _)| serde_json::json!({
+            "id": item.id,
+            "price": item.price_id,
+            "quantity": item.quantity,
+            "unit_amount": { "amount": item.unit_amount, "currency": item.currency },
+            "created_at": item.created_at,
+        })).collect::<Vec<_>>(),
+    })
 }

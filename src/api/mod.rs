@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
         .route("/api/subscriptions", post(checkout::create_subscription))
         .route(
+            "/api/subscriptions/{id}",
+            get(checkout::retrieve_subscription),
+        )
+        .route(
             "/api/business-entities",
             get(catalog::list_entities).post(catalog::create_entity),
         )

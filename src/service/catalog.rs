@@ -444,6 +444,9 @@ pub async fn create_subscription(
             quantity: quantity as i32,
             status: "incomplete",
             name,
+            item_id: &new_id(ids::SUBSCRIPTION_ITEM),
+            unit_amount: price.unit_amount,
+            currency: &price.currency,
         })
         .await?)
 }

@@ -56,7 +56,10 @@ pub use payments::{NewPayment, PaymentRecord};
 pub use processor_accounts::ProcessorAccountRecord;
 pub use purchases::{NewPurchase, PurchaseRecord};
 pub use sessions::{DueSession, SessionCompletion};
-pub use subscriptions::{NewSubscription, StartedSubscription, SubscriptionRecord};
+pub use subscriptions::{
+    NewSubscription, NewSubscriptionItem, StartedSubscription, SubscriptionItemRecord,
+    SubscriptionRecord,
+};
 pub use test_processor::{NewTestCharge, TestCharge};
 pub use tx::Tx;
 pub use users::UserRecord;

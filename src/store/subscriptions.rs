@@ -31,7 +31,37 @@ impl SubscriptionRecord {
     }
 }
 
-/// A subscription to record.
+/// One price a subscription charges for each period.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubscriptionItemRecord {
+    pub id: String,
+    pub subscription_id: String,
+    pub price_id: String,
+    pub quantity: i32,
+    /// The price's amount when the item was added, in minor units of `currency`.
+    pub unit_amount: i64,
+    /// Lower-case ISO 4217.
+    pub currency: String,
+    /// The item's place on its subscription, from 0.
+    pub position: i32,
+    pub created_at: i64,
+    pub expired_at: Option<i64>,
+}
+
+/// An item to add to a subscription.
+#[derive(Debug, Clone)]
+pub struct NewSubscriptionItem<'a> {
+    pub id: &'a str,
+    pub price_id: &'a str,
+    pub quantity: i32,
+    pub unit_amount: i64,
+    pub currency: &'a str,
+}
+
+const ITEM_COLUMNS: &str = "id, subscription_id, price_id, quantity, unit_amount, currency, \
+     position, created_at, expired_at";
+
+/// A subscription to record, with its one item.
 #[derive(Debug, Clone)]
 pub struct NewSubscription<'a> {
     pub id: &'a str,
@@ -42,6 +72,10 @@ pub struct NewSubscription<'a> {
     pub quantity: i32,
     pub status: &'a str,
     pub name: Option<&'a str>,
+    /// The item's id; its price and quantity are the subscription's.
+    pub item_id: &'a str,
+    pub unit_amount: i64,
+    pub currency: &'a str,
 }
 
 const SUBSCRIPTION_COLUMNS: &str = "id, organization_id, livemode, customer_id, price_id, quantity, \
@@ -54,7 +88,8 @@ impl Store {
         subscription: &NewSubscription<'_>,
     ) -> StoreResult<SubscriptionRecord> {
         let now = now_ms();
-        dispatch!(self, write, |db| {
+        let mut tx = self.begin().await?;
+        dispatch_tx!(tx, |conn| {
             sqlx::query(
                 "INSERT INTO subscriptions (id, organization_id, livemode, customer_id, price_id, \
                  quantity, status, name, created_at, updated_at) \
@@ -69,9 +104,22 @@ impl Store {
             .bind(subscription.status)
             .bind(subscription.name)
             .bind(now)
-            .execute(db)
+            .execute(&mut *conn)
             .await?;
         });
+        tx.add_subscription_items(
+            subscription.id,
+            &[NewSubscriptionItem {
+                id: subscription.item_id,
+                price_id: subscription.price_id,
+                quantity: subscription.quantity,
+                unit_amount: subscription.unit_amount,
+                currency: subscription.currency,
+            }],
+            now,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(SubscriptionRecord {
             id: subscription.id.to_owned(),
             organization_id: subscription.organization_id.to_owned(),
@@ -149,6 +197,31 @@ impl Store {
         .await
     }
 
+    /// The items of `subscription_ids` that still bill, each subscription's in their order.
+    pub async fn subscription_items(
+        &self,
+        subscription_ids: &[&str],
+    ) -> StoreResult<Vec<SubscriptionItemRecord>> {
+        if subscription_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (1..=subscription_ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM subscription_items WHERE subscription_id IN ({placeholders}) \
+             AND expired_at IS NULL ORDER BY subscription_id, position"
+        );
+        Ok(dispatch!(self, read, |db| {
+            let mut query = sqlx::query_as::<_, SubscriptionItemRecord>(&sql);
+            for id in subscription_ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(db).await?
+        }))
+    }
+
     pub async fn count_subscriptions(
         &self,
         organization_id: &str,
@@ -177,6 +250,9 @@ pub struct StartedSubscription<'a> {
     pub current_period_end: i64,
     pub trial_end: Option<i64>,
     pub metadata: Option<&'a str>,
+    /// What it charges each period: the session's recurring lines, in order (at least one; the
+    /// first is the subscription's `price_id` and `quantity`).
+    pub items: &'a [NewSubscriptionItem<'a>],
 }
 
 impl Tx {
@@ -209,6 +285,41 @@ impl Tx {
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        });
+        self.add_subscription_items(s.id, s.items, now).await
+    }
+
+    /// Adds `items` to a subscription, after any it has, in their order.
+    pub async fn add_subscription_items(
+        &mut self,
+        subscription_id: &str,
+        items: &[NewSubscriptionItem<'_>],
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch_tx!(self, |conn| {
+            let first: i32 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS INTEGER) FROM subscription_items WHERE subscription_id = $1",
+            )
+            .bind(subscription_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            for (i, item) in items.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO subscription_items (id, subscription_id, price_id, quantity, \
+                     unit_amount, currency, position, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(item.id)
+                .bind(subscription_id)
+                .bind(item.price_id)
+                .bind(item.quantity)
+                .bind(item.unit_amount)
+                .bind(item.currency)
+                .bind(first + i as i32)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
         });
         Ok(())
     }

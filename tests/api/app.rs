@@ -268,6 +268,41 @@ impl TestApp {
             .clone()
     }
 
+    /// A subscription to the demo's monthly club (test mode) for `customer_id` of `organization_id`,
+    /// with `status`, written straight to the store; returns its id.
+    pub async fn monthly_subscription(
+        &self,
+        organization_id: &str,
+        customer_id: &str,
+        status: &str,
+    ) -> String {
+        let price_id = self.price_id("coffee-club-monthly");
+        let price = self
+            .store
+            .price(&self.demo.organization_id, false, &price_id)
+            .await
+            .unwrap()
+            .expect("the demo's monthly price");
+        let id = kassa::service::ids::new_id("sub");
+        self.store
+            .insert_subscription(&kassa::store::NewSubscription {
+                id: &id,
+                organization_id,
+                livemode: false,
+                customer_id,
+                price_id: &price_id,
+                quantity: 1,
+                status,
+                name: None,
+                item_id: &kassa::service::ids::new_id("si"),
+                unit_amount: price.unit_amount,
+                currency: &price.currency,
+            })
+            .await
+            .unwrap();
+        id
+    }
+
     /// Creates a checkout session through kassa's own API with the demo key; returns its id.
     pub async fn create_session(&self, body: &serde_json::Value) -> String {
         create_session_at(&self.client, &self.address, &self.demo.secret_key, body).await

@@ -6,7 +6,7 @@ use crate::app::{Options, TestApp, card, confirm};
 use kassa::domain::catalog::{Coupon, CouponDuration, CouponValue, PromotionCode, TaxRate};
 use kassa::domain::{Mode, Rate};
 use kassa::service::{api_keys, ids::new_id};
-use kassa::store::{Engine, NewSubscription, PriceChanges};
+use kassa::store::{Engine, PriceChanges};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -546,30 +546,14 @@ async fn a_trial_saves_the_card_and_charges_nothing_today(engine: Engine) {
     app.stop().await;
 }
 
-async fn subscription(app: &TestApp, customer_id: &str, status: &str) -> String {
-    let id = new_id("sub");
-    app.store
-        .insert_subscription(&NewSubscription {
-            id: &id,
-            organization_id: &app.demo.organization_id,
-            livemode: false,
-            customer_id,
-            price_id: &price(app, "coffee-club-monthly"),
-            quantity: 1,
-            status,
-            name: None,
-        })
-        .await
-        .unwrap();
-    id
-}
-
 async fn saving_a_card_makes_it_the_subscriptions_default(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "pay_save_card").await else {
         return;
     };
     let grace = app.customer("grace").await;
-    let target = subscription(&app, &grace, "active").await;
+    let target = app
+        .monthly_subscription(&app.demo.organization_id, &grace, "active")
+        .await;
     let id = create(
         &app,
         json!({ "type": "add_payment_method", "customer": grace, "target_subscription": target }),
@@ -620,7 +604,9 @@ async fn activating_a_subscription_pays_and_starts_it(engine: Engine) {
         return;
     };
     let grace = app.customer("grace").await;
-    let target = subscription(&app, &grace, "incomplete").await;
+    let target = app
+        .monthly_subscription(&app.demo.organization_id, &grace, "incomplete")
+        .await;
     let id = create(&app, json!({ "type": "activate_subscription", "customer": grace, "target_subscription": target })).await;
     let (status, body) =
         confirm(&app, &with(card(&id, "4242424242424242"), &[("email", "")])).await;

@@ -877,13 +877,10 @@ async fn customers_show_what_they_bought(engine: Engine) {
     let subscriptions = detail["subscriptions"].as_array().unwrap();
     assert_eq!(subscriptions.len(), 1, "{detail}");
     assert_eq!(subscriptions[0]["status"], "active");
-    assert!(
-        subscriptions[0]["what"]
-            .as_str()
-            .unwrap()
-            .contains("renews"),
-        "{detail}"
-    );
+    let what = subscriptions[0]["what"].as_str().unwrap();
+    assert!(what.contains("renews") && what.contains("× 2"), "{detail}");
+    // Each period's charge: two of the club.
+    assert_eq!(subscriptions[0]["amount"], "$30.00", "{detail}");
 
     // The page shows the same; another organization finds nothing.
     let (status, page) = demo

@@ -5,7 +5,7 @@ use crate::app::TestApp;
 use crate::flowglad_spec::assert_conforms;
 use kassa::domain::Mode;
 use kassa::service::api_keys;
-use kassa::store::{Engine, NewSubscription};
+use kassa::store::Engine;
 use serde_json::{Value, json};
 
 crate::on_both_engines!(
@@ -438,25 +438,6 @@ async fn metadata_and_names_are_bounded(engine: Engine) {
     app.stop().await;
 }
 
-/// A subscription of the demo's monthly price for `customer_id`.
-async fn subscription(app: &TestApp, org: &str, customer_id: &str, status: &str) -> String {
-    let id = kassa::service::ids::new_id("sub");
-    app.store
-        .insert_subscription(&NewSubscription {
-            id: &id,
-            organization_id: org,
-            livemode: false,
-            customer_id,
-            price_id: &price_id(app, "coffee-club-monthly"),
-            quantity: 1,
-            status,
-            name: None,
-        })
-        .await
-        .unwrap();
-    id
-}
-
 fn urls() -> Value {
     json!({ "successUrl": "https://shop.example/ok", "cancelUrl": "https://shop.example/back" })
 }
@@ -469,8 +450,12 @@ async fn add_payment_method_sessions_target_only_the_customers_subscription(engi
     let ada = customer(&api, "ada").await;
     let grace = customer(&api, "grace").await;
     let org = app.demo.organization_id.clone();
-    let adas = subscription(&app, &org, ada["id"].as_str().unwrap(), "active").await;
-    let graces = subscription(&app, &org, grace["id"].as_str().unwrap(), "active").await;
+    let adas = app
+        .monthly_subscription(&org, ada["id"].as_str().unwrap(), "active")
+        .await;
+    let graces = app
+        .monthly_subscription(&org, grace["id"].as_str().unwrap(), "active")
+        .await;
 
     let save = with(
         urls(),
@@ -533,8 +518,8 @@ async fn activate_subscription_needs_an_activatable_subscription_of_the_organiza
     let ada = customer(&api, "ada").await;
     let ada_id = ada["id"].as_str().unwrap();
     let org = app.demo.organization_id.clone();
-    let pending = subscription(&app, &org, ada_id, "incomplete").await;
-    let active = subscription(&app, &org, ada_id, "active").await;
+    let pending = app.monthly_subscription(&org, ada_id, "incomplete").await;
+    let active = app.monthly_subscription(&org, ada_id, "active").await;
 
     let activate = with(
         urls(),

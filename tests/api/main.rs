@@ -21,5 +21,6 @@ mod security;
 mod stripe;
 pub mod stripe_double;
 mod stripe_processor;
+mod subscriptions;
 mod webhooks;
 mod zenskar;

@@ -14,7 +14,6 @@ use kassa::payments::{
     Buyer, ChargeOutcome, ChargeRequest, ClientInfo, Lookup, LookupRequest, PaymentProcessor,
     ProcessorError,
 };
-use kassa::service::ids::new_id;
 use kassa::service::processors;
 use kassa::store::Engine;
 use serde_json::{Value, json};
@@ -546,7 +545,9 @@ async fn a_charge_that_can_no_longer_deliver_is_refunded_at_stripe(engine: Engin
         return;
     };
     let grace = app.customer("grace").await;
-    let target = new_subscription(&app, &grace).await;
+    let target = app
+        .monthly_subscription(&app.demo.organization_id, &grace, "incomplete")
+        .await;
     let id = session_with_key(
         &app,
         &app.demo.secret_key,
@@ -592,24 +593,6 @@ async fn a_charge_that_can_no_longer_deliver_is_refunded_at_stripe(engine: Engin
             .is_empty()
     );
     app.stop().await;
-}
-
-async fn new_subscription(app: &TestApp, customer: &str) -> String {
-    let id = new_id("sub");
-    app.store
-        .insert_subscription(&kassa::store::NewSubscription {
-            id: &id,
-            organization_id: &app.demo.organization_id,
-            livemode: false,
-            customer_id: customer,
-            price_id: &app.price_id("coffee-club-monthly"),
-            quantity: 1,
-            status: "incomplete",
-            name: None,
-        })
-        .await
-        .unwrap();
-    id
 }
 
 async fn a_us_bank_debit_settles_by_stripes_signed_event(engine: Engine) {

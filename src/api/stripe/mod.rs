@@ -1,11 +1,13 @@
-//! The Stripe dialect: `/v1/checkout/sessions` in Stripe's shapes, so that Stripe's SDKs work
-//! when pointed at kassa. A mapping over `service`; no business logic here.
+//! The Stripe dialect: `/v1/checkout/sessions`, and the subscriptions they start, in Stripe's
+//! shapes, so that Stripe's SDKs work when pointed at kassa. A mapping over `service`; no
+//! business logic here.
 //!
 //! Requests are form-encoded with brackets (`line_items[0][price]=…`), as Stripe's SDKs send them;
 //! errors are Stripe's `{"error": {"type", "code", "param", "message"}}` with its status codes.
 
 mod checkout_sessions;
 mod connhex;
+mod subscriptions;
 
 use crate::domain::field::{Field, FieldError};
 use crate::service::ServiceError;
@@ -39,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/v1/checkout/sessions/{id}/line_items",
             get(checkout_sessions::line_items),
         )
+        .route("/v1/subscriptions/{id}", get(subscriptions::retrieve))
         .route("/v1/{*rest}", any(unrecognized))
         // Connhex Pay: a JSON layer over the same sessions.
         .route("/checkout/session", post(connhex::create))

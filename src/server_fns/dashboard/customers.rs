@@ -97,6 +97,11 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
         .payment_methods_of_customer(org, live, &id, LATEST)
         .await
         .map_err(internal)?;
+    let subscription_ids: Vec<&str> = subscriptions.iter().map(|s| s.id.as_str()).collect();
+    let items = store
+        .subscription_items(&subscription_ids)
+        .await
+        .map_err(internal)?;
     let price_labels: std::collections::HashMap<String, String> =
         super::catalog::ssr::price_labels(&store, org, live, false)
             .await
@@ -111,7 +116,10 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
             .collect(),
         subscriptions: subscriptions
             .iter()
-            .map(|s| ssr::subscription(s, &price_labels))
+            .map(|s| {
+                let items: Vec<_> = items.iter().filter(|i| i.subscription_id == s.id).collect();
+                ssr::subscription(s, &items, &price_labels)
+            })
             .collect(),
         invoices: invoices.iter().map(ssr::invoice).collect(),
         payment_methods: methods.iter().map(ssr::payment_method).collect(),
@@ -125,7 +133,8 @@ pub(crate) mod ssr {
     use crate::domain::money::{Currency, Money};
     use crate::server_fns::dashboard::ssr::when;
     use crate::store::{
-        CustomerRecord, InvoiceRecord, PaymentMethodRecord, PurchaseRecord, SubscriptionRecord,
+        CustomerRecord, InvoiceRecord, PaymentMethodRecord, PurchaseRecord, SubscriptionItemRecord,
+        SubscriptionRecord,
     };
     use std::collections::HashMap;
 
@@ -160,28 +169,57 @@ pub(crate) mod ssr {
         }
     }
 
-    pub fn subscription(s: &SubscriptionRecord, prices: &HashMap<String, String>) -> HistoryRow {
-        let price = prices
-            .get(&s.price_id)
-            .cloned()
-            .unwrap_or(s.price_id.clone());
+    /// A subscription: what it charges for (each item, with its quantity), what that comes to
+    /// each period, and when it next renews or its trial ends.
+    pub fn subscription(
+        s: &SubscriptionRecord,
+        items: &[&SubscriptionItemRecord],
+        prices: &HashMap<String, String>,
+    ) -> HistoryRow {
+        let label = |price_id: &String, quantity: i32| {
+            let price = prices.get(price_id).cloned().unwrap_or(price_id.clone());
+            if quantity > 1 {
+                format!("{price} × {quantity}")
+            } else {
+                price
+            }
+        };
+        let sold = if items.is_empty() {
+            label(&s.price_id, s.quantity)
+        } else {
+            items
+                .iter()
+                .map(|i| label(&i.price_id, i.quantity))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
         let mut what = s
             .name
             .clone()
-            .map_or(price.clone(), |n| format!("{n} ({price})"));
-        if s.quantity > 1 {
-            what = format!("{what} × {}", s.quantity);
-        }
+            .map_or(sold.clone(), |n| format!("{n} ({sold})"));
         if let Some(end) = s.trial_end.filter(|_| s.status == "trialing") {
             what = format!("{what}; trial ends {}", when(end));
         } else if let Some(end) = s.current_period_end {
             what = format!("{what}; renews {}", when(end));
         }
+        // Each period's charge, when every item is in one currency (as a checkout makes them).
+        let amount = items.first().and_then(|first| {
+            let currency = Currency::parse(&first.currency).ok()?;
+            let mut total = 0i64;
+            for item in items {
+                if item.currency != first.currency {
+                    return None;
+                }
+                total =
+                    total.checked_add(item.unit_amount.checked_mul(i64::from(item.quantity))?)?;
+            }
+            Some(Money::new(total, currency).display())
+        });
         HistoryRow {
             id: s.id.clone(),
             what,
             status: s.status.clone(),
-            amount: None,
+            amount,
             at: when(s.created_at),
         }
     }

@@ -12,14 +12,14 @@ use crate::domain::event::EventType;
 use crate::domain::ids;
 use crate::domain::money::Currency;
 use crate::domain::session::{
-    CheckoutSession, PaymentMethodType, SessionKind, SessionMode, SessionStatus,
+    CheckoutSession, PaymentMethodType, SessionKind, SessionLineItem, SessionMode, SessionStatus,
 };
 use crate::service::ServiceResult;
 use crate::service::events::{Outbox, customer_object};
 use crate::service::ids::new_id;
 use crate::store::{
     AttemptOutcome, NewCustomer, NewInvoice, NewPayment, NewPaymentMethod, NewPurchase,
-    SessionCompletion, StartedSubscription, Store, StoreError, Tx,
+    NewSubscriptionItem, SessionCompletion, StartedSubscription, Store, StoreError, Tx,
 };
 use serde_json::json;
 
@@ -318,18 +318,24 @@ impl<'a> Finalization<'a> {
     }
 
     /// The subscription a subscription-mode session starts: trialing until the trial ends, or
-    /// active for its first period.
+    /// active for its first period. Every recurring line becomes one of its items, in order; the
+    /// first is also the subscription's own price and quantity.
     async fn subscription(&mut self, made: &mut Made) -> ServiceResult<()> {
         let (session, plan, now) = (self.session, self.plan, self.now);
-        let (index, line) = session
+        let recurring: Vec<(&SessionLineItem, u32)> = session
             .line_items
             .iter()
             .enumerate()
-            .find(|(_, l)| l.recurring.is_some())
-            .ok_or_else(|| {
-                StoreError::Corrupt("a subscription session without a recurring line".into())
-            })?;
-        let period = line.recurring.expect("found by it");
+            .filter(|(_, l)| l.recurring.is_some())
+            .map(|(i, l)| (l, plan.quantities.get(i).copied().unwrap_or(1)))
+            .collect();
+        let Some(&(first, quantity)) = recurring.first() else {
+            return Err(StoreError::Corrupt(
+                "a subscription session without a recurring line".into(),
+            )
+            .into());
+        };
+        let period = first.recurring.expect("recurring lines only");
         let trial_end = plan
             .trial_period_days
             .filter(|d| *d > 0)
@@ -340,8 +346,29 @@ impl<'a> Finalization<'a> {
         } else {
             "active"
         };
-        let quantity = plan.quantities.get(index).copied().unwrap_or(1);
         let id = new_id(ids::SUBSCRIPTION);
+        let item_ids: Vec<String> = recurring
+            .iter()
+            .map(|_| new_id(ids::SUBSCRIPTION_ITEM))
+            .collect();
+        let currencies: Vec<String> = recurring
+            .iter()
+            .map(|(l, _)| l.unit_amount.currency.code_lower())
+            .collect();
+        let items: Vec<NewSubscriptionItem> = recurring
+            .iter()
+            .zip(&item_ids)
+            .zip(&currencies)
+            .map(
+                |(((line, quantity), item_id), currency)| NewSubscriptionItem {
+                    id: item_id,
+                    price_id: &line.price_id,
+                    quantity: *quantity as i32,
+                    unit_amount: line.unit_amount.amount,
+                    currency,
+                },
+            )
+            .collect();
         let metadata = self.metadata();
         self.tx
             .start_subscription(
@@ -350,7 +377,7 @@ impl<'a> Finalization<'a> {
                     organization_id: self.org(),
                     livemode: session.livemode,
                     customer_id: &made.customer_id,
-                    price_id: &line.price_id,
+                    price_id: &first.price_id,
                     quantity: quantity as i32,
                     status,
                     name: Some(&self.name),
@@ -360,15 +387,27 @@ impl<'a> Finalization<'a> {
                     current_period_end: period_end_at,
                     trial_end,
                     metadata: metadata.as_deref(),
+                    items: &items,
                 },
                 now,
             )
             .await?;
+        let item_bodies: Vec<serde_json::Value> = items
+            .iter()
+            .map(|item| {
+                json!({
+                    "id": item.id, "object": "subscription_item", "price": item.price_id,
+                    "quantity": item.quantity, "unit_amount": item.unit_amount,
+                    "currency": item.currency,
+                })
+            })
+            .collect();
         self.outbox.push(
             EventType::SubscriptionCreated,
             json!({
                 "id": id, "object": "subscription", "customer": made.customer_id,
-                "price": line.price_id, "quantity": quantity, "status": status,
+                "price": first.price_id, "quantity": quantity, "status": status,
+                "items": item_bodies,
                 "current_period_end": period_end_at / 1000,
                 "trial_end": trial_end.map(|t| t / 1000),
             }),
