@@ -323,6 +323,15 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         {
             tracing::error!(%error, "looking up charges whose answer was lost failed; retrying");
         }
+        if let Err(error) = crate::service::payment::refunds::retry_pending_refunds(
+            &state.store,
+            &state.processors,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            tracing::error!(%error, "asking again for refunds whose answer was lost failed; retrying");
+        }
         tokio::select! {
             _ = tokio::time::sleep(SETTLEMENT_INTERVAL) => {}
             _ = stop.changed() => return,

@@ -325,6 +325,53 @@ pub async fn create_subscription(
     Ok((StatusCode::CREATED, Json(subscription_body(&created))))
 }
 
+/// `POST /api/payments/{id}/refunds`'s body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// Minor units of the payment's currency; all that is left when absent.
+    amount: Option<i64>,
+    reason: Option<String>,
+}
+
+/// `POST /api/payments/{id}/refunds`: gives back `amount` of a payment (all that is left when
+/// absent) through its processor. 201 with the refund; `status` is `pending` when the
+/// processor's answer did not arrive (kassa asks again under the same key until it does).
+pub async fn refund_payment(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    payload: super::JsonBody<RefundBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let body = payload.0;
+    let refunded = crate::service::payment::refunds::refund_payment(
+        &state.store,
+        &state.processors,
+        &principal,
+        &id,
+        body.amount,
+        body.reason.as_deref(),
+        now_ms(),
+    )
+    .await
+    .map_err(service_error)?;
+    let (r, p) = (&refunded.refund, &refunded.payment);
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": r.id,
+            "object": "refund",
+            "payment": r.payment_id,
+            "amount": { "amount": r.amount, "currency": r.currency },
+            "status": r.status,
+            "reason": r.reason,
+            "created_at": r.created_at,
+            "payment_amount": { "amount": p.amount, "currency": p.currency },
+            "payment_refunded": { "amount": p.refunded_amount, "currency": p.currency },
+        })),
+    ))
+}
+
 /// `GET /api/subscriptions/{id}`: a subscription, with what it charges each period.
 pub async fn retrieve_subscription(
     State(state): State<AppState>,

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
         .route("/api/subscriptions", post(checkout::create_subscription))
+        .route("/api/payments/{id}/refunds", post(checkout::refund_payment))
         .route(
             "/api/subscriptions/{id}",
             get(checkout::retrieve_subscription),

@@ -45,6 +45,9 @@ pub enum Field {
     ExternalId,
     /// The `Idempotency-Key` header (or Zenskar's `idempotency_key`).
     IdempotencyKey,
+    /// A refund's amount (Flowglad's `partialAmount`).
+    RefundAmount,
+    RefundReason,
     // The checkout form, named as its inputs are.
     BuyerEmail,
     BuyerName,
@@ -145,6 +148,8 @@ impl fmt::Display for Field {
             Field::PriceName => f.write_str("price.name"),
             Field::ExternalId => f.write_str("customer.external_id"),
             Field::IdempotencyKey => f.write_str("idempotency_key"),
+            Field::RefundAmount => f.write_str("amount"),
+            Field::RefundReason => f.write_str("reason"),
             Field::BuyerEmail => f.write_str("email"),
             Field::BuyerName => f.write_str("name"),
             Field::Country => f.write_str("country"),

@@ -17,6 +17,7 @@ pub const PLAN: &str = "plan";
 pub const BUSINESS_ENTITY: &str = "be";
 pub const SUBSCRIPTION: &str = "sub";
 pub const SUBSCRIPTION_ITEM: &str = "si";
+pub const REFUND: &str = "re";
 pub const EVENT: &str = "evt";
 pub const WEBHOOK_ENDPOINT: &str = "we";
 pub const WEBHOOK_DELIVERY: &str = "whd";

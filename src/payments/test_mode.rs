@@ -26,7 +26,7 @@ use super::{
     PaymentProcessor, ProcessorError, RefundRequest, Settlement,
 };
 use crate::domain::payment::PaymentDetails;
-use crate::store::{NewTestCharge, Store, StoreError, TestCharge};
+use crate::store::{NewTestCharge, Store, StoreError, TestCharge, TestRefund};
 use async_trait::async_trait;
 
 /// How long a test bank debit takes to settle.
@@ -444,39 +444,32 @@ impl PaymentProcessor for TestProcessor {
 
     async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError> {
         let reference = request.reference;
-        let charge = self
+        if self
             .ledger
             .test_charge_by_reference(reference)
             .await
             .map_err(ledger_error)?
-            .ok_or_else(|| ProcessorError::UnknownReference(reference.to_owned()))?;
-        if let Some(refund) = charge.refund_reference {
-            return Ok(refund);
+            .is_none()
+        {
+            return Err(ProcessorError::UnknownReference(reference.to_owned()));
         }
-        if charge.state != "succeeded" {
-            return Err(ProcessorError::NotCharged(format!(
-                "the charge `{reference}` is {}, not succeeded: there is nothing to refund",
-                charge.state
-            )));
-        }
-        if request.amount.amount != charge.amount {
-            return Err(ProcessorError::NotCharged(
-                "the test processor refunds a charge whole".into(),
-            ));
-        }
-        let refund = format!("tm_re_{}", charge.idempotency_key);
-        self.ledger
-            .move_test_charge(
+        match self
+            .ledger
+            .test_refund_once(
+                request.idempotency_key,
                 reference,
-                "succeeded",
-                "refunded",
-                None,
-                Some(&refund),
+                request.amount.amount,
                 crate::store::now_ms(),
             )
             .await
-            .map_err(ledger_error)?;
-        Ok(refund)
+            .map_err(ledger_error)?
+        {
+            TestRefund::Made(refund) => Ok(refund),
+            TestRefund::NotRefundable(why) => Err(ProcessorError::NotCharged(why)),
+            TestRefund::TooMuch { refundable } => Err(ProcessorError::NotCharged(format!(
+                "the refund is more than is left of the charge `{reference}` ({refundable})"
+            ))),
+        }
     }
 }
 
@@ -804,7 +797,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_succeeded_charge_is_refunded_once_and_whole() {
+    async fn a_succeeded_charge_is_refunded_in_parts_never_past_it_and_once_per_key() {
         let fx = fixture().await;
         let Ok(ChargeOutcome::Succeeded { reference, .. }) = fx
             .charge_with("att_refund", &card("4242424242424242"))
@@ -812,24 +805,43 @@ mod tests {
         else {
             panic!()
         };
-        let refund = |amount| RefundRequest {
-            idempotency_key: "att_refund_refund",
+        let refund = |key, amount| RefundRequest {
+            idempotency_key: key,
             reference: &reference,
             amount: usd(amount),
         };
+        // A part, asked twice under its key, is made once.
+        let part = fx.processor.refund(refund("re_1", 400)).await.unwrap();
+        assert_eq!(
+            fx.processor.refund(refund("re_1", 400)).await.unwrap(),
+            part
+        );
+        assert_eq!(
+            fx.processor.ledger.test_refunded_total().await.unwrap(),
+            400
+        );
+        // More than is left is refused; the rest completes it.
         assert!(matches!(
-            fx.processor.refund(refund(500)).await,
+            fx.processor.refund(refund("re_2", 601)).await,
             Err(ProcessorError::NotCharged(_))
         ));
-        let first = fx.processor.refund(refund(1000)).await.unwrap();
-        assert_eq!(fx.processor.refund(refund(1000)).await.unwrap(), first);
+        let rest = fx.processor.refund(refund("re_3", 600)).await.unwrap();
         let charges = fx.processor.ledger.test_charges().await.unwrap();
         assert_eq!(
             (
                 charges[0].state.as_str(),
                 charges[0].refund_reference.as_deref()
             ),
-            ("refunded", Some(first.as_str()))
+            ("refunded", Some(rest.as_str()))
+        );
+        // Nothing is left to give back.
+        assert!(matches!(
+            fx.processor.refund(refund("re_4", 1)).await,
+            Err(ProcessorError::NotCharged(_))
+        ));
+        assert_eq!(
+            fx.processor.ledger.test_refunded_total().await.unwrap(),
+            1000
         );
         // A decline moved nothing and cannot be refunded.
         fx.charge_with("att_declined", &card("4000000000000002"))

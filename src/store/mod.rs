@@ -28,6 +28,7 @@ mod payment_methods;
 mod payments;
 mod processor_accounts;
 mod purchases;
+mod refunds;
 mod sessions;
 mod subscriptions;
 mod test_processor;
@@ -55,12 +56,13 @@ pub use payment_methods::{NewPaymentMethod, PaymentMethodRecord};
 pub use payments::{NewPayment, PaymentRecord};
 pub use processor_accounts::ProcessorAccountRecord;
 pub use purchases::{NewPurchase, PurchaseRecord};
+pub use refunds::{NewRefund, RefundRecord};
 pub use sessions::{DueSession, SessionCompletion};
 pub use subscriptions::{
     NewSubscription, NewSubscriptionItem, StartedSubscription, SubscriptionItemRecord,
     SubscriptionRecord,
 };
-pub use test_processor::{NewTestCharge, TestCharge};
+pub use test_processor::{NewTestCharge, TestCharge, TestRefund};
 pub use tx::Tx;
 pub use users::UserRecord;
 pub use webhooks::{

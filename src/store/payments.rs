@@ -33,12 +33,17 @@ pub struct PaymentRecord {
     pub settlement_date: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What refunds took back or hold reserved (pending ones), in minor units.
+    pub refunded_amount: i64,
+    /// When the latest refund was made.
+    pub refunded_at: Option<i64>,
 }
 
 const PAYMENT_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, session_id, \
      attempt_id, invoice_id, purchase_id, subscription_id, payment_method_id, payment_method_type, amount, \
      currency, subtotal, tax_amount, tax_country, status, description, card_brand, card_last4, \
-     failure_code, failure_message, charge_date, settlement_date, created_at, updated_at";
+     failure_code, failure_message, charge_date, settlement_date, created_at, updated_at, \
+     refunded_amount, refunded_at";
 
 #[derive(Debug, Clone)]
 pub struct NewPayment<'a> {
@@ -145,7 +150,7 @@ impl Tx {
             sqlx::query(&format!(
                 "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'succeeded', \
-                  $18, $19, $20, NULL, NULL, $21, $21, $21, $21)"
+                  $18, $19, $20, NULL, NULL, $21, $21, $21, $21, 0, NULL)"
             ))
             .bind(p.id)
             .bind(p.organization_id)

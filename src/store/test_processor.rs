@@ -89,6 +89,17 @@ impl Store {
         }))
     }
 
+    /// What the test processor's refunds gave back, all told (minor units, every currency).
+    pub async fn test_refunded_total(&self) -> StoreResult<i64> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM test_processor_refunds",
+            )
+            .fetch_one(db)
+            .await?
+        }))
+    }
+
     /// Moves the charge with this reference from state `from` to `to` with its new answer (and a
     /// refund's reference): `false` when it was not in `from`.
     pub async fn move_test_charge(
@@ -117,6 +128,100 @@ impl Store {
             .rows_affected()
         });
         Ok(changed == 1)
+    }
+}
+
+/// What became of a refund asked of the test processor's ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestRefund {
+    /// Made now, or before under the same key: its reference.
+    Made(String),
+    /// The charge is not there, or not in a state to give anything back.
+    NotRefundable(String),
+    /// It would give back more than the charge took.
+    TooMuch { refundable: i64 },
+}
+
+impl Store {
+    /// Refunds `amount` of the charge `charge_reference` under `idempotency_key`, once: a key seen
+    /// before answers what it made then. The refunds of a charge never add up to more than it;
+    /// the one that completes it moves the charge to `refunded` with its reference. The charge's
+    /// row is locked meanwhile, so concurrent refunds are counted one after the other.
+    pub async fn test_refund_once(
+        &self,
+        idempotency_key: &str,
+        charge_reference: &str,
+        amount: i64,
+        now: i64,
+    ) -> StoreResult<TestRefund> {
+        let mut tx = self.begin().await?;
+        let lock = tx.lock_clause();
+        let sql =
+            format!("SELECT {COLUMNS} FROM test_processor_charges WHERE reference = $1{lock}");
+        let made = dispatch_tx!(tx, |conn| {
+            let Some(charge) = sqlx::query_as::<_, TestCharge>(&sql)
+                .bind(charge_reference)
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                return Ok(TestRefund::NotRefundable(format!(
+                    "no charge `{charge_reference}`"
+                )));
+            };
+            let before: Option<String> = sqlx::query_scalar(
+                "SELECT reference FROM test_processor_refunds WHERE idempotency_key = $1",
+            )
+            .bind(idempotency_key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(reference) = before {
+                return Ok(TestRefund::Made(reference));
+            }
+            if charge.state != "succeeded" {
+                return Ok(TestRefund::NotRefundable(format!(
+                    "the charge `{charge_reference}` is {}, not succeeded: there is nothing to refund",
+                    charge.state
+                )));
+            }
+            let refunded: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM test_processor_refunds \
+                 WHERE charge_reference = $1",
+            )
+            .bind(charge_reference)
+            .fetch_one(&mut *conn)
+            .await?;
+            if refunded + amount > charge.amount {
+                return Ok(TestRefund::TooMuch {
+                    refundable: charge.amount - refunded,
+                });
+            }
+            let reference = format!("tm_re_{idempotency_key}");
+            sqlx::query(
+                "INSERT INTO test_processor_refunds (idempotency_key, charge_reference, amount, \
+                 reference, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(idempotency_key)
+            .bind(charge_reference)
+            .bind(amount)
+            .bind(&reference)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            if refunded + amount == charge.amount {
+                sqlx::query(
+                    "UPDATE test_processor_charges SET state = 'refunded', refund_reference = $1, \
+                     updated_at = $2 WHERE reference = $3",
+                )
+                .bind(&reference)
+                .bind(now)
+                .bind(charge_reference)
+                .execute(&mut *conn)
+                .await?;
+            }
+            TestRefund::Made(reference)
+        });
+        tx.commit().await?;
+        Ok(made)
     }
 }
 

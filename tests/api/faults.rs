@@ -26,6 +26,8 @@ crate::on_both_engines!(
     a_lost_answer_to_the_buyers_step_is_found_and_recorded,
     a_payment_in_flight_when_kassa_stops_is_finished_and_recorded,
     a_limited_code_paid_with_at_once_is_redeemed_no_more_than_its_limit,
+    a_refund_whose_answer_is_lost_is_asked_for_again_and_made_once,
+    a_refund_the_processor_refuses_gives_its_amount_back_to_the_payment,
 );
 
 /// What the test processor does instead of answering, once, in order.
@@ -113,7 +115,7 @@ impl PaymentProcessor for Faulty {
         self.inner.lookup(request).await
     }
     async fn refund(&self, request: RefundRequest<'_>) -> Result<String, ProcessorError> {
-        self.inner.refund(request).await
+        self.apply(self.inner.refund(request)).await
     }
 }
 
@@ -646,4 +648,111 @@ async fn a_limited_code_paid_with_at_once_is_redeemed_no_more_than_its_limit(eng
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_eq!(assert_books_agree(&app, &ids).await, 3);
     app.stop().await;
+}
+
+/// The processor makes a refund but its answer is lost: the refund stays pending with its amount
+/// reserved (nothing more can be refunded meanwhile), and asking again under its key later
+/// settles it, while the processor's ledger holds one refund.
+async fn a_refund_whose_answer_is_lost_is_asked_for_again_and_made_once(engine: Engine) {
+    let Some((app, _)) = spawn(
+        engine,
+        "fault_refund_lost",
+        &[Fault::Pass, Fault::LoseAnswer],
+    )
+    .await
+    else {
+        return;
+    };
+    let payment = paid_beans(&app).await;
+    let (status, pending) = refund(&app, &payment.id, json!({})).await;
+    assert_eq!(
+        (status, pending["status"].as_str()),
+        (201, Some("pending")),
+        "{pending}"
+    );
+    let (status, again) = refund(&app, &payment.id, json!({ "amount": 1 })).await;
+    assert_eq!(status, 409, "the whole amount is reserved: {again}");
+    assert_eq!(again["error"]["code"], "charge_already_refunded");
+    // Not yet due: asked again only once the first request is surely over.
+    let now = kassa::store::now_ms();
+    let refunds = kassa::service::payment::refunds::retry_pending_refunds;
+    assert_eq!(refunds(&app.store, &app.processors, now).await.unwrap(), 0);
+    let later = now + kassa::service::payment::refunds::REFUND_RETRY_AFTER_MS + 1;
+    assert_eq!(
+        refunds(&app.store, &app.processors, later).await.unwrap(),
+        1
+    );
+    let made = app.store.refunds_of_payment(&payment.id).await.unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(
+        (made[0].status.as_str(), made[0].amount),
+        ("succeeded", payment.amount)
+    );
+    let ledger = app.store.test_charges().await.unwrap();
+    let charged = ledger
+        .iter()
+        .find(|c| c.state == "refunded")
+        .expect("refunded at the processor");
+    assert_eq!(
+        charged.refund_reference.as_deref(),
+        made[0].processor_reference.as_deref(),
+        "one refund, the one kassa recorded"
+    );
+    assert_eq!(
+        refunds(&app.store, &app.processors, later + 1)
+            .await
+            .unwrap(),
+        0
+    );
+    app.stop().await;
+}
+
+/// The processor refuses a refund: it is recorded as failed, and its amount can be refunded
+/// again.
+async fn a_refund_the_processor_refuses_gives_its_amount_back_to_the_payment(engine: Engine) {
+    let Some((app, _)) = spawn(
+        engine,
+        "fault_refund_refused",
+        &[Fault::Pass, Fault::Refuse],
+    )
+    .await
+    else {
+        return;
+    };
+    let payment = paid_beans(&app).await;
+    let (status, refused) = refund(&app, &payment.id, json!({ "amount": 700 })).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "refund_refused");
+    let (status, made) = refund(&app, &payment.id, json!({})).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["amount"]["amount"], payment.amount);
+    let statuses: Vec<String> = app
+        .store
+        .refunds_of_payment(&payment.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, ["failed", "succeeded"]);
+    app.stop().await;
+}
+
+/// A session of beans paid by card: its payment.
+async fn paid_beans(app: &TestApp) -> kassa::store::PaymentRecord {
+    let id = beans_session(app).await;
+    confirm(app, &card(&id, "4242424242424242")).await;
+    app.store.payments_of_session(&id).await.unwrap().0[0].clone()
+}
+
+async fn refund(app: &TestApp, payment: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/payments/{payment}/refunds")))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
 }

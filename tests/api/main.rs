@@ -17,6 +17,7 @@ mod flowglad_spec;
 mod health;
 mod idempotency;
 mod pages;
+mod refunds;
 mod security;
 mod stripe;
 pub mod stripe_double;

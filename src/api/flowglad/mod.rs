@@ -84,6 +84,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/payments", get(billing::list_payments))
         .route("/api/v1/payments/{id}", get(billing::retrieve_payment))
+        .route(
+            "/api/v1/payments/{id}/refund",
+            axum::routing::post(billing::refund_payment),
+        )
         .route("/api/v1/purchases/{id}", get(billing::retrieve_purchase))
         .route("/api/v1/invoices", get(billing::list_invoices))
         .route("/api/v1/invoices/{id}", get(billing::retrieve_invoice))
@@ -222,6 +226,7 @@ pub enum Names {
     Price,
     Customer,
     Webhook,
+    Refund,
 }
 
 impl Names {
@@ -258,6 +263,7 @@ impl Names {
             (_, Field::WebhookName) => "webhook.name",
             (_, Field::WebhookFilterTypes) => "webhook.filterTypes",
             (_, Field::PricingModel) => "webhook.pricingModelId",
+            (Names::Refund, Field::RefundAmount) => "partialAmount",
             (_, other) => return format!("{}.{other}", self.root()),
         };
         match self {
@@ -273,6 +279,7 @@ impl Names {
             Names::Price => "price",
             Names::Customer => "customer",
             Names::Webhook => "webhook",
+            Names::Refund => "refund",
         }
     }
 }

@@ -12,6 +12,7 @@
 //! | [`attempt`] | recording an attempt and each outcome the processor gives |
 //! | [`reconcile`] | asking about charges whose answer was lost, and finishing them as confirm would |
 //! | [`refund`] | giving back a charge whose session ended another way before it was recorded |
+//! | [`refunds`] | refunds a merchant asks for, whole or partial, never more than was paid |
 //! | [`notified`] | a processor's event that a charge changed: it is asked about now |
 //!
 //! Exactly once: an attempt first claims its session (a compare-and-set on the session's lock,
@@ -40,6 +41,7 @@ pub mod notified;
 pub mod pricing;
 mod reconcile;
 mod refund;
+pub mod refunds;
 mod settle;
 
 pub use action::{complete_action, pending_action};
