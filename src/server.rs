@@ -332,6 +332,21 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         {
             tracing::error!(%error, "asking again for refunds whose answer was lost failed; retrying");
         }
+        match crate::service::subscriptions::cancel_due_subscriptions(
+            &state.store,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                canceled = n,
+                "ended subscriptions at the end of their period"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "ending subscriptions due to end failed; retrying")
+            }
+        }
         tokio::select! {
             _ = tokio::time::sleep(SETTLEMENT_INTERVAL) => {}
             _ = stop.changed() => return,

@@ -385,6 +385,53 @@ pub async fn retrieve_subscription(
     Ok(Json(subscription_body(&subscription)))
 }
 
+/// `POST /api/subscriptions/{id}/cancel`'s body.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Run until the end of the current period instead of ending now.
+    #[serde(default)]
+    at_period_end: bool,
+}
+
+/// `POST /api/subscriptions/{id}/cancel`: ends a subscription now, or (`at_period_end`) at the
+/// end of its current period.
+pub async fn cancel_subscription(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    payload: super::JsonBody<CancelBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use crate::service::subscriptions::{self, CancelTiming};
+    let timing = if payload.0.at_period_end {
+        CancelTiming::AtPeriodEnd
+    } else {
+        CancelTiming::Immediately
+    };
+    let subscription =
+        subscriptions::cancel_subscription(&state.store, &principal, &id, timing, now_ms())
+            .await
+            .map_err(service_error)?;
+    Ok(Json(subscription_body(&subscription)))
+}
+
+/// `POST /api/subscriptions/{id}/uncancel`: calls off a cancellation at the period's end.
+pub async fn uncancel_subscription(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let subscription = crate::service::subscriptions::uncancel_subscription(
+        &state.store,
+        &principal,
+        &id,
+        now_ms(),
+    )
+    .await
+    .map_err(service_error)?;
+    Ok(Json(subscription_body(&subscription)))
+}
+
 fn subscription_body(s: &crate::service::subscriptions::Subscription) -> serde_json::Value {
     let r = &s.record;
     serde_json::json!({
@@ -398,6 +445,7 @@ fn subscription_body(s: &crate::service::subscriptions::Subscription) -> serde_j
         "current_period_end": r.current_period_end,
         "trial_end": r.trial_end,
         "canceled_at": r.canceled_at,
+        "cancel_at": r.cancel_scheduled_at,
         "created_at": r.created_at,
         "livemode": r.livemode,
         "items": s.items.iter().map(|(item, _)| serde_json::json!({

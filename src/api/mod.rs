@@ -40,6 +40,14 @@ pub fn router() -> Router<AppState> {
             get(checkout::retrieve_subscription),
         )
         .route(
+            "/api/subscriptions/{id}/cancel",
+            post(checkout::cancel_subscription),
+        )
+        .route(
+            "/api/subscriptions/{id}/uncancel",
+            post(checkout::uncancel_subscription),
+        )
+        .route(
             "/api/business-entities",
             get(catalog::list_entities).post(catalog::create_entity),
         )

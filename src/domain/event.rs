@@ -14,12 +14,13 @@ pub enum EventType {
     PurchaseCompleted,
     SubscriptionCreated,
     SubscriptionUpdated,
+    SubscriptionCanceled,
     PaymentMethodAttached,
     CustomerCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::CheckoutSessionAsyncPaymentSucceeded,
@@ -30,6 +31,7 @@ impl EventType {
         EventType::PurchaseCompleted,
         EventType::SubscriptionCreated,
         EventType::SubscriptionUpdated,
+        EventType::SubscriptionCanceled,
         EventType::PaymentMethodAttached,
         EventType::CustomerCreated,
     ];
@@ -48,6 +50,7 @@ impl EventType {
             EventType::PurchaseCompleted => "purchase.completed",
             EventType::SubscriptionCreated => "subscription.created",
             EventType::SubscriptionUpdated => "subscription.updated",
+            EventType::SubscriptionCanceled => "subscription.canceled",
             EventType::PaymentMethodAttached => "payment_method.attached",
             EventType::CustomerCreated => "customer.created",
         }

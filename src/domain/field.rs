@@ -48,6 +48,8 @@ pub enum Field {
     /// A refund's amount (Flowglad's `partialAmount`).
     RefundAmount,
     RefundReason,
+    /// When a cancellation takes effect (Flowglad's `cancellation.timing`).
+    CancelTiming,
     // The checkout form, named as its inputs are.
     BuyerEmail,
     BuyerName,
@@ -150,6 +152,7 @@ impl fmt::Display for Field {
             Field::IdempotencyKey => f.write_str("idempotency_key"),
             Field::RefundAmount => f.write_str("amount"),
             Field::RefundReason => f.write_str("reason"),
+            Field::CancelTiming => f.write_str("at_period_end"),
             Field::BuyerEmail => f.write_str("email"),
             Field::BuyerName => f.write_str("name"),
             Field::Country => f.write_str("country"),

@@ -59,8 +59,8 @@ pub use purchases::{NewPurchase, PurchaseRecord};
 pub use refunds::{NewRefund, RefundRecord};
 pub use sessions::{DueSession, SessionCompletion};
 pub use subscriptions::{
-    NewSubscription, NewSubscriptionItem, StartedSubscription, SubscriptionItemRecord,
-    SubscriptionRecord,
+    Cancellation, NewSubscription, NewSubscriptionItem, StartedSubscription,
+    SubscriptionItemRecord, SubscriptionRecord,
 };
 pub use test_processor::{NewTestCharge, TestCharge, TestRefund};
 pub use tx::Tx;

@@ -22,6 +22,8 @@ pub struct SubscriptionRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub canceled_at: Option<i64>,
+    /// When a cancellation at the end of the period takes effect, while it is scheduled.
+    pub cancel_scheduled_at: Option<i64>,
 }
 
 impl SubscriptionRecord {
@@ -80,7 +82,7 @@ pub struct NewSubscription<'a> {
 
 const SUBSCRIPTION_COLUMNS: &str = "id, organization_id, livemode, customer_id, price_id, quantity, \
      status, name, default_payment_method_id, billing_cycle_anchor, current_period_start, \
-     current_period_end, trial_end, created_at, updated_at, canceled_at";
+     current_period_end, trial_end, created_at, updated_at, canceled_at, cancel_scheduled_at";
 
 impl Store {
     pub async fn insert_subscription(
@@ -137,6 +139,7 @@ impl Store {
             created_at: now,
             updated_at: now,
             canceled_at: None,
+            cancel_scheduled_at: None,
         })
     }
 
@@ -255,7 +258,79 @@ pub struct StartedSubscription<'a> {
     pub items: &'a [NewSubscriptionItem<'a>],
 }
 
+/// How a subscription is to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancellation {
+    /// Now: it is canceled, and bills no more.
+    Now,
+    /// At `at` (the end of its period): it runs until then.
+    At(i64),
+    /// Not: a scheduled cancellation is called off.
+    Off,
+}
+
+impl Store {
+    /// Subscriptions whose scheduled cancellation is due at `now`, at most `limit`.
+    pub async fn subscriptions_due_to_cancel(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SubscriptionRecord>> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE cancel_scheduled_at <= $1 \
+             AND status <> 'canceled' ORDER BY cancel_scheduled_at LIMIT $2"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, SubscriptionRecord>(&sql)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+}
+
 impl Tx {
+    /// Applies `cancellation` to a subscription that is not canceled (for `At`, one that bills:
+    /// trialing, active or past due; for `Off`, one with a cancellation scheduled): `false`
+    /// (nothing written) when it is not in such a state, so that of concurrent requests (or
+    /// workers) one changes it.
+    pub async fn cancel_subscription(
+        &mut self,
+        id: &str,
+        cancellation: Cancellation,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = dispatch_tx!(self, |conn| {
+            match cancellation {
+                Cancellation::Now => sqlx::query(
+                    "UPDATE subscriptions SET status = 'canceled', canceled_at = $1, \
+                     cancel_scheduled_at = NULL, updated_at = $1 \
+                     WHERE id = $2 AND status <> 'canceled'",
+                )
+                .bind(now)
+                .bind(id),
+                Cancellation::At(at) => sqlx::query(
+                    "UPDATE subscriptions SET cancel_scheduled_at = $1, updated_at = $2 \
+                     WHERE id = $3 AND status IN ('trialing', 'active', 'past_due')",
+                )
+                .bind(at)
+                .bind(now)
+                .bind(id),
+                Cancellation::Off => sqlx::query(
+                    "UPDATE subscriptions SET cancel_scheduled_at = NULL, updated_at = $1 \
+                     WHERE id = $2 AND status <> 'canceled' AND cancel_scheduled_at IS NOT NULL",
+                )
+                .bind(now)
+                .bind(id),
+            }
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
     pub async fn start_subscription(
         &mut self,
         s: &StartedSubscription<'_>,

@@ -1,5 +1,6 @@
 //! What a subscription is sold with, it keeps: every recurring line of a checkout becomes one of
-//! its items, read back through kassa's API and Stripe's. (Flowglad's subscription object has no
+//! its items, read back through kassa's API and Stripe's; and how it ends, now or at the end of
+//! its period. (Flowglad's subscription object has no
 //! items; its customer billing read, which has them, is not built yet.)
 
 use crate::app::TestApp;
@@ -7,7 +8,10 @@ use kassa::domain::catalog::{Recurring, RecurringInterval};
 use kassa::store::Engine;
 use serde_json::{Value, json};
 
-crate::on_both_engines!(a_two_price_subscription_keeps_both_items_in_every_dialect);
+crate::on_both_engines!(
+    a_two_price_subscription_keeps_both_items_in_every_dialect,
+    a_subscription_ends_at_its_period_end_or_now,
+);
 
 async fn get(app: &TestApp, secret: &str, path: &str) -> (u16, Value) {
     let response = app
@@ -114,5 +118,152 @@ async fn a_two_price_subscription_keeps_both_items_in_every_dialect(engine: Engi
     assert_eq!(missing["error"]["code"], "resource_missing");
     let (status, _) = get(&app, &other, &format!("/api/subscriptions/{subscription}")).await;
     assert_eq!(status, 404);
+    app.stop().await;
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(&app.demo.secret_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// A paid monthly subscription's id.
+async fn monthly(app: &TestApp) -> String {
+    let id = app
+        .create_session(
+            &json!({ "line_items": [{ "price": app.price_id("coffee-club-monthly") }] }),
+        )
+        .await;
+    app.pay_by_card(&id).await;
+    let session = app.store.session_by_id(&id).await.unwrap().unwrap();
+    session
+        .subscription_id
+        .expect("a paid subscription session")
+}
+
+async fn events(app: &TestApp, id: &str) -> Vec<String> {
+    app.store
+        .events_of_object(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+/// Ending at the period's end keeps it running until then, can be called off, and then ends it
+/// once the time comes (the worker's sweep, run here by hand), once.
+async fn a_subscription_ends_at_its_period_end_or_now(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "subscription_cancel").await else {
+        return;
+    };
+    let sub = monthly(&app).await;
+    // Flowglad's shapes: timing is required and checked.
+    let path = format!("/api/v1/subscriptions/{sub}/cancel");
+    let (status, bad) = post(&app, &path, json!({ "cancellation": { "timing": "soon" } })).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, scheduled) = post(
+        &app,
+        &path,
+        json!({ "cancellation": { "timing": "at_end_of_current_billing_period" } }),
+    )
+    .await;
+    assert_eq!(status, 200, "{scheduled}");
+    let s = &scheduled["subscription"];
+    assert_eq!(s["status"], "cancellation_scheduled", "{scheduled}");
+    assert_eq!(s["cancelScheduledAt"], s["currentBillingPeriodEnd"]);
+    // kassa's API: it still runs, and the ending can be called off.
+    let (_, own) = get(
+        &app,
+        &app.demo.secret_key,
+        &format!("/api/subscriptions/{sub}"),
+    )
+    .await;
+    assert_eq!(
+        (own["status"].as_str(), &own["cancel_at"]),
+        (Some("active"), &s["cancelScheduledAt"])
+    );
+    let (status, uncanceled) = post(
+        &app,
+        &format!("/api/subscriptions/{sub}/uncancel"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{uncanceled}");
+    assert_eq!(uncanceled["cancel_at"], Value::Null);
+    let (status, again) = post(
+        &app,
+        &format!("/api/subscriptions/{sub}/cancel"),
+        json!({ "at_period_end": true }),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    let end = again["current_period_end"].as_i64().unwrap();
+    assert_eq!(again["cancel_at"], json!(end));
+
+    // Not before its time; then once, however often the sweep runs.
+    let sweep = kassa::service::subscriptions::cancel_due_subscriptions;
+    assert_eq!(sweep(&app.store, end - 1).await.unwrap(), 0);
+    assert_eq!(sweep(&app.store, end).await.unwrap(), 1);
+    assert_eq!(sweep(&app.store, end + 1).await.unwrap(), 0);
+    let (_, ended) = get(
+        &app,
+        &app.demo.secret_key,
+        &format!("/api/subscriptions/{sub}"),
+    )
+    .await;
+    assert_eq!(ended["status"], "canceled", "{ended}");
+    assert_eq!(ended["canceled_at"], json!(end));
+    assert_eq!(
+        events(&app, &sub).await,
+        [
+            "subscription.created",
+            "subscription.updated",
+            "subscription.updated",
+            "subscription.updated",
+            "subscription.canceled"
+        ]
+    );
+    // A canceled subscription stays so.
+    let (status, refused) = post(
+        &app,
+        &format!("/api/v1/subscriptions/{sub}/uncancel"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+
+    // Another ends now, and only its own organization can end it.
+    let now = monthly(&app).await;
+    let other = app.other_organization("cancel@example.com").await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/subscriptions/{now}/cancel")))
+        .bearer_auth(&other)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let (status, ended) = post(
+        &app,
+        &format!("/api/v1/subscriptions/{now}/cancel"),
+        json!({ "cancellation": { "timing": "immediately" } }),
+    )
+    .await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(ended["subscription"]["status"], "canceled");
+    assert!(ended["subscription"]["canceledAt"].is_i64());
+    let (status, twice) = post(&app, &format!("/api/subscriptions/{now}/cancel"), json!({})).await;
+    assert_eq!(
+        (status, twice["error"]["code"].as_str()),
+        (409, Some("subscription_canceled"))
+    );
     app.stop().await;
 }

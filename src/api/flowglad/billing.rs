@@ -379,7 +379,11 @@ fn subscription_body(s: &SubscriptionRecord, price: Option<&PriceRecord>) -> Val
         "startDate": s.current_period_start.unwrap_or(s.created_at),
         "customerId": s.customer_id,
         "organizationId": s.organization_id,
-        "status": s.status,
+        "status": if s.cancel_scheduled_at.is_some() && s.status != "canceled" {
+            "cancellation_scheduled"
+        } else {
+            s.status.as_str()
+        },
         "defaultPaymentMethodId": s.default_payment_method_id,
         "backupPaymentMethodId": null,
         "trialEnd": s.trial_end,
@@ -387,7 +391,7 @@ fn subscription_body(s: &SubscriptionRecord, price: Option<&PriceRecord>) -> Val
         "currentBillingPeriodEnd": s.current_period_end,
         "metadata": null,
         "canceledAt": s.canceled_at,
-        "cancelScheduledAt": null,
+        "cancelScheduledAt": s.cancel_scheduled_at,
         "cancellationReason": null,
         "replacedBySubscriptionId": null,
         "isFreePlan": price.map(|p| p.unit_amount == 0),
@@ -453,15 +457,74 @@ pub async fn retrieve_subscription(
         .await
         .map_err(internal)?
         .ok_or_else(|| FlowgladError::not_found("subscription"))?;
-    let price = price_of(
-        &state,
+    subscription_envelope(&state, &principal, &subscription).await
+}
+
+/// `POST /api/v1/subscriptions/{id}/cancel`'s body.
+#[derive(serde::Deserialize)]
+pub struct CancelBody {
+    cancellation: Option<CancellationBody>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CancellationBody {
+    timing: Option<String>,
+}
+
+/// Ends a subscription `immediately` or `at_end_of_current_billing_period`.
+pub async fn cancel_subscription(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+    super::Body(body): super::Body<CancelBody>,
+) -> Result<Json<SubscriptionEnvelope>, FlowgladError> {
+    use crate::service::subscriptions::{self, CancelTiming};
+    let timing = match body.cancellation.and_then(|c| c.timing).as_deref() {
+        Some("immediately") => CancelTiming::Immediately,
+        Some("at_end_of_current_billing_period") => CancelTiming::AtPeriodEnd,
+        _ => {
+            return Err(FlowgladError::bad_request(
+                "cancellation.timing: must be immediately or at_end_of_current_billing_period",
+            ));
+        }
+    };
+    let changed = subscriptions::cancel_subscription(
+        &state.store,
         &principal,
-        &mut HashMap::new(),
-        &subscription.price_id,
+        &id,
+        timing,
+        crate::store::now_ms(),
     )
-    .await?;
+    .await
+    .map_err(|e| FlowgladError::from_service(e, Names::Subscription))?;
+    subscription_envelope(&state, &principal, &changed.record).await
+}
+
+/// Calls off a cancellation scheduled for the end of the period.
+pub async fn uncancel_subscription(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(id): Path<String>,
+) -> Result<Json<SubscriptionEnvelope>, FlowgladError> {
+    let changed = crate::service::subscriptions::uncancel_subscription(
+        &state.store,
+        &principal,
+        &id,
+        crate::store::now_ms(),
+    )
+    .await
+    .map_err(|e| FlowgladError::from_service(e, Names::Subscription))?;
+    subscription_envelope(&state, &principal, &changed.record).await
+}
+
+async fn subscription_envelope(
+    state: &AppState,
+    principal: &Principal,
+    s: &SubscriptionRecord,
+) -> Result<Json<SubscriptionEnvelope>, FlowgladError> {
+    let price = price_of(state, principal, &mut HashMap::new(), &s.price_id).await?;
     Ok(Json(SubscriptionEnvelope {
-        subscription: subscription_body(&subscription, price.as_ref()),
+        subscription: subscription_body(s, price.as_ref()),
     }))
 }
 

@@ -97,6 +97,14 @@ pub fn router() -> Router<AppState> {
             get(billing::retrieve_subscription),
         )
         .route(
+            "/api/v1/subscriptions/{id}/cancel",
+            axum::routing::post(billing::cancel_subscription),
+        )
+        .route(
+            "/api/v1/subscriptions/{id}/uncancel",
+            axum::routing::post(billing::uncancel_subscription),
+        )
+        .route(
             "/api/v1/payment-methods",
             get(billing::list_payment_methods),
         )
@@ -227,6 +235,7 @@ pub enum Names {
     Customer,
     Webhook,
     Refund,
+    Subscription,
 }
 
 impl Names {
@@ -264,6 +273,7 @@ impl Names {
             (_, Field::WebhookFilterTypes) => "webhook.filterTypes",
             (_, Field::PricingModel) => "webhook.pricingModelId",
             (Names::Refund, Field::RefundAmount) => "partialAmount",
+            (_, Field::CancelTiming) => "cancellation.timing",
             (_, other) => return format!("{}.{other}", self.root()),
         };
         match self {
@@ -280,6 +290,7 @@ impl Names {
             Names::Customer => "customer",
             Names::Webhook => "webhook",
             Names::Refund => "refund",
+            Names::Subscription => "subscription",
         }
     }
 }
