@@ -176,7 +176,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         IdempotencyStart::Started(claim) => {
             parts.extensions.insert(claim.clone());
             let request = next.run(Request::from_parts(parts, Body::from(bytes)));
-            let mut response = held(&state, &claim, request).await;
+            let mut response = held(&state, &claim, hold_ms, request).await;
             if claim.effect_id.is_some() && response.status().is_success() {
                 // An earlier holder's effect, answered again.
                 response
@@ -222,13 +222,15 @@ pub fn fingerprint(method: &str, path: &str, query: &str, body: &[u8]) -> String
     hex::encode(hash.finalize())
 }
 
-/// Runs `request`, renewing the claim's hold on its key every third of the hold while it runs.
+/// Runs `request`, renewing the claim's hold on its key (`hold_ms`, as long as
+/// `AppState::idempotency_hold`) every third of the hold while it runs.
 /// A renewal that fails is tried again at the next; if the key was taken over meanwhile (the
 /// hold ran out: the database was unreachable for that long), the request's own writes under the
 /// claim are refused, so its effect still happens once.
 async fn held(
     state: &AppState,
     claim: &IdempotencyClaim,
+    hold_ms: i64,
     request: impl Future<Output = Response>,
 ) -> Response {
     let hold = state.idempotency_hold;
@@ -239,8 +241,7 @@ async fn held(
         tokio::select! {
             response = &mut request => return response,
             _ = renew.tick() => {
-                let until = crate::store::now_ms()
-                    + i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
+                let until = crate::store::now_ms().saturating_add(hold_ms);
                 match state.store.hold_idempotent(claim, until).await {
                     Ok(true) => {}
                     Ok(false) => tracing::warn!(

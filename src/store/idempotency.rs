@@ -5,7 +5,7 @@
 //! the old holder can record neither its effect nor its answer. A hold runs for `lock_ms` and is
 //! renewed ([`Store::hold_idempotent`]) while its request runs, so only a request that stopped
 //! (its process died) loses its key. A request that creates an object records the object's id
-//! on its key in the transaction that creates it ([`IdempotencyClaim::effect_sql`]): a retry of
+//! on its key in the transaction that creates it ([`IdempotencyClaim::EFFECT_SQL`]): a retry of
 //! a request that died between its effect and its answer finds that id, and answers with the
 //! object instead of creating another.
 

@@ -95,6 +95,15 @@ fn serve(kassa: Kassa) -> (oneshot::Sender<()>, JoinHandle<()>) {
     (shutdown, server)
 }
 
+async fn answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// A second kassa on a [`TestApp`]'s database.
 pub struct Instance {
     shutdown: oneshot::Sender<()>,
@@ -186,6 +195,23 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `GET path` of the API with the secret `key`: the status and the JSON answer (null when
+    /// the answer is not JSON).
+    pub async fn api_get(&self, key: &str, path: &str) -> (u16, serde_json::Value) {
+        answer(self.client.get(self.url(path)).bearer_auth(key)).await
+    }
+
+    /// `POST path` of the API with the secret `key` and the JSON `body`: the status and the JSON
+    /// answer (null when the answer is not JSON).
+    pub async fn api_post(
+        &self,
+        key: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        answer(self.client.post(self.url(path)).bearer_auth(key).json(body)).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

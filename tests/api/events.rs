@@ -19,18 +19,6 @@ async fn create_session(app: &TestApp) -> String {
         .await
 }
 
-async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// Expires a session through the API with the demo key: status and body.
 async fn expire(app: &TestApp, id: &str) -> (u16, Value) {
     let response = app
@@ -61,7 +49,7 @@ async fn a_paid_checkout_is_told_in_events(engine: Engine) {
     let id = create_session(&app).await;
     app.pay_by_card(&id).await;
 
-    let (status, list) = get(&app, &key, "/api/events?limit=100").await;
+    let (status, list) = app.api_get(&key, "/api/events?limit=100").await;
     assert_eq!(status, 200, "{list}");
     // newest first; all four written by the one transaction that finalized the checkout
     let mut told = types(&list);
@@ -103,7 +91,7 @@ async fn a_paid_checkout_is_told_in_events(engine: Engine) {
 
     // one event by its id
     let event_id = completed["id"].as_str().unwrap();
-    let (status, one) = get(&app, &key, &format!("/api/events/{event_id}")).await;
+    let (status, one) = app.api_get(&key, &format!("/api/events/{event_id}")).await;
     assert_eq!(status, 200);
     assert_eq!(&one, completed);
     // a card's number and security code are in no event
@@ -122,7 +110,7 @@ async fn events_are_paged_and_bad_parameters_named(engine: Engine) {
         let id = create_session(&app).await;
         app.pay_by_card(&id).await;
     }
-    let (_, all) = get(&app, &key, "/api/events?limit=100").await;
+    let (_, all) = app.api_get(&key, "/api/events?limit=100").await;
     let all_ids: Vec<Value> = all["data"]
         .as_array()
         .unwrap()
@@ -135,7 +123,7 @@ async fn events_are_paged_and_bad_parameters_named(engine: Engine) {
     let mut seen = Vec::new();
     let mut path = "/api/events?limit=3".to_owned();
     loop {
-        let (status, page) = get(&app, &key, &path).await;
+        let (status, page) = app.api_get(&key, &path).await;
         assert_eq!(status, 200, "{page}");
         seen.extend(
             page["data"]
@@ -157,7 +145,7 @@ async fn events_are_paged_and_bad_parameters_named(engine: Engine) {
         ("limit=x", "limit"),
         ("cursor=nope", "cursor"),
     ] {
-        let (status, body) = get(&app, &key, &format!("/api/events?{query}")).await;
+        let (status, body) = app.api_get(&key, &format!("/api/events?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["param"], param, "{body}");
     }
@@ -173,7 +161,7 @@ async fn expiring_is_told_once(engine: Engine) {
     for expected in [200, 409] {
         assert_eq!(expire(&app, &id).await.0, expected);
     }
-    let (_, list) = get(&app, &key, "/api/events").await;
+    let (_, list) = app.api_get(&key, "/api/events").await;
     assert_eq!(types(&list), ["checkout.session.expired"]);
     assert_eq!(list["data"][0]["data"]["object"]["id"], id.as_str());
     app.stop().await;
@@ -185,7 +173,7 @@ async fn events_are_the_organizations_and_modes_own(engine: Engine) {
     };
     let id = create_session(&app).await;
     app.pay_by_card(&id).await;
-    let (_, list) = get(&app, &app.demo.secret_key, "/api/events").await;
+    let (_, list) = app.api_get(&app.demo.secret_key, "/api/events").await;
     let event_id = list["data"][0]["id"].as_str().unwrap().to_owned();
 
     // another organization's key, and the demo organization's own live key, see none of them
@@ -199,10 +187,10 @@ async fn events_are_the_organizations_and_modes_own(engine: Engine) {
     .await
     .unwrap();
     for key in [other.as_str(), live.expose()] {
-        let (status, list) = get(&app, key, "/api/events").await;
+        let (status, list) = app.api_get(key, "/api/events").await;
         assert_eq!(status, 200);
         assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");
-        let (status, _) = get(&app, key, &format!("/api/events/{event_id}")).await;
+        let (status, _) = app.api_get(key, &format!("/api/events/{event_id}")).await;
         assert_eq!(status, 404);
     }
     let response = app.client.get(app.url("/api/events")).send().await.unwrap();
@@ -227,7 +215,7 @@ async fn a_customer_made_through_the_api_is_told(engine: Engine) {
             .unwrap();
         assert_eq!(response.status().as_u16(), expected);
     }
-    let (_, list) = get(&app, &key, "/api/events").await;
+    let (_, list) = app.api_get(&key, "/api/events").await;
     assert_eq!(
         types(&list),
         ["customer.created"],

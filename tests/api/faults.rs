@@ -746,13 +746,6 @@ async fn paid_beans(app: &TestApp) -> kassa::store::PaymentRecord {
 }
 
 async fn refund(app: &TestApp, payment: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(&format!("/api/payments/{payment}/refunds")))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    let path = format!("/api/payments/{payment}/refunds");
+    app.api_post(&app.demo.secret_key, &path, &body).await
 }

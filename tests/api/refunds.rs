@@ -23,15 +23,8 @@ async fn paid(app: &TestApp) -> String {
 }
 
 async fn refund_as(app: &TestApp, secret: &str, payment: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(&format!("/api/payments/{payment}/refunds")))
-        .bearer_auth(secret)
-        .json(&body)
-        .send()
+    app.api_post(secret, &format!("/api/payments/{payment}/refunds"), &body)
         .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 async fn refund(app: &TestApp, payment: &str, body: Value) -> (u16, Value) {

@@ -13,17 +13,6 @@ crate::on_both_engines!(
     a_subscription_ends_at_its_period_end_or_now,
 );
 
-async fn get(app: &TestApp, secret: &str, path: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 async fn a_two_price_subscription_keeps_both_items_in_every_dialect(engine: Engine) {
     let Some(app) = TestApp::spawn(engine, "subscription_items").await else {
         return;
@@ -45,11 +34,15 @@ async fn a_two_price_subscription_keeps_both_items_in_every_dialect(engine: Engi
         }))
         .await;
     app.pay_by_card(&id).await;
-    let (_, session) = get(&app, &key, &format!("/api/checkout-sessions/{id}")).await;
+    let (_, session) = app
+        .api_get(&key, &format!("/api/checkout-sessions/{id}"))
+        .await;
     let subscription = session["subscription_id"].as_str().unwrap().to_owned();
 
     // kassa's own API: both recurring lines, in order, at what they were sold for.
-    let (status, own) = get(&app, &key, &format!("/api/subscriptions/{subscription}")).await;
+    let (status, own) = app
+        .api_get(&key, &format!("/api/subscriptions/{subscription}"))
+        .await;
     assert_eq!(status, 200, "{own}");
     let items: Vec<(String, i64, i64)> = own["items"]
         .as_array()
@@ -70,7 +63,9 @@ async fn a_two_price_subscription_keeps_both_items_in_every_dialect(engine: Engi
     );
 
     // Stripe's subscription, with its items.
-    let (status, stripe) = get(&app, &key, &format!("/v1/subscriptions/{subscription}")).await;
+    let (status, stripe) = app
+        .api_get(&key, &format!("/v1/subscriptions/{subscription}"))
+        .await;
     assert_eq!(status, 200, "{stripe}");
     assert_eq!(stripe["object"], "subscription");
     assert_eq!(stripe["status"], "active");
@@ -113,24 +108,21 @@ async fn a_two_price_subscription_keeps_both_items_in_every_dialect(engine: Engi
 
     // Another organization's key finds nothing, in each dialect's words.
     let other = app.other_organization("items@example.com").await;
-    let (status, missing) = get(&app, &other, &format!("/v1/subscriptions/{subscription}")).await;
+    let (status, missing) = app
+        .api_get(&other, &format!("/v1/subscriptions/{subscription}"))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(missing["error"]["code"], "resource_missing");
-    let (status, _) = get(&app, &other, &format!("/api/subscriptions/{subscription}")).await;
+    let (status, _) = app
+        .api_get(&other, &format!("/api/subscriptions/{subscription}"))
+        .await;
     assert_eq!(status, 404);
     app.stop().await;
 }
 
+/// `POST path` with the demo's key.
 async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(&app.demo.secret_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    app.api_post(&app.demo.secret_key, path, &body).await
 }
 
 /// A paid monthly subscription's id.
@@ -179,12 +171,9 @@ async fn a_subscription_ends_at_its_period_end_or_now(engine: Engine) {
     assert_eq!(s["status"], "cancellation_scheduled", "{scheduled}");
     assert_eq!(s["cancelScheduledAt"], s["currentBillingPeriodEnd"]);
     // kassa's API: it still runs, and the ending can be called off.
-    let (_, own) = get(
-        &app,
-        &app.demo.secret_key,
-        &format!("/api/subscriptions/{sub}"),
-    )
-    .await;
+    let (_, own) = app
+        .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
+        .await;
     assert_eq!(
         (own["status"].as_str(), &own["cancel_at"]),
         (Some("active"), &s["cancelScheduledAt"])
@@ -212,12 +201,9 @@ async fn a_subscription_ends_at_its_period_end_or_now(engine: Engine) {
     assert_eq!(sweep(&app.store, end - 1).await.unwrap(), 0);
     assert_eq!(sweep(&app.store, end).await.unwrap(), 1);
     assert_eq!(sweep(&app.store, end + 1).await.unwrap(), 0);
-    let (_, ended) = get(
-        &app,
-        &app.demo.secret_key,
-        &format!("/api/subscriptions/{sub}"),
-    )
-    .await;
+    let (_, ended) = app
+        .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
+        .await;
     assert_eq!(ended["status"], "canceled", "{ended}");
     assert_eq!(ended["canceled_at"], json!(end));
     assert_eq!(
@@ -242,15 +228,14 @@ async fn a_subscription_ends_at_its_period_end_or_now(engine: Engine) {
     // Another ends now, and only its own organization can end it.
     let now = monthly(&app).await;
     let other = app.other_organization("cancel@example.com").await;
-    let response = app
-        .client
-        .post(app.url(&format!("/api/subscriptions/{now}/cancel")))
-        .bearer_auth(&other)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
+    let (status, _) = app
+        .api_post(
+            &other,
+            &format!("/api/subscriptions/{now}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 404);
     let (status, ended) = post(
         &app,
         &format!("/api/v1/subscriptions/{now}/cancel"),

@@ -36,7 +36,7 @@ pub async fn sign_up(
         .limits
         .account_check(crate::server_fns::client_address(&app), true)
     {
-        Some(too_many_attempts(wait))
+        Some(too_many_attempts(wait, FROM_NETWORK))
     } else {
         None
     };
@@ -95,20 +95,14 @@ pub async fn sign_in(
         .limits
         .account_check(crate::server_fns::client_address(&app), false)
     {
-        Err(vec![("password".to_owned(), too_many_attempts(wait))])
-    } else if let Err(crate::security::limits::RetryAfter(seconds)) =
-        app.limits.sign_in_as(&email_key)
-    {
-        crate::server_fns::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
-        crate::server_fns::set_header(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from(seconds),
-        );
         Err(vec![(
             "password".to_owned(),
-            format!(
-                "Too many attempts to sign in as this email. Wait {seconds} s, then try again."
-            ),
+            too_many_attempts(wait, FROM_NETWORK),
+        )])
+    } else if let Err(wait) = app.limits.sign_in_as(&email_key) {
+        Err(vec![(
+            "password".to_owned(),
+            too_many_attempts(wait, "to sign in as this email"),
         )])
     } else {
         match accounts::sign_in(

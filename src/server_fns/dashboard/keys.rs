@@ -77,7 +77,7 @@ pub async fn dashboard_create_api_key(
             .limits
             .account_check(crate::server_fns::client_address(&app), false)
         {
-            Err(wait) => Some(too_many_attempts(wait)),
+            Err(wait) => Some(too_many_attempts(wait, FROM_NETWORK)),
             Ok(()) => {
                 let matches = crate::service::accounts::password_matches(
                     &app.store,

@@ -85,16 +85,19 @@ pub(crate) mod ssr {
         expect_context::<AppState>()
     }
 
-    /// Answers a form refused by a client address's limit of password checks: a 429 with
-    /// `Retry-After`, and what the form says.
-    pub fn too_many_attempts(wait: crate::security::limits::RetryAfter) -> String {
+    /// What a client address's limit of password checks refuses: [`too_many_attempts`]'s `whose`.
+    pub const FROM_NETWORK: &str = "from your network";
+
+    /// Answers a form refused by a limit of password checks (`whose`: "from your network", "to
+    /// sign in as this email"): a 429 with `Retry-After`, and what the form says.
+    pub fn too_many_attempts(wait: crate::security::limits::RetryAfter, whose: &str) -> String {
         let seconds = wait.0;
         set_status(StatusCode::TOO_MANY_REQUESTS);
         crate::server_fns::set_header(
             axum::http::header::RETRY_AFTER,
             axum::http::HeaderValue::from(seconds),
         );
-        format!("Too many attempts from your network. Wait {seconds} s, then try again.")
+        format!("Too many attempts {whose}. Wait {seconds} s, then try again.")
     }
 
     pub async fn session() -> Result<Session, ServerFnError> {

@@ -11,7 +11,7 @@ use crate::domain::event::EventType;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::ids;
 use crate::domain::money::{Currency, Money};
-use crate::payments::{ProcessorError, RefundRequest};
+use crate::payments::{PaymentProcessor, ProcessorError, RefundRequest};
 use crate::service::api_keys::Principal;
 use crate::service::events::Outbox;
 use crate::service::ids::new_id;
@@ -19,6 +19,7 @@ use crate::service::processors::Processors;
 use crate::service::{ServiceError, ServiceResult};
 use crate::store::{NewRefund, PaymentRecord, RefundRecord, Store, StoreError};
 use serde_json::json;
+use std::sync::Arc;
 
 /// How long a pending refund waits before it is asked for again: well past the processor's own
 /// timeout, so that the first request is over.
@@ -87,19 +88,7 @@ pub async fn refund_payment(
         )
         .into());
     }
-    let attempt = store.attempt(&payment.attempt_id).await?.ok_or_else(|| {
-        StoreError::Corrupt(format!("payment {} without its attempt", payment.id))
-    })?;
-    let reference = attempt.processor_reference.clone().ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "payment {} without a processor reference",
-            payment.id
-        ))
-    })?;
-    let Some(processor) = processors
-        .named(store, &attempt.processor, org, live)
-        .await?
-    else {
+    let Some((processor, reference)) = charge_of(store, processors, &payment).await? else {
         return Err(ServiceError::Conflict(FieldError::new(
             Field::Kind,
             "processor_unavailable",
@@ -130,15 +119,7 @@ pub async fn refund_payment(
         )
         .into());
     };
-    let currency = Currency::parse(&payment.currency)
-        .map_err(|e| StoreError::Corrupt(format!("payments.currency: {e}")))?;
-    let asked = processor
-        .refund(RefundRequest {
-            idempotency_key: &refund.id,
-            reference: &reference,
-            amount: Money::new(amount, currency),
-        })
-        .await;
+    let asked = ask(processor.as_ref(), &refund, &reference).await?;
     let refund = settle(store, &refund, &payment, asked, now).await?;
     if refund.status == "failed" {
         return Err(ServiceError::Conflict(FieldError::new(
@@ -158,6 +139,51 @@ pub async fn refund_payment(
         .await?
         .unwrap_or(payment);
     Ok(Refunded { refund, payment })
+}
+
+/// The processor that took `payment` and its reference of the charge; `None` when that processor
+/// is no longer set up.
+async fn charge_of(
+    store: &Store,
+    processors: &Processors,
+    payment: &PaymentRecord,
+) -> ServiceResult<Option<(Arc<dyn PaymentProcessor>, String)>> {
+    let attempt = store.attempt(&payment.attempt_id).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!("payment {} without its attempt", payment.id))
+    })?;
+    let reference = attempt.processor_reference.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "payment {} without a processor reference",
+            payment.id
+        ))
+    })?;
+    let processor = processors
+        .named(
+            store,
+            &attempt.processor,
+            &payment.organization_id,
+            payment.livemode,
+        )
+        .await?;
+    Ok(processor.map(|processor| (processor, reference)))
+}
+
+/// Asks `processor` for a recorded refund of the charge `reference`, under the refund's id as
+/// the idempotency key.
+async fn ask(
+    processor: &dyn PaymentProcessor,
+    refund: &RefundRecord,
+    reference: &str,
+) -> ServiceResult<Result<String, ProcessorError>> {
+    let currency = Currency::parse(&refund.currency)
+        .map_err(|e| StoreError::Corrupt(format!("refunds.currency: {e}")))?;
+    Ok(processor
+        .refund(RefundRequest {
+            idempotency_key: &refund.id,
+            reference,
+            amount: Money::new(refund.amount, currency),
+        })
+        .await)
 }
 
 /// Records the processor's answer to a pending refund, and returns the refund as it stands.
@@ -225,31 +251,13 @@ pub async fn retry_pending_refunds(
         else {
             continue;
         };
-        let Some(attempt) = store.attempt(&payment.attempt_id).await? else {
-            continue;
+        let (processor, reference) = match charge_of(store, processors, &payment).await {
+            Ok(Some(found)) => found,
+            // No processor to ask (its keys were removed), or no charge to name: left pending.
+            Ok(None) | Err(ServiceError::Store(StoreError::Corrupt(_))) => continue,
+            Err(error) => return Err(error),
         };
-        let (Some(reference), Some(processor)) = (
-            attempt.processor_reference.as_deref(),
-            processors
-                .named(
-                    store,
-                    &attempt.processor,
-                    &refund.organization_id,
-                    refund.livemode,
-                )
-                .await?,
-        ) else {
-            continue;
-        };
-        let currency = Currency::parse(&refund.currency)
-            .map_err(|e| StoreError::Corrupt(format!("refunds.currency: {e}")))?;
-        let asked = processor
-            .refund(RefundRequest {
-                idempotency_key: &refund.id,
-                reference,
-                amount: Money::new(refund.amount, currency),
-            })
-            .await;
+        let asked = ask(processor.as_ref(), &refund, &reference).await?;
         if settle(store, &refund, &payment, asked, now).await?.status != "pending" {
             settled += 1;
         }
