@@ -332,19 +332,21 @@ async fn settlement_worker(state: AppState, mut stop: tokio::sync::watch::Receiv
         {
             tracing::error!(%error, "asking again for refunds whose answer was lost failed; retrying");
         }
-        match crate::service::subscriptions::cancel_due_subscriptions(
+        match crate::service::renewals::renew_due(
             &state.store,
+            &state.processors,
             crate::store::now_ms(),
+            None,
         )
         .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(
-                canceled = n,
-                "ended subscriptions at the end of their period"
+                subscriptions = n,
+                "renewed or ended subscriptions whose time had come"
             ),
             Err(error) => {
-                tracing::error!(%error, "ending subscriptions due to end failed; retrying")
+                tracing::error!(%error, "renewing subscriptions failed; retrying")
             }
         }
         tokio::select! {

@@ -446,6 +446,9 @@ fn subscription_body(s: &crate::service::subscriptions::Subscription) -> serde_j
         "trial_end": r.trial_end,
         "canceled_at": r.canceled_at,
         "cancel_at": r.cancel_scheduled_at,
+        "latest_open_invoice": r.open_invoice_id,
+        "next_payment_attempt": r.collect_at,
+        "failed_charges": r.failed_charges,
         "created_at": r.created_at,
         "livemode": r.livemode,
         "items": s.items.iter().map(|(item, _)| serde_json::json!({

@@ -12,6 +12,7 @@ pub mod idempotency;
 mod organization;
 pub mod pagination;
 mod processor;
+mod renewals;
 pub mod stripe;
 pub mod zenskar;
 
@@ -29,7 +30,16 @@ use serde::de::DeserializeOwned;
 /// (`idempotency`); the caller adds that layer, which needs the state.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/organization", get(organization::show))
+        .route(
+            "/api/organization",
+            get(organization::show).post(renewals::update_organization),
+        )
+        .route("/api/test_clock", get(renewals::show_clock))
+        .route("/api/test_clock/advance", post(renewals::advance_clock))
+        .route(
+            "/api/subscriptions/{id}/invoices",
+            get(renewals::subscription_invoices),
+        )
         .route("/api/checkout-sessions", post(checkout::create))
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
@@ -168,8 +178,20 @@ pub async fn read_json<T: DeserializeOwned>(
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
         let message = e.into_inner().to_string();
+        // A missing field is reported at its object: name the field itself.
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            path = if path == "." || path.is_empty() {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+            return (path, format!("{field} is required"));
+        }
         if path == "." || path.is_empty() {
             (
                 String::new(),

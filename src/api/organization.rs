@@ -12,6 +12,8 @@ pub struct OrganizationBody {
     pub name: String,
     pub livemode: bool,
     pub created: i64,
+    /// What becomes of a subscription whose every renewal retry failed: cancel or unpaid.
+    pub renewal_failure_action: String,
 }
 
 pub async fn show(
@@ -23,10 +25,15 @@ pub async fn show(
         .organization(&principal.organization_id)
         .await?
         .ok_or_else(|| ApiError::not_found("organization"))?;
+    let renewal_failure_action = state
+        .store
+        .renewal_failure_action(&principal.organization_id)
+        .await?;
     Ok(Json(OrganizationBody {
         id: organization.id,
         name: organization.name,
         livemode: principal.mode.is_live(),
         created: organization.created_at,
+        renewal_failure_action,
     }))
 }

@@ -15,12 +15,16 @@ pub enum EventType {
     SubscriptionCreated,
     SubscriptionUpdated,
     SubscriptionCanceled,
+    SubscriptionRenewed,
+    SubscriptionPastDue,
+    InvoicePaid,
+    InvoicePaymentFailed,
     PaymentMethodAttached,
     CustomerCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 17] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
         EventType::CheckoutSessionAsyncPaymentSucceeded,
@@ -32,6 +36,10 @@ impl EventType {
         EventType::SubscriptionCreated,
         EventType::SubscriptionUpdated,
         EventType::SubscriptionCanceled,
+        EventType::SubscriptionRenewed,
+        EventType::SubscriptionPastDue,
+        EventType::InvoicePaid,
+        EventType::InvoicePaymentFailed,
         EventType::PaymentMethodAttached,
         EventType::CustomerCreated,
     ];
@@ -51,6 +59,10 @@ impl EventType {
             EventType::SubscriptionCreated => "subscription.created",
             EventType::SubscriptionUpdated => "subscription.updated",
             EventType::SubscriptionCanceled => "subscription.canceled",
+            EventType::SubscriptionRenewed => "subscription.renewed",
+            EventType::SubscriptionPastDue => "subscription.past_due",
+            EventType::InvoicePaid => "invoice.paid",
+            EventType::InvoicePaymentFailed => "invoice.payment_failed",
             EventType::PaymentMethodAttached => "payment_method.attached",
             EventType::CustomerCreated => "customer.created",
         }

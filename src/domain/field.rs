@@ -50,6 +50,10 @@ pub enum Field {
     RefundReason,
     /// When a cancellation takes effect (Flowglad's `cancellation.timing`).
     CancelTiming,
+    /// The time a test clock is moved to.
+    TestClockTime,
+    /// What becomes of a subscription whose every renewal retry failed.
+    RenewalFailureAction,
     // The checkout form, named as its inputs are.
     BuyerEmail,
     BuyerName,
@@ -153,6 +157,8 @@ impl fmt::Display for Field {
             Field::RefundAmount => f.write_str("amount"),
             Field::RefundReason => f.write_str("reason"),
             Field::CancelTiming => f.write_str("at_period_end"),
+            Field::TestClockTime => f.write_str("frozen_time"),
+            Field::RenewalFailureAction => f.write_str("renewal_failure_action"),
             Field::BuyerEmail => f.write_str("email"),
             Field::BuyerName => f.write_str("name"),
             Field::Country => f.write_str("country"),

@@ -144,6 +144,29 @@ pub enum Lookup {
     Charged(ChargeOutcome),
 }
 
+/// A charge of a saved method with the buyer away (a renewal): nothing to enter, no step the buyer
+/// could take; a method that needs one is declined.
+pub struct SavedChargeRequest<'a> {
+    /// Unique per charge: a processor that sees it twice must not charge twice.
+    pub idempotency_key: &'a str,
+    pub amount: Money,
+    pub method: SavedMethod<'a>,
+    pub livemode: bool,
+    pub buyer: Buyer<'a>,
+}
+
+/// A method a processor kept for later charges, as kassa recorded it.
+#[derive(Debug, Clone, Copy)]
+pub struct SavedMethod<'a> {
+    /// card, sepa_debit, us_bank_account, …
+    pub method_type: &'a str,
+    pub last4: &'a str,
+    pub fingerprint: &'a str,
+    /// The method's and its customer's ids at the processor (Stripe's `pm_…` and `cus_…`).
+    pub processor_method: Option<&'a str>,
+    pub processor_customer: Option<&'a str>,
+}
+
 /// A charge to give back, whole or in part.
 pub struct RefundRequest<'a> {
     /// Unique per refund: a processor that sees it twice refunds once.
@@ -185,6 +208,13 @@ pub trait PaymentProcessor: Send + Sync {
     fn supports_livemode(&self) -> bool;
 
     async fn charge(&self, request: ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError>;
+
+    /// Charges a saved method off session (a renewal). A method that would need the buyer
+    /// (authentication) is declined (`authentication_required`).
+    async fn charge_saved(
+        &self,
+        request: SavedChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, ProcessorError>;
 
     /// Continues a charge after the buyer authenticated or approved it (`approved`), or refused.
     async fn complete_action(

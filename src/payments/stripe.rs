@@ -18,7 +18,7 @@
 
 use super::{
     ActionKind, ChargeOutcome, ChargeRequest, ClientInfo, Lookup, LookupRequest, MethodSummary,
-    PaymentProcessor, ProcessorError, RefundRequest, Settlement,
+    PaymentProcessor, ProcessorError, RefundRequest, SavedChargeRequest, Settlement,
 };
 use crate::domain::card::CardBrand;
 use crate::domain::payment::PaymentDetails;
@@ -239,6 +239,18 @@ struct CustomerAcceptance {
 struct OnlineAcceptance {
     ip_address: String,
     user_agent: String,
+}
+
+/// A charge of a saved method with the buyer away (a renewal).
+#[derive(Serialize)]
+struct OffSessionIntent<'a> {
+    amount: i64,
+    currency: String,
+    customer: &'a str,
+    payment_method: &'a str,
+    confirm: bool,
+    off_session: bool,
+    metadata: BTreeMap<&'a str, &'a str>,
 }
 
 /// A placeholder sent under a key to close it: unlike anything kassa sends to charge.
@@ -723,6 +735,53 @@ impl PaymentProcessor for StripeProcessor {
                 status: 402, error, ..
             }) => Ok(declined(&error)),
             Err(failure) => Err(failure.into_processor_error("confirming the intent")),
+        }
+    }
+
+    async fn charge_saved(
+        &self,
+        request: SavedChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, ProcessorError> {
+        if request.livemode != self.livemode {
+            return Err(ProcessorError::NotCharged(
+                "the Stripe key is of the other mode".into(),
+            ));
+        }
+        let saved = request.method;
+        let (Some(method), Some(customer)) = (saved.processor_method, saved.processor_customer)
+        else {
+            // Saved without Stripe's ids (by another processor): nothing Stripe can charge.
+            return Ok(ChargeOutcome::Declined {
+                code: "payment_method_unusable".into(),
+                message: "This payment method was not saved with Stripe.".into(),
+            });
+        };
+        let key = request.idempotency_key;
+        let form = OffSessionIntent {
+            amount: request.amount.amount,
+            currency: request.amount.currency.code_lower(),
+            customer,
+            payment_method: method,
+            confirm: true,
+            off_session: true,
+            metadata: BTreeMap::from([("kassa_attempt", key)]),
+        };
+        let summary = MethodSummary {
+            last4: saved.last4.to_owned(),
+            fingerprint: saved.fingerprint.to_owned(),
+            processor_method: Some(method.to_owned()),
+            processor_customer: Some(customer.to_owned()),
+            ..MethodSummary::default()
+        };
+        match self
+            .post::<Intent>("/v1/payment_intents", &form, Some(key))
+            .await
+        {
+            Ok(intent) => Ok(self.outcome(&intent, summary)),
+            Err(Failure::Api {
+                status: 402, error, ..
+            }) => Ok(declined(&error)),
+            Err(failure) => Err(failure.into_processor_error("charging the saved method")),
         }
     }
 

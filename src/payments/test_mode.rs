@@ -9,6 +9,7 @@
 //! | 4000 0000 0000 9995 | declined: insufficient funds |
 //! | 4000 0000 0000 0069 | declined: expired card |
 //! | 4000 0000 0000 0127 | declined: incorrect CVC |
+//! | 4000 0000 0000 0341 | saved (a setup, a zero amount) succeeds; every charge is declined, on session or off |
 //! | any other card | declined: not a test card |
 //! | IBAN DE62370400440532013001, AT861904300235473202 | SEPA debit pending, then fails |
 //! | other IBANs | SEPA debit pending, then succeeds |
@@ -23,7 +24,7 @@
 
 use super::{
     ActionKind, ChargeOutcome, ChargeRequest, Lookup, LookupRequest, MethodSummary,
-    PaymentProcessor, ProcessorError, RefundRequest, Settlement,
+    PaymentProcessor, ProcessorError, RefundRequest, SavedChargeRequest, Settlement,
 };
 use crate::domain::payment::PaymentDetails;
 use crate::store::{NewTestCharge, Store, StoreError, TestCharge, TestRefund};
@@ -47,6 +48,12 @@ const SUCCEEDING_CARDS: &[&str] = &[
     "6200000000000005",
 ];
 const THREE_D_SECURE_CARD: &str = "4000002500003155";
+/// Saves, then declines every charge (Stripe's "attaching succeeds, charging fails" card).
+const SAVED_THEN_DECLINED_CARD: &str = "4000000000000341";
+/// How the test processor names a method it saved: what an off-session charge of it does.
+const SAVED_OK: &str = "tm_pm_ok_";
+const SAVED_DECLINES: &str = "tm_pm_declines_";
+const SAVED_DEBIT: &str = "tm_pm_debit_";
 const FAILING_IBANS: &[&str] = &["DE62370400440532013001", "AT861904300235473202"];
 
 /// The test-mode processor. Refuses live-mode payments.
@@ -80,6 +87,40 @@ impl TestProcessor {
     pub fn new(ledger: Store) -> TestProcessor {
         TestProcessor { ledger }
     }
+
+    /// Keeps `answer` under `key` in the ledger and answers what the key was first answered.
+    async fn record(
+        &self,
+        key: &str,
+        amount: crate::domain::money::Money,
+        answer: &ChargeOutcome,
+    ) -> Result<ChargeOutcome, ProcessorError> {
+        let json =
+            serde_json::to_string(answer).map_err(|e| ProcessorError::Unknown(e.to_string()))?;
+        let currency = amount.currency.code_lower();
+        let charge = self
+            .ledger
+            .test_charge_once(
+                &NewTestCharge {
+                    idempotency_key: key,
+                    reference: reference_of(answer),
+                    amount: amount.amount,
+                    currency: &currency,
+                    state: state_of(answer),
+                    answer: Some(&json),
+                },
+                crate::store::now_ms(),
+            )
+            .await
+            .map_err(ledger_error)?;
+        if charge.state == "closed" {
+            return Err(ProcessorError::NotCharged(
+                "this idempotency key was closed by a lookup before any charge".into(),
+            ));
+        }
+        // A key seen before gets its first answer, whatever this request asked.
+        read_answer(&charge)
+    }
 }
 
 /// What the test processor answers a charge, by the card or account number (the table above).
@@ -102,6 +143,7 @@ fn answer(request: &ChargeRequest<'_>, keyed: &[u8; 32]) -> ChargeOutcome {
                     exp_year: None,
                     fingerprint: fingerprint(keyed, iban.expose()),
                     bank_name: Some(format!("{} bank", iban.country())),
+                    processor_method: saved_debit(request, keyed, iban.expose()),
                     ..MethodSummary::default()
                 },
                 settle_after_ms: SETTLEMENT_DELAY_MS,
@@ -129,6 +171,11 @@ fn answer(request: &ChargeRequest<'_>, keyed: &[u8; 32]) -> ChargeOutcome {
                         &format!("{routing_number}/{}", account_number.expose()),
                     ),
                     bank_name: Some("STRIPE TEST BANK".to_owned()),
+                    processor_method: saved_debit(
+                        request,
+                        keyed,
+                        &format!("{routing_number}/{}", account_number.expose()),
+                    ),
                     ..MethodSummary::default()
                 },
                 settle_after_ms: SETTLEMENT_DELAY_MS,
@@ -151,17 +198,61 @@ fn answer(request: &ChargeRequest<'_>, keyed: &[u8; 32]) -> ChargeOutcome {
     }
 }
 
+/// The name a saved bank account is charged by later.
+fn saved_debit(request: &ChargeRequest<'_>, key: &[u8; 32], identifying: &str) -> Option<String> {
+    request
+        .save_for_later
+        .then(|| format!("{SAVED_DEBIT}{}", fingerprint(key, identifying)))
+}
+
+/// What the test processor answers an off-session charge of a method it saved: by the name it
+/// gave the method (a card that declines, a bank debit that settles later, or a card that
+/// pays); a method it did not save (no name) is charged as a card that pays.
+fn saved_answer(request: &SavedChargeRequest<'_>) -> ChargeOutcome {
+    let key = request.idempotency_key;
+    let saved = request.method;
+    let method = MethodSummary {
+        last4: saved.last4.to_owned(),
+        fingerprint: saved.fingerprint.to_owned(),
+        processor_method: saved.processor_method.map(str::to_owned),
+        ..MethodSummary::default()
+    };
+    match saved.processor_method {
+        Some(name) if name.starts_with(SAVED_DECLINES) => {
+            decline("card_declined", "Your card was declined.")
+        }
+        Some(name) if name.starts_with(SAVED_DEBIT) => ChargeOutcome::Processing {
+            reference: format!("tm_bank_ok_{key}"),
+            method,
+            settle_after_ms: SETTLEMENT_DELAY_MS,
+        },
+        _ => ChargeOutcome::Succeeded {
+            reference: format!("tm_ch_{key}"),
+            method,
+        },
+    }
+}
+
 fn card_outcome(request: &ChargeRequest<'_>, key: &[u8; 32]) -> ChargeOutcome {
     let PaymentDetails::Card { number, expiry, .. } = request.details else {
         unreachable!("only called for cards")
     };
     let digits = number.expose_digits();
+    let fingerprint = fingerprint(key, digits);
+    let saved_as = if digits == SAVED_THEN_DECLINED_CARD {
+        SAVED_DECLINES
+    } else {
+        SAVED_OK
+    };
     let method = MethodSummary {
         brand: Some(number.brand()),
         last4: number.last4().to_owned(),
         exp_month: Some(expiry.month),
         exp_year: Some(expiry.year),
-        fingerprint: fingerprint(key, digits),
+        processor_method: request
+            .save_for_later
+            .then(|| format!("{saved_as}{fingerprint}")),
+        fingerprint,
         ..MethodSummary::default()
     };
     let reference = format!("tm_ch_{}", request.idempotency_key);
@@ -182,6 +273,10 @@ fn card_outcome(request: &ChargeRequest<'_>, key: &[u8; 32]) -> ChargeOutcome {
             method,
             redirect_url: None,
         },
+        SAVED_THEN_DECLINED_CARD if request.amount.amount == 0 => {
+            ChargeOutcome::Succeeded { reference, method }
+        }
+        SAVED_THEN_DECLINED_CARD => decline("card_declined", "Your card was declined."),
         d if SUCCEEDING_CARDS.contains(&d) => ChargeOutcome::Succeeded { reference, method },
         _ => decline(
             "card_declined",
@@ -365,31 +460,20 @@ impl PaymentProcessor for TestProcessor {
             .await
             .map_err(|e| ProcessorError::NotCharged(format!("reading the fingerprint key: {e}")))?;
         let answer = answer(&request, &key);
-        let json =
-            serde_json::to_string(&answer).map_err(|e| ProcessorError::Unknown(e.to_string()))?;
-        let currency = request.amount.currency.code_lower();
-        let charge = self
-            .ledger
-            .test_charge_once(
-                &NewTestCharge {
-                    idempotency_key: request.idempotency_key,
-                    reference: reference_of(&answer),
-                    amount: request.amount.amount,
-                    currency: &currency,
-                    state: state_of(&answer),
-                    answer: Some(&json),
-                },
-                crate::store::now_ms(),
-            )
+        self.record(request.idempotency_key, request.amount, &answer)
             .await
-            .map_err(ledger_error)?;
-        if charge.state == "closed" {
-            return Err(ProcessorError::NotCharged(
-                "this idempotency key was closed by a lookup before any charge".into(),
-            ));
+    }
+
+    async fn charge_saved(
+        &self,
+        request: SavedChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, ProcessorError> {
+        if request.livemode {
+            return Err(ProcessorError::LiveModeUnavailable);
         }
-        // A key seen before gets its first answer, whatever this request asked.
-        read_answer(&charge)
+        let answer = saved_answer(&request);
+        self.record(request.idempotency_key, request.amount, &answer)
+            .await
     }
 
     async fn complete_action(

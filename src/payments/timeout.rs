@@ -4,7 +4,7 @@
 
 use super::{
     ChargeOutcome, ChargeRequest, Lookup, LookupRequest, PaymentProcessor, ProcessorError,
-    RefundRequest, Settlement,
+    RefundRequest, SavedChargeRequest, Settlement,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -53,6 +53,14 @@ impl PaymentProcessor for WithTimeout {
         self.bounded("charge", self.inner.charge(request)).await
     }
 
+    async fn charge_saved(
+        &self,
+        request: SavedChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, ProcessorError> {
+        self.bounded("charge", self.inner.charge_saved(request))
+            .await
+    }
+
     async fn complete_action(
         &self,
         reference: &str,
@@ -97,6 +105,12 @@ mod tests {
             true
         }
         async fn charge(&self, _: ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
+            std::future::pending().await
+        }
+        async fn charge_saved(
+            &self,
+            _: SavedChargeRequest<'_>,
+        ) -> Result<ChargeOutcome, ProcessorError> {
             std::future::pending().await
         }
         async fn complete_action(&self, _: &str, _: bool) -> Result<Settlement, ProcessorError> {

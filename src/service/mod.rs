@@ -11,6 +11,7 @@ pub mod ids;
 pub mod passwords;
 pub mod payment;
 pub mod processors;
+pub mod renewals;
 pub mod subscriptions;
 pub mod vault;
 pub mod webhooks;

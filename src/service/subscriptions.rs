@@ -29,10 +29,15 @@ pub async fn get_subscription(
         .subscription(&principal.organization_id, live, id)
         .await?
         .ok_or(ServiceError::NotFound("subscription"))?;
+    with_items(store, record).await
+}
+
+/// `record` with its items (those that still bill), each with its price.
+pub async fn with_items(store: &Store, record: SubscriptionRecord) -> ServiceResult<Subscription> {
     let mut items = Vec::new();
-    for item in store.subscription_items(&[id]).await? {
+    for item in store.subscription_items(&[&record.id]).await? {
         let price = store
-            .price(&principal.organization_id, live, &item.price_id)
+            .price(&record.organization_id, record.livemode, &item.price_id)
             .await?
             .ok_or_else(|| {
                 StoreError::Corrupt(format!("subscription item {} without its price", item.id))
@@ -97,17 +102,27 @@ pub async fn uncancel_subscription(
     change(store, principal, &current, Cancellation::Off, now).await
 }
 
-/// Cancels the subscriptions whose scheduled cancellation is due at `now`, each once (across
-/// instances: the change is a guarded update); returns how many this call canceled.
-pub async fn cancel_due_subscriptions(store: &Store, now: i64) -> ServiceResult<usize> {
+/// Cancels the subscriptions whose scheduled cancellation is due at `now` (on their
+/// organization's test clock in test mode; of one organization only when given), each once
+/// (across instances: the change is a guarded update), as of the time it was scheduled for;
+/// returns how many this call canceled.
+pub async fn cancel_due_subscriptions(
+    store: &Store,
+    now: i64,
+    organization_id: Option<&str>,
+) -> ServiceResult<usize> {
     let mut canceled = 0;
-    for due in store.subscriptions_due_to_cancel(now, 100).await? {
+    for due in store
+        .subscriptions_due_to_cancel(now, organization_id, 100)
+        .await?
+    {
+        let at = due.cancel_scheduled_at.unwrap_or(now);
         let mut tx = store.begin().await?;
         if tx
-            .cancel_subscription(&due.id, Cancellation::Now, now)
+            .cancel_subscription(&due.id, Cancellation::Now, at)
             .await?
         {
-            announce(&mut tx, &due, Cancellation::Now, now).await?;
+            announce(&mut tx, &due, Cancellation::Now, at).await?;
             canceled += 1;
         }
         tx.commit().await?;
@@ -144,7 +159,7 @@ async fn change(
     get_subscription(store, principal, &current.id).await
 }
 
-async fn announce(
+pub(crate) async fn announce(
     tx: &mut crate::store::Tx,
     s: &SubscriptionRecord,
     cancellation: Cancellation,

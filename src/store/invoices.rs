@@ -28,11 +28,15 @@ pub struct InvoiceRecord {
     pub due_date: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The subscription period a renewal invoice bills.
+    pub period_start: Option<i64>,
+    pub period_end: Option<i64>,
 }
 
 const INVOICE_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, session_id, \
      purchase_id, subscription_id, invoice_type, invoice_number, status, currency, subtotal, discount, \
-     tax_amount, total, tax_country, tax_rate_millionths, invoice_date, due_date, created_at, updated_at";
+     tax_amount, total, tax_country, tax_rate_millionths, invoice_date, due_date, created_at, updated_at, \
+     period_start, period_end";
 
 #[derive(Debug, Clone)]
 pub struct NewInvoice<'a> {
@@ -49,6 +53,8 @@ pub struct NewInvoice<'a> {
     pub amounts: AmountSummary,
     pub tax_country: Option<&'a str>,
     pub tax_rate_millionths: Option<i32>,
+    /// The subscription period it bills (renewal invoices).
+    pub period: Option<(i64, i64)>,
 }
 
 impl Store {
@@ -96,6 +102,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A subscription's invoices, oldest first.
+    pub async fn invoices_of_subscription(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        subscription_id: &str,
+    ) -> StoreResult<Vec<InvoiceRecord>> {
+        let sql = format!(
+            "SELECT {INVOICE_COLUMNS} FROM invoices WHERE subscription_id = $1 \
+             AND organization_id = $2 AND livemode = $3 ORDER BY created_at, invoice_number"
+        );
+        Ok(super::dispatch!(self, read, |db| {
+            sqlx::query_as::<_, InvoiceRecord>(&sql)
+                .bind(subscription_id)
+                .bind(organization_id)
+                .bind(livemode)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+}
+
 impl Tx {
     /// Records an invoice, `paid` or `open` (due, to be charged later), numbered after the
     /// customer's earlier ones (`BASE-0001`); the customer's row is locked meanwhile so that two
@@ -127,7 +156,7 @@ impl Tx {
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $11, $12, $13, $14, $15, $16, $17, $18, $18, $18, $18)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $11, $12, $13, $14, $15, $16, $17, $18, $18, $18, $18, $20, $21)"
             ))
             .bind(i.id)
             .bind(i.organization_id)
@@ -148,6 +177,8 @@ impl Tx {
             .bind(i.tax_rate_millionths)
             .bind(now)
             .bind(if paid { "paid" } else { "open" })
+            .bind(i.period.map(|p| p.0))
+            .bind(i.period.map(|p| p.1))
             .execute(&mut *conn)
             .await?;
         });

@@ -29,6 +29,7 @@ mod payments;
 mod processor_accounts;
 mod purchases;
 mod refunds;
+mod renewals;
 mod sessions;
 mod subscriptions;
 mod test_processor;
@@ -57,6 +58,10 @@ pub use payments::{NewPayment, PaymentRecord};
 pub use processor_accounts::ProcessorAccountRecord;
 pub use purchases::{NewPurchase, PurchaseRecord};
 pub use refunds::{NewRefund, RefundRecord};
+pub use renewals::{
+    AfterFailure, DueRenewal, InvoiceLineRecord, NewInvoiceLine, NewRenewalCharge,
+    RenewalChargeRecord,
+};
 pub use sessions::{DueSession, SessionCompletion};
 pub use subscriptions::{
     Cancellation, NewSubscription, NewSubscriptionItem, StartedSubscription,

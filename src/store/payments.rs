@@ -12,7 +12,8 @@ pub struct PaymentRecord {
     pub pricing_model_id: String,
     pub customer_id: String,
     pub session_id: Option<String>,
-    pub attempt_id: String,
+    /// The checkout's attempt that paid it (`None` for a renewal's payment).
+    pub attempt_id: Option<String>,
     pub invoice_id: String,
     pub purchase_id: Option<String>,
     pub subscription_id: Option<String>,
@@ -37,13 +38,15 @@ pub struct PaymentRecord {
     pub refunded_amount: i64,
     /// When the latest refund was made.
     pub refunded_at: Option<i64>,
+    /// The renewal charge that paid it (`None` for a checkout's payment).
+    pub renewal_charge_id: Option<String>,
 }
 
 const PAYMENT_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, session_id, \
      attempt_id, invoice_id, purchase_id, subscription_id, payment_method_id, payment_method_type, amount, \
      currency, subtotal, tax_amount, tax_country, status, description, card_brand, card_last4, \
      failure_code, failure_message, charge_date, settlement_date, created_at, updated_at, \
-     refunded_amount, refunded_at";
+     refunded_amount, refunded_at, renewal_charge_id";
 
 #[derive(Debug, Clone)]
 pub struct NewPayment<'a> {
@@ -52,8 +55,10 @@ pub struct NewPayment<'a> {
     pub livemode: bool,
     pub pricing_model_id: &'a str,
     pub customer_id: &'a str,
-    pub session_id: &'a str,
-    pub attempt_id: &'a str,
+    pub session_id: Option<&'a str>,
+    /// What paid it: a checkout's attempt, or a renewal charge (exactly one of the two).
+    pub attempt_id: Option<&'a str>,
+    pub renewal_charge_id: Option<&'a str>,
     pub invoice_id: &'a str,
     pub purchase_id: Option<&'a str>,
     pub subscription_id: Option<&'a str>,
@@ -150,7 +155,7 @@ impl Tx {
             sqlx::query(&format!(
                 "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'succeeded', \
-                  $18, $19, $20, NULL, NULL, $21, $21, $21, $21, 0, NULL)"
+                  $18, $19, $20, NULL, NULL, $21, $21, $21, $21, 0, NULL, $22)"
             ))
             .bind(p.id)
             .bind(p.organization_id)
@@ -173,6 +178,7 @@ impl Tx {
             .bind(p.card_brand)
             .bind(p.card_last4)
             .bind(now)
+            .bind(p.renewal_charge_id)
             .execute(&mut *conn)
             .await?;
         });

@@ -11,7 +11,7 @@ pub struct SubscriptionRecord {
     pub customer_id: String,
     pub price_id: String,
     pub quantity: i32,
-    /// incomplete, trialing, active, past_due or canceled
+    /// incomplete, trialing, active, past_due, unpaid or canceled
     pub status: String,
     pub name: Option<String>,
     pub default_payment_method_id: Option<String>,
@@ -24,6 +24,12 @@ pub struct SubscriptionRecord {
     pub canceled_at: Option<i64>,
     /// When a cancellation at the end of the period takes effect, while it is scheduled.
     pub cancel_scheduled_at: Option<i64>,
+    /// The current period's invoice while it is unpaid.
+    pub open_invoice_id: Option<String>,
+    /// When the open invoice is next charged.
+    pub collect_at: Option<i64>,
+    /// How many charges of the open invoice failed.
+    pub failed_charges: i32,
 }
 
 impl SubscriptionRecord {
@@ -82,7 +88,8 @@ pub struct NewSubscription<'a> {
 
 const SUBSCRIPTION_COLUMNS: &str = "id, organization_id, livemode, customer_id, price_id, quantity, \
      status, name, default_payment_method_id, billing_cycle_anchor, current_period_start, \
-     current_period_end, trial_end, created_at, updated_at, canceled_at, cancel_scheduled_at";
+     current_period_end, trial_end, created_at, updated_at, canceled_at, cancel_scheduled_at, \
+     open_invoice_id, collect_at, failed_charges";
 
 impl Store {
     pub async fn insert_subscription(
@@ -140,6 +147,9 @@ impl Store {
             updated_at: now,
             canceled_at: None,
             cancel_scheduled_at: None,
+            open_invoice_id: None,
+            collect_at: None,
+            failed_charges: 0,
         })
     }
 
@@ -270,24 +280,40 @@ pub enum Cancellation {
 }
 
 impl Store {
-    /// Subscriptions whose scheduled cancellation is due at `now`, at most `limit`.
+    /// Subscriptions whose scheduled cancellation is due at their organization's clock (`now`,
+    /// plus the test clock's offset in test mode), at most `limit`; of one organization only when
+    /// `organization_id` is given.
     pub async fn subscriptions_due_to_cancel(
         &self,
         now: i64,
+        organization_id: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<SubscriptionRecord>> {
         let sql = format!(
-            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE cancel_scheduled_at <= $1 \
-             AND status <> 'canceled' ORDER BY cancel_scheduled_at LIMIT $2"
+            "SELECT {} FROM subscriptions s JOIN organizations o ON o.id = s.organization_id \
+             WHERE s.cancel_scheduled_at <= $1 + CASE WHEN s.livemode THEN 0 ELSE o.test_clock_offset_ms END \
+             AND s.status <> 'canceled' AND (CAST($2 AS TEXT) IS NULL OR s.organization_id = $2) \
+             ORDER BY s.cancel_scheduled_at LIMIT $3",
+            prefixed_columns()
         );
         Ok(dispatch!(self, read, |db| {
             sqlx::query_as::<_, SubscriptionRecord>(&sql)
                 .bind(now)
+                .bind(organization_id)
                 .bind(limit)
                 .fetch_all(db)
                 .await?
         }))
     }
+}
+
+/// The subscription's columns, each prefixed `s.` (for queries that join it).
+pub(super) fn prefixed_columns() -> String {
+    SUBSCRIPTION_COLUMNS
+        .split(',')
+        .map(|c| format!("s.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Tx {

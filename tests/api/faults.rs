@@ -8,7 +8,7 @@ use kassa::domain::payment::AttemptStatus;
 use kassa::payments::test_mode::TestProcessor;
 use kassa::payments::{
     Buyer, ChargeOutcome, ChargeRequest, ClientInfo, Lookup, LookupRequest, PaymentProcessor,
-    ProcessorError, RefundRequest, Settlement,
+    ProcessorError, RefundRequest, SavedChargeRequest, Settlement,
 };
 use kassa::store::{Engine, Store};
 use serde_json::{Value, json};
@@ -28,6 +28,7 @@ crate::on_both_engines!(
     a_limited_code_paid_with_at_once_is_redeemed_no_more_than_its_limit,
     a_refund_whose_answer_is_lost_is_asked_for_again_and_made_once,
     a_refund_the_processor_refuses_gives_its_amount_back_to_the_payment,
+    a_renewal_whose_answer_is_lost_is_looked_up_and_charged_once,
 );
 
 /// What the test processor does instead of answering, once, in order.
@@ -100,6 +101,12 @@ impl PaymentProcessor for Faulty {
     }
     async fn charge(&self, request: ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
         self.apply(self.inner.charge(request)).await
+    }
+    async fn charge_saved(
+        &self,
+        request: SavedChargeRequest<'_>,
+    ) -> Result<ChargeOutcome, ProcessorError> {
+        self.apply(self.inner.charge_saved(request)).await
     }
     async fn complete_action(
         &self,
@@ -200,7 +207,7 @@ async fn assert_books_agree(app: &TestApp, sessions: &[&str]) -> usize {
             .unwrap_or_else(|| panic!("a charge kassa does not know: {charge:?}"));
         let paid: Vec<_> = payments
             .iter()
-            .filter(|p| p.attempt_id == attempt.id)
+            .filter(|p| p.attempt_id.as_deref() == Some(attempt.id.as_str()))
             .collect();
         match charge.state.as_str() {
             "succeeded" => {
@@ -226,7 +233,8 @@ async fn assert_books_agree(app: &TestApp, sessions: &[&str]) -> usize {
         assert!(
             ledger
                 .iter()
-                .any(|c| c.idempotency_key == payment.attempt_id && c.state == "succeeded"),
+                .any(|c| Some(&c.idempotency_key) == payment.attempt_id.as_ref()
+                    && c.state == "succeeded"),
             "kassa recorded a payment the processor did not take: {payment:?}"
         );
     }
@@ -748,4 +756,125 @@ async fn paid_beans(app: &TestApp) -> kassa::store::PaymentRecord {
 async fn refund(app: &TestApp, payment: &str, body: Value) -> (u16, Value) {
     let path = format!("/api/payments/{payment}/refunds");
     app.api_post(&app.demo.secret_key, &path, &body).await
+}
+
+/// A renewal charge is recorded before the processor is asked; when its answer is lost the
+/// subscription is held, and once the hold runs out the charge is looked up under its key and
+/// recorded as it happened: one charge, one payment, the period paid.
+async fn a_renewal_whose_answer_is_lost_is_looked_up_and_charged_once(engine: Engine) {
+    use kassa::service::renewals::renew_due;
+    let Some((app, _faulty)) =
+        spawn(engine, "fault_renewal", &[Fault::Pass, Fault::LoseAnswer]).await
+    else {
+        return;
+    };
+    let session = app
+        .create_session(
+            &json!({ "line_items": [{ "price": app.price_id("coffee-club-monthly") }] }),
+        )
+        .await;
+    app.pay_by_card(&session).await;
+    let sub = app
+        .store
+        .session_by_id(&session)
+        .await
+        .unwrap()
+        .unwrap()
+        .subscription_id
+        .unwrap();
+    let org = app.demo.organization_id.clone();
+    let record = app
+        .store
+        .subscription(&org, false, &sub)
+        .await
+        .unwrap()
+        .unwrap();
+    let ended = record.current_period_end.unwrap();
+    let now = kassa::store::now_ms();
+    app.store
+        .advance_test_clock(&org, ended + 60_000 - now)
+        .await
+        .unwrap();
+    renew_due(&app.store, &app.processors, now, Some(&org))
+        .await
+        .unwrap();
+    // Charged at the processor, the answer lost: recorded as charging, nothing paid yet.
+    let charges = app.store.renewal_charges_of(&sub).await.unwrap();
+    assert_eq!(
+        charges
+            .iter()
+            .map(|c| c.status.as_str())
+            .collect::<Vec<_>>(),
+        ["charging"]
+    );
+    let key = charges[0].id.clone();
+    let ledger = app.store.test_charges().await.unwrap();
+    assert!(
+        ledger
+            .iter()
+            .any(|c| c.idempotency_key == key && c.state == "succeeded")
+    );
+    let held = app
+        .store
+        .subscription(&org, false, &sub)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(held.open_invoice_id.is_some(), "the invoice is still open");
+    // Not asked again while held, however often the workers look.
+    renew_due(&app.store, &app.processors, now + 1_000, Some(&org))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store.renewal_charges_of(&sub).await.unwrap()[0].status,
+        "charging"
+    );
+
+    // After the hold: looked up under its key, found, recorded once.
+    let later = now + kassa::service::payment::RECHECK_AFTER_MS + 1_000;
+    renew_due(&app.store, &app.processors, later, Some(&org))
+        .await
+        .unwrap();
+    let charges = app.store.renewal_charges_of(&sub).await.unwrap();
+    assert_eq!(
+        charges
+            .iter()
+            .map(|c| (c.id.as_str(), c.status.as_str()))
+            .collect::<Vec<_>>(),
+        [(key.as_str(), "succeeded")]
+    );
+    let renewed = app
+        .store
+        .subscription(&org, false, &sub)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            renewed.status.as_str(),
+            renewed.open_invoice_id,
+            renewed.current_period_start
+        ),
+        ("active", None, Some(ended))
+    );
+    let ledger = app.store.test_charges().await.unwrap();
+    assert_eq!(
+        ledger.iter().filter(|c| c.idempotency_key == key).count(),
+        1,
+        "charged once"
+    );
+    let payments = app
+        .store
+        .payments(&org, false, &kassa::store::PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        payments
+            .iter()
+            .filter(|p| p.renewal_charge_id.as_deref() == Some(key.as_str()))
+            .count(),
+        1
+    );
+    app.stop().await;
 }

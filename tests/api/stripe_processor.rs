@@ -25,6 +25,7 @@ crate::on_both_engines!(
     three_d_secure_at_stripes_page_can_fail_then_pass,
     a_sepa_debit_settles_by_stripes_signed_event,
     a_card_saved_for_a_trial_is_kept_at_stripe,
+    a_trial_ends_with_an_off_session_charge_at_stripe,
     a_live_session_is_paid_with_the_live_keys,
     events_that_do_not_verify_are_refused,
     a_charge_that_can_no_longer_deliver_is_refunded_at_stripe,
@@ -382,6 +383,120 @@ async fn a_card_saved_for_a_trial_is_kept_at_stripe(engine: Engine) {
         setups[0]["customer"].as_str().map(str::to_owned).as_ref()
     );
     assert_eq!(method.last4, "4242");
+    app.stop().await;
+}
+
+/// The card saved for a trial pays the first period when the trial ends (the test clock moved
+/// past it): an off-session PaymentIntent on the Stripe customer and method kassa kept, under the
+/// renewal charge's id; and that renewal's payment is refunded at Stripe like any other.
+async fn a_trial_ends_with_an_off_session_charge_at_stripe(engine: Engine) {
+    let Some((app, double)) = stripe_shop(engine, "stripe_renewal", Mode::Test).await else {
+        return;
+    };
+    let key = app.demo.secret_key.clone();
+    let id = session_with_key(
+        &app,
+        &key,
+        json!({
+            "line_items": [{ "price": app.price_id("coffee-club-monthly") }],
+            "trial_period_days": 14,
+        }),
+    )
+    .await;
+    let (status_code, body) = confirm(&app, &card(&id, "4242424242424242")).await;
+    assert_eq!(status_code, 200, "{body}");
+    let sub = app
+        .store
+        .session_by_id(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .subscription_id
+        .unwrap();
+    let (_, s) = app
+        .api_get(&key, &format!("/api/subscriptions/{sub}"))
+        .await;
+    let trial_end = s["trial_end"].as_i64().unwrap() / 1000;
+    let (status_code, clock) = app
+        .api_post(
+            &key,
+            "/api/test_clock/advance",
+            &json!({ "frozen_time": trial_end + 60 }),
+        )
+        .await;
+    assert_eq!(
+        (status_code, &clock["status"]),
+        (200, &json!("ready")),
+        "{clock}"
+    );
+    let (_, s) = app
+        .api_get(&key, &format!("/api/subscriptions/{sub}"))
+        .await;
+    assert_eq!(s["status"], "active", "{s}");
+
+    let setup = &double.setup_intents()[0];
+    let intents = double.payment_intents();
+    assert_eq!(intents.len(), 1, "one charge at Stripe: {intents:?}");
+    let intent = &intents[0];
+    let charge = &app.store.renewal_charges_of(&sub).await.unwrap()[0];
+    assert_eq!(
+        (
+            &intent["status"],
+            &intent["amount"],
+            &intent["customer"],
+            &intent["payment_method"]
+        ),
+        (
+            &json!("succeeded"),
+            &json!(1500),
+            &setup["customer"],
+            &setup["payment_method"]
+        )
+    );
+    assert_eq!(intent["metadata"]["kassa_attempt"], charge.id.as_str());
+    assert_eq!(
+        charge.processor_reference.as_ref(),
+        intent["id"].as_str().map(str::to_owned).as_ref()
+    );
+    assert!(
+        double
+            .requests()
+            .iter()
+            .any(|r| r.path == "/v1/payment_intents"
+                && r.idempotency_key.as_deref() == Some(charge.id.as_str())),
+        "made under the renewal charge's key"
+    );
+
+    let payment = app
+        .store
+        .payments(
+            &app.demo.organization_id,
+            false,
+            &kassa::store::PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|p| p.renewal_charge_id.as_deref() == Some(charge.id.as_str()))
+        .expect("the renewal's payment");
+    let (status_code, refund) = app
+        .api_post(
+            &key,
+            &format!("/api/payments/{}/refunds", payment.id),
+            &json!({ "amount": 500 }),
+        )
+        .await;
+    assert_eq!(status_code, 201, "{refund}");
+    let refunds = double.refunds();
+    assert_eq!(
+        (
+            refunds.len(),
+            &refunds[0]["payment_intent"],
+            &refunds[0]["amount"]
+        ),
+        (1, &intent["id"], &json!(500))
+    );
     app.stop().await;
 }
 

@@ -198,9 +198,9 @@ async fn a_subscription_ends_at_its_period_end_or_now(engine: Engine) {
 
     // Not before its time; then once, however often the sweep runs.
     let sweep = kassa::service::subscriptions::cancel_due_subscriptions;
-    assert_eq!(sweep(&app.store, end - 1).await.unwrap(), 0);
-    assert_eq!(sweep(&app.store, end).await.unwrap(), 1);
-    assert_eq!(sweep(&app.store, end + 1).await.unwrap(), 0);
+    assert_eq!(sweep(&app.store, end - 1, None).await.unwrap(), 0);
+    assert_eq!(sweep(&app.store, end, None).await.unwrap(), 1);
+    assert_eq!(sweep(&app.store, end + 1, None).await.unwrap(), 0);
     let (_, ended) = app
         .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
         .await;

@@ -31,7 +31,7 @@ crate::on_both_engines!(
 
 /// What the receiver does with a request.
 #[derive(Clone, Copy)]
-enum Policy {
+pub(crate) enum Policy {
     /// 200 to everything.
     Accept,
     /// 500 to the first `n` requests for each event, then 200.
@@ -43,17 +43,17 @@ enum Policy {
 }
 
 #[derive(Debug, Clone)]
-struct Received {
-    event_id: String,
-    event_type: String,
-    body: Vec<u8>,
-    signature: String,
+pub(crate) struct Received {
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) signature: String,
     /// What the receiver answered (0: it never did).
-    answered: u16,
+    pub(crate) answered: u16,
 }
 
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -98,7 +98,7 @@ async fn receive(
 }
 
 impl Receiver {
-    async fn start(policy: Policy) -> Receiver {
+    pub(crate) async fn start(policy: Policy) -> Receiver {
         let got = Arc::new(Mutex::new(Vec::new()));
         let router = axum::Router::new()
             .route("/hooks", axum::routing::post(receive))
@@ -112,12 +112,17 @@ impl Receiver {
         Receiver { url, got }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
     /// Waits until `done` holds for what was received (panics after `secs`).
-    async fn wait_until(&self, secs: u64, what: &str, done: impl Fn(&[Received]) -> bool) {
+    pub(crate) async fn wait_until(
+        &self,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) {
         eventually(secs, async || {
             let got = self.received();
             if done(&got) {
@@ -140,7 +145,10 @@ impl Receiver {
 }
 
 /// Asks `check` every 100 ms until it answers `Ok`; after `secs`, fails with its last answer.
-async fn eventually<T>(secs: u64, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
+pub(crate) async fn eventually<T>(
+    secs: u64,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         match check().await {
@@ -179,7 +187,7 @@ async fn call_as(
 }
 
 /// Makes an endpoint through the Flowglad API: (id, secret).
-async fn create_endpoint(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
+pub(crate) async fn create_endpoint(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
     let (status, body) = call(
         app,
         "POST",

@@ -6,7 +6,6 @@
 use super::ConfirmOutcome;
 use super::attempt::Attempt;
 use super::{PaymentPlan, success_url};
-use crate::domain::catalog::{Recurring, RecurringInterval};
 use crate::domain::customer::BillingAddress;
 use crate::domain::event::EventType;
 use crate::domain::ids;
@@ -128,6 +127,9 @@ struct Finalization<'a> {
     /// What the buyer bought, for records and receipts.
     name: String,
     now: i64,
+    /// When a subscription it starts begins: now, on the organization's test clock in test mode
+    /// (so that a clock moved ahead does not find the new subscription's period long over).
+    billing_now: i64,
 }
 
 impl<'a> Finalization<'a> {
@@ -138,6 +140,13 @@ impl<'a> Finalization<'a> {
         now: i64,
     ) -> ServiceResult<Finalization<'a>> {
         let plan = attempt.plan;
+        let bills = session.target_subscription_id.is_some()
+            || session.line_items.iter().any(|l| l.recurring.is_some());
+        let billing_now = if bills && !session.livemode {
+            now + store.test_clock_offset(&session.organization_id).await?
+        } else {
+            now
+        };
         Ok(Finalization {
             tx: store.begin().await?,
             outbox: Outbox::default(),
@@ -160,6 +169,7 @@ impl<'a> Finalization<'a> {
                 .or_else(|| session.line_items.first().map(|l| l.description.clone()))
                 .unwrap_or_else(|| "Checkout".into()),
             now,
+            billing_now,
         })
     }
 
@@ -321,7 +331,7 @@ impl<'a> Finalization<'a> {
     /// active for its first period. Every recurring line becomes one of its items, in order; the
     /// first is also the subscription's own price and quantity.
     async fn subscription(&mut self, made: &mut Made) -> ServiceResult<()> {
-        let (session, plan, now) = (self.session, self.plan, self.now);
+        let (session, plan, now) = (self.session, self.plan, self.billing_now);
         let recurring: Vec<(&SessionLineItem, u32)> = session
             .line_items
             .iter()
@@ -340,7 +350,7 @@ impl<'a> Finalization<'a> {
             .trial_period_days
             .filter(|d| *d > 0)
             .map(|d| now + i64::from(d) * 86_400_000);
-        let period_end_at = trial_end.unwrap_or_else(|| period_end(now, period));
+        let period_end_at = trial_end.unwrap_or_else(|| super::period_end(now, period));
         let status = if trial_end.is_some() {
             "trialing"
         } else {
@@ -389,7 +399,7 @@ impl<'a> Finalization<'a> {
                     metadata: metadata.as_deref(),
                     items: &items,
                 },
-                now,
+                self.now,
             )
             .await?;
         let item_bodies: Vec<serde_json::Value> = items
@@ -440,7 +450,7 @@ impl<'a> Finalization<'a> {
         let Some(target) = &self.session.target_subscription_id else {
             return Ok(true);
         };
-        let (session, now) = (self.session, self.now);
+        let (session, now) = (self.session, self.billing_now);
         let existing = store
             .subscription(self.org(), session.livemode, target)
             .await?;
@@ -452,7 +462,7 @@ impl<'a> Finalization<'a> {
             (true, Some(anchor)) => anchor,
             _ => now,
         };
-        let end = period.map_or(now, |p| period_end(now, p));
+        let end = period.map_or(now, |p| super::period_end(now, p));
         if !self
             .tx
             .activate_subscription(
@@ -461,7 +471,7 @@ impl<'a> Finalization<'a> {
                 now,
                 end,
                 made.payment_method_id.as_deref(),
-                now,
+                self.now,
             )
             .await?
         {
@@ -505,6 +515,7 @@ impl<'a> Finalization<'a> {
                     amounts: plan.amounts,
                     tax_country: plan.tax.as_ref().map(|t| t.country.as_str()),
                     tax_rate_millionths: plan.tax.as_ref().map(|t| t.rate.millionths() as i32),
+                    period: None,
                 },
                 paid,
                 now,
@@ -530,8 +541,9 @@ impl<'a> Finalization<'a> {
                     livemode: session.livemode,
                     pricing_model_id: &session.pricing_model_id,
                     customer_id: &made.customer_id,
-                    session_id: &session.id,
-                    attempt_id: attempt.id,
+                    session_id: Some(&session.id),
+                    attempt_id: Some(attempt.id),
+                    renewal_charge_id: None,
                     invoice_id,
                     purchase_id: made.purchase_id.as_deref(),
                     subscription_id: made.subscription_id.as_deref(),
@@ -663,23 +675,4 @@ impl<'a> Finalization<'a> {
         self.tx.commit().await?;
         Ok(())
     }
-}
-
-/// The end of an interval from `start_ms`, by the calendar (months and years keep the day).
-fn period_end(start_ms: i64, period: Recurring) -> i64 {
-    let start = chrono::DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
-    let count = period.interval_count.max(1);
-    let end = match period.interval {
-        RecurringInterval::Day => {
-            start.checked_add_signed(chrono::TimeDelta::days(i64::from(count)))
-        }
-        RecurringInterval::Week => {
-            start.checked_add_signed(chrono::TimeDelta::weeks(i64::from(count)))
-        }
-        RecurringInterval::Month => start.checked_add_months(chrono::Months::new(count)),
-        RecurringInterval::Year => {
-            start.checked_add_months(chrono::Months::new(count.saturating_mul(12)))
-        }
-    };
-    end.map_or(start_ms, |e| e.timestamp_millis())
 }

@@ -139,6 +139,27 @@ pub fn year_month(now_ms: i64) -> (u16, u8) {
     (date.year().clamp(0, 9999) as u16, date.month() as u8)
 }
 
+/// The end of an interval from `start_ms`, by the calendar (months and years keep the day).
+pub fn period_end(start_ms: i64, period: crate::domain::catalog::Recurring) -> i64 {
+    let start = chrono::DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
+    let count = period.interval_count.max(1);
+    let end = match period.interval {
+        crate::domain::catalog::RecurringInterval::Day => {
+            start.checked_add_signed(chrono::TimeDelta::days(i64::from(count)))
+        }
+        crate::domain::catalog::RecurringInterval::Week => {
+            start.checked_add_signed(chrono::TimeDelta::weeks(i64::from(count)))
+        }
+        crate::domain::catalog::RecurringInterval::Month => {
+            start.checked_add_months(chrono::Months::new(count))
+        }
+        crate::domain::catalog::RecurringInterval::Year => {
+            start.checked_add_months(chrono::Months::new(count.saturating_mul(12)))
+        }
+    };
+    end.map_or(start_ms, |e| e.timestamp_millis())
+}
+
 /// Where the buyer goes after paying: the merchant's success URL with the session id filled in,
 /// or kassa's own receipt.
 pub fn success_url(session: &CheckoutSession, public_base: &str) -> String {

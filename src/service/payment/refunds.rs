@@ -148,10 +148,26 @@ async fn charge_of(
     processors: &Processors,
     payment: &PaymentRecord,
 ) -> ServiceResult<Option<(Arc<dyn PaymentProcessor>, String)>> {
-    let attempt = store.attempt(&payment.attempt_id).await?.ok_or_else(|| {
-        StoreError::Corrupt(format!("payment {} without its attempt", payment.id))
-    })?;
-    let reference = attempt.processor_reference.ok_or_else(|| {
+    let (processor_name, reference) = match (&payment.attempt_id, &payment.renewal_charge_id) {
+        (Some(attempt_id), _) => {
+            let attempt = store.attempt(attempt_id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("payment {} without its attempt", payment.id))
+            })?;
+            (attempt.processor, attempt.processor_reference)
+        }
+        (None, Some(charge_id)) => {
+            let charge = store.renewal_charge(charge_id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("payment {} without its renewal charge", payment.id))
+            })?;
+            (charge.processor, charge.processor_reference)
+        }
+        (None, None) => {
+            return Err(
+                StoreError::Corrupt(format!("payment {} paid by nothing", payment.id)).into(),
+            );
+        }
+    };
+    let reference = reference.ok_or_else(|| {
         StoreError::Corrupt(format!(
             "payment {} without a processor reference",
             payment.id
@@ -160,7 +176,7 @@ async fn charge_of(
     let processor = processors
         .named(
             store,
-            &attempt.processor,
+            &processor_name,
             &payment.organization_id,
             payment.livemode,
         )
