@@ -3,7 +3,9 @@
 # .kassa-e2e/, the demo organization (its JSON in .kassa-e2e/demo.json for the specs), and
 # the server's log in .kassa-e2e/kassa.log. Beside it, the Stripe double (the `stripe_double`
 # example, built by scripts/test) plays Stripe for the merchants that set Stripe up; kassa is
-# pointed at it. Both stop when this script is stopped.
+# pointed at it. An SMTP server (Python's aiosmtpd, installed by scripts/setup) takes the mail kassa
+# sends buyers and keeps it in .kassa-e2e/mail/ (a Maildir) for the specs to read. All stop when
+# this script is stopped.
 set -euo pipefail
 cd "$(dirname "$0")"
 state="$PWD/.kassa-e2e"
@@ -19,7 +21,12 @@ for binary in "$kassa" "$double"; do
 done
 "$double" --addr "127.0.0.1:${KASSA_E2E_STRIPE_PORT:-0}" > "$state/stripe.json" 2>> "$state/stripe.log" &
 double_pid=$!
-trap 'kill "$double_pid" "${kassa_pid:-}" 2>/dev/null || true' EXIT INT TERM
+smtp_port="${KASSA_E2E_SMTP_PORT:-3125}"
+../target/sdk-python/bin/python -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
+  -c aiosmtpd.handlers.Mailbox "$state/mail" 2>> "$state/smtp.log" &
+smtp_pid=$!
+trap 'kill "$double_pid" "$smtp_pid" "${kassa_pid:-}" 2>/dev/null || true' EXIT INT TERM
+export KASSA_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 for _ in $(seq 50); do
   [ -s "$state/stripe.json" ] && break
   sleep 0.1

@@ -1,5 +1,6 @@
 //! The HTML shell and the routes of the Leptos app.
 
+use crate::ui::pages::billing::BillingPage;
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
@@ -69,6 +70,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=HomePage />
+                // The buyer's page, from a signed link; whole on the server like the checkout.
+                <Route path=(StaticSegment("billing"), ParamSegment("token")) view=BillingPage ssr=SsrMode::Async />
                 // Rendered whole on the server, so that every state works without JavaScript.
                 <Route path=(StaticSegment("checkout"), ParamSegment("id")) view=CheckoutPage ssr=SsrMode::Async />
                 <Route

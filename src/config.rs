@@ -160,6 +160,19 @@ pub struct RawSettings {
         global = true
     )]
     pub stripe_api_base: String,
+    /// The SMTP server buyers' mail (receipts, failed renewals, trials ending) goes through:
+    /// smtp://HOST:PORT, smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or
+    /// smtps://USER:PASSWORD@HOST:465. Unset, mail is kept and shown in the dashboard instead.
+    #[arg(long, env = "KASSA_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+    /// The address buyers' mail is from (shown with the merchant's name).
+    #[arg(
+        long,
+        env = "KASSA_MAIL_FROM",
+        default_value = "kassa <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +211,8 @@ pub struct Settings {
     pub webhook_targets: crate::security::outbound::WebhookTargets,
     /// Whether the dashboard's sign-up is open to anyone.
     pub sign_up_open: bool,
+    /// Where buyers' mail goes out, when the operator gave an SMTP server.
+    pub mailer: Option<crate::service::mail::Mailer>,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -391,6 +406,28 @@ impl RawSettings {
                 ));
             }
         };
+        let mailer = match self
+            .smtp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            None => None,
+            Some(url) => {
+                let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
+                if !scheme_ok {
+                    return Err(ConfigError::new(
+                        "KASSA_SMTP_URL",
+                        "smtp-url",
+                        "expected smtp://HOST:PORT or smtps://USER:PASSWORD@HOST:465",
+                    ));
+                }
+                Some(
+                    crate::service::mail::Mailer::new(url, self.mail_from.trim())
+                        .map_err(|reason| ConfigError::new("KASSA_SMTP_URL", "smtp-url", reason))?,
+                )
+            }
+        };
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -411,6 +448,7 @@ impl RawSettings {
             stripe_api_base,
             webhook_targets: crate::security::outbound::WebhookTargets { private_allowed },
             sign_up_open,
+            mailer,
         })
     }
 }

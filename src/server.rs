@@ -163,6 +163,7 @@ impl Kassa {
             )),
             idempotency_hold: settings.idempotency_hold,
             requests: tokio_util::task::TaskTracker::new(),
+            mailer: settings.mailer.clone(),
         };
         Ok(Kassa {
             listener,
@@ -196,6 +197,7 @@ impl Kassa {
         } = self;
         let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(settlement_worker(state.clone(), worker_stopped.clone()));
+        let mail = tokio::spawn(mail_worker(state.clone(), worker_stopped.clone()));
         let webhooks = tokio::spawn(webhook_worker(
             state.store.clone(),
             deliverer,
@@ -242,6 +244,7 @@ impl Kassa {
         }
         let _ = worker_stop.send(true);
         let _ = worker.await;
+        let _ = mail.await;
         let _ = webhooks.await;
         state.store.close().await;
         match outcome {
@@ -254,6 +257,30 @@ impl Kassa {
 
 /// Bytes of a response body below which it is not compressed: about what one TCP segment carries.
 const ONE_PACKET: u16 = 1400;
+
+/// How often mail due to go out is looked for.
+const MAIL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Renders and sends buyers' mail as it comes due (or keeps it, without an SMTP server), on its
+/// own task so that a slow SMTP server delays nothing else, until told to stop.
+async fn mail_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(error) = crate::service::mail::deliver_due(
+            &state.store,
+            state.mailer.as_ref(),
+            &state.public_base,
+            crate::store::now_ms(),
+        )
+        .await
+        {
+            tracing::error!(%error, "sending mail failed; retrying");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(MAIL_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
 
 /// How often due asynchronous payments, and charges whose answer was lost, are looked for.
 const SETTLEMENT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);

@@ -37,6 +37,8 @@ pub struct AppState {
     pub idempotency_hold: std::time::Duration,
     /// Every request's task: shutdown waits for them before it closes the database.
     pub requests: tokio_util::task::TaskTracker,
+    /// Where buyers' mail goes out; `None` keeps it for the dashboard.
+    pub mailer: Option<crate::service::mail::Mailer>,
 }
 
 impl AppState {

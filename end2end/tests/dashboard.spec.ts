@@ -387,3 +387,71 @@ test("a plan made in the dashboard is sold through Zenskar's /checkout and paid 
   const done = await read.json();
   expect([done.checkout_session_status, done.payment_status]).toEqual(["completed", "paid"]);
 });
+
+test("a subscriber's payment is refunded in part then whole, the clock renews it, and it is ended", async ({ page, browser, javaScriptEnabled }) => {
+  await signUp(page, "Bean Club");
+  await visit(page, "/dashboard/products");
+  await page.getByLabel("Name").fill("Bean box");
+  await page.getByLabel("Price").fill("12");
+  await page.getByLabel("Billing").selectOption("month");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/prod_/);
+
+  await visit(page, "/dashboard/checkout-sessions/new");
+  const box = await page.locator("#f-price-0- option", { hasText: "Bean box" }).getAttribute("value");
+  await page.locator("#f-price-0-").selectOption(box!);
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/checkout-sessions\/cs_test_\w+$/);
+  const link = await page.getByRole("textbox", { name: "Checkout link" }).inputValue();
+  const buyer = await browser.newContext({ javaScriptEnabled });
+  const pay = await buyer.newPage();
+  await pay.goto(link);
+  if (javaScriptEnabled) await expect(pay.locator("body[data-hydrated]")).toBeAttached();
+  await fillBuyer(pay);
+  await fillCard(pay, "4242 4242 4242 4242");
+  await pay.getByRole("button", { name: /Subscribe|Pay/ }).click();
+  await expect(pay.getByText(/with Visa •••• 4242/)).toBeVisible();
+  await buyer.close();
+
+  await visit(page, "/dashboard/customers");
+  await page.getByRole("row", { name: /ada@example\.com/ }).getByRole("link").click();
+  await expect(page).toHaveURL(/\/dashboard\/customers\/cus_/);
+  const payments = page.getByRole("region", { name: "Payments" });
+  await expect(payments).toContainText("$12.00");
+  // More than was paid is refused, saying why; then part, then the rest.
+  await payments.getByLabel("Amount to refund").fill("20");
+  await payments.getByRole("button", { name: "Refund" }).click();
+  await expect(page.getByRole("alert")).toContainText("more than is left to refund");
+  await payments.getByLabel("Amount to refund").fill("5");
+  await payments.getByRole("button", { name: "Refund" }).click();
+  await expect(page.getByRole("status")).toHaveText("Refunded.");
+  await expect(payments).toContainText("($5.00 refunded)");
+  await payments.getByRole("button", { name: "Refund" }).click();
+  await expect(payments).toContainText("($12.00 refunded)");
+  await expect(payments.getByText("refunded", { exact: true })).toBeVisible();
+  await expect(payments.getByRole("button", { name: "Refund" })).toHaveCount(0);
+
+  // Ending at the period's end can be called off.
+  const subscriptions = page.getByRole("region", { name: "Subscriptions" });
+  await subscriptions.getByRole("button", { name: "Cancel at period end" }).click();
+  await expect(subscriptions.getByRole("button", { name: "Keep it running" })).toBeVisible();
+  await subscriptions.getByRole("button", { name: "Keep it running" }).click();
+  await expect(subscriptions.getByRole("button", { name: "Cancel at period end" })).toBeVisible();
+  const customerPage = page.url();
+
+  // A month on the test clock: the saved card pays the next period.
+  await visit(page, "/dashboard/payments");
+  const before = await page.getByTestId("test-clock").textContent();
+  await page.getByLabel("Move the clock ahead by").selectOption("month");
+  await page.getByRole("button", { name: "Advance" }).click();
+  await expect(page.getByRole("status")).toContainText("The clock moved");
+  await expect(page.getByTestId("test-clock")).not.toHaveText(before!);
+  await visit(page, customerPage);
+  await expect(page.getByRole("region", { name: "Invoices" }).locator("tbody tr")).toHaveCount(2);
+  await expect(payments.locator("tbody tr")).toHaveCount(2);
+  await expect(payments.getByRole("button", { name: "Refund" })).toHaveCount(1);
+
+  await subscriptions.getByRole("button", { name: "Cancel now" }).click();
+  await expect(subscriptions).toContainText("canceled");
+  await expect(subscriptions.getByRole("button")).toHaveCount(0);
+});

@@ -73,3 +73,5 @@ CREATE UNIQUE INDEX payments_renewal_charge ON payments (renewal_charge_id)
     WHERE renewal_charge_id IS NOT NULL;
 ALTER TABLE payments ADD CONSTRAINT payments_one_source
     CHECK ((attempt_id IS NULL) <> (renewal_charge_id IS NULL));
+-- A customer's page in the dashboard lists their payments.
+CREATE INDEX payments_customer ON payments (customer_id, created_at);

@@ -84,3 +84,5 @@ CREATE INDEX renewal_charges_subscription ON renewal_charges (subscription_id, c
 ALTER TABLE payments ADD COLUMN renewal_charge_id TEXT REFERENCES renewal_charges (id);
 CREATE UNIQUE INDEX payments_renewal_charge ON payments (renewal_charge_id)
     WHERE renewal_charge_id IS NOT NULL;
+-- A customer's page in the dashboard lists their payments.
+CREATE INDEX payments_customer ON payments (customer_id, created_at);

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
             get(organization::show).post(renewals::update_organization),
         )
         .route("/api/test_clock", get(renewals::show_clock))
+        .route("/api/customers/{id}/portal", post(renewals::portal_link))
         .route("/api/test_clock/advance", post(renewals::advance_clock))
         .route(
             "/api/subscriptions/{id}/invoices",

@@ -127,3 +127,30 @@ pub async fn update_organization(
     }
     super::organization::show(State(state), Authenticated(principal)).await
 }
+
+/// `POST /api/customers/{id}/portal`: a signed link to the customer's own page (subscriptions,
+/// card, invoices), valid for a day; the same page every receipt links to.
+pub async fn portal_link(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let customer = state
+        .store
+        .customer(&principal.organization_id, principal.mode.is_live(), &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))?;
+    let expires_at = now_ms() + crate::service::portal::API_LINK_MS;
+    let url = crate::service::portal::link(&state.store, &state.public_base, &customer, expires_at)
+        .await
+        .map_err(service_error)?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({
+            "object": "portal_link",
+            "customer": customer.id,
+            "url": url,
+            "expires_at": expires_at / 1000 * 1000,
+        })),
+    ))
+}

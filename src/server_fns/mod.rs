@@ -1,6 +1,7 @@
 //! The server functions the pages call, by area. Each is thin: it reads its arguments, calls
 //! `service`, and maps the outcome; its types are shared with the browser.
 
+pub mod billing;
 pub mod checkout;
 pub mod dashboard;
 

@@ -32,6 +32,7 @@
 
 use super::events::Outbox;
 use super::ids::new_id;
+use super::mail;
 use super::processors::Processors;
 use super::subscriptions::{Subscription, announce, cancel_due_subscriptions, with_items};
 use super::{ServiceError, ServiceResult};
@@ -70,6 +71,7 @@ pub async fn renew_due(
     now: i64,
     organization_id: Option<&str>,
 ) -> ServiceResult<usize> {
+    tell_trials_ending(store, now, organization_id).await?;
     let mut moved = cancel_due_subscriptions(store, now, organization_id).await?;
     for due in store.renewals_due(now, organization_id, 50, false).await? {
         let id = due.subscription.id.clone();
@@ -88,6 +90,59 @@ pub async fn renew_due(
         moved += 1;
     }
     Ok(moved)
+}
+
+/// Queues the mail telling a buyer their trial ends within [`mail::TRIAL_NOTICE_MS`] (once per
+/// subscription: the mail's own key).
+async fn tell_trials_ending(
+    store: &Store,
+    now: i64,
+    organization_id: Option<&str>,
+) -> ServiceResult<()> {
+    for due in store
+        .trials_ending(now, organization_id, mail::TRIAL_NOTICE_MS, 50)
+        .await?
+    {
+        let s = due.subscription;
+        let Subscription { items, .. } = with_items(store, s.clone()).await?;
+        let amount = items
+            .iter()
+            .map(|(item, _)| item.unit_amount * i64::from(item.quantity))
+            .sum();
+        let currency = items
+            .first()
+            .map(|(item, _)| item.currency.clone())
+            .unwrap_or_default();
+        let recipient = store
+            .customer(&s.organization_id, s.livemode, &s.customer_id)
+            .await?
+            .and_then(|c| c.email)
+            .unwrap_or_default();
+        let mut tx = store.begin().await?;
+        mail::queue(
+            &mut tx,
+            &s.organization_id,
+            s.livemode,
+            Some(&s.customer_id),
+            mail::Kind::TrialEnding,
+            &s.id,
+            &recipient,
+            &mail::Facts {
+                description: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| "your subscription".to_owned()),
+                amount,
+                currency,
+                at: s.trial_end.unwrap_or(due.clock),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// One worker's pass over one subscription it holds.
@@ -526,7 +581,7 @@ impl Renewal<'_> {
                 subtotal: invoice.subtotal,
                 tax_amount: invoice.tax_amount,
                 tax_country: invoice.tax_country.as_deref(),
-                description: Some(&description),
+                description: Some(description.as_str()),
                 card_brand: method.and_then(|m| m.brand.as_deref()),
                 card_last4: method.map(|m| m.last4.as_str()).filter(|l| !l.is_empty()),
             },
@@ -556,6 +611,28 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
+        let recipient = self.customer_email(s).await?;
+        mail::queue(
+            &mut tx,
+            &s.organization_id,
+            s.livemode,
+            Some(&s.customer_id),
+            mail::Kind::Receipt,
+            &payment_id,
+            &recipient,
+            &mail::Facts {
+                description,
+                amount: charge.amount,
+                currency: charge.currency.clone(),
+                method: method
+                    .map(|m| format!("{} •••• {}", m.brand.as_deref().unwrap_or("Card"), m.last4)),
+                at: start,
+                invoice_number: Some(invoice.invoice_number.clone()),
+                ..Default::default()
+            },
+            self.now,
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(subscription = %s.id, invoice = %invoice.id, "renewed");
         Ok(())
@@ -646,6 +723,38 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
+        let recipient = self.customer_email(s).await?;
+        let about = match charge {
+            Some(charge) => charge.id.clone(),
+            None => format!("{}#{failures}", invoice.id),
+        };
+        mail::queue(
+            &mut tx,
+            &s.organization_id,
+            s.livemode,
+            Some(&s.customer_id),
+            mail::Kind::RenewalFailed,
+            &about,
+            &recipient,
+            &mail::Facts {
+                description: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| "your subscription".to_owned()),
+                amount: invoice.total,
+                currency: invoice.currency.clone(),
+                at: due_at,
+                invoice_number: Some(invoice.invoice_number.clone()),
+                failure: Some(message.to_owned()),
+                next_attempt_at: match after {
+                    AfterFailure::RetryAt(at) => Some(at),
+                    _ => None,
+                },
+                ..Default::default()
+            },
+            self.now,
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(subscription = %s.id, invoice = %invoice.id, code, status, "a renewal charge failed");
         Ok(())

@@ -99,6 +99,25 @@ impl Store {
         self.count_of("payments", organization_id, livemode).await
     }
 
+    /// A customer's payments, newest first (at most `limit`).
+    pub async fn payments_of_customer(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        self.of_customer(
+            "payments",
+            PAYMENT_COLUMNS,
+            organization_id,
+            livemode,
+            customer_id,
+            limit,
+        )
+        .await
+    }
+
     /// Every payment and purchase recorded for a session: what "exactly once" is checked against.
     pub async fn payments_of_session(
         &self,

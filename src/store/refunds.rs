@@ -114,6 +114,17 @@ impl Store {
                 .await?
         }))
     }
+
+    /// The caller's refund `id` in a mode.
+    pub async fn refund_of(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        id: &str,
+    ) -> StoreResult<Option<RefundRecord>> {
+        self.one_of("refunds", REFUND_COLUMNS, organization_id, livemode, id)
+            .await
+    }
 }
 
 impl Tx {

@@ -115,6 +115,43 @@ impl Store {
             .collect())
     }
 
+    /// Trialing subscriptions whose trial ends within `within_ms` of their organization's clock,
+    /// whose buyer has not been told yet.
+    pub async fn trials_ending(
+        &self,
+        now: i64,
+        organization_id: Option<&str>,
+        within_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DueRenewal>> {
+        let columns = prefixed_columns();
+        let sql = format!(
+            "SELECT {columns}, {OFFSET} AS clock_offset \
+             FROM subscriptions s JOIN organizations o ON o.id = s.organization_id \
+             WHERE s.status = 'trialing' AND s.trial_end > $1 + {OFFSET} \
+             AND s.trial_end <= $1 + {OFFSET} + $2 \
+             AND (CAST($3 AS TEXT) IS NULL OR s.organization_id = $3) \
+             AND NOT EXISTS (SELECT 1 FROM mails m WHERE m.kind = 'trial_ending' AND m.about = s.id) \
+             ORDER BY s.trial_end LIMIT $4"
+        );
+        let rows = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, DueRow>(&sql)
+                .bind(now)
+                .bind(within_ms)
+                .bind(organization_id)
+                .bind(limit)
+                .fetch_all(db)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| DueRenewal {
+                subscription: r.subscription,
+                clock: now + r.clock_offset,
+            })
+            .collect())
+    }
+
     /// Holds a subscription for its renewal until `now + lease_ms`: `false` when another worker
     /// holds it.
     pub async fn claim_renewal(&self, id: &str, now: i64, lease_ms: i64) -> StoreResult<bool> {

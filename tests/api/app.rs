@@ -42,6 +42,9 @@ pub struct Options {
     pub public_webhooks_only: bool,
     /// Seconds a request's hold on its idempotency key lasts between renewals (60 unless set).
     pub idempotency_hold: Option<u64>,
+    /// The SMTP server buyers' mail goes through (`KASSA_SMTP_URL`); kept for the dashboard
+    /// when `None`.
+    pub smtp_url: Option<String>,
 }
 
 /// The operator's key in every test kassa: processor keys can be kept.
@@ -72,6 +75,7 @@ async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     if options.sign_up_closed {
         raw.sign_up = "closed".into();
     }
+    raw.smtp_url = options.smtp_url;
     let settings = raw.validate().expect("test settings are valid");
     let kassa = match options.processor {
         Some(processor) => Kassa::bind_with(&settings, processor).await,

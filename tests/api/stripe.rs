@@ -15,6 +15,7 @@ crate::on_both_engines!(
     sessions_of_the_other_dialects_read_as_stripe_sessions,
     an_idempotent_create_is_replayed,
     the_client_reference_id_is_kept_and_bounded,
+    a_paid_sessions_payment_intent_is_refunded_in_stripes_shape,
 );
 
 async fn send(
@@ -661,5 +662,124 @@ async fn the_client_reference_id_is_kept_and_bounded(engine: Engine) {
     let edge = form(&edge);
     let edge: Vec<(&str, &str)> = edge.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(post(&app, "/v1/checkout/sessions", &edge).await.0, 200);
+    app.stop().await;
+}
+
+/// A paid payment-mode session names its payment as `payment_intent`; `POST /v1/refunds` gives
+/// back part of it, then the rest, in Stripe's `refund` shape (only fields Stripe's own example
+/// refund has), and mistakes are Stripe errors naming the parameter.
+async fn a_paid_sessions_payment_intent_is_refunded_in_stripes_shape(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "stripe_refunds").await else {
+        return;
+    };
+    let id = create(&app).await;
+    let (_, open) = get(&app, &format!("/v1/checkout/sessions/{id}"), &[]).await;
+    assert_eq!(open["payment_intent"], Value::Null, "nothing paid yet");
+    app.pay_by_card(&id).await;
+    let (_, paid) = get(&app, &format!("/v1/checkout/sessions/{id}"), &[]).await;
+    let intent = paid["payment_intent"].as_str().expect("paid").to_owned();
+    let (_, listed) = get(&app, "/v1/checkout/sessions", &[("limit", "1")]).await;
+    assert_eq!(listed["data"][0]["payment_intent"], json!(intent));
+
+    for (form, code, param) in [
+        (
+            vec![("amount", "100")],
+            "parameter_missing",
+            "payment_intent",
+        ),
+        (
+            vec![
+                ("payment_intent", intent.as_str()),
+                ("charge", intent.as_str()),
+            ],
+            "parameters_exclusive",
+            "charge",
+        ),
+        (
+            vec![("payment_intent", intent.as_str()), ("amount", "ten")],
+            "parameter_invalid_integer",
+            "amount",
+        ),
+        (
+            vec![
+                ("payment_intent", intent.as_str()),
+                ("reason", "changed_mind"),
+            ],
+            "parameter_invalid",
+            "reason",
+        ),
+        (
+            vec![("payment_intent", intent.as_str()), ("amount", "999999")],
+            "parameter_invalid",
+            "amount",
+        ),
+        (
+            vec![("payment_intent", intent.as_str()), ("colour", "red")],
+            "parameter_unknown",
+            "colour",
+        ),
+    ] {
+        let (status, body) = post(&app, "/v1/refunds", &form).await;
+        assert_error(status, &body, 400, code, Some(param));
+    }
+    let (status, body) = post(&app, "/v1/refunds", &[("payment_intent", "pay_nope")]).await;
+    assert_error(
+        status,
+        &body,
+        404,
+        "resource_missing",
+        Some("payment_intent"),
+    );
+
+    let (status, part) = post(
+        &app,
+        "/v1/refunds",
+        &[
+            ("payment_intent", intent.as_str()),
+            ("amount", "1000"),
+            ("reason", "requested_by_customer"),
+            ("metadata[order]", "42"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{part}");
+    assert_eq!(
+        (
+            &part["object"],
+            &part["amount"],
+            &part["status"],
+            &part["payment_intent"],
+            &part["reason"]
+        ),
+        (
+            &json!("refund"),
+            &json!(1000),
+            &json!("succeeded"),
+            &json!(intent),
+            &json!("requested_by_customer")
+        )
+    );
+    let fixtures: Value = serde_json::from_str(include_str!("stripe_fixtures.json")).unwrap();
+    for key in part.as_object().unwrap().keys() {
+        assert!(
+            fixtures["refund"].get(key).is_some(),
+            "{key} is not in Stripe's refund"
+        );
+    }
+    let refund_id = part["id"].as_str().unwrap();
+    let (status, read) = get(&app, &format!("/v1/refunds/{refund_id}"), &[]).await;
+    assert_eq!((status, &read), (200, &part));
+    let (status, rest) = post(&app, "/v1/refunds", &[("charge", intent.as_str())]).await;
+    assert_eq!((status, &rest["amount"]), (200, &json!(3800)), "{rest}");
+    let (status, body) = post(&app, "/v1/refunds", &[("payment_intent", intent.as_str())]).await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "charge_already_refunded",
+        Some("payment_intent"),
+    );
+    let (status, body) = get(&app, "/v1/refunds/re_nope", &[]).await;
+    assert_error(status, &body, 404, "resource_missing", Some("id"));
     app.stop().await;
 }

@@ -254,6 +254,27 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
     })
 }
 
+/// The session in Stripe's shape with its `payment_intent` once a payment-mode session is paid:
+/// kassa's id of the payment, which `POST /v1/refunds` takes.
+async fn with_payment(
+    state: &AppState,
+    session: &CheckoutSession,
+    now: i64,
+) -> Result<Value, StripeError> {
+    let mut object = session_object(state, session, now);
+    if session.mode == SessionMode::Payment && session.invoice_id.is_some() {
+        let (payments, _) = state
+            .store
+            .payments_of_session(&session.id)
+            .await
+            .map_err(|e| StripeError::from_service(e.into()))?;
+        if let Some(payment) = payments.first() {
+            object["payment_intent"] = json!(payment.id);
+        }
+    }
+    Ok(object)
+}
+
 pub async fn create(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
@@ -288,7 +309,7 @@ pub async fn retrieve(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, StripeError> {
     let session = find(&state, &principal, &id, "session").await?;
-    Ok(Json(session_object(&state, &session, now_ms())))
+    Ok(Json(with_payment(&state, &session, now_ms()).await?))
 }
 
 pub async fn expire(
@@ -395,9 +416,13 @@ pub async fn list(
     }
     .map_err(|e| StripeError::from_service(e.into()))?;
     let now = now_ms();
+    let mut data = Vec::with_capacity(page.items.len());
+    for session in &page.items {
+        data.push(with_payment(&state, session, now).await?);
+    }
     Ok(Json(json!({
         "object": "list",
-        "data": page.items.iter().map(|s| session_object(&state, s, now)).collect::<Vec<_>>(),
+        "data": data,
         "has_more": page.has_more,
         "url": "/v1/checkout/sessions",
     })))

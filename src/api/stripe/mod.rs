@@ -1,12 +1,15 @@
-//! The Stripe dialect: `/v1/checkout/sessions`, and the subscriptions they start, in Stripe's
+//! The Stripe dialect: `/v1/checkout/sessions`, the subscriptions they start and refunds of their
+//! payments, in Stripe's
 //! shapes, so that Stripe's SDKs work when pointed at kassa. A mapping over `service`; no
 //! business logic here.
 //!
 //! Requests are form-encoded with brackets (`line_items[0][price]=…`), as Stripe's SDKs send them;
 //! errors are Stripe's `{"error": {"type", "code", "param", "message"}}` with its status codes.
 
+mod billing_portal;
 mod checkout_sessions;
 mod connhex;
+mod refunds;
 mod subscriptions;
 
 use crate::domain::field::{Field, FieldError};
@@ -42,6 +45,9 @@ pub fn router() -> Router<AppState> {
             get(checkout_sessions::line_items),
         )
         .route("/v1/subscriptions/{id}", get(subscriptions::retrieve))
+        .route("/v1/refunds", post(refunds::create))
+        .route("/v1/billing_portal/sessions", post(billing_portal::create))
+        .route("/v1/refunds/{id}", get(refunds::retrieve))
         .route("/v1/{*rest}", any(unrecognized))
         // Connhex Pay: a JSON layer over the same sessions.
         .route("/checkout/session", post(connhex::create))

@@ -27,6 +27,24 @@ pub struct HistoryRow {
     pub status: String,
     pub amount: Option<String>,
     pub at: String,
+    /// What the dashboard offers to do with it: `refund` (a payment with something left to
+    /// give back), `cancel` (a subscription that bills), `uncancel` (one whose ending is
+    /// scheduled).
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// A mail sent (or kept) to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailRow {
+    pub id: String,
+    pub subject: String,
+    pub recipient: String,
+    /// pending, sent, kept or failed
+    pub status: String,
+    pub at: String,
+    /// What it says, in test mode (where mail without an SMTP server is kept to be read here).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +53,9 @@ pub struct CustomerDetail {
     pub purchases: Vec<HistoryRow>,
     pub subscriptions: Vec<HistoryRow>,
     pub invoices: Vec<HistoryRow>,
+    pub payments: Vec<HistoryRow>,
     pub payment_methods: Vec<HistoryRow>,
+    pub mails: Vec<MailRow>,
 }
 
 /// A page of customers, newest first; `after` is the cursor a previous page gave.
@@ -97,6 +117,14 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
         .payment_methods_of_customer(org, live, &id, LATEST)
         .await
         .map_err(internal)?;
+    let payments = store
+        .payments_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
+    let mails = store
+        .mails_of_customer(org, live, &id, LATEST)
+        .await
+        .map_err(internal)?;
     let subscription_ids: Vec<&str> = subscriptions.iter().map(|s| s.id.as_str()).collect();
     let items = store
         .subscription_items(&subscription_ids)
@@ -122,7 +150,21 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
             })
             .collect(),
         invoices: invoices.iter().map(ssr::invoice).collect(),
+        payments: payments.iter().map(ssr::payment).collect(),
         payment_methods: methods.iter().map(ssr::payment_method).collect(),
+        mails: mails
+            .into_iter()
+            .map(|m| MailRow {
+                subject: m
+                    .subject
+                    .unwrap_or_else(|| format!("({}, not written yet)", m.kind)),
+                recipient: m.recipient,
+                status: m.status,
+                at: when(m.sent_at.unwrap_or(m.created_at)),
+                text: m.text_body.filter(|_| !live),
+                id: m.id,
+            })
+            .collect(),
     })
 }
 
@@ -133,8 +175,8 @@ pub(crate) mod ssr {
     use crate::domain::money::{Currency, Money};
     use crate::server_fns::dashboard::ssr::when;
     use crate::store::{
-        CustomerRecord, InvoiceRecord, PaymentMethodRecord, PurchaseRecord, SubscriptionItemRecord,
-        SubscriptionRecord,
+        CustomerRecord, InvoiceRecord, PaymentMethodRecord, PaymentRecord, PurchaseRecord,
+        SubscriptionItemRecord, SubscriptionRecord,
     };
     use std::collections::HashMap;
 
@@ -166,6 +208,7 @@ pub(crate) mod ssr {
             status: p.status.clone(),
             amount: None,
             at: when(p.purchase_date),
+            actions: Vec::new(),
         }
     }
 
@@ -221,6 +264,50 @@ pub(crate) mod ssr {
             status: s.status.clone(),
             amount,
             at: when(s.created_at),
+            actions: match s.status.as_str() {
+                "canceled" => Vec::new(),
+                _ if s.cancel_scheduled_at.is_some() => vec!["uncancel".to_owned()],
+                _ => vec!["cancel".to_owned()],
+            },
+        }
+    }
+
+    /// A payment: what it paid for, its amount (and what was refunded of it).
+    pub fn payment(p: &PaymentRecord) -> HistoryRow {
+        let left = p.amount - p.refunded_amount;
+        let mut amount = money(p.amount, &p.currency);
+        if p.refunded_amount > 0 {
+            amount = amount.map(|a| {
+                let refunded = money(p.refunded_amount, &p.currency).unwrap_or_default();
+                format!("{a} ({refunded} refunded)")
+            });
+        }
+        let status = if p.status == "succeeded" && left == 0 && p.amount > 0 {
+            "refunded".to_owned()
+        } else {
+            p.status.clone()
+        };
+        let card = p
+            .card_last4
+            .as_ref()
+            .map(|l| format!(" · {} •••• {l}", p.card_brand.clone().unwrap_or_default()))
+            .unwrap_or_default();
+        HistoryRow {
+            id: p.id.clone(),
+            what: format!(
+                "{}{card}",
+                p.description
+                    .clone()
+                    .unwrap_or_else(|| "Payment".to_owned())
+            ),
+            status,
+            amount,
+            at: when(p.created_at),
+            actions: if p.status == "succeeded" && left > 0 {
+                vec!["refund".to_owned()]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -231,6 +318,7 @@ pub(crate) mod ssr {
             status: i.status.clone(),
             amount: money(i.total, &i.currency),
             at: when(i.invoice_date),
+            actions: Vec::new(),
         }
     }
 
@@ -250,6 +338,7 @@ pub(crate) mod ssr {
             status: if m.is_default { "default" } else { "saved" }.to_owned(),
             amount: None,
             at: when(m.created_at),
+            actions: Vec::new(),
         }
     }
 

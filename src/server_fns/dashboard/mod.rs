@@ -8,6 +8,7 @@
 //! Cross-site posts are refused before they get here (`server::same_origin_posts`).
 
 mod account;
+mod billing;
 mod catalog;
 mod coupons;
 mod customers;
@@ -19,6 +20,7 @@ mod sessions;
 mod webhooks;
 
 pub use account::*;
+pub use billing::*;
 pub use catalog::*;
 pub use coupons::*;
 pub use customers::*;

@@ -16,6 +16,10 @@ pub struct PaymentsView {
     pub events_url: String,
     /// Whether the operator gave kassa a key to keep processor keys with.
     pub can_keep_keys: bool,
+    /// The test clock's time (test mode).
+    pub test_clock: Option<String>,
+    /// What becomes of a subscription whose every renewal retry failed: cancel or unpaid.
+    pub renewal_failure_action: String,
 }
 
 /// A mode's Stripe keys, as far as they may be shown.
@@ -41,6 +45,20 @@ pub async fn dashboard_payments() -> Result<PaymentsView, ServerFnError> {
         })
     };
     let live = signed.principal.mode.is_live();
+    let now = crate::store::now_ms();
+    let test_clock = if live {
+        None
+    } else {
+        let clock = crate::service::renewals::test_clock(&app.store, &signed.principal, now)
+            .await
+            .map_err(service_error)?;
+        Some(when(clock.now))
+    };
+    let renewal_failure_action = app
+        .store
+        .renewal_failure_action(org)
+        .await
+        .map_err(internal)?;
     Ok(PaymentsView {
         live,
         test_mode_processor: view.test_mode_processor.as_str().to_owned(),
@@ -51,6 +69,8 @@ pub async fn dashboard_payments() -> Result<PaymentsView, ServerFnError> {
         }),
         events_url: format!("{}/api/stripe/events/{org}", app.public_base),
         can_keep_keys: view.can_seal,
+        test_clock,
+        renewal_failure_action,
     })
 }
 

@@ -495,7 +495,8 @@ impl<'a> Finalization<'a> {
         let id = new_id("inv");
         // A deferred completion leaves what is due on an open invoice.
         let paid = plan.deferred.is_none() || plan.amounts.due_today == 0;
-        self.tx
+        let number = self
+            .tx
             .insert_invoice(
                 &NewInvoice {
                     id: &id,
@@ -522,14 +523,19 @@ impl<'a> Finalization<'a> {
             )
             .await?;
         if plan.amounts.due_today > 0 && plan.deferred.is_none() {
-            self.payment(made, &id).await?;
+            self.payment(made, &id, &number).await?;
         }
         made.invoice_id = Some(id);
         Ok(())
     }
 
     /// The payment of what was due today.
-    async fn payment(&mut self, made: &Made, invoice_id: &str) -> ServiceResult<()> {
+    async fn payment(
+        &mut self,
+        made: &Made,
+        invoice_id: &str,
+        invoice_number: &str,
+    ) -> ServiceResult<()> {
         let (session, plan, attempt) = (self.session, self.plan, self.attempt);
         let payment_id = new_id("pay");
         let method_type = plan.method_type.map_or("card", PaymentMethodType::as_str);
@@ -576,6 +582,32 @@ impl<'a> Finalization<'a> {
                 "payment_method_type": method_type,
             }),
         );
+        let method = attempt.method.filter(|m| !m.last4.is_empty()).map(|m| {
+            let brand = m.brand.map_or("Card", |b| b.display_name());
+            format!("{brand} •••• {}", m.last4)
+        });
+        let organization_id = self.org();
+        crate::service::mail::queue(
+            &mut self.tx,
+            organization_id,
+            session.livemode,
+            Some(&made.customer_id),
+            crate::service::mail::Kind::Receipt,
+            &payment_id,
+            &plan.email,
+            &crate::service::mail::Facts {
+                description: self.name.clone(),
+                amount: plan.amounts.due_today,
+                currency: self.currency.clone(),
+                method,
+                at: self.now,
+                invoice_number: Some(invoice_number.to_owned()),
+                link: Some(format!("/checkout/{}", session.id)),
+                ..Default::default()
+            },
+            self.now,
+        )
+        .await?;
         Ok(())
     }
 

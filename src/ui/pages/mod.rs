@@ -1,3 +1,4 @@
+pub mod billing;
 pub mod checkout;
 pub mod dashboard;
 pub mod home;

@@ -3,8 +3,8 @@
 
 use super::{Input, Select, form_action, form_error, me_resource, page, query, visits};
 use crate::server_fns::dashboard::{
-    DashboardRemoveStripeKeys, DashboardSetStripeKeys, DashboardSetTestModeProcessor, PaymentsView,
-    dashboard_payments,
+    CLOCK_STEPS, DashboardAdvanceTestClock, DashboardRemoveStripeKeys, DashboardSetRenewalFailure,
+    DashboardSetStripeKeys, DashboardSetTestModeProcessor, PaymentsView, dashboard_payments,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,9 +26,14 @@ fn payments_view(p: PaymentsView) -> impl IntoView {
     let set_keys = form_action::<DashboardSetStripeKeys>();
     let remove = form_action::<DashboardRemoveStripeKeys>();
     let choose = form_action::<DashboardSetTestModeProcessor>();
+    let advance = form_action::<DashboardAdvanceTestClock>();
+    let failure = form_action::<DashboardSetRenewalFailure>();
     let q = query();
     let q_test = q.clone();
-    let saved = q.get("saved").is_some();
+    let q_clock = q.clone();
+    let q_failure = q.clone();
+    let moved = q.get("saved").as_deref() == Some("clock");
+    let saved = q.get("saved").is_some() && !moved;
     let mode = if p.live { "live" } else { "test" };
     let status = match (&p.stripe, p.live) {
         (Some(_), true) => "Live payments go to your Stripe account.".to_owned(),
@@ -92,5 +97,42 @@ fn payments_view(p: PaymentsView) -> impl IntoView {
                 </ActionForm>
             </section>
         })}
+        {p.test_clock.clone().map(|clock| view! {
+            <section class="panel" aria-labelledby="test-clock">
+                <h2 id="test-clock">"Test clock"</h2>
+                {moved.then(|| view! { <p class="banner ok" role="status">"The clock moved; what fell due has run."</p> })}
+                <p class="hint">
+                    "Test mode runs at "<strong data-testid="test-clock">{clock}</strong>". "
+                    "Move it ahead to see renewals, retries, trial ends and scheduled cancellations happen now; it never goes back, and live mode keeps real time."
+                </p>
+                <ActionForm action=advance attr:class="form-grid">
+                    <Select
+                        label="Move the clock ahead by"
+                        name="by".into()
+                        q=q_clock.clone()
+                        selected="month".to_owned()
+                        options=CLOCK_STEPS.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
+                    />
+                    <button type="submit" class="primary">"Advance"</button>
+                </ActionForm>
+            </section>
+        })}
+        <section class="panel">
+            <h2>"Failed renewals"</h2>
+            <p class="hint">"A declined renewal is charged again 3, 5 and 7 days later while the subscription is past due. After the last retry:"</p>
+            <ActionForm action=failure attr:class="form-grid">
+                <Select
+                    label="When every retry failed"
+                    name="action".into()
+                    q=q_failure.clone()
+                    selected=p.renewal_failure_action.clone()
+                    options=vec![
+                        ("cancel".into(), "Cancel the subscription".into()),
+                        ("unpaid".into(), "Keep it, unpaid (charged no more)".into()),
+                    ]
+                />
+                <button type="submit" class="primary">"Save"</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -1,0 +1,369 @@
+//! Mail to buyers: receipts, failed renewals and trials about to end, in plain text and HTML with
+//! the merchant's name and colour.
+//!
+//! A mail is queued ([`queue`]) in the transaction that records what it tells, once per kind and
+//! object, with the facts its template needs. A worker in every instance ([`deliver_due`]) holds
+//! each due mail (a lease), renders it, and sends it over SMTP (`KASSA_SMTP_URL`, through
+//! lettre); a failed send is tried again after 1, 5, 30, 120 and 360 minutes, then given up
+//! (`failed`). Without an SMTP server a mail is rendered and kept (`kept`): the dashboard shows
+//! it on the customer's page.
+
+use super::ServiceResult;
+use super::ids::new_id;
+use crate::domain::money::{Currency, Money};
+use crate::store::{MailOutcome, MailRecord, NewMail, Store, Tx};
+use serde::{Deserialize, Serialize};
+
+/// How long a worker holds a mail it sends.
+const MAIL_LEASE_MS: i64 = 120_000;
+/// When a failed send is tried again: minutes after the attempt before.
+const RETRY_MINUTES: [i64; 5] = [1, 5, 30, 120, 360];
+/// A trial's ending is told this long before it.
+pub const TRIAL_NOTICE_MS: i64 = 3 * 86_400_000;
+
+/// What a mail is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A payment was taken (a checkout, a renewal).
+    Receipt,
+    /// A renewal's charge failed.
+    RenewalFailed,
+    /// A trial ends soon.
+    TrialEnding,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Receipt => "receipt",
+            Kind::RenewalFailed => "renewal_failed",
+            Kind::TrialEnding => "trial_ending",
+        }
+    }
+}
+
+/// What a mail tells: the facts its template shows, kept with it when it is queued.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// What was bought or is subscribed to.
+    pub description: String,
+    /// In minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    /// `Visa •••• 4242`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// When it was paid, or when the trial ends (milliseconds).
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// A failed renewal's reason, and when it is tried again (none: it was the last try).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
+    /// A path on kassa's public address that shows it (the receipt page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// Queues a mail of `kind` about `about` to `recipient`, in the transaction `tx` (nothing when
+/// one of its kind about the same thing was queued before).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue(
+    tx: &mut Tx,
+    organization_id: &str,
+    livemode: bool,
+    customer_id: Option<&str>,
+    kind: Kind,
+    about: &str,
+    recipient: &str,
+    facts: &Facts,
+    now: i64,
+) -> ServiceResult<()> {
+    if recipient.is_empty() {
+        return Ok(());
+    }
+    let facts = serde_json::to_string(facts)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("mail facts: {e}")))?;
+    tx.queue_mail(
+        &NewMail {
+            id: &new_id("mail"),
+            organization_id,
+            livemode,
+            customer_id,
+            kind: kind.as_str(),
+            about,
+            recipient,
+            facts: &facts,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The SMTP server mail goes through, and who it is from.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mailer(from {})", self.from)
+    }
+}
+
+impl Mailer {
+    /// A mailer for `url` (`smtp://host:25`, `smtp://user:password@host:587?tls=required`,
+    /// `smtps://user:password@host:465`), sending from `from` (`Shop <receipts@shop.example>`).
+    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("not an SMTP URL: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from
+            .parse()
+            .map_err(|e| format!("`{from}` is not a mail address: {e}"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    async fn send(&self, to: &str, rendered: &Rendered, sender_name: &str) -> Result<(), String> {
+        use lettre::AsyncTransport;
+        use lettre::message::{Mailbox, MultiPart};
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| format!("`{to}` is not a mail address: {e}"))?;
+        // The merchant's name on kassa's address: replies go nowhere the buyer would not expect.
+        let from = Mailbox::new(Some(sender_name.to_owned()), self.from.email.clone());
+        let message = lettre::Message::builder()
+            .from(from)
+            .to(to)
+            .subject(rendered.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text.clone(),
+                rendered.html.clone(),
+            ))
+            .map_err(|e| format!("the mail could not be built: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the SMTP server did not take the mail: {e}"))
+    }
+}
+
+/// A mail as the buyer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders, then sends (or keeps, without a mailer) the mails due at `now`, each held by one
+/// worker; returns how many it settled.
+pub async fn deliver_due(
+    store: &Store,
+    mailer: Option<&Mailer>,
+    public_base: &str,
+    now: i64,
+) -> ServiceResult<usize> {
+    let mut settled = 0;
+    for mail in store.due_mails(now, 20).await? {
+        if !store.claim_mail(&mail.id, now, MAIL_LEASE_MS).await? {
+            continue;
+        }
+        let branding = store.branding(&mail.organization_id).await?;
+        let merchant = match branding.display_name.clone() {
+            Some(name) => name,
+            None => store
+                .organization(&mail.organization_id)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_else(|| "kassa".to_owned()),
+        };
+        // Where the buyer manages what they pay for (a signed link to their page).
+        let manage = match &mail.customer_id {
+            Some(id) => match store
+                .customer(&mail.organization_id, mail.livemode, id)
+                .await?
+            {
+                Some(customer) => Some(
+                    super::portal::link(
+                        store,
+                        public_base,
+                        &customer,
+                        now + super::portal::MAIL_LINK_MS,
+                    )
+                    .await?,
+                ),
+                None => None,
+            },
+            None => None,
+        };
+        let rendered = render(
+            &mail,
+            &merchant,
+            branding.accent_color.as_deref(),
+            public_base,
+            manage.as_deref(),
+        );
+        let (status, error, next) = match mailer {
+            None => ("kept", None, mail.next_attempt_at),
+            Some(mailer) => match mailer.send(&mail.recipient, &rendered, &merchant).await {
+                Ok(()) => ("sent", None, mail.next_attempt_at),
+                Err(error) => {
+                    let tried = usize::try_from(mail.attempts).unwrap_or(0);
+                    tracing::warn!(mail = %mail.id, %error, "sending a mail failed");
+                    match RETRY_MINUTES.get(tried) {
+                        Some(minutes) => ("pending", Some(error), now + minutes * 60_000),
+                        None => ("failed", Some(error), mail.next_attempt_at),
+                    }
+                }
+            },
+        };
+        store
+            .finish_mail(
+                &mail.id,
+                &MailOutcome {
+                    status,
+                    subject: &rendered.subject,
+                    text_body: &rendered.text,
+                    html_body: &rendered.html,
+                    error: error.as_deref(),
+                    next_attempt_at: next,
+                },
+                now,
+            )
+            .await?;
+        settled += 1;
+    }
+    Ok(settled)
+}
+
+fn amount(facts: &Facts) -> String {
+    Currency::parse(&facts.currency)
+        .map(|c| Money::new(facts.amount, c).display())
+        .unwrap_or_else(|_| format!("{} {}", facts.amount, facts.currency))
+}
+
+fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%-d %B %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// A mail in plain text and HTML, with the merchant's name (and accent colour, when it is a
+/// plain `#rrggbb`).
+pub fn render(
+    mail: &MailRecord,
+    merchant: &str,
+    accent: Option<&str>,
+    public_base: &str,
+    manage: Option<&str>,
+) -> Rendered {
+    let facts: Facts = serde_json::from_str(&mail.facts).unwrap_or_default();
+    let total = amount(&facts);
+    let link = facts
+        .link
+        .as_ref()
+        .map(|path| format!("{public_base}{path}"));
+    let (subject, lines): (String, Vec<String>) = match mail.kind.as_str() {
+        "receipt" => (
+            format!("Your receipt from {merchant}"),
+            [
+                Some(format!("Thank you for your payment of {total} to {merchant}.")),
+                Some(format!("For: {}", facts.description)),
+                facts.method.as_ref().map(|m| format!("Paid with: {m}")),
+                Some(format!("Date: {}", date(facts.at))),
+                facts.invoice_number.as_ref().map(|n| format!("Invoice: {n}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ),
+        "renewal_failed" => (
+            format!("Your payment to {merchant} did not go through"),
+            [
+                Some(format!(
+                    "We could not charge {total} for {}.",
+                    facts.description
+                )),
+                facts.failure.as_ref().map(|f| format!("Reason: {f}")),
+                Some(match facts.next_attempt_at {
+                    Some(at) => format!(
+                        "We will try again on {}. To avoid an interruption, update your payment method before then.",
+                        date(at)
+                    ),
+                    None => "This was the last try: the subscription is no longer paid for.".to_owned(),
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ),
+        _ => (
+            format!("Your trial with {merchant} ends on {}", date(facts.at)),
+            vec![
+                format!(
+                    "Your free trial of {} ends on {}.",
+                    facts.description,
+                    date(facts.at)
+                ),
+                format!("Then {total} will be charged to your saved payment method, each period, until you cancel."),
+            ],
+        ),
+    };
+    let mut text = lines.join("\n");
+    if let Some(link) = &link {
+        text.push_str(&format!("\n\nView it online: {link}"));
+    }
+    if let Some(manage) = manage {
+        text.push_str(&format!(
+            "\nManage your subscriptions, card and invoices: {manage}"
+        ));
+    }
+    text.push_str(&format!("\n\n— {merchant}\n"));
+    let accent = accent
+        .filter(|c| {
+            c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|d| d.is_ascii_hexdigit())
+        })
+        .unwrap_or("#4f46e5");
+    let escape = |s: &str| html_escape::encode_text(s).into_owned();
+    let paragraphs: String = lines
+        .iter()
+        .map(|l| format!("<p style=\"margin:0 0 12px\">{}</p>", escape(l)))
+        .collect();
+    let button = link
+        .as_ref()
+        .map(|l| {
+            format!(
+                "<p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:{accent};color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none\">View it online</a></p>",
+                html_escape::encode_double_quoted_attribute(l)
+            )
+        })
+        .unwrap_or_default();
+    let manage_html = manage
+        .map(|m| {
+            format!(
+                "<p style=\"margin:0 0 12px\"><a href=\"{}\" style=\"color:{accent}\">Manage your subscriptions, card and invoices</a></p>",
+                html_escape::encode_double_quoted_attribute(m)
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px\">\
+         <h1 style=\"font-size:20px;color:{accent};margin:0 0 16px\">{}</h1>{paragraphs}{button}{manage_html}\
+         <p style=\"color:#666;font-size:13px\">— {}</p></body></html>",
+        escape(&subject),
+        escape(merchant),
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
