@@ -20,6 +20,16 @@ struct DueRow {
     clock_offset: i64,
 }
 
+/// Each row's subscription with its organization's clock at `now`.
+fn with_clock(rows: Vec<DueRow>, now: i64) -> Vec<DueRenewal> {
+    rows.into_iter()
+        .map(|r| DueRenewal {
+            subscription: r.subscription,
+            clock: now + r.clock_offset,
+        })
+        .collect()
+}
+
 /// One charge of a renewal invoice.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RenewalChargeRecord {
@@ -106,13 +116,7 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|r| DueRenewal {
-                subscription: r.subscription,
-                clock: now + r.clock_offset,
-            })
-            .collect())
+        Ok(with_clock(rows, now))
     }
 
     /// Trialing subscriptions whose trial ends within `within_ms` of their organization's clock,
@@ -143,13 +147,7 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|r| DueRenewal {
-                subscription: r.subscription,
-                clock: now + r.clock_offset,
-            })
-            .collect())
+        Ok(with_clock(rows, now))
     }
 
     /// Holds a subscription for its renewal until `now + lease_ms`: `false` when another worker

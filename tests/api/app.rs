@@ -333,6 +333,48 @@ impl TestApp {
         id
     }
 
+    /// A subscription bought with `line_items` on a checkout paid with the 4242 card (by
+    /// buyer@example.com): the session's id and the subscription's.
+    pub async fn subscribe(&self, line_items: serde_json::Value) -> (String, String) {
+        let session = self
+            .create_session(&serde_json::json!({ "line_items": line_items }))
+            .await;
+        self.pay_by_card(&session).await;
+        let subscription = self
+            .store
+            .session_by_id(&session)
+            .await
+            .unwrap()
+            .unwrap()
+            .subscription_id
+            .expect("a paid subscription session");
+        (session, subscription)
+    }
+
+    /// A paid subscription to the demo's monthly club: the session's id and the subscription's.
+    pub async fn subscribe_monthly(&self) -> (String, String) {
+        let club = self.price_id("coffee-club-monthly");
+        self.subscribe(serde_json::json!([{ "price": club }])).await
+    }
+
+    /// Saves the card `number` as the default of subscription `sub`, as its buyer does on a
+    /// checkout that adds a payment method.
+    pub async fn save_card_for(&self, sub: &str, number: &str) {
+        let (_, subscription) = self
+            .api_get(&self.demo.secret_key, &format!("/api/subscriptions/{sub}"))
+            .await;
+        let customer = subscription["customer"].as_str().expect("a customer");
+        let session = self
+            .create_session(&serde_json::json!({
+                "type": "add_payment_method", "customer": customer, "target_subscription": sub,
+            }))
+            .await;
+        let mut fields = card(&session, number);
+        fields.retain(|(k, _)| k != "email");
+        let (status, body) = confirm(self, &fields).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Creates a checkout session through kassa's own API with the demo key; returns its id.
     pub async fn create_session(&self, body: &serde_json::Value) -> String {
         create_session_at(&self.client, &self.address, &self.demo.secret_key, body).await

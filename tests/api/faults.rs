@@ -768,20 +768,7 @@ async fn a_renewal_whose_answer_is_lost_is_looked_up_and_charged_once(engine: En
     else {
         return;
     };
-    let session = app
-        .create_session(
-            &json!({ "line_items": [{ "price": app.price_id("coffee-club-monthly") }] }),
-        )
-        .await;
-    app.pay_by_card(&session).await;
-    let sub = app
-        .store
-        .session_by_id(&session)
-        .await
-        .unwrap()
-        .unwrap()
-        .subscription_id
-        .unwrap();
+    let (_, sub) = app.subscribe_monthly().await;
     let org = app.demo.organization_id.clone();
     let record = app
         .store

@@ -2,7 +2,7 @@
 //! scripts/setup into target/sdk-python) writes every message it takes into a Maildir that the
 //! test reads. Without an SMTP server, mail is kept, rendered, for the dashboard.
 
-use crate::app::{Options, TestApp, card, confirm};
+use crate::app::{Options, TestApp};
 use kassa::store::{Branding, Engine};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -164,24 +164,6 @@ fn body(message: &str) -> String {
     message.replace("=\r\n", "").replace("=\n", "")
 }
 
-async fn subscribe(app: &TestApp) -> (String, String) {
-    let session = app
-        .create_session(
-            &json!({ "line_items": [{ "price": app.price_id("coffee-club-monthly") }] }),
-        )
-        .await;
-    app.pay_by_card(&session).await;
-    let sub = app
-        .store
-        .session_by_id(&session)
-        .await
-        .unwrap()
-        .unwrap()
-        .subscription_id
-        .unwrap();
-    (session, sub)
-}
-
 async fn receipts_and_failed_renewals_arrive_over_smtp_once_with_the_merchants_name(
     engine: Engine,
 ) {
@@ -204,7 +186,7 @@ async fn receipts_and_failed_renewals_arrive_over_smtp_once_with_the_merchants_n
         )
         .await
         .unwrap();
-    let (session, sub) = subscribe(&app).await;
+    let (session, sub) = app.subscribe_monthly().await;
 
     let receipt = smtp.wait_for("Your receipt from Bean & Leaf").await;
     assert_eq!(header(&receipt, "To").as_deref(), Some("buyer@example.com"));
@@ -236,12 +218,7 @@ async fn receipts_and_failed_renewals_arrive_over_smtp_once_with_the_merchants_n
         .as_str()
         .unwrap()
         .to_owned();
-    let setup = app
-        .create_session(&json!({ "type": "add_payment_method", "customer": customer, "target_subscription": sub }))
-        .await;
-    let mut fields = card(&setup, "4000000000000341");
-    fields.retain(|(k, _)| k != "email");
-    assert_eq!(confirm(&app, &fields).await.0, 200);
+    app.save_card_for(&sub, "4000000000000341").await;
     let end = app
         .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
         .await

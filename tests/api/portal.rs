@@ -13,25 +13,10 @@ crate::on_both_engines!(
     stripes_billing_portal_session_is_the_buyers_page,
 );
 
+/// A paid monthly subscription and its customer.
 async fn subscribe(app: &TestApp) -> (String, String) {
-    let session = app
-        .create_session(
-            &json!({ "line_items": [{ "price": app.price_id("coffee-club-monthly") }] }),
-        )
-        .await;
-    app.pay_by_card(&session).await;
-    let sub = app
-        .store
-        .session_by_id(&session)
-        .await
-        .unwrap()
-        .unwrap()
-        .subscription_id
-        .unwrap();
-    let customer = app
-        .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
-        .await
-        .1["customer"]
+    let (_, sub) = app.subscribe_monthly().await;
+    let customer = subscription(app, &sub).await["customer"]
         .as_str()
         .unwrap()
         .to_owned();

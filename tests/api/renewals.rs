@@ -3,7 +3,7 @@
 //! chose), every item is billed, trials end with a charge or a cancellation, and two instances
 //! renew each period once. No test waits for days: each moves its organization's test clock.
 
-use crate::app::{TestApp, card, confirm};
+use crate::app::TestApp;
 use crate::webhooks::{Policy, Receiver, create_endpoint};
 use kassa::domain::catalog::{Recurring, RecurringInterval};
 use kassa::store::Engine;
@@ -69,17 +69,7 @@ fn secs(ms: i64) -> i64 {
 
 /// A paid checkout of `line_items`; its subscription's id.
 async fn subscribe(app: &TestApp, line_items: Value) -> String {
-    let session = app
-        .create_session(&json!({ "line_items": line_items }))
-        .await;
-    app.pay_by_card(&session).await;
-    app.store
-        .session_by_id(&session)
-        .await
-        .unwrap()
-        .unwrap()
-        .subscription_id
-        .expect("a subscription")
+    app.subscribe(line_items).await.1
 }
 
 /// The subscription's events, oldest first, by type.
@@ -93,22 +83,8 @@ async fn events(app: &TestApp, id: &str) -> Vec<String> {
         .collect()
 }
 
-/// Saves `number` as the subscription's default card, as its buyer would on a checkout that adds
-/// a payment method.
 async fn change_card(app: &TestApp, sub: &str, number: &str) {
-    let customer = subscription(app, sub).await["customer"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let session = app
-        .create_session(&json!({
-            "type": "add_payment_method", "customer": customer, "target_subscription": sub,
-        }))
-        .await;
-    let mut fields = card(&session, number);
-    fields.retain(|(k, _)| k != "email");
-    let (status, body) = confirm(app, &fields).await;
-    assert_eq!(status, 200, "{body}");
+    app.save_card_for(sub, number).await;
 }
 
 async fn a_monthly_subscription_renews_then_goes_past_due_and_is_canceled(engine: Engine) {
@@ -322,6 +298,23 @@ async fn a_two_price_subscription_renews_with_both_items(engine: Engine) {
             .collect::<Vec<_>>(),
         [(3500, "succeeded")]
     );
+    // Flowglad's invoice shows the renewal's lines, in Flowglad's shape.
+    let path = format!("/api/v1/invoices/{}", renewal["id"].as_str().unwrap());
+    let (status, flowglad) = app.api_get(&app.demo.secret_key, &path).await;
+    assert_eq!(status, 200, "{flowglad}");
+    crate::flowglad_spec::assert_conforms("get", "/api/v1/invoices/{id}", 200, &flowglad);
+    let items: Vec<(i64, i64)> = flowglad["invoiceLineItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["quantity"].as_i64().unwrap(),
+                l["price"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(items, [(2, 1500), (1, 500)]);
     app.stop().await;
 }
 

@@ -291,13 +291,31 @@ pub struct InvoiceEnvelope {
     invoice_line_items: Vec<Value>,
 }
 
-/// An invoice's lines: the lines of the checkout that made it, as paid.
+/// An invoice's lines: the lines of the checkout that made it, as paid, or, for a renewal, the
+/// lines it billed (one per subscription item).
 async fn invoice_lines(
     state: &AppState,
     invoice: &InvoiceRecord,
 ) -> Result<Vec<Value>, FlowgladError> {
     let Some(session_id) = &invoice.session_id else {
-        return Ok(Vec::new());
+        let lines = state
+            .store
+            .invoice_lines(&invoice.id)
+            .await
+            .map_err(internal)?;
+        return Ok(lines
+            .iter()
+            .map(|line| {
+                line_item(
+                    invoice,
+                    line.position as usize,
+                    line.quantity,
+                    line.price_id.as_deref(),
+                    &line.description,
+                    line.unit_amount,
+                )
+            })
+            .collect());
     };
     let Some(session) = state
         .store
@@ -312,23 +330,42 @@ async fn invoice_lines(
         .iter()
         .enumerate()
         .map(|(position, line)| {
-            json!({
-                "id": format!("ili_{}_{position}", invoice.id.trim_start_matches("inv_")),
-                "createdAt": invoice.created_at,
-                "updatedAt": invoice.updated_at,
-                "livemode": invoice.livemode,
-                "invoiceId": invoice.id,
-                "quantity": line.quantity,
-                "priceId": line.price_id,
-                "description": line.description,
-                "price": line.unit_amount.amount,
-                "type": "static",
-                "pricingModelId": invoice.pricing_model_id,
-                "ledgerAccountId": null,
-                "ledgerAccountCredit": null,
-            })
+            line_item(
+                invoice,
+                position,
+                line.quantity as i32,
+                Some(&line.price_id),
+                &line.description,
+                line.unit_amount.amount,
+            )
         })
         .collect())
+}
+
+/// One line of an invoice in Flowglad's shape (a static line).
+fn line_item(
+    invoice: &InvoiceRecord,
+    position: usize,
+    quantity: i32,
+    price_id: Option<&str>,
+    description: &str,
+    unit_amount: i64,
+) -> Value {
+    json!({
+        "id": format!("ili_{}_{position}", invoice.id.trim_start_matches("inv_")),
+        "createdAt": invoice.created_at,
+        "updatedAt": invoice.updated_at,
+        "livemode": invoice.livemode,
+        "invoiceId": invoice.id,
+        "quantity": quantity,
+        "priceId": price_id,
+        "description": description,
+        "price": unit_amount,
+        "type": "static",
+        "pricingModelId": invoice.pricing_model_id,
+        "ledgerAccountId": null,
+        "ledgerAccountCredit": null,
+    })
 }
 
 pub async fn list_invoices(

@@ -174,8 +174,11 @@ fn row_actions(customer: &str, row: &HistoryRow, forms: RowActions) -> impl Into
                     <input type="hidden" name="customer" value=customer.clone() />
                     <input type="hidden" name="id" value=id.clone() />
                     <label class="visually-hidden" for=format!("refund-{id}")>"Amount to refund"</label>
+                    // Emptied each time a refund is answered, so that a second click never repeats
+                    // the amount typed for the first.
                     <input id=format!("refund-{id}") name="amount" inputmode="decimal" size="7"
-                        placeholder="All" autocomplete="off" />
+                        placeholder="All" autocomplete="off"
+                        prop:value=move || { forms.refund.version().track(); String::new() } />
                     <button type="submit" class="link danger">"Refund"</button>
                 </ActionForm>
             }
