@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 crate::on_both_engines!(
     a_signed_link_shows_the_buyers_billing_and_changes_only_theirs,
     stripes_billing_portal_session_is_the_buyers_page,
+    flowglads_customer_billing_has_the_items_and_the_page,
 );
 
 /// A paid monthly subscription and its customer.
@@ -249,5 +250,80 @@ async fn stripes_billing_portal_session_is_the_buyers_page(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    app.stop().await;
+}
+
+/// Flowglad's billing read of a customer: their subscription with both its items, the invoice
+/// with its lines, the catalog, and `billingPortalUrl`, the buyer's page; in Flowglad's shape.
+async fn flowglads_customer_billing_has_the_items_and_the_page(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "portal_flowglad").await else {
+        return;
+    };
+    let key = app.demo.secret_key.clone();
+    let (status, created) = app
+        .api_post(
+            &key,
+            "/api/v1/customers",
+            &json!({ "customer": { "email": "lin@example.com", "name": "Lin", "externalId": "lin-7" } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let club = app.price_id("coffee-club-monthly");
+    let monthly = Some(kassa::domain::catalog::Recurring {
+        interval: kassa::domain::catalog::RecurringInterval::Month,
+        interval_count: 1,
+    });
+    let grinder = app.add_price(false, "usd", 500, monthly).await;
+    let session = app
+        .create_session(&json!({
+            "customer_external_id": "lin-7",
+            "line_items": [{ "price": club, "quantity": 2 }, { "price": grinder }],
+        }))
+        .await;
+    let mut fields = card(&session, "4242424242424242");
+    fields.retain(|(k, _)| k != "email");
+    let (status, body) = confirm(&app, &fields).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, billing) = app.api_get(&key, "/api/v1/customers/lin-7/billing").await;
+    assert_eq!(status, 200, "{billing}");
+    crate::flowglad_spec::assert_conforms(
+        "get",
+        "/api/v1/customers/{externalId}/billing",
+        200,
+        &billing,
+    );
+    assert_eq!(billing["customer"]["externalId"], "lin-7");
+    let items: Vec<(String, i64)> = billing["subscriptions"][0]["subscriptionItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["priceId"].as_str().unwrap().to_owned(),
+                i["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(items, [(club, 2), (grinder, 1)]);
+    assert_eq!(billing["currentSubscriptions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        billing["invoices"][0]["invoiceLineItems"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        !billing["catalog"]["products"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, html) = page(&app, billing["billingPortalUrl"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("lin@example.com"), "the customer's own page");
+    let (status, _) = app.api_get(&key, "/api/v1/customers/nobody/billing").await;
+    assert_eq!(status, 404);
     app.stop().await;
 }

@@ -632,3 +632,174 @@ pub async fn retrieve_payment_method(
         payment_method: payment_method_body(&method),
     }))
 }
+
+/// `GET /api/v1/customers/{externalId}/billing`: what a customer has with the organization, as
+/// Flowglad's billing read: the customer, their subscriptions with their items, invoices with
+/// their lines, payment methods, purchases, the current subscriptions, their pricing model's
+/// catalog, and `billingPortalUrl`, a signed link to their page (valid a day).
+pub async fn customer_billing(
+    State(state): State<AppState>,
+    FlowgladAuth(principal): FlowgladAuth,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, FlowgladError> {
+    const LATEST: i64 = 100;
+    let store = &state.store;
+    let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
+    let customer = store
+        .customer_by_external_id(org, live, &external_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| FlowgladError::not_found("customer"))?;
+    let price_of = async |id: &str| store.price(org, live, id).await.map_err(internal);
+
+    let mut subscriptions = Vec::new();
+    for record in store
+        .subscriptions_of_customer(org, live, &customer.id, LATEST)
+        .await
+        .map_err(internal)?
+    {
+        let price = price_of(&record.price_id).await?;
+        let mut body = subscription_body(&record, price.as_ref());
+        let mut items = Vec::new();
+        for item in store
+            .subscription_items(&[&record.id])
+            .await
+            .map_err(internal)?
+        {
+            let Some(price) = price_of(&item.price_id).await? else {
+                continue;
+            };
+            items.push(json!({
+                "id": item.id,
+                "createdAt": item.created_at,
+                "updatedAt": item.created_at,
+                "livemode": record.livemode,
+                "subscriptionId": record.id,
+                "name": price.name,
+                "addedDate": item.created_at,
+                "priceId": item.price_id,
+                "unitPrice": item.unit_amount,
+                "quantity": item.quantity,
+                "metadata": null,
+                "type": "static",
+                "externalId": null,
+                "expiredAt": item.expired_at,
+                "manuallyCreated": false,
+                "pricingModelId": price.pricing_model_id,
+                "price": super::catalog::PriceBody::from(&price),
+            }));
+        }
+        body["subscriptionItems"] = json!(items);
+        subscriptions.push(body);
+    }
+    let current: Vec<Value> = subscriptions
+        .iter()
+        .filter(|s| s["current"] == json!(true))
+        .cloned()
+        .collect();
+
+    let mut invoices = Vec::new();
+    for invoice in store
+        .invoices_of_customer(org, live, &customer.id, LATEST)
+        .await
+        .map_err(internal)?
+    {
+        let lines = invoice_lines(&state, &invoice).await?;
+        invoices.push(json!({ "invoice": invoice_body(&invoice), "invoiceLineItems": lines }));
+    }
+    let payment_methods: Vec<Value> = store
+        .payment_methods_of_customer(org, live, &customer.id, LATEST)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(payment_method_body)
+        .collect();
+    let mut purchases = Vec::new();
+    for purchase in store
+        .purchases_of_customer(org, live, &customer.id, LATEST)
+        .await
+        .map_err(internal)?
+    {
+        let price = price_of(&purchase.price_id).await?;
+        purchases.push(purchase_body(&purchase, price.as_ref()));
+    }
+    let catalog = pricing_model_details(&state, org, live, &customer.pricing_model_id).await?;
+    let portal = crate::service::portal::link(
+        store,
+        &state.public_base,
+        &customer,
+        crate::store::now_ms() + crate::service::portal::API_LINK_MS,
+    )
+    .await
+    .map_err(|e| FlowgladError::from_service(e, Names::Customer))?;
+    let mut body = json!({
+        "customer": super::customers::CustomerBody::from(&customer),
+        "subscriptions": subscriptions,
+        "invoices": invoices,
+        "paymentMethods": payment_methods,
+        "purchases": purchases,
+        "currentSubscriptions": current,
+        "catalog": catalog,
+        "pricingModel": catalog,
+        "billingPortalUrl": portal,
+    });
+    if let Some(latest) = current.first() {
+        body["currentSubscription"] = latest.clone();
+    }
+    Ok(Json(body))
+}
+
+/// A pricing model with its products, each with its prices (Flowglad's
+/// `PricingModelDetailsRecord`; kassa has no usage meters or features).
+async fn pricing_model_details(
+    state: &AppState,
+    org: &str,
+    live: bool,
+    id: &str,
+) -> Result<Value, FlowgladError> {
+    let model = state
+        .store
+        .pricing_model(org, live, id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| internal(StoreError::Corrupt(format!("pricing model {id} missing"))))?;
+    let mut products = Vec::new();
+    let page = crate::store::PageRequest::first(100);
+    for product in state
+        .store
+        .products(org, live, &page)
+        .await
+        .map_err(internal)?
+        .items
+        .into_iter()
+        .filter(|p| p.pricing_model_id == model.id)
+    {
+        let prices = state
+            .store
+            .prices_of_product(&product.id)
+            .await
+            .map_err(internal)?;
+        products.push(super::catalog::ProductWithPricesBody::json(
+            &product, &prices,
+        ));
+    }
+    let default_product = products
+        .iter()
+        .find(|p| p["default"] == json!(true))
+        .cloned();
+    let mut body = json!({
+        "id": model.id,
+        "createdAt": model.created_at,
+        "updatedAt": model.updated_at,
+        "livemode": model.livemode,
+        "organizationId": model.organization_id,
+        "isDefault": model.is_default,
+        "name": model.name,
+        "products": products,
+        "usageMeters": [],
+    });
+    if let Some(product) = default_product {
+        body["defaultProduct"] = product;
+    }
+    Ok(body)
+}

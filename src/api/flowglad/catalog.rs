@@ -267,17 +267,29 @@ pub async fn retrieve_product(
         .prices_of_product(&product.id)
         .await
         .map_err(|e| FlowgladError::from_service(e.into(), Names::Product))?;
-    let default_price = prices
-        .iter()
-        .find(|p| p.is_default)
-        .or(prices.first())
-        .map(PriceBody::from);
-    Ok(Json(ProductWithPricesBody {
-        product: ProductBody::from(&product),
-        prices: prices.iter().map(PriceBody::from).collect(),
-        default_price,
-        features: Vec::new(),
-    }))
+    Ok(Json(ProductWithPricesBody::of(&product, &prices)))
+}
+
+impl ProductWithPricesBody {
+    /// A product with its prices; the default price is the one marked so, else the first.
+    pub fn of(product: &ProductRecord, prices: &[PriceRecord]) -> Self {
+        let default_price = prices
+            .iter()
+            .find(|p| p.is_default)
+            .or(prices.first())
+            .map(PriceBody::from);
+        ProductWithPricesBody {
+            product: ProductBody::from(product),
+            prices: prices.iter().map(PriceBody::from).collect(),
+            default_price,
+            features: Vec::new(),
+        }
+    }
+
+    /// As JSON, for answers assembled from several records.
+    pub fn json(product: &ProductRecord, prices: &[PriceRecord]) -> serde_json::Value {
+        serde_json::to_value(Self::of(product, prices)).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]

@@ -82,6 +82,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/customers/{external_id}",
             get(customers::retrieve).put(customers::update),
         )
+        .route(
+            "/api/v1/customers/{external_id}/billing",
+            get(billing::customer_billing),
+        )
         .route("/api/v1/payments", get(billing::list_payments))
         .route("/api/v1/payments/{id}", get(billing::retrieve_payment))
         .route(
