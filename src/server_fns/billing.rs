@@ -76,17 +76,12 @@ mod ssr {
     use crate::domain::money::{Currency, Money};
     use crate::domain::session::SessionKind;
     use crate::domain::session::draft::{CustomerDraft, SessionDraft};
+    use crate::service::mail::long_date as date;
     use crate::service::portal::{self, Buyer};
     use crate::service::subscriptions::{self, CancelTiming};
     use crate::service::{ServiceError, ServiceResult};
     use crate::state::AppState;
     use leptos::prelude::*;
-
-    fn date(ms: i64) -> String {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%-d %B %Y").to_string())
-            .unwrap_or_default()
-    }
 
     fn money(amount: i64, currency: &str) -> String {
         Currency::parse(currency)
@@ -134,20 +129,19 @@ mod ssr {
                 })
                 .collect::<Vec<_>>()
                 .join(" + ");
-            let price = s.items.first().map(|(first, price)| {
-                let total: i64 = s
-                    .items
-                    .iter()
-                    .map(|(i, _)| i.unit_amount * i64::from(i.quantity))
-                    .sum();
-                let every = price
-                    .to_domain()
-                    .ok()
-                    .and_then(|p| p.recurring)
-                    .map(|r| r.describe())
-                    .unwrap_or_default();
-                format!("{} / {every}", money(total, &first.currency))
-            });
+            let price = s
+                .items
+                .first()
+                .zip(s.period_amount())
+                .map(|((_, price), total)| {
+                    let every = price
+                        .to_domain()
+                        .ok()
+                        .and_then(|p| p.recurring)
+                        .map(|r| r.describe())
+                        .unwrap_or_default();
+                    format!("{} / {every}", total.display())
+                });
             let (next, action) = match (r.status.as_str(), r.cancel_scheduled_at) {
                 ("canceled", _) => ("Canceled".to_owned(), None),
                 ("unpaid" | "incomplete", _) => ("Not paid".to_owned(), None),

@@ -250,7 +250,8 @@ fn amount(facts: &Facts) -> String {
         .unwrap_or_else(|_| format!("{} {}", facts.amount, facts.currency))
 }
 
-fn date(ms: i64) -> String {
+/// A day as buyers read it in mail and on their page: `5 January 2027`.
+pub fn long_date(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%-d %B %Y").to_string())
         .unwrap_or_default()
@@ -278,7 +279,7 @@ pub fn render(
                 Some(format!("Thank you for your payment of {total} to {merchant}.")),
                 Some(format!("For: {}", facts.description)),
                 facts.method.as_ref().map(|m| format!("Paid with: {m}")),
-                Some(format!("Date: {}", date(facts.at))),
+                Some(format!("Date: {}", long_date(facts.at))),
                 facts.invoice_number.as_ref().map(|n| format!("Invoice: {n}")),
             ]
             .into_iter()
@@ -296,7 +297,7 @@ pub fn render(
                 Some(match facts.next_attempt_at {
                     Some(at) => format!(
                         "We will try again on {}. To avoid an interruption, update your payment method before then.",
-                        date(at)
+                        long_date(at)
                     ),
                     None => "This was the last try: the subscription is no longer paid for.".to_owned(),
                 }),
@@ -306,12 +307,12 @@ pub fn render(
             .collect(),
         ),
         _ => (
-            format!("Your trial with {merchant} ends on {}", date(facts.at)),
+            format!("Your trial with {merchant} ends on {}", long_date(facts.at)),
             vec![
                 format!(
                     "Your free trial of {} ends on {}.",
                     facts.description,
-                    date(facts.at)
+                    long_date(facts.at)
                 ),
                 format!("Then {total} will be charged to your saved payment method, each period, until you cancel."),
             ],

@@ -34,7 +34,9 @@ use super::events::Outbox;
 use super::ids::new_id;
 use super::mail;
 use super::processors::Processors;
-use super::subscriptions::{Subscription, announce, cancel_due_subscriptions, with_items};
+use super::subscriptions::{
+    Subscription, announce, cancel_due_subscriptions, period_amount, with_items,
+};
 use super::{ServiceError, ServiceResult};
 use crate::domain::event::EventType;
 use crate::domain::money::{Currency, Money};
@@ -104,20 +106,10 @@ async fn tell_trials_ending(
         .await?
     {
         let s = due.subscription;
-        let Subscription { items, .. } = with_items(store, s.clone()).await?;
-        let amount = items
-            .iter()
-            .map(|(item, _)| item.unit_amount * i64::from(item.quantity))
-            .sum();
-        let currency = items
-            .first()
-            .map(|(item, _)| item.currency.clone())
-            .unwrap_or_default();
-        let recipient = store
-            .customer(&s.organization_id, s.livemode, &s.customer_id)
-            .await?
-            .and_then(|c| c.email)
-            .unwrap_or_default();
+        let Some(period) = with_items(store, s.clone()).await?.period_amount() else {
+            continue; // nothing to tell it will cost (a subscription as no checkout makes)
+        };
+        let recipient = email_of(store, &s).await?;
         let mut tx = store.begin().await?;
         mail::queue(
             &mut tx,
@@ -132,8 +124,8 @@ async fn tell_trials_ending(
                     .name
                     .clone()
                     .unwrap_or_else(|| "your subscription".to_owned()),
-                amount,
-                currency,
+                amount: period.amount,
+                currency: period.currency.code_lower(),
                 at: s.trial_end.unwrap_or(due.clock),
                 ..Default::default()
             },
@@ -222,7 +214,6 @@ impl Renewal<'_> {
             StoreError::Corrupt(format!("subscription {} sells a one-time price", s.id))
         })?;
         let next_end = super::payment::period_end(ended, period);
-        let currency = first_price.currency.clone();
         let descriptions: Vec<String> = items
             .iter()
             .map(|(_, price)| {
@@ -244,10 +235,10 @@ impl Renewal<'_> {
                 currency: &item.currency,
             })
             .collect();
-        let subtotal: i64 = items
-            .iter()
-            .map(|(item, _)| item.unit_amount * i64::from(item.quantity))
-            .sum();
+        let period = period_amount(items.iter().map(|(item, _)| item)).ok_or_else(|| {
+            StoreError::Corrupt(format!("subscription {} bills in several currencies", s.id))
+        })?;
+        let (subtotal, currency) = (period.amount, period.currency.code_lower());
         let amounts = AmountSummary {
             subtotal,
             discount: 0,
@@ -372,7 +363,7 @@ impl Renewal<'_> {
             .renewal_charge(&charge_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("renewal charge {charge_id} not kept")))?;
-        let customer = self.customer_email(s).await?;
+        let customer = email_of(self.store, s).await?;
         let answer = processor
             .charge_saved(SavedChargeRequest {
                 idempotency_key: &charge_id,
@@ -439,7 +430,7 @@ impl Renewal<'_> {
                 Ok(Settlement::Pending) | Err(_) => Charged::HoldUntil(self.now + SETTLE_POLL_MS),
             }));
         }
-        let customer = self.customer_email(s).await?;
+        let customer = email_of(self.store, s).await?;
         let looked = processor
             .lookup(LookupRequest {
                 idempotency_key: &charge.id,
@@ -611,7 +602,7 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
-        let recipient = self.customer_email(s).await?;
+        let recipient = email_of(self.store, s).await?;
         mail::queue(
             &mut tx,
             &s.organization_id,
@@ -723,7 +714,7 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
-        let recipient = self.customer_email(s).await?;
+        let recipient = email_of(self.store, s).await?;
         let about = match charge {
             Some(charge) => charge.id.clone(),
             None => format!("{}#{failures}", invoice.id),
@@ -779,15 +770,15 @@ impl Renewal<'_> {
             .await?;
         Ok(methods.into_iter().find(|m| m.is_default))
     }
+}
 
-    async fn customer_email(&self, s: &SubscriptionRecord) -> ServiceResult<String> {
-        Ok(self
-            .store
-            .customer(&s.organization_id, s.livemode, &s.customer_id)
-            .await?
-            .and_then(|c| c.email)
-            .unwrap_or_default())
-    }
+/// The email of the subscription's customer (empty when they have none: nothing is mailed).
+async fn email_of(store: &Store, s: &SubscriptionRecord) -> ServiceResult<String> {
+    Ok(store
+        .customer(&s.organization_id, s.livemode, &s.customer_id)
+        .await?
+        .and_then(|c| c.email)
+        .unwrap_or_default())
 }
 
 fn money(amount: i64, currency: &str) -> ServiceResult<Money> {

@@ -6,6 +6,7 @@ use super::events::Outbox;
 use super::{ServiceError, ServiceResult};
 use crate::domain::event::EventType;
 use crate::domain::field::{Field, FieldError};
+use crate::domain::money::{Currency, Money};
 use crate::store::{
     Cancellation, PriceRecord, Store, StoreError, SubscriptionItemRecord, SubscriptionRecord,
 };
@@ -16,6 +17,32 @@ use serde_json::json;
 pub struct Subscription {
     pub record: SubscriptionRecord,
     pub items: Vec<(SubscriptionItemRecord, PriceRecord)>,
+}
+
+impl Subscription {
+    /// What it charges each period: see [`period_amount`].
+    pub fn period_amount(&self) -> Option<Money> {
+        period_amount(self.items.iter().map(|(item, _)| item))
+    }
+}
+
+/// What `items` charge each period (unit amount times quantity, summed), when they are all in
+/// one currency, as a checkout makes them; `None` for no items, several currencies, or a sum past
+/// what an `i64` holds.
+pub fn period_amount<'a>(
+    items: impl IntoIterator<Item = &'a SubscriptionItemRecord>,
+) -> Option<Money> {
+    let mut items = items.into_iter().peekable();
+    let code = items.peek()?.currency.clone();
+    let currency = Currency::parse(&code).ok()?;
+    let mut total = 0i64;
+    for item in items {
+        if item.currency != code {
+            return None;
+        }
+        total = total.checked_add(item.unit_amount.checked_mul(i64::from(item.quantity))?)?;
+    }
+    Some(Money::new(total, currency))
 }
 
 /// The caller's subscription `id`, with its items.

@@ -246,18 +246,8 @@ pub(crate) mod ssr {
             what = format!("{what}; renews {}", when(end));
         }
         // Each period's charge, when every item is in one currency (as a checkout makes them).
-        let amount = items.first().and_then(|first| {
-            let currency = Currency::parse(&first.currency).ok()?;
-            let mut total = 0i64;
-            for item in items {
-                if item.currency != first.currency {
-                    return None;
-                }
-                total =
-                    total.checked_add(item.unit_amount.checked_mul(i64::from(item.quantity))?)?;
-            }
-            Some(Money::new(total, currency).display())
-        });
+        let amount =
+            crate::service::subscriptions::period_amount(items.iter().copied()).map(Money::display);
         HistoryRow {
             id: s.id.clone(),
             what,
