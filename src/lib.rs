@@ -49,6 +49,7 @@ pub mod telemetry;
 pub fn hydrate() {
     use leptos::prelude::document;
     console_error_panic_hook::set_once();
+    ui::typed::watch();
     // Err only means the executor was started already.
     _ = any_spawner::Executor::init_wasm_bindgen();
     let Some(body) = document().body() else {
