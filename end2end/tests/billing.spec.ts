@@ -3,7 +3,7 @@
 // without.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createSession, expect, fillCard, open, priceId, test } from "./support";
+import { POSTAL, createSession, expect, fillCard, open, priceId, test } from "./support";
 
 const MAILDIR = join(__dirname, "..", ".kassa-e2e", "mail", "new");
 
@@ -41,7 +41,7 @@ test("a buyer follows the link in their receipt, changes the card, and cancels",
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
   await page.getByLabel("Country").selectOption("US");
-  await page.getByLabel("Postal code").fill("94107");
+  await page.getByLabel(POSTAL).fill("94107");
   await fillCard(page, "4242 4242 4242 4242");
   await page.getByRole("button", { name: /^Pay / }).click();
   await expect(page.getByText(/with Visa •••• 4242/)).toBeVisible();
@@ -61,7 +61,7 @@ test("a buyer follows the link in their receipt, changes the card, and cancels",
   if (await name.isVisible()) await name.fill("Ada Lovelace");
   const country = page.getByLabel("Country");
   if (await country.isVisible()) await country.selectOption("US");
-  const postal = page.getByLabel("Postal code");
+  const postal = page.getByLabel(POSTAL);
   if (await postal.isVisible()) await postal.fill("94107");
   await fillCard(page, "5555 5555 5555 4444");
   await page.getByRole("button", { name: "Save card" }).click();

@@ -177,6 +177,9 @@ test("an unknown checkout is not found", async ({ page }) => {
 test("fields are checked by their label, in words a buyer understands", async ({ page, request, javaScriptEnabled }) => {
   const id = await createSession(request, { line_items: [{ price: priceId("espresso-beans") }] });
   await open(page, id, javaScriptEnabled);
+  // The country starts as the browser's language's (en-US here); a buyer may clear it.
+  await expect(page.getByLabel("Country")).toHaveValue("US");
+  await page.getByLabel("Country").selectOption("");
   await page.getByRole("button", { name: "Pay $24.00" }).click();
   await expect(page.getByText("Choose your country.")).toBeVisible();
   await expect(page.getByLabel("Country")).toHaveAttribute("aria-invalid", "true");

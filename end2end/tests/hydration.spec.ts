@@ -32,7 +32,7 @@ test("the checkout keeps every field typed before it hydrated", async ({ page, r
   const typed: [string, string][] = [
     ["Email", "ada@example.com"],
     ["Name", "Ada Lovelace"],
-    ["Postal code", "94107"],
+    ["ZIP code", "94107"],
     ["Card number", "4242 4242 4242 4242"],
     ["Expiry (MM / YY)", "12 / 34"],
     ["CVC", "737"],

@@ -84,13 +84,17 @@ export async function open(page: Page, id: string, javaScriptEnabled: boolean) {
   if (javaScriptEnabled) await expect(page.locator("body[data-hydrated]")).toBeAttached();
 }
 
+/** The postal code's label, which follows the country ("ZIP code" in the US, which the page
+ * preselects for an English-speaking browser). */
+export const POSTAL = /^(Postal code|ZIP code|Postcode)$/;
+
 /** Fills the contact and address fields. */
 export async function fillBuyer(page: Page, country = "US", postal = "94107") {
   const email = page.getByLabel("Email", { exact: true });
   if (await email.isEditable()) await email.fill("ada@example.com");
   await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
   await page.getByLabel("Country").selectOption(country);
-  await page.getByLabel("Postal code").fill(postal);
+  await page.getByLabel(POSTAL).fill(postal);
 }
 
 /** The security code every journey types: the audit looks for it afterwards. */

@@ -6,8 +6,8 @@ use super::{ApiError, Authenticated};
 use crate::api::idempotency::Idempotency;
 use crate::domain::customer::BillingAddress;
 use crate::domain::session::draft::{
-    AdjustableDraft, CustomerDraft, DiscountDraft, FieldError, GuestDraft, LineItemDraft, PriceRef,
-    SessionDraft,
+    AdjustableDraft, CollectionDraft, CustomerDraft, DiscountDraft, FieldError, GuestDraft,
+    LineItemDraft, PriceRef, SessionDraft,
 };
 use crate::domain::session::{Attribution, CheckoutSession, SessionKind, SessionMode};
 use crate::service::{ServiceError, checkout};
@@ -52,6 +52,55 @@ pub struct CreateBody {
     plan: Option<String>,
     starts_at: Option<i64>,
     client_reference_id: Option<String>,
+    billing_address_collection: Option<String>,
+    shipping_address_collection: Option<ShippingCollection>,
+    phone_number_collection: Option<PhoneCollection>,
+    saved_payment_method_options: Option<SavedMethodOptions>,
+}
+
+/// `saved_payment_method_options`, in Stripe's shape: whether a known customer may keep a new
+/// method for next time (`payment_method_save`: `enabled`, the default, or `disabled`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedMethodOptions {
+    pub payment_method_save: Option<String>,
+    /// Stripe's filter of which saved methods show; kassa shows those the buyer agreed to.
+    #[serde(default)]
+    #[allow(
+        dead_code,
+        reason = "accepted; kassa redisplays only what the buyer agreed to"
+    )]
+    pub allow_redisplay_filters: Vec<String>,
+}
+
+/// `shipping_address_collection`, in Stripe's shape (kassa's API and Stripe's dialect).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingCollection {
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
+}
+
+/// `phone_number_collection`, in Stripe's shape.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneCollection {
+    pub enabled: bool,
+}
+
+/// What a session collects, from its three settings as Stripe names them.
+pub fn collection_draft(
+    billing: Option<String>,
+    shipping: Option<ShippingCollection>,
+    phone: Option<PhoneCollection>,
+    saved: Option<SavedMethodOptions>,
+) -> CollectionDraft {
+    CollectionDraft {
+        billing_address: billing,
+        shipping_countries: shipping.map(|s| s.allowed_countries),
+        phone: phone.is_some_and(|p| p.enabled),
+        payment_method_save: saved.and_then(|s| s.payment_method_save),
+    }
 }
 
 fn purchase() -> SessionKind {
@@ -163,6 +212,12 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
         plan_id: body.plan,
         starts_at: body.starts_at,
         client_reference_id: body.client_reference_id,
+        collection: collection_draft(
+            body.billing_address_collection,
+            body.shipping_address_collection,
+            body.phone_number_collection,
+            body.saved_payment_method_options,
+        ),
     })
 }
 

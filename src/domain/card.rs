@@ -59,6 +59,21 @@ impl CardBrand {
         }
     }
 
+    /// The brand named by [`CardBrand::display_name`] (as kassa keeps a saved card's brand).
+    pub fn from_display_name(name: &str) -> Option<CardBrand> {
+        [
+            CardBrand::Visa,
+            CardBrand::Mastercard,
+            CardBrand::Amex,
+            CardBrand::Discover,
+            CardBrand::Diners,
+            CardBrand::Jcb,
+            CardBrand::Unionpay,
+        ]
+        .into_iter()
+        .find(|b| b.display_name() == name)
+    }
+
     /// How many digits the security code has.
     pub fn cvc_length(self) -> usize {
         if self == CardBrand::Amex { 4 } else { 3 }

@@ -1,6 +1,7 @@
 //! The domain: pure Rust shared by the server and the browser. No sqlx, axum or leptos here.
 
 pub mod account;
+pub mod address;
 pub mod card;
 pub mod catalog;
 pub mod customer;

@@ -165,6 +165,29 @@ pub struct SavedMethod<'a> {
     /// The method's and its customer's ids at the processor (Stripe's `pm_…` and `cus_…`).
     pub processor_method: Option<&'a str>,
     pub processor_customer: Option<&'a str>,
+    /// The card's brand and expiry as kassa kept them, for the charge's summary.
+    pub brand: Option<CardBrand>,
+    pub exp_month: Option<u8>,
+    pub exp_year: Option<u16>,
+}
+
+impl<'a> SavedMethod<'a> {
+    /// A method as kassa keeps it, to charge again.
+    pub fn of(record: &'a crate::store::PaymentMethodRecord) -> SavedMethod<'a> {
+        SavedMethod {
+            method_type: &record.method_type,
+            last4: &record.last4,
+            fingerprint: &record.fingerprint,
+            processor_method: record.processor_method_id.as_deref(),
+            processor_customer: record.processor_customer_id.as_deref(),
+            brand: record
+                .brand
+                .as_deref()
+                .and_then(CardBrand::from_display_name),
+            exp_month: record.exp_month.and_then(|m| u8::try_from(m).ok()),
+            exp_year: record.exp_year.and_then(|y| u16::try_from(y).ok()),
+        }
+    }
 }
 
 /// A charge to give back, whole or in part.

@@ -212,7 +212,10 @@ fn saved_answer(request: &SavedChargeRequest<'_>) -> ChargeOutcome {
     let key = request.idempotency_key;
     let saved = request.method;
     let method = MethodSummary {
+        brand: saved.brand,
         last4: saved.last4.to_owned(),
+        exp_month: saved.exp_month,
+        exp_year: saved.exp_year,
         fingerprint: saved.fingerprint.to_owned(),
         processor_method: saved.processor_method.map(str::to_owned),
         ..MethodSummary::default()

@@ -65,6 +65,9 @@ pub struct Facts {
     /// A path on kassa's public address that shows it (the receipt page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Where the order ships.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<crate::domain::address::ShippingDetails>,
 }
 
 /// Queues a mail of `kind` about `about` to `recipient`, in the transaction `tx` (nothing when
@@ -281,6 +284,11 @@ pub fn render(
                 facts.method.as_ref().map(|m| format!("Paid with: {m}")),
                 Some(format!("Date: {}", long_date(facts.at))),
                 facts.invoice_number.as_ref().map(|n| format!("Invoice: {n}")),
+                facts.shipping.as_ref().map(|s| {
+                    let mut to = vec![s.name.clone()];
+                    to.extend(crate::domain::address::envelope_lines(&s.address));
+                    format!("Shipping to: {}", to.join(", "))
+                }),
             ]
             .into_iter()
             .flatten()

@@ -368,13 +368,7 @@ impl Renewal<'_> {
             .charge_saved(SavedChargeRequest {
                 idempotency_key: &charge_id,
                 amount: money(invoice.total, &invoice.currency)?,
-                method: SavedMethod {
-                    method_type: &method.method_type,
-                    last4: &method.last4,
-                    fingerprint: &method.fingerprint,
-                    processor_method: method.processor_method_id.as_deref(),
-                    processor_customer: method.processor_customer_id.as_deref(),
-                },
+                method: SavedMethod::of(&method),
                 livemode: s.livemode,
                 buyer: Buyer {
                     email: &customer,

@@ -23,9 +23,19 @@ pub struct CustomerRecord {
     pub invoice_number_base: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// E.164.
+    pub phone: Option<String>,
+    /// JSON of [`crate::domain::address::ShippingDetails`].
+    pub shipping: Option<String>,
 }
 
 impl CustomerRecord {
+    pub fn shipping(&self) -> Option<crate::domain::address::ShippingDetails> {
+        self.shipping
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+
     pub fn billing_address(&self) -> Option<BillingAddress> {
         self.billing_address
             .as_deref()
@@ -76,7 +86,7 @@ pub struct CustomerChanges {
 
 const CUSTOMER_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, external_id, email, \
      name, billing_address, archived, logo_url, icon_url, domain, user_id, invoice_number_base, \
-     created_at, updated_at";
+     created_at, updated_at, phone, shipping";
 
 impl Store {
     pub async fn insert_customer(&self, customer: &NewCustomer<'_>) -> StoreResult<CustomerRecord> {
@@ -247,6 +257,8 @@ impl NewCustomer<'_> {
             invoice_number_base: Some(invoice_number_base),
             created_at: now,
             updated_at: now,
+            phone: None,
+            shipping: None,
         }
     }
 }
@@ -295,5 +307,34 @@ impl Tx {
             insert_customer_sql!(row).execute(&mut *conn).await?;
         });
         Ok(row)
+    }
+
+    /// Keeps what a buyer gave at a checkout on their customer: a phone number, a shipping
+    /// address, a whole billing address (JSON). What was not given stays as it was.
+    pub async fn record_buyer_contact(
+        &mut self,
+        customer_id: &str,
+        phone: Option<&str>,
+        shipping: Option<&str>,
+        billing_address: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        if phone.is_none() && shipping.is_none() && billing_address.is_none() {
+            return Ok(());
+        }
+        dispatch_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE customers SET phone = COALESCE($1, phone), shipping = COALESCE($2, shipping), \
+                 billing_address = COALESCE($3, billing_address), updated_at = $4 WHERE id = $5",
+            )
+            .bind(phone)
+            .bind(shipping)
+            .bind(billing_address)
+            .bind(now)
+            .bind(customer_id)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! a full number.
 
 use super::tx::{Tx, dispatch_tx};
-use super::{Page, PageRequest, Store, StoreResult};
+use super::{Page, PageRequest, Store, StoreResult, dispatch};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PaymentMethodRecord {
@@ -27,11 +27,13 @@ pub struct PaymentMethodRecord {
     pub processor: Option<String>,
     pub processor_customer_id: Option<String>,
     pub processor_method_id: Option<String>,
+    /// `always` when the buyer agreed to see it again at later checkouts; else none.
+    pub allow_redisplay: Option<String>,
 }
 
 const PAYMENT_METHOD_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, \
      method_type, brand, last4, exp_month, exp_year, fingerprint, bank_name, billing_details, is_default, \
-     created_at, updated_at, processor, processor_customer_id, processor_method_id";
+     created_at, updated_at, processor, processor_customer_id, processor_method_id, allow_redisplay";
 
 /// A payment method to save.
 #[derive(Debug, Clone)]
@@ -53,6 +55,7 @@ pub struct NewPaymentMethod<'a> {
     pub processor: Option<&'a str>,
     pub processor_customer_id: Option<&'a str>,
     pub processor_method_id: Option<&'a str>,
+    pub allow_redisplay: Option<&'a str>,
 }
 
 impl Store {
@@ -107,6 +110,32 @@ impl Store {
         .await
     }
 
+    /// The methods a returning customer agreed to see again, kept by `processor`, newest first:
+    /// what their next checkout offers.
+    pub async fn redisplayable_methods(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        customer_id: &str,
+        processor: &str,
+    ) -> StoreResult<Vec<PaymentMethodRecord>> {
+        let sql = format!(
+            "SELECT {PAYMENT_METHOD_COLUMNS} FROM payment_methods \
+             WHERE organization_id = $1 AND livemode = $2 AND customer_id = $3 AND processor = $4 \
+             AND allow_redisplay = 'always' AND processor_method_id IS NOT NULL \
+             ORDER BY created_at DESC, id DESC LIMIT 5"
+        );
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, PaymentMethodRecord>(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(customer_id)
+                .bind(processor)
+                .fetch_all(db)
+                .await?
+        }))
+    }
+
     pub async fn count_payment_methods(
         &self,
         organization_id: &str,
@@ -126,7 +155,8 @@ impl Tx {
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO payment_methods ({PAYMENT_METHOD_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, \
+                 $19)"
             ))
             .bind(m.id)
             .bind(m.organization_id)
@@ -146,6 +176,7 @@ impl Tx {
             .bind(m.processor)
             .bind(m.processor_customer_id)
             .bind(m.processor_method_id)
+            .bind(m.allow_redisplay)
             .execute(&mut *conn)
             .await?;
         });

@@ -21,6 +21,9 @@ pub struct PurchaseRecord {
     pub total_purchase_value: i64,
     pub billing_address: Option<String>,
     pub metadata: Option<String>,
+    pub phone: Option<String>,
+    /// JSON of [`crate::domain::address::ShippingDetails`].
+    pub shipping_details: Option<String>,
     pub purchase_date: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -28,7 +31,8 @@ pub struct PurchaseRecord {
 
 pub(super) const PURCHASE_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, customer_id, session_id, \
      price_id, subscription_id, quantity, name, status, price_type, first_invoice_value, \
-     total_purchase_value, billing_address, metadata, purchase_date, created_at, updated_at";
+     total_purchase_value, billing_address, metadata, phone, shipping_details, purchase_date, \
+     created_at, updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewPurchase<'a> {
@@ -47,6 +51,8 @@ pub struct NewPurchase<'a> {
     pub total_purchase_value: i64,
     pub billing_address: Option<&'a str>,
     pub metadata: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub shipping_details: Option<&'a str>,
 }
 
 impl Store {
@@ -80,12 +86,21 @@ impl Store {
     }
 }
 
+impl PurchaseRecord {
+    pub fn shipping(&self) -> Option<crate::domain::address::ShippingDetails> {
+        self.shipping_details
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+}
+
 impl Tx {
     pub async fn insert_purchase(&mut self, p: &NewPurchase<'_>, now: i64) -> StoreResult<()> {
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
                 "INSERT INTO purchases ({PURCHASE_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'paid', $11, $12, $13, $14, $15, $16, $16, $16)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'paid', $11, $12, $13, $14, $15, $17, $18, \
+                  $16, $16, $16)"
             ))
             .bind(p.id)
             .bind(p.organization_id)
@@ -103,6 +118,8 @@ impl Tx {
             .bind(p.billing_address)
             .bind(p.metadata)
             .bind(now)
+            .bind(p.phone)
+            .bind(p.shipping_details)
             .execute(&mut *conn)
             .await?;
         });

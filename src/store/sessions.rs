@@ -65,6 +65,9 @@ struct SessionRow {
     confirmation: Option<String>,
     cancelled_at: Option<i64>,
     client_reference_id: Option<String>,
+    collection: Option<String>,
+    customer_phone: Option<String>,
+    shipping_details: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -90,7 +93,8 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      automatically_update_subscriptions, output_name, output_metadata, metadata, attribution, \
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
-     payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id";
+     payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
+     collection, customer_phone, shipping_details";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -228,6 +232,9 @@ impl SessionRow {
                 .transpose()?,
             cancelled_at: self.cancelled_at,
             client_reference_id: self.client_reference_id,
+            collection: json("collection", self.collection.as_deref())?.unwrap_or_default(),
+            customer_phone: self.customer_phone,
+            shipping_details: json("shipping_details", self.shipping_details.as_deref())?,
         })
     }
 }
@@ -297,6 +304,8 @@ macro_rules! bind_lines {
 /// words, its structured fields as JSON. Made before a write, so that SQLite's writer does not.
 struct SessionValues {
     guest: Option<String>,
+    collection: Option<String>,
+    shipping_details: Option<String>,
     billing_address: Option<String>,
     payment_method_types: String,
     output_metadata: Option<String>,
@@ -314,6 +323,9 @@ impl SessionValues {
     fn of(s: &CheckoutSession) -> SessionValues {
         SessionValues {
             guest: s.guest.as_ref().map(to_json),
+            // Nothing for the default: most sessions collect no more than card networks need.
+            collection: (s.collection != Default::default()).then(|| to_json(&s.collection)),
+            shipping_details: s.shipping_details.as_ref().map(to_json),
             billing_address: s.billing_address.as_ref().map(to_json),
             payment_method_types: to_json(&s.payment_method_types),
             output_metadata: s.output_metadata.as_ref().map(to_json),
@@ -329,7 +341,7 @@ impl SessionValues {
     }
 }
 
-/// Binds `$1` to `$51` of the session insert: the session `$s` with its [`SessionValues`] `$v`.
+/// Binds `$1` to `$54` of the session insert: the session `$s` with its [`SessionValues`] `$v`.
 macro_rules! bind_session {
     ($query:expr, $s:expr, $v:expr) => {
         $query
@@ -388,16 +400,20 @@ macro_rules! bind_session {
             .bind($s.confirmation.map(Confirmation::as_str))
             .bind($s.cancelled_at)
             .bind(&$s.client_reference_id)
+            .bind(&$v.collection)
+            .bind(&$s.customer_phone)
+            .bind(&$v.shipping_details)
     };
 }
 
-/// The session insert: its columns and `$1` to `$51`, bound by [`bind_session!`].
+/// The session insert: its columns and `$1` to `$54`, bound by [`bind_session!`].
 static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
           $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-          $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51)"
+          $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, \
+          $54)"
     )
 });
 
@@ -448,7 +464,7 @@ impl Store {
         } else {
             std::borrow::Cow::Owned(format!(
                 "WITH session AS ({session_sql}) {}",
-                lines_sql(52, s.line_items.len())
+                lines_sql(55, s.line_items.len())
             ))
         };
         let mut tx = self.begin().await?;
@@ -492,7 +508,7 @@ impl Store {
                  pending_url = $12, trial_period_days = $13, metadata = $14, attribution = $15, \
                  trace_id = $16, amount_subtotal = $17, amount_discount = $18, amount_tax = $19, \
                  amount_total = $20, amount_due_today = $21, expires_at = $22, plan_id = $23, \
-                 starts_at = $24, updated_at = $25, client_reference_id = $27 \
+                 starts_at = $24, updated_at = $25, client_reference_id = $27, collection = $28 \
                  WHERE id = $26 AND status = 'open' AND confirmation IS NULL AND expires_at > $25 \
                  AND (lock_token IS NULL OR lock_expires_at < $25)",
             )
@@ -523,6 +539,7 @@ impl Store {
             .bind(now)
             .bind(&s.id)
             .bind(&s.client_reference_id)
+            .bind((s.collection != Default::default()).then(|| to_json(&s.collection)))
             .execute(&mut *conn)
             .await?
             .rows_affected()
@@ -913,6 +930,9 @@ pub struct SessionCompletion<'a> {
     pub customer_name: Option<&'a str>,
     /// JSON of the billing address.
     pub billing_address: Option<&'a str>,
+    pub customer_phone: Option<&'a str>,
+    /// JSON of the shipping details.
+    pub shipping_details: Option<&'a str>,
     pub payment_method_type: &'a str,
     pub amounts: AmountSummary,
     pub coupon_id: Option<&'a str>,
@@ -1053,7 +1073,8 @@ impl Tx {
                  payment_method_type = $6, amount_subtotal = $7, amount_discount = $8, amount_tax = $9, \
                  amount_total = $10, amount_due_today = $11, coupon_id = $12, promotion_code_id = $13, \
                  discount_duration = $14, purchase_id = $15, invoice_id = $16, subscription_id = $17, \
-                 payment_method_id = $18, lock_token = NULL, lock_expires_at = NULL \
+                 payment_method_id = $18, customer_phone = $22, shipping_details = $23, \
+                 lock_token = NULL, lock_expires_at = NULL \
                  WHERE id = $19 AND status = $20 AND latest_attempt_id = $21",
             )
             .bind(c.now)
@@ -1077,6 +1098,8 @@ impl Tx {
             .bind(c.session_id)
             .bind(c.transition.from().as_str())
             .bind(c.attempt_id)
+            .bind(c.customer_phone)
+            .bind(c.shipping_details)
             .execute(&mut *conn)
             .await?
             .rows_affected()

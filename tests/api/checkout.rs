@@ -24,7 +24,7 @@ crate::on_both_engines!(
 );
 
 /// Sends `body` to the create endpoint with the demo key; never a 5xx.
-async fn create(app: &TestApp, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app
         .client
         .post(app.url("/api/checkout-sessions"))

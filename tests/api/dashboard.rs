@@ -29,7 +29,7 @@ crate::on_both_engines!(
 );
 
 /// A browser's cookie for one signed-in member.
-struct Browser {
+pub(crate) struct Browser {
     cookie: Option<String>,
 }
 
@@ -71,7 +71,12 @@ impl Browser {
     }
 
     /// A server function called as a script calls it: answered with data.
-    async fn call(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) async fn call(
+        &self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
         let mut request = app.client.post(app.url(path)).form(form);
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie);
@@ -108,7 +113,7 @@ impl Browser {
         browser
     }
 
-    async fn demo(app: &TestApp) -> Browser {
+    pub(crate) async fn demo(app: &TestApp) -> Browser {
         let mut browser = Browser::new();
         let response = browser
             .post(

@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod catalog;
 mod checkout;
+mod collection;
 mod confirm;
 mod connhex;
 mod dashboard;

@@ -1,6 +1,9 @@
 //! `/v1/checkout/sessions`: create, retrieve, list, expire and line items, in Stripe's shapes.
 
 use super::{Form, StripeAuth, StripeError};
+use crate::api::checkout::{
+    PhoneCollection, SavedMethodOptions, ShippingCollection, collection_draft,
+};
 use crate::api::idempotency::Idempotency;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::draft::{
@@ -41,6 +44,10 @@ pub struct CreateForm {
     pub(super) metadata: Option<BTreeMap<String, String>>,
     pub(super) expires_at: Option<i64>,
     pub(super) client_reference_id: Option<String>,
+    pub(super) billing_address_collection: Option<String>,
+    pub(super) shipping_address_collection: Option<ShippingCollection>,
+    pub(super) phone_number_collection: Option<PhoneCollection>,
+    pub(super) saved_payment_method_options: Option<SavedMethodOptions>,
     /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
     #[serde(default)]
     #[allow(dead_code, reason = "accepted, and nothing to expand")]
@@ -162,6 +169,12 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
         plan_id: None,
         starts_at: None,
         client_reference_id: form.client_reference_id,
+        collection: collection_draft(
+            form.billing_address_collection,
+            form.shipping_address_collection,
+            form.phone_number_collection,
+            form.saved_payment_method_options,
+        ),
     })
 }
 
@@ -191,6 +204,14 @@ fn statuses(session: &CheckoutSession, now: i64) -> (&'static str, &'static str)
     }
 }
 
+/// An address as Stripe's `address` object.
+pub(super) fn address_object(a: &crate::domain::customer::BillingAddress) -> Value {
+    json!({
+        "line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
+        "postal_code": a.postal_code, "country": a.country,
+    })
+}
+
 /// The session as Stripe's `checkout.session` object.
 pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i64) -> Value {
     let (status, payment_status) = statuses(session, now);
@@ -199,15 +220,17 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         json!({
             "email": session.customer_email,
             "name": session.customer_name,
-            "phone": null,
+            "phone": session.customer_phone,
             "tax_exempt": "none",
             "tax_ids": [],
-            "address": session.billing_address.as_ref().map(|a| json!({
-                "line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
-                "postal_code": a.postal_code, "country": a.country,
-            })),
+            "address": session.billing_address.as_ref().map(address_object),
         })
     });
+    let shipping_details = session
+        .shipping_details
+        .as_ref()
+        .map(|s| json!({ "name": s.name, "address": address_object(&s.address) }));
+    let collection = &session.collection;
     json!({
         "id": session.id,
         "object": "checkout.session",
@@ -216,7 +239,10 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "amount_subtotal": session.amounts.subtotal,
         "amount_total": session.amounts.total,
         "automatic_tax": { "enabled": false, "liability": null, "status": null },
-        "billing_address_collection": null,
+        "billing_address_collection": collection.full_billing_address().then_some("required"),
+        "collected_information": completed.then(|| json!({
+            "shipping_details": shipping_details,
+        })),
         "cancel_url": session.cancel_url,
         "client_reference_id": session.client_reference_id,
         "created": session.created_at / 1000,
@@ -239,7 +265,17 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "payment_method_collection": "always",
         "payment_method_types": session.payment_method_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "payment_status": payment_status,
+        "phone_number_collection": { "enabled": collection.phone },
+        "saved_payment_method_options": session.customer_id.as_ref().map(|_| json!({
+            "allow_redisplay_filters": ["always"],
+            "payment_method_remove": "disabled",
+            "payment_method_save": if collection.payment_method_save { "enabled" } else { "disabled" },
+        })),
         "setup_intent": null,
+        "shipping_address_collection": collection.shipping_countries.as_ref().map(|c| json!({
+            "allowed_countries": c,
+        })),
+        "shipping_details": shipping_details,
         "status": status,
         "submit_type": null,
         "subscription": session.subscription_id,

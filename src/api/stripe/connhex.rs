@@ -138,6 +138,10 @@ pub async fn create(
         metadata: None,
         expires_at: None,
         client_reference_id: None,
+        billing_address_collection: None,
+        shipping_address_collection: None,
+        phone_number_collection: None,
+        saved_payment_method_options: None,
         expand: body.expand,
     };
     let now = now_ms();

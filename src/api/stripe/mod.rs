@@ -220,6 +220,10 @@ fn param_of(field: Field) -> String {
         }
         Field::TrialPeriodDays => "subscription_data[trial_period_days]".to_owned(),
         Field::CustomerEmail => "customer_email".to_owned(),
+        Field::PaymentMethodSave => "saved_payment_method_options[payment_method_save]".to_owned(),
+        Field::ShippingAllowedCountries(i) => {
+            format!("shipping_address_collection[allowed_countries][{i}]")
+        }
         other => other.to_string(),
     }
 }

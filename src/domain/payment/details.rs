@@ -4,8 +4,12 @@
 //! Secrets (the card number and its security code, a bank account number) are types without
 //! `Display` or `Serialize` whose `Debug` shows no more than the last four digits.
 
+use crate::domain::address::{
+    AddressFormat, AddressInput, BILLING_FIELDS, Collection, SHIPPING_FIELDS, ShippingDetails,
+    check_address, check_phone_shape,
+};
 use crate::domain::card::{CardBrand, CardNumber};
-use crate::domain::customer::{parse_country, parse_email};
+use crate::domain::customer::{BillingAddress, parse_email};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::PaymentMethodType;
 use std::fmt;
@@ -236,6 +240,23 @@ pub struct BuyerDetails {
     pub name: Option<String>,
     pub country: String,
     pub postal_code: Option<String>,
+    /// The whole billing address when the session asked for it (or it is the shipping address).
+    pub address: Option<BillingAddress>,
+    /// E.164 shape (`+` and digits) as typed; the server checks it exists in its country's plan.
+    pub phone: Option<String>,
+    pub shipping: Option<ShippingDetails>,
+}
+
+impl BuyerDetails {
+    /// The billing address as far as it was given.
+    pub fn billing_address(&self) -> BillingAddress {
+        self.address.clone().unwrap_or_else(|| BillingAddress {
+            name: self.name.clone(),
+            postal_code: self.postal_code.clone(),
+            country: self.country.clone(),
+            ..Default::default()
+        })
+    }
 }
 
 /// The checkout form as posted (or as typed, in the browser).
@@ -245,6 +266,24 @@ pub struct PaymentForm {
     pub name: Option<String>,
     pub country: Option<String>,
     pub postal_code: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub phone: Option<String>,
+    pub shipping_name: Option<String>,
+    pub shipping_line1: Option<String>,
+    pub shipping_line2: Option<String>,
+    pub shipping_city: Option<String>,
+    pub shipping_state: Option<String>,
+    pub shipping_postal_code: Option<String>,
+    pub shipping_country: Option<String>,
+    /// The checkbox that bills to the shipping address (any value: ticked).
+    pub billing_same_as_shipping: Option<String>,
+    /// A returning customer's saved method to pay with (its id), or `new`.
+    pub saved_payment_method: Option<String>,
+    /// The buyer's consent to keep the new method for their next checkouts (any value: ticked).
+    pub save_payment_method: Option<String>,
     pub payment_method_type: Option<String>,
     pub card_number: Option<String>,
     pub card_exp: Option<String>,
@@ -256,39 +295,32 @@ pub struct PaymentForm {
     pub account_number: Option<String>,
 }
 
+impl PaymentForm {
+    /// The saved method the buyer chose to pay with, if they chose one rather than a new one.
+    pub fn saved_method(&self) -> Option<&str> {
+        filled(&self.saved_payment_method).filter(|id| *id != "new")
+    }
+
+    /// Whether the buyer ticked "save for next time".
+    pub fn consents_to_save(&self) -> bool {
+        filled(&self.save_payment_method).is_some()
+    }
+}
+
 fn filled(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// Checks a postal code for `country`: US ZIP codes (`12345` or `12345-6789`), otherwise 2 to 10
-/// letters, digits, spaces or dashes. Required for US, Canadian and British buyers.
+/// Checks a postal code for `country` where only what card networks check is asked for: required
+/// for US, Canadian and British buyers, and in the country's shape wherever given
+/// ([`AddressFormat`]).
 pub fn check_postal_code(
     postal_code: Option<&str>,
     country: &str,
 ) -> Result<Option<String>, &'static str> {
-    let Some(code) = postal_code else {
-        return if matches!(country, "US" | "CA" | "GB") {
-            Err("Enter your postal code.")
-        } else {
-            Ok(None)
-        };
-    };
-    let ok = if country == "US" {
-        let (zip, plus4) = code.split_once('-').unwrap_or((code, ""));
-        zip.len() == 5
-            && zip.chars().all(|c| c.is_ascii_digit())
-            && (plus4.is_empty() || (plus4.len() == 4 && plus4.chars().all(|c| c.is_ascii_digit())))
-    } else {
-        (2..=10).contains(&code.len())
-            && code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
-    };
-    if ok {
-        Ok(Some(code.to_ascii_uppercase()))
-    } else {
-        Err("Your postal code is invalid.")
-    }
+    AddressFormat::of(country)
+        .for_card_networks(country)
+        .check_postal_code(postal_code)
 }
 
 /// Checks the buyer's details and the chosen payment method's fields. `allowed` are the session's
@@ -299,9 +331,10 @@ pub fn check_payment_form(
     allowed: &[PaymentMethodType],
     today: (u16, u8),
     known_email: Option<&str>,
+    collection: &Collection,
 ) -> Result<(BuyerDetails, PaymentDetails), Vec<FieldError>> {
     match (
-        check_buyer(form, known_email),
+        check_buyer(form, known_email, collection),
         check_method(form, allowed, today),
     ) {
         (Ok(buyer), Ok(details)) => Ok((buyer, details)),
@@ -318,6 +351,7 @@ pub fn check_payment_form(
 pub fn check_buyer(
     form: &PaymentForm,
     known_email: Option<&str>,
+    collection: &Collection,
 ) -> Result<BuyerDetails, Vec<FieldError>> {
     let mut errors = Vec::new();
     let email = match known_email {
@@ -337,37 +371,69 @@ pub fn check_buyer(
         },
     };
     let name = filled(&form.name).map(str::to_owned);
-    let country = match filled(&form.country).map(parse_country) {
-        Some(Some(country)) => country,
-        Some(None) => {
-            errors.push(FieldError::invalid(
-                Field::Country,
-                "Choose your country from the list.",
-            ));
-            String::new()
-        }
-        None => {
-            errors.push(FieldError::missing(Field::Country, "Choose your country."));
-            String::new()
-        }
-    };
-    let postal_code = if country.is_empty() {
-        None
-    } else {
-        check_postal_code(filled(&form.postal_code), &country).unwrap_or_else(|e| {
-            errors.push(FieldError::invalid(Field::PostalCode, e));
-            None
+    let shipping = collection
+        .shipping_countries
+        .as_deref()
+        .and_then(|allowed| {
+            let shipping_name = filled(&form.shipping_name);
+            if shipping_name.is_none() {
+                errors.push(FieldError::missing(
+                    Field::ShippingName,
+                    "Enter the name to ship to.",
+                ));
+            }
+            let input = AddressInput {
+                name: shipping_name,
+                line1: form.shipping_line1.as_deref(),
+                line2: form.shipping_line2.as_deref(),
+                city: form.shipping_city.as_deref(),
+                state: form.shipping_state.as_deref(),
+                postal_code: form.shipping_postal_code.as_deref(),
+                country: form.shipping_country.as_deref(),
+            };
+            let address = check_address(input, true, Some(allowed), SHIPPING_FIELDS, &mut errors)?;
+            Some(ShippingDetails {
+                name: shipping_name?.to_owned(),
+                address,
+            })
+        });
+    let same_as_shipping = collection.ships() && filled(&form.billing_same_as_shipping).is_some();
+    let address = if same_as_shipping {
+        shipping.as_ref().map(|s| BillingAddress {
+            name: name.clone().or_else(|| Some(s.name.clone())),
+            ..s.address.clone()
         })
+    } else {
+        let input = AddressInput {
+            name: name.as_deref(),
+            line1: form.line1.as_deref(),
+            line2: form.line2.as_deref(),
+            city: form.city.as_deref(),
+            state: form.state.as_deref(),
+            postal_code: form.postal_code.as_deref(),
+            country: form.country.as_deref(),
+        };
+        let full = collection.full_billing_address();
+        check_address(input, full, None, BILLING_FIELDS, &mut errors)
     };
-    if errors.is_empty() {
-        Ok(BuyerDetails {
+    let phone = if collection.phone {
+        check_phone_shape(form.phone.as_deref().unwrap_or_default())
+            .map_err(|e| errors.push(FieldError::invalid(Field::Phone, e)))
+            .ok()
+    } else {
+        None
+    };
+    match address {
+        Some(address) if errors.is_empty() => Ok(BuyerDetails {
             email,
             name,
-            country,
-            postal_code,
-        })
-    } else {
-        Err(errors)
+            country: address.country.clone(),
+            postal_code: address.postal_code.clone(),
+            address: (collection.full_billing_address() || same_as_shipping).then_some(address),
+            phone,
+            shipping,
+        }),
+        _ => Err(errors),
     }
 }
 
@@ -617,6 +683,7 @@ mod tests {
             &[PaymentMethodType::Card],
             TODAY,
             None,
+            &Collection::default(),
         )
         .unwrap();
         assert_eq!(
@@ -637,11 +704,17 @@ mod tests {
             postal_code: None,
             ..card_form("4242 4242 4242 4241")
         };
-        let fields: Vec<Field> = check_payment_form(&form, &[PaymentMethodType::Card], TODAY, None)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<Field> = check_payment_form(
+            &form,
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+            &Collection::default(),
+        )
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
         assert_eq!(
             fields,
             vec![
@@ -660,14 +733,21 @@ mod tests {
             payment_method_type: Some("paypal".into()),
             ..card_form("4242424242424242")
         };
-        let errors =
-            check_payment_form(&form, &[PaymentMethodType::Card], TODAY, None).unwrap_err();
+        let errors = check_payment_form(
+            &form,
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+            &Collection::default(),
+        )
+        .unwrap_err();
         assert_eq!(errors[0].field, Field::PaymentMethod);
         let (_, details) = check_payment_form(
             &form,
             &[PaymentMethodType::Card, PaymentMethodType::Paypal],
             TODAY,
             None,
+            &Collection::default(),
         )
         .unwrap();
         assert_eq!(details, PaymentDetails::Approval(PaymentMethodType::Paypal));
@@ -682,16 +762,115 @@ mod tests {
             account_holder: Some("Ada Lovelace".into()),
             ..card_form("")
         };
-        let (_, details) =
-            check_payment_form(&sepa, &[PaymentMethodType::SepaDebit], TODAY, None).unwrap();
+        let (_, details) = check_payment_form(
+            &sepa,
+            &[PaymentMethodType::SepaDebit],
+            TODAY,
+            None,
+            &Collection::default(),
+        )
+        .unwrap();
         assert_eq!(details.method_type(), PaymentMethodType::SepaDebit);
         let no_holder = PaymentForm {
             account_holder: None,
             ..sepa
         };
-        let errors = check_payment_form(&no_holder, &[PaymentMethodType::SepaDebit], TODAY, None)
-            .unwrap_err();
+        let errors = check_payment_form(
+            &no_holder,
+            &[PaymentMethodType::SepaDebit],
+            TODAY,
+            None,
+            &Collection::default(),
+        )
+        .unwrap_err();
         assert_eq!(errors[0].field, Field::AccountHolder);
+    }
+
+    #[test]
+    fn a_shipped_order_collects_its_address_and_phone() {
+        let collection = Collection {
+            shipping_countries: Some(vec!["US".into(), "DE".into()]),
+            phone: true,
+            ..Collection::default()
+        };
+        let form = PaymentForm {
+            shipping_name: Some("Ada Lovelace".into()),
+            shipping_line1: Some("Unter den Linden 1".into()),
+            shipping_city: Some("Berlin".into()),
+            shipping_postal_code: Some("10117".into()),
+            shipping_country: Some("DE".into()),
+            billing_same_as_shipping: Some("on".into()),
+            country: None,
+            postal_code: None,
+            phone: Some("+49 30 1234567".into()),
+            ..card_form("4242424242424242")
+        };
+        let (buyer, _) =
+            check_payment_form(&form, &[PaymentMethodType::Card], TODAY, None, &collection)
+                .unwrap();
+        let shipping = buyer.shipping.clone().unwrap();
+        assert_eq!(shipping.name, "Ada Lovelace");
+        assert_eq!(shipping.address.city.as_deref(), Some("Berlin"));
+        // Billed to where it ships.
+        assert_eq!(buyer.country, "DE");
+        assert_eq!(
+            buyer.billing_address().line1.as_deref(),
+            Some("Unter den Linden 1")
+        );
+        assert_eq!(buyer.phone.as_deref(), Some("+49301234567"));
+
+        // Not to a country the merchant does not ship to; and the phone is required.
+        let errors = check_payment_form(
+            &PaymentForm {
+                shipping_country: Some("FR".into()),
+                shipping_postal_code: Some("75001".into()),
+                phone: None,
+                ..form.clone()
+            },
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+            &collection,
+        )
+        .unwrap_err();
+        let fields: Vec<Field> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec![Field::ShippingCountry, Field::Phone]);
+
+        // Billed elsewhere: the billing fields count, by the card networks' rules.
+        let (buyer, _) = check_payment_form(
+            &PaymentForm {
+                billing_same_as_shipping: None,
+                country: Some("US".into()),
+                postal_code: Some("94107".into()),
+                ..form.clone()
+            },
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+            &collection,
+        )
+        .unwrap();
+        assert_eq!((buyer.country.as_str(), buyer.address), ("US", None));
+    }
+
+    #[test]
+    fn a_required_billing_address_has_every_line() {
+        let collection = Collection {
+            billing_address: crate::domain::address::BillingAddressCollection::Required,
+            ..Collection::default()
+        };
+        let fields: Vec<Field> = check_payment_form(
+            &card_form("4242424242424242"),
+            &[PaymentMethodType::Card],
+            TODAY,
+            None,
+            &collection,
+        )
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+        assert_eq!(fields, vec![Field::Line1, Field::City, Field::State]);
     }
 
     #[test]
@@ -705,6 +884,7 @@ mod tests {
             &[PaymentMethodType::Card],
             TODAY,
             Some("known@example.com"),
+            &Collection::default(),
         )
         .unwrap();
         assert_eq!(buyer.email, "known@example.com");

@@ -155,6 +155,19 @@ pub struct SessionDraft {
     /// When the contract starts, epoch milliseconds.
     pub starts_at: Option<i64>,
     pub client_reference_id: Option<String>,
+    /// What the page collects besides email and payment.
+    pub collection: CollectionDraft,
+}
+
+/// What a session asks the buyer for, as requested (Stripe's `billing_address_collection`,
+/// `shipping_address_collection[allowed_countries]`, `phone_number_collection[enabled]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CollectionDraft {
+    pub billing_address: Option<String>,
+    pub shipping_countries: Option<Vec<String>>,
+    pub phone: bool,
+    /// `enabled` or `disabled`.
+    pub payment_method_save: Option<String>,
 }
 
 impl SessionDraft {
@@ -185,6 +198,7 @@ impl SessionDraft {
             plan_id: None,
             starts_at: None,
             client_reference_id: None,
+            collection: CollectionDraft::default(),
         }
     }
 }
@@ -234,6 +248,7 @@ pub struct CheckedDraft {
     pub plan_id: Option<String>,
     pub starts_at: Option<i64>,
     pub client_reference_id: Option<String>,
+    pub collection: crate::domain::address::Collection,
 }
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
@@ -307,6 +322,16 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
             format!("must be at most {MAX_CLIENT_REFERENCE_LENGTH} characters"),
         ));
     }
+    let collection = crate::domain::address::Collection::check(
+        draft.collection.billing_address.as_deref(),
+        draft.collection.shipping_countries,
+        draft.collection.phone,
+        draft.collection.payment_method_save.as_deref(),
+    )
+    .unwrap_or_else(|mut e| {
+        errors.append(&mut e);
+        Default::default()
+    });
     if draft.kind == SessionKind::Purchase && draft.mode == Some(SessionMode::Setup) {
         errors.push(FieldError::invalid(
             Field::Mode,
@@ -515,6 +540,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         plan_id,
         starts_at: draft.starts_at,
         client_reference_id,
+        collection,
     })
 }
 

@@ -340,6 +340,12 @@ pub struct CheckoutSession {
     pub trace_id: Option<String>,
     /// The merchant's own reference for the session (a cart or order id), to reconcile by.
     pub client_reference_id: Option<String>,
+    /// What the page collects besides email and payment.
+    pub collection: crate::domain::address::Collection,
+    /// The buyer's phone number (E.164), once they have paid, when the session asked for it.
+    pub customer_phone: Option<String>,
+    /// Where the order ships, once paid, when the session asked for it.
+    pub shipping_details: Option<crate::domain::address::ShippingDetails>,
     /// The plan the session sells, for a plan-based contract.
     pub plan_id: Option<String>,
     /// When the contract starts (epoch milliseconds), as the merchant asked.

@@ -15,6 +15,21 @@ pub async fn confirm_checkout(
     name: Option<String>,
     country: Option<String>,
     postal_code: Option<String>,
+    line1: Option<String>,
+    line2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    phone: Option<String>,
+    shipping_name: Option<String>,
+    shipping_line1: Option<String>,
+    shipping_line2: Option<String>,
+    shipping_city: Option<String>,
+    shipping_state: Option<String>,
+    shipping_postal_code: Option<String>,
+    shipping_country: Option<String>,
+    billing_same_as_shipping: Option<String>,
+    saved_payment_method: Option<String>,
+    save_payment_method: Option<String>,
     payment_method_type: Option<String>,
     card_number: Option<String>,
     card_exp: Option<String>,
@@ -34,12 +49,27 @@ pub async fn confirm_checkout(
     use crate::state::AppState;
     use axum::http::StatusCode;
 
-    let state = expect_context::<AppState>();
+    let app = expect_context::<AppState>();
     let form = PaymentForm {
         email: email.clone(),
         name: name.clone(),
         country: country.clone(),
         postal_code: postal_code.clone(),
+        line1: line1.clone(),
+        line2: line2.clone(),
+        city: city.clone(),
+        state: state.clone(),
+        phone: phone.clone(),
+        shipping_name: shipping_name.clone(),
+        shipping_line1: shipping_line1.clone(),
+        shipping_line2: shipping_line2.clone(),
+        shipping_city: shipping_city.clone(),
+        shipping_state: shipping_state.clone(),
+        shipping_postal_code: shipping_postal_code.clone(),
+        shipping_country: shipping_country.clone(),
+        billing_same_as_shipping: billing_same_as_shipping.clone(),
+        saved_payment_method: saved_payment_method.clone(),
+        save_payment_method: save_payment_method.clone(),
         payment_method_type,
         card_number,
         card_exp,
@@ -59,8 +89,8 @@ pub async fn confirm_checkout(
             (Err(_), _) => bad_quantity = Some(usize::MAX),
         }
     }
-    let page = state.checkout_url(&session_id);
-    let notice_key = match state
+    let page = app.checkout_url(&session_id);
+    let notice_key = match app
         .store
         .installation_key(crate::security::notices::KEY_PURPOSE)
         .await
@@ -82,7 +112,7 @@ pub async fn confirm_checkout(
                 quantities,
             )
         };
-    let outcome = if let Err(retry_after_s) = state.check_attempt_from(client_address(&state)) {
+    let outcome = if let Err(retry_after_s) = app.check_attempt_from(client_address(&app)) {
         ConfirmOutcome::Limited { retry_after_s }
     } else if let Some(index) = bad_quantity {
         ConfirmOutcome::Invalid(vec![crate::domain::field::FieldError::invalid(
@@ -95,12 +125,12 @@ pub async fn confirm_checkout(
             form,
             promotion_code: promotion_code.clone(),
             quantities: quantities.clone(),
-            client: client_info(&state),
+            client: client_info(&app),
         };
         match confirm(
-            &state.store,
-            &state.processors,
-            &state.public_base,
+            &app.store,
+            &app.processors,
+            &app.public_base,
             request,
             crate::store::now_ms(),
         )
@@ -130,6 +160,21 @@ pub async fn confirm_checkout(
         ("name", &name),
         ("country", &country),
         ("postal_code", &postal_code),
+        ("line1", &line1),
+        ("line2", &line2),
+        ("city", &city),
+        ("state", &state),
+        ("phone", &phone),
+        ("shipping_name", &shipping_name),
+        ("shipping_line1", &shipping_line1),
+        ("shipping_line2", &shipping_line2),
+        ("shipping_city", &shipping_city),
+        ("shipping_state", &shipping_state),
+        ("shipping_postal_code", &shipping_postal_code),
+        ("shipping_country", &shipping_country),
+        ("billing_same_as_shipping", &billing_same_as_shipping),
+        ("saved_payment_method", &saved_payment_method),
+        ("save_payment_method", &save_payment_method),
     ] {
         if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
             typed.push((format!("value.{key}"), value.clone()));

@@ -72,7 +72,16 @@ pub struct PaymentView {
     /// The customer's email when the session is for a known customer (the field is locked).
     pub known_email: Option<String>,
     pub prefill_name: Option<String>,
+    /// The country the address starts with: the session's, else the region of the buyer's
+    /// language (as Stripe preselects one).
     pub prefill_country: Option<String>,
+    /// What the page collects besides email and payment.
+    pub collection: crate::domain::address::Collection,
+    /// A returning customer's methods they agreed to see again, newest first: offered first.
+    pub saved_methods: Vec<SavedMethodView>,
+    /// Whether the buyer may keep a new method for next time (a known customer; the box is theirs
+    /// to tick).
+    pub can_save: bool,
     pub cancel_url: Option<String>,
     /// (year, month) on the server, for card expiry checks in the browser.
     pub today: (u16, u8),
@@ -81,6 +90,14 @@ pub struct PaymentView {
     /// Where the buyer takes the step the latest attempt awaits (authentication or approval):
     /// kassa's own step page, or the processor's.
     pub action_url: Option<String>,
+}
+
+/// A saved payment method as the page offers it: `Visa •••• 4242`, `expires 12/34`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedMethodView {
+    pub id: String,
+    pub label: String,
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +139,7 @@ pub struct Receipt {
     pub subscription_status: Option<String>,
     /// The trial's last day, as a date (`2026-12-06`).
     pub trial_ends_on: Option<String>,
+    pub shipping: Option<crate::domain::address::ShippingDetails>,
 }
 
 /// What the confirm answers a page with JavaScript (a page without gets a redirect instead).

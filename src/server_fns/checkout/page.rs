@@ -22,6 +22,7 @@ pub async fn checkout_page(
     };
     let mut page = view(
         &state.store,
+        &state.processors,
         &session_id,
         code,
         quantities.unwrap_or_default(),
@@ -80,11 +81,12 @@ fn code_may_be_tried(state: &crate::state::AppState, session_id: &str) -> Result
 #[cfg(feature = "ssr")]
 async fn view(
     store: &crate::store::Store,
+    processors: &crate::service::processors::Processors,
     session_id: &str,
     code: Option<String>,
     quantities: BTreeMap<usize, u32>,
     now: i64,
-) -> Result<Option<CheckoutView>, crate::store::StoreError> {
+) -> Result<Option<CheckoutView>, crate::service::ServiceError> {
     use super::{ActionView, DiscountView, LineView, Receipt};
     use crate::domain::ids::is_checkout_session_id;
     use crate::domain::money::Money;
@@ -157,6 +159,46 @@ async fn view(
                 }),
             None => None,
         },
+    };
+
+    // A returning customer's methods they agreed to see again, kept by the processor that would
+    // take this payment, of the session's types.
+    let saved_methods = match &session.customer_id {
+        Some(customer) if status == SessionStatus::Open => {
+            let processor = processors
+                .for_new_payment(store, org, session.livemode)
+                .await?;
+            match processor {
+                Some(processor) => store
+                    .redisplayable_methods(org, session.livemode, customer, processor.name())
+                    .await?
+                    .into_iter()
+                    .filter(|m| {
+                        m.method_type
+                            .parse()
+                            .is_ok_and(|t| session.payment_method_types.contains(&t))
+                    })
+                    .map(|m| super::SavedMethodView {
+                        label: format!(
+                            "{} •••• {}",
+                            m.brand.as_deref().unwrap_or(match m.method_type.as_str() {
+                                "sepa_debit" => "SEPA Direct Debit",
+                                "us_bank_account" => "US bank account",
+                                _ => "Card",
+                            }),
+                            m.last4
+                        ),
+                        expires: m
+                            .exp_month
+                            .zip(m.exp_year)
+                            .map(|(month, year)| format!("{month:02}/{:02}", year % 100)),
+                        id: m.id,
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
     };
 
     // Inactive rates never apply; the browser need not know them.
@@ -234,6 +276,7 @@ async fn view(
                 .and_then(|s| s.trial_end)
                 .and_then(chrono::DateTime::from_timestamp_millis)
                 .map(|d| d.format("%Y-%m-%d").to_string()),
+            shipping: session.shipping_details.clone(),
         })
     } else {
         None
@@ -258,7 +301,17 @@ async fn view(
                 .as_ref()
                 .and(session.customer_email.clone()),
             prefill_name: session.customer_name.clone(),
-            prefill_country: session.billing_address.as_ref().map(|a| a.country.clone()),
+            prefill_country: session
+                .billing_address
+                .as_ref()
+                .map(|a| a.country.clone())
+                .or_else(country_of_languages),
+            collection: session.collection.clone(),
+            saved_methods,
+            can_save: session.customer_id.is_some()
+                && session.collection.payment_method_save
+                && session.mode == crate::domain::session::SessionMode::Payment
+                && session.kind == crate::domain::session::SessionKind::Purchase,
             cancel_url: session.cancel_url.clone(),
             today: crate::service::payment::year_month(now),
             last_decline,
@@ -334,4 +387,66 @@ pub async fn apply_promotion_code(
             tracing::error!(%error, "checking a promotion code");
             ServerFnError::new("The code cannot be checked right now.")
         })
+}
+
+/// The country of the buyer's first language that names one (`de-AT` → AT), else the country
+/// most of a language's speakers at checkouts live in (`de` → DE, `ja` → JP); from the request's
+/// Accept-Language.
+#[cfg(feature = "ssr")]
+fn country_of_languages() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let header = parts
+        .headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)?
+        .to_str()
+        .ok()?;
+    country_of(&accept_language::parse(header))
+}
+
+#[cfg(feature = "ssr")]
+fn country_of(languages: &[String]) -> Option<String> {
+    languages.iter().find_map(|tag| {
+        let mut parts = tag.split(['-', '_']);
+        let language = parts.next()?.to_ascii_lowercase();
+        // A region is two letters (`es-419` names a continent, not a country).
+        let region = parts.find(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_alphabetic()));
+        match region {
+            Some(region) => crate::domain::customer::parse_country(region),
+            None => match language.as_str() {
+                "en" => Some("US"),
+                "de" => Some("DE"),
+                "fr" => Some("FR"),
+                "es" => Some("ES"),
+                "ja" => Some("JP"),
+                "it" => Some("IT"),
+                "nl" => Some("NL"),
+                "pt" => Some("BR"),
+                "pl" => Some("PL"),
+                "sv" => Some("SE"),
+                "da" => Some("DK"),
+                "nb" | "no" => Some("NO"),
+                "fi" => Some("FI"),
+                "ko" => Some("KR"),
+                _ => None,
+            }
+            .map(str::to_owned),
+        }
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::country_of;
+
+    #[test]
+    fn the_country_follows_the_first_language_that_names_one() {
+        let of = |header: &str| country_of(&accept_language::parse(header));
+        assert_eq!(of("de-AT,de;q=0.9,en;q=0.8").as_deref(), Some("AT"));
+        assert_eq!(of("de,en-US;q=0.7").as_deref(), Some("DE"));
+        assert_eq!(of("ja").as_deref(), Some("JP"));
+        assert_eq!(of("en-GB,en;q=0.9").as_deref(), Some("GB"));
+        assert_eq!(of("es-419,es;q=0.9").as_deref(), Some("ES"));
+        assert_eq!(of("tlh,xx-YY"), None);
+        assert_eq!(of(""), None);
+    }
 }

@@ -50,6 +50,12 @@ pub struct MailRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerDetail {
     pub row: CustomerRow,
+    /// E.164, as a checkout collected it.
+    pub phone: Option<String>,
+    /// The billing address, one line each, when more than a country is known.
+    pub billing_address: Option<Vec<String>>,
+    /// Where their orders ship: the name, then the address's lines.
+    pub shipping: Option<Vec<String>>,
     pub purchases: Vec<HistoryRow>,
     pub subscriptions: Vec<HistoryRow>,
     pub invoices: Vec<HistoryRow>,
@@ -138,6 +144,16 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
             .collect();
     Ok(CustomerDetail {
         row: ssr::row(&customer),
+        phone: customer.phone.clone(),
+        billing_address: customer
+            .billing_address()
+            .filter(|a| a.line1.is_some())
+            .map(|a| crate::domain::address::envelope_lines(&a)),
+        shipping: customer.shipping().map(|s| {
+            let mut lines = vec![s.name.clone()];
+            lines.extend(crate::domain::address::envelope_lines(&s.address));
+            lines
+        }),
         purchases: purchases
             .iter()
             .map(|p| ssr::purchase(p, &price_labels))

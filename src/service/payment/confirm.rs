@@ -8,18 +8,22 @@ use super::refund::finish_charged;
 use super::{
     ATTEMPT_WINDOW_MS, ATTEMPTS_PER_SESSION, ConfirmOutcome, PaymentPlan, session_page, year_month,
 };
+use crate::domain::field::{Field, FieldError};
 use crate::domain::money::{Currency, Money};
 use crate::domain::payment::{
     AttemptStatus, BuyerDetails, PaymentDetails, PaymentForm, check_buyer, check_method,
 };
+use crate::domain::session::PaymentMethodType;
 use crate::domain::session::{
     AmountSummary, AppliedDiscount, CheckoutSession, SessionKind, SessionMode, SessionStatus,
 };
 use crate::payments::{
     Buyer, ChargeOutcome, ChargeRequest, ClientInfo, PaymentProcessor, ProcessorError,
+    SavedChargeRequest, SavedMethod,
 };
 use crate::service::processors::Processors;
 use crate::service::{ServiceError, ServiceResult};
+use crate::store::PaymentMethodRecord;
 use crate::store::Store;
 
 /// A confirm, as the checkout form posts it.
@@ -68,7 +72,7 @@ pub async fn confirm(
         ));
     };
     let processor = processor.as_ref();
-    let (plan, details) = match checked(store, &session, &request, now).await? {
+    let (plan, details) = match checked(store, &session, &request, processor.name(), now).await? {
         Ok(checked) => checked,
         Err(outcome) => return Ok(outcome),
     };
@@ -115,21 +119,39 @@ pub async fn confirm(
         .await;
     };
     let return_url = format!("{}/return", session_page(&session.id, public_base));
-    let charge = processor
-        .charge(ChargeRequest {
-            idempotency_key: &attempt_id,
-            amount: Money::new(due_today, session.currency.unwrap_or(usd())),
-            details: &details,
-            save_for_later: plan.save_method,
-            livemode: session.livemode,
-            buyer: Buyer {
-                email: &plan.email,
-                name: plan.name.as_deref(),
-            },
-            return_url: &return_url,
-            client: &request.client,
-        })
-        .await;
+    let amount = Money::new(due_today, session.currency.unwrap_or(usd()));
+    let buyer = Buyer {
+        email: &plan.email,
+        name: plan.name.as_deref(),
+    };
+    let charge = match &details {
+        Paying::New(details) => {
+            processor
+                .charge(ChargeRequest {
+                    idempotency_key: &attempt_id,
+                    amount,
+                    details,
+                    save_for_later: plan.save_method,
+                    livemode: session.livemode,
+                    buyer,
+                    return_url: &return_url,
+                    client: &request.client,
+                })
+                .await
+        }
+        // The buyer is here and chose it; the processor charges it as it charges renewals.
+        Paying::Saved(method) => {
+            processor
+                .charge_saved(SavedChargeRequest {
+                    idempotency_key: &attempt_id,
+                    amount,
+                    method: SavedMethod::of(method),
+                    livemode: session.livemode,
+                    buyer,
+                })
+                .await
+        }
+    };
     let charging = Attempt {
         id: &attempt_id,
         processor: processor.name(),
@@ -148,6 +170,50 @@ pub async fn confirm(
         now,
     )
     .await
+}
+
+/// How the buyer pays: with a method typed in now, or with one they saved at an earlier checkout.
+pub(super) enum Paying {
+    New(PaymentDetails),
+    Saved(Box<PaymentMethodRecord>),
+}
+
+impl Paying {
+    fn method_type(&self) -> Option<PaymentMethodType> {
+        match self {
+            Paying::New(details) => Some(details.method_type()),
+            Paying::Saved(method) => method.method_type.parse().ok(),
+        }
+    }
+}
+
+/// The saved method a returning buyer chose, if the session may use it: its own customer's, one
+/// they agreed to see again, kept by the processor that takes this payment, of a type the
+/// session takes.
+async fn saved_method(
+    store: &Store,
+    session: &CheckoutSession,
+    id: &str,
+    processor: &str,
+) -> ServiceResult<Result<PaymentMethodRecord, FieldError>> {
+    let method = store
+        .payment_method(&session.organization_id, session.livemode, id)
+        .await?
+        .filter(|m| {
+            Some(&m.customer_id) == session.customer_id.as_ref()
+                && m.allow_redisplay.as_deref() == Some("always")
+                && m.processor.as_deref() == Some(processor)
+                && m.processor_method_id.is_some()
+                && m.method_type
+                    .parse::<PaymentMethodType>()
+                    .is_ok_and(|t| session.payment_method_types.contains(&t))
+        });
+    Ok(method.ok_or_else(|| {
+        FieldError::invalid(
+            Field::SavedPaymentMethod,
+            "This saved payment method cannot be used here: choose another.",
+        )
+    }))
 }
 
 /// Why a confirm could not claim the session: it is closed, another confirm holds it, or its
@@ -199,16 +265,30 @@ async fn checked(
     store: &Store,
     session: &CheckoutSession,
     request: &ConfirmRequest,
+    processor: &str,
     now: i64,
-) -> ServiceResult<Result<(PaymentPlan, Option<PaymentDetails>), ConfirmOutcome>> {
+) -> ServiceResult<Result<(PaymentPlan, Option<Paying>), ConfirmOutcome>> {
     let mut errors = Vec::new();
     let known_email = session
         .customer_id
         .as_ref()
         .and(session.customer_email.as_deref());
-    let buyer = check_buyer(&request.form, known_email)
+    let buyer = check_buyer(&request.form, known_email, &session.collection)
         .map_err(|mut e| errors.append(&mut e))
-        .ok();
+        .ok()
+        .and_then(|mut buyer| {
+            // The browser checked the shape; the number must also exist in its country's plan.
+            if let Some(typed) = &buyer.phone {
+                match crate::service::phone::to_e164(typed, &buyer.country) {
+                    Ok(e164) => buyer.phone = Some(e164),
+                    Err(message) => {
+                        errors.push(FieldError::invalid(Field::Phone, message));
+                        return None;
+                    }
+                }
+            }
+            Some(buyer)
+        });
     let priced = match price_session(
         store,
         session,
@@ -236,16 +316,21 @@ async fn checked(
     let needs_method = due_today > 0
         || session.mode != SessionMode::Payment
         || session.kind != SessionKind::Purchase;
-    let details = if needs_method {
-        check_method(
+    let details = match request.form.saved_method() {
+        _ if !needs_method => None,
+        Some(id) => saved_method(store, session, id, processor)
+            .await?
+            .map(|m| Paying::Saved(Box::new(m)))
+            .map_err(|e| errors.push(e))
+            .ok(),
+        None => check_method(
             &request.form,
             &session.payment_method_types,
             year_month(now),
         )
+        .map(Paying::New)
         .map_err(|mut e| errors.append(&mut e))
-        .ok()
-    } else {
-        None
+        .ok(),
     };
     let (Some(buyer), Some(priced)) = (buyer, priced) else {
         return Ok(Err(ConfirmOutcome::Invalid(errors)));
@@ -253,7 +338,8 @@ async fn checked(
     if !errors.is_empty() {
         return Ok(Err(ConfirmOutcome::Invalid(errors)));
     }
-    let plan = plan_of(session, &buyer, &priced, details.as_ref());
+    let consent = request.form.consents_to_save();
+    let plan = plan_of(session, &buyer, &priced, details.as_ref(), consent);
     Ok(Ok((plan, details)))
 }
 
@@ -370,8 +456,19 @@ fn plan_of(
     session: &CheckoutSession,
     buyer: &BuyerDetails,
     priced: &Priced,
-    details: Option<&PaymentDetails>,
+    details: Option<&Paying>,
+    consent: bool,
 ) -> PaymentPlan {
+    let saved = match details {
+        Some(Paying::Saved(method)) => Some(method.id.clone()),
+        _ => None,
+    };
+    // A known customer who ticked "save for next time" keeps a new card or account, and sees it
+    // at their next checkout (only a known customer is offered the box).
+    let keep_for_next_time = consent
+        && session.customer_id.is_some()
+        && session.collection.payment_method_save
+        && matches!(details, Some(Paying::New(d)) if d.method_type().can_be_saved());
     let amounts = priced
         .totals
         .as_ref()
@@ -387,6 +484,9 @@ fn plan_of(
         name: buyer.name.clone(),
         country: buyer.country.clone(),
         postal_code: buyer.postal_code.clone(),
+        billing: buyer.address.clone(),
+        phone: buyer.phone.clone(),
+        shipping: buyer.shipping.clone(),
         quantities: priced.quantities.clone(),
         discount: priced
             .discount
@@ -399,10 +499,16 @@ fn plan_of(
         tax: priced.tax.clone(),
         amounts,
         currency: session.currency,
-        method_type: details.map(PaymentDetails::method_type),
-        // Subscriptions charge again, activations and saved methods are for later: keep the method.
-        save_method: details.is_some()
-            && (session.mode != SessionMode::Payment || session.kind != SessionKind::Purchase),
+        method_type: details.and_then(Paying::method_type),
+        // Subscriptions charge again, activations and saved methods are for later: keep the method
+        // (a saved one is kept already).
+        save_method: saved.is_none()
+            && details.is_some()
+            && (session.mode != SessionMode::Payment
+                || session.kind != SessionKind::Purchase
+                || keep_for_next_time),
+        redisplay: keep_for_next_time,
+        saved_method_id: saved,
         trial_period_days: session.trial_period_days,
         deferred: None,
     }

@@ -153,12 +153,12 @@ impl<'a> Finalization<'a> {
             session,
             attempt,
             plan,
-            address: BillingAddress {
+            address: plan.billing.clone().unwrap_or_else(|| BillingAddress {
                 name: plan.name.clone(),
                 postal_code: plan.postal_code.clone(),
                 country: plan.country.clone(),
                 ..Default::default()
-            },
+            }),
             currency: plan
                 .currency
                 .map(Currency::code_lower)
@@ -184,11 +184,33 @@ impl<'a> Finalization<'a> {
             .map(|m| serde_json::Value::Object(m.clone()).to_string())
     }
 
-    /// The buyer: the session's customer, or one made now for an anonymous or guest checkout.
+    /// The buyer: the session's customer, or one made now for an anonymous or guest checkout;
+    /// either way keeping the phone number and addresses the checkout collected.
     async fn customer(&mut self) -> ServiceResult<String> {
-        if let Some(id) = &self.session.customer_id {
-            return Ok(id.clone());
-        }
+        let id = match &self.session.customer_id {
+            Some(id) => id.clone(),
+            None => self.new_customer().await?,
+        };
+        let plan = self.plan;
+        let shipping = plan
+            .shipping
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose();
+        let billing = plan.billing.as_ref().map(serde_json::to_string).transpose();
+        self.tx
+            .record_buyer_contact(
+                &id,
+                plan.phone.as_deref(),
+                shipping.map_err(StoreError::from)?.as_deref(),
+                billing.map_err(StoreError::from)?.as_deref(),
+                self.now,
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn new_customer(&mut self) -> ServiceResult<String> {
         let id = new_id(ids::CUSTOMER);
         self.tx
             .insert_customer(
@@ -225,6 +247,7 @@ impl<'a> Finalization<'a> {
             .deferred
             .as_ref()
             .and_then(|d| d.payment_method_id.clone())
+            .or_else(|| self.plan.saved_method_id.clone())
         {
             return Ok(Some(chosen));
         }
@@ -258,6 +281,7 @@ impl<'a> Finalization<'a> {
                     processor: Some(self.attempt.processor),
                     processor_customer_id: method.processor_customer.as_deref(),
                     processor_method_id: method.processor_method.as_deref(),
+                    allow_redisplay: self.plan.redisplay.then_some("always"),
                 },
                 self.now,
             )
@@ -287,6 +311,12 @@ impl<'a> Finalization<'a> {
             .map(|l| l.price_id.as_str())
             .unwrap_or_default();
         let address = serde_json::to_string(&self.address).map_err(StoreError::from)?;
+        let shipping = plan
+            .shipping
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::from)?;
         let metadata = self.metadata();
         self.tx
             .insert_purchase(
@@ -310,6 +340,8 @@ impl<'a> Finalization<'a> {
                     total_purchase_value: plan.amounts.total,
                     billing_address: Some(&address),
                     metadata: metadata.as_deref(),
+                    phone: plan.phone.as_deref(),
+                    shipping_details: shipping.as_deref(),
                 },
                 now,
             )
@@ -603,6 +635,7 @@ impl<'a> Finalization<'a> {
                 at: self.now,
                 invoice_number: Some(invoice_number.to_owned()),
                 link: Some(format!("/checkout/{}", session.id)),
+                shipping: plan.shipping.clone(),
                 ..Default::default()
             },
             self.now,
@@ -646,6 +679,12 @@ impl<'a> Finalization<'a> {
             .transpose()
             .map_err(StoreError::from)?;
         let address = serde_json::to_string(&self.address).map_err(StoreError::from)?;
+        let shipping = plan
+            .shipping
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::from)?;
         Ok(self
             .tx
             .complete_session(&SessionCompletion {
@@ -657,6 +696,8 @@ impl<'a> Finalization<'a> {
                 customer_email: &plan.email,
                 customer_name: plan.name.as_deref(),
                 billing_address: Some(&address),
+                customer_phone: plan.phone.as_deref(),
+                shipping_details: shipping.as_deref(),
                 payment_method_type: plan.method_type.map_or("card", PaymentMethodType::as_str),
                 amounts: plan.amounts,
                 coupon_id: plan.discount.as_ref().map(|d| d.coupon_id.as_str()),

@@ -113,7 +113,10 @@ pub async fn confirm_by_merchant(
             .as_ref()
             .map(|a| a.country.clone())
             .unwrap_or_default(),
-        postal_code: address.and_then(|a| a.postal_code),
+        postal_code: address.as_ref().and_then(|a| a.postal_code.clone()),
+        billing: address.filter(|a| a.line1.is_some()),
+        phone: None,
+        shipping: None,
         quantities: session.line_items.iter().map(|l| l.quantity).collect(),
         discount: session.discount.clone(),
         tax: None,
@@ -123,6 +126,8 @@ pub async fn confirm_by_merchant(
             .as_ref()
             .and_then(|m| m.method_type.parse::<PaymentMethodType>().ok()),
         save_method: false,
+        redisplay: false,
+        saved_method_id: None,
         trial_period_days: session.trial_period_days,
         deferred: Some(Deferred {
             confirmation,

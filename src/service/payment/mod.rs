@@ -50,6 +50,8 @@ pub use merchant::confirm_by_merchant;
 pub use reconcile::reconcile_due;
 pub use settle::settle_due;
 
+use crate::domain::address::ShippingDetails;
+use crate::domain::customer::BillingAddress;
 use crate::domain::field::FieldError;
 use crate::domain::money::{Currency, Rate};
 use crate::domain::session::{
@@ -77,6 +79,14 @@ pub struct PaymentPlan {
     pub name: Option<String>,
     pub country: String,
     pub postal_code: Option<String>,
+    /// The whole billing address, when the session collected one.
+    #[serde(default)]
+    pub billing: Option<BillingAddress>,
+    /// E.164, when the session collected it.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub shipping: Option<ShippingDetails>,
     pub quantities: Vec<u32>,
     pub discount: Option<AppliedDiscount>,
     pub tax: Option<AppliedTax>,
@@ -84,6 +94,12 @@ pub struct PaymentPlan {
     pub currency: Option<Currency>,
     pub method_type: Option<PaymentMethodType>,
     pub save_method: bool,
+    /// The buyer agreed to see the method kept again at their next checkouts.
+    #[serde(default)]
+    pub redisplay: bool,
+    /// The returning buyer's saved method this pays with (then nothing new is kept).
+    #[serde(default)]
+    pub saved_method_id: Option<String>,
     pub trial_period_days: Option<u32>,
     /// Completed by the merchant without a charge now (Zenskar's charge_when_due, no_payment).
     #[serde(default)]

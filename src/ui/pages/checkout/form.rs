@@ -7,6 +7,7 @@
 //! keeps what was typed (the server decides either way).
 
 use super::summary::{Summary, describe_discount};
+use crate::domain::address::AddressFormat;
 use crate::domain::card::{CardBrand, format_as_typed};
 use crate::domain::catalog::TaxRate;
 use crate::domain::payment::{PaymentForm, check_buyer, check_method, format_expiry_as_typed};
@@ -16,13 +17,54 @@ use crate::server_fns::checkout::PaymentView;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The lines of an address as typed, one signal each.
+#[derive(Clone, Copy)]
+struct AddressSignals {
+    line1: RwSignal<String>,
+    line2: RwSignal<String>,
+    city: RwSignal<String>,
+    state: RwSignal<String>,
+    postal_code: RwSignal<String>,
+    country: RwSignal<String>,
+}
+
+/// Which address a block of fields is: the fields' names and the section's words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Billing,
+    Shipping,
+}
+
+impl Which {
+    /// The form field's name of one of the address's lines (`line1`, `shipping_line1`).
+    fn field(self, line: &'static str) -> &'static str {
+        match (self, line) {
+            (Which::Billing, line) => line,
+            (Which::Shipping, "line1") => "shipping_line1",
+            (Which::Shipping, "line2") => "shipping_line2",
+            (Which::Shipping, "city") => "shipping_city",
+            (Which::Shipping, "state") => "shipping_state",
+            (Which::Shipping, "postal_code") => "shipping_postal_code",
+            (Which::Shipping, _) => "shipping_country",
+        }
+    }
+}
+
 /// The form's inputs, one signal each, and what the buyer has been told.
 #[derive(Clone, Copy)]
 struct Form {
     email: RwSignal<String>,
     name: RwSignal<String>,
-    country: RwSignal<String>,
-    postal_code: RwSignal<String>,
+    phone: RwSignal<String>,
+    billing: AddressSignals,
+    shipping_name: RwSignal<String>,
+    shipping: AddressSignals,
+    /// Bills to the shipping address (where the session ships).
+    same_as_shipping: RwSignal<bool>,
+    /// The saved method chosen (its id), or `new`.
+    saved: RwSignal<String>,
+    /// "Save for next time", ticked.
+    keep: RwSignal<bool>,
     method: RwSignal<String>,
     card_number: RwSignal<String>,
     card_exp: RwSignal<String>,
@@ -49,8 +91,23 @@ impl Form {
         PaymentForm {
             email: value(self.email),
             name: value(self.name),
-            country: value(self.country),
-            postal_code: value(self.postal_code),
+            country: value(self.billing.country),
+            postal_code: value(self.billing.postal_code),
+            line1: value(self.billing.line1),
+            line2: value(self.billing.line2),
+            city: value(self.billing.city),
+            state: value(self.billing.state),
+            phone: value(self.phone),
+            shipping_name: value(self.shipping_name),
+            shipping_line1: value(self.shipping.line1),
+            shipping_line2: value(self.shipping.line2),
+            shipping_city: value(self.shipping.city),
+            shipping_state: value(self.shipping.state),
+            shipping_postal_code: value(self.shipping.postal_code),
+            shipping_country: value(self.shipping.country),
+            billing_same_as_shipping: self.same_as_shipping.get().then(|| "on".to_owned()),
+            saved_payment_method: value(self.saved),
+            save_payment_method: self.keep.get().then(|| "on".to_owned()),
             payment_method_type: value(self.method),
             card_number: value(self.card_number),
             card_exp: value(self.card_exp),
@@ -79,7 +136,7 @@ pub fn method_label(t: PaymentMethodType) -> &'static str {
 /// server only: the island hydrates the `<select>` (its value and errors) but not its 250 options,
 /// so neither the list nor the code that would build them goes to the browser.
 #[cfg(feature = "ssr")]
-fn country_options(selected: &str) -> String {
+fn country_options(selected: &str, allowed: Option<&[String]>) -> String {
     use std::fmt::Write;
     use std::sync::OnceLock;
     // (alpha-2 code, name escaped as HTML text), by name: built once per process.
@@ -101,6 +158,9 @@ fn country_options(selected: &str) -> String {
         r#"<option value=""{placeholder}>Select your country</option>"#
     );
     for (code, name) in countries {
+        if allowed.is_some_and(|list| !list.iter().any(|c| c == code)) {
+            continue;
+        }
         let mark = if code.eq_ignore_ascii_case(selected) {
             " selected"
         } else {
@@ -141,8 +201,51 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                 .unwrap_or_else(|| initial("email", None)),
         ),
         name: RwSignal::new(initial("name", view.prefill_name.clone())),
-        country: RwSignal::new(initial("country", view.prefill_country.clone())),
-        postal_code: RwSignal::new(initial("postal_code", None)),
+        phone: RwSignal::new(initial("phone", None)),
+        billing: AddressSignals {
+            line1: RwSignal::new(initial("line1", None)),
+            line2: RwSignal::new(initial("line2", None)),
+            city: RwSignal::new(initial("city", None)),
+            state: RwSignal::new(initial("state", None)),
+            postal_code: RwSignal::new(initial("postal_code", None)),
+            country: RwSignal::new(initial("country", view.prefill_country.clone())),
+        },
+        shipping_name: RwSignal::new(initial("shipping_name", view.prefill_name.clone())),
+        shipping: AddressSignals {
+            line1: RwSignal::new(initial("shipping_line1", None)),
+            line2: RwSignal::new(initial("shipping_line2", None)),
+            city: RwSignal::new(initial("shipping_city", None)),
+            state: RwSignal::new(initial("shipping_state", None)),
+            postal_code: RwSignal::new(initial("shipping_postal_code", None)),
+            // The buyer's country where the merchant ships there, else the first they ship to.
+            country: RwSignal::new(initial(
+                "shipping_country",
+                view.collection
+                    .shipping_countries
+                    .as_ref()
+                    .and_then(|allowed| {
+                        view.prefill_country
+                            .clone()
+                            .filter(|c| allowed.contains(c))
+                            .or_else(|| allowed.first().cloned())
+                    }),
+            )),
+        },
+        // Ticked, unless the buyer unticked it before a post the page came back from.
+        same_as_shipping: RwSignal::new(
+            !query.iter().any(|(k, _)| k.starts_with("value."))
+                || param("value.billing_same_as_shipping").is_some(),
+        ),
+        // A returning buyer's newest saved method first.
+        saved: RwSignal::new(initial(
+            "saved_payment_method",
+            Some(
+                view.saved_methods
+                    .first()
+                    .map_or("new".to_owned(), |m| m.id.clone()),
+            ),
+        )),
+        keep: RwSignal::new(param("value.save_payment_method").is_some()),
         method: RwSignal::new(
             view.payment_method_types
                 .first()
@@ -182,6 +285,8 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     let tax_rates: Vec<TaxRate> = view.tax_rates.clone();
     let currency = view.currency;
     let trial = view.trial_period_days;
+    let collection = view.collection.clone();
+    let ships = collection.ships();
     let totals: Memo<Option<Totals>> = Memo::new({
         let quantities = quantities.clone();
         move |_| {
@@ -199,7 +304,12 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                 value: d.value,
                 duration: d.duration,
             });
-            let country = form.country.get();
+            // Taxed where it is billed: the shipping address's country when billed there.
+            let country = if ships && form.same_as_shipping.get() {
+                form.shipping.country.get()
+            } else {
+                form.billing.country.get()
+            };
             let tax =
                 TaxRate::applicable(&tax_rates, Some(country.as_str()).filter(|c| !c.is_empty()))
                     .filter(|_| !country.is_empty())
@@ -222,13 +332,15 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     let today = view.today;
     let client_errors: Memo<BTreeMap<String, String>> = Memo::new({
         let methods = methods.clone();
+        let collection = view.collection.clone();
         move |_| {
             let payment_form = form.as_payment_form();
             let mut errors = BTreeMap::new();
-            if let Err(e) = check_buyer(&payment_form, known_email.as_deref()) {
+            if let Err(e) = check_buyer(&payment_form, known_email.as_deref(), &collection) {
                 errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
             }
             if needs_method.get()
+                && payment_form.saved_method().is_none()
                 && let Err(e) = check_method(&payment_form, &methods, today)
             {
                 errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
@@ -329,9 +441,19 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
 
     // Hydrating leaves the server's options as they are (see `country_options`).
     #[cfg(feature = "ssr")]
-    let country_options_html = country_options(&form.country.get_untracked());
+    let (billing_options, shipping_options) = (
+        country_options(&form.billing.country.get_untracked(), None),
+        country_options(
+            &form.shipping.country.get_untracked(),
+            collection.shipping_countries.as_deref(),
+        ),
+    );
     #[cfg(not(feature = "ssr"))]
-    let country_options_html = String::new();
+    let (billing_options, shipping_options) = (String::new(), String::new());
+    let full_billing = collection.full_billing_address();
+    let saved_methods = view.saved_methods.clone();
+    let can_save = view.can_save;
+    let save_with = view.merchant_name.clone();
     let method_sections = methods.clone();
     let cancel_url = view.cancel_url.clone();
     let merchant = view.merchant_name.clone();
@@ -425,31 +547,63 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
 
                     <fieldset class="contact">
                         <legend>"Contact"</legend>
-                        {text_field(form, "email", "Email", form.email, "email", "email", None, "", locked_email, error_of)}
-                        {text_field(form, "name", "Name", form.name, "text", "name", None, "", false, error_of)}
+                        {text_field(form, "email", "Email".into(), form.email, "email", "email", None, "", locked_email, error_of)}
+                        {text_field(form, "name", "Name".into(), form.name, "text", "name", None, "", false, error_of)}
                     </fieldset>
 
-                    <fieldset class="address">
-                        <legend>"Billing address"</legend>
-                        <div class="field" class:invalid=move || error_of("country").is_some()>
-                            <label for="f-country">"Country"</label>
-                            <select id="f-country" name="country" autocomplete="country"
-                                aria-invalid=move || error_of("country").is_some().to_string()
-                                aria-describedby="e-country"
-                                on:change=move |ev| {
-                                    form.country.set(event_target_value(&ev));
-                                    form.touched.update(|t| { t.insert("country".into()); });
-                                    form.server_errors.update(|e| { e.remove("country"); });
-                                }
-                                inner_html=country_options_html>
-                            </select>
-                            <p class="field-error" id="e-country">{move || error_of("country")}</p>
+                    {collection.phone.then(|| view! {
+                        <fieldset class="contact-phone">
+                            <legend class="visually-hidden">"Phone"</legend>
+                            {text_field(form, "phone", "Phone number".into(), form.phone, "tel", "tel", Some("tel"), "", false, error_of)}
+                        </fieldset>
+                    })}
+
+                    {ships.then(|| view! {
+                        <fieldset class="address shipping">
+                            <legend>"Shipping address"</legend>
+                            {text_field(form, "shipping_name", "Full name".into(), form.shipping_name, "text", "shipping name", None, "", false, error_of)}
+                            {address_fields(form, Which::Shipping, form.shipping, true, shipping_options, error_of)}
+                        </fieldset>
+                        <div class="field check">
+                            <input type="checkbox" id="f-billing_same_as_shipping" name="billing_same_as_shipping" value="on"
+                                checked=form.same_as_shipping.get_untracked()
+                                on:change=move |ev| form.same_as_shipping.set(event_target_checked(&ev)) />
+                            <label for="f-billing_same_as_shipping">"Billing address is the same as shipping"</label>
                         </div>
-                        {text_field(form, "postal_code", "Postal code", form.postal_code, "text", "postal-code", None, "", false, error_of)}
+                    })}
+
+                    <fieldset class="address billing" hidden=move || ships && hydrated.get() && form.same_as_shipping.get()>
+                        <legend>{if ships { "Billing address (if not the same as shipping)" } else { "Billing address" }}</legend>
+                        {address_fields(form, Which::Billing, form.billing, full_billing, billing_options, error_of)}
                     </fieldset>
 
                     <fieldset class="methods" hidden=move || !needs_method.get()>
                         <legend>"Payment method"</legend>
+                        {(!saved_methods.is_empty()).then(|| view! {
+                            <div class="chooser saved" role="radiogroup" aria-label="Your saved payment methods">
+                                {saved_methods.iter().map(|m| {
+                                    let id = format!("saved-{}", m.id);
+                                    let value = m.id.clone();
+                                    let chosen = value.clone();
+                                    view! {
+                                        <label class="choice" for=id.clone()>
+                                            <input type="radio" id=id.clone() name="saved_payment_method" value=value.clone()
+                                                checked=form.saved.get_untracked() == value
+                                                on:change=move |_| form.saved.set(chosen.clone()) />
+                                            <span>{m.label.clone()}</span>
+                                            {m.expires.clone().map(|e| view! { <span class="hint">{format!(" expires {e}")}</span> })}
+                                        </label>
+                                    }
+                                }).collect_view()}
+                                <label class="choice" for="saved-new">
+                                    <input type="radio" id="saved-new" name="saved_payment_method" value="new"
+                                        checked=form.saved.get_untracked() == "new"
+                                        on:change=move |_| form.saved.set("new".to_owned()) />
+                                    <span>"Use another payment method"</span>
+                                </label>
+                            </div>
+                        })}
+                        <div class="new-method" hidden=move || hydrated.get() && form.saved.get() != "new">
                         {(method_sections.len() > 1).then(|| {
                             let choices = method_sections.clone();
                             view! {
@@ -480,6 +634,15 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                 .copied();
                             method_sections.iter().map(|t| method_fields(*t, form, hydrated, error_of, several, first_bank)).collect_view()
                         }
+                        {can_save.then(|| view! {
+                            <div class="field check">
+                                <input type="checkbox" id="f-save_payment_method" name="save_payment_method" value="on"
+                                    checked=form.keep.get_untracked()
+                                    on:change=move |ev| form.keep.set(event_target_checked(&ev)) />
+                                <label for="f-save_payment_method">{format!("Save my payment details with {save_with} for next time")}</label>
+                            </div>
+                        })}
+                        </div>
                     </fieldset>
 
                     <button type="submit" class="primary" disabled=move || form.sending.get()>
@@ -499,7 +662,8 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
 fn text_field(
     form: Form,
     name: &'static str,
-    label: &'static str,
+    // One type for fixed and changing labels: the view is built once, not once per label type.
+    label: Signal<&'static str>,
     value: RwSignal<String>,
     kind: &'static str,
     autocomplete: &'static str,
@@ -533,6 +697,77 @@ fn text_field(
     }
 }
 
+/// The lines of an address in its country's format: the region line and the postal code's label
+/// follow the country as it is chosen (without JavaScript, the country the page was served with:
+/// a post with another country comes back with its format). `full` asks for every line; else
+/// only the country and the postal code, as card networks need.
+fn address_fields(
+    form: Form,
+    which: Which,
+    address: AddressSignals,
+    full: bool,
+    options_html: String,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let format = Memo::new(move |_| AddressFormat::of(&address.country.get()));
+    let country = which.field("country");
+    let select_id = format!("f-{country}");
+    let error_id = format!("e-{country}");
+    let select = view! {
+        <div class="field" class:invalid=move || error_of(country).is_some()>
+            <label for=select_id.clone()>"Country"</label>
+            <select id=select_id name=country
+                autocomplete=if which == Which::Shipping { "shipping country" } else { "country" }
+                aria-invalid=move || error_of(country).is_some().to_string()
+                aria-describedby=error_id.clone()
+                on:change=move |ev| {
+                    address.country.set(event_target_value(&ev));
+                    form.touched.update(|t| { t.insert(country.into()); });
+                    form.server_errors.update(|e| { e.remove(country); });
+                }
+                inner_html=options_html>
+            </select>
+            <p class="field-error" id=error_id>{move || error_of(country)}</p>
+        </div>
+    };
+    let postal = text_field(
+        form,
+        which.field("postal_code"),
+        Signal::derive(move || format.get().postal_label),
+        address.postal_code,
+        "text",
+        if which == Which::Shipping {
+            "shipping postal-code"
+        } else {
+            "postal-code"
+        },
+        None,
+        "",
+        false,
+        error_of,
+    );
+    let lines = full.then(|| {
+        let state = which.field("state");
+        view! {
+            {text_field(form, which.field("line1"), "Address".into(), address.line1, "text",
+                if which == Which::Shipping { "shipping address-line1" } else { "address-line1" }, None, "", false, error_of)}
+            {text_field(form, which.field("line2"), "Apartment, suite, etc. (optional)".into(), address.line2, "text",
+                if which == Which::Shipping { "shipping address-line2" } else { "address-line2" }, None, "", false, error_of)}
+            <div class="pair">
+                <div hidden=move || !format.get().city>
+                    {text_field(form, which.field("city"), "City".into(), address.city, "text",
+                        if which == Which::Shipping { "shipping address-level2" } else { "address-level2" }, None, "", false, error_of)}
+                </div>
+                <div hidden=move || format.get().state_label.is_none()>
+                    {text_field(form, state, Signal::derive(move || format.get().state_label.unwrap_or("State")), address.state, "text",
+                        if which == Which::Shipping { "shipping address-level1" } else { "address-level1" }, None, "", false, error_of)}
+                </div>
+            </div>
+        }
+    });
+    view! { {select} {lines} {postal} }
+}
+
 /// The fields one payment method needs. Without JavaScript every method's fields show, each under
 /// its heading; with it only the chosen method's.
 fn method_fields(
@@ -551,7 +786,7 @@ fn method_fields(
             text_field(
                 form,
                 "account_holder",
-                "Account holder",
+                "Account holder".into(),
                 form.account_holder,
                 "text",
                 "name",
@@ -564,28 +799,28 @@ fn method_fields(
     };
     let body = match t {
         PaymentMethodType::Card => view! {
-            {text_field(form, "card_number", "Card number", form.card_number, "text", "cc-number", Some("numeric"), "1234 1234 1234 1234", false, error_of)}
+            {text_field(form, "card_number", "Card number".into(), form.card_number, "text", "cc-number", Some("numeric"), "1234 1234 1234 1234", false, error_of)}
             <p class="brand" aria-live="polite">{move || {
                 let digits: String = form.card_number.get().chars().filter(char::is_ascii_digit).collect();
                 let brand = CardBrand::detect(&digits);
                 (!digits.is_empty() && brand != CardBrand::Unknown).then(|| brand.display_name())
             }}</p>
             <div class="pair">
-                {text_field(form, "card_exp", "Expiry (MM / YY)", form.card_exp, "text", "cc-exp", Some("numeric"), "MM / YY", false, error_of)}
-                {text_field(form, "card_cvc", "CVC", form.card_cvc, "text", "cc-csc", Some("numeric"), "123", false, error_of)}
+                {text_field(form, "card_exp", "Expiry (MM / YY)".into(), form.card_exp, "text", "cc-exp", Some("numeric"), "MM / YY", false, error_of)}
+                {text_field(form, "card_cvc", "CVC".into(), form.card_cvc, "text", "cc-csc", Some("numeric"), "123", false, error_of)}
             </div>
-            {text_field(form, "card_name", "Name on card", form.card_name, "text", "cc-name", None, "", false, error_of)}
+            {text_field(form, "card_name", "Name on card".into(), form.card_name, "text", "cc-name", None, "", false, error_of)}
         }
         .into_any(),
         PaymentMethodType::SepaDebit => view! {
-            {text_field(form, "iban", "IBAN", form.iban, "text", "off", None, "DE89 3704 0044 0532 0130 00", false, error_of)}
+            {text_field(form, "iban", "IBAN".into(), form.iban, "text", "off", None, "DE89 3704 0044 0532 0130 00", false, error_of)}
             {holder()}
             <p class="fine-print">"By paying you authorise the merchant to debit your account. Debits settle in a few days (seconds in test mode)."</p>
         }
         .into_any(),
         PaymentMethodType::UsBankAccount => view! {
-            {text_field(form, "routing_number", "Routing number", form.routing_number, "text", "off", Some("numeric"), "110000000", false, error_of)}
-            {text_field(form, "account_number", "Account number", form.account_number, "text", "off", Some("numeric"), "000123456789", false, error_of)}
+            {text_field(form, "routing_number", "Routing number".into(), form.routing_number, "text", "off", Some("numeric"), "110000000", false, error_of)}
+            {text_field(form, "account_number", "Account number".into(), form.account_number, "text", "off", Some("numeric"), "000123456789", false, error_of)}
             {holder()}
         }
         .into_any(),
@@ -608,7 +843,17 @@ fn focus_first_error(errors: &BTreeMap<String, String>) {
         let order = [
             "email",
             "name",
+            "phone",
+            "shipping_name",
+            "shipping_country",
+            "shipping_line1",
+            "shipping_city",
+            "shipping_state",
+            "shipping_postal_code",
             "country",
+            "line1",
+            "city",
+            "state",
             "postal_code",
             "card_number",
             "card_exp",

@@ -123,6 +123,15 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             })}
+            {receipt.as_ref().and_then(|r| r.shipping.clone()).map(|shipping| view! {
+                <section class="shipping-to" aria-labelledby="ship-title">
+                    <h2 id="ship-title">"Shipping to"</h2>
+                    <address>
+                        <span>{shipping.name}</span>
+                        {crate::domain::address::envelope_lines(&shipping.address).into_iter().map(|line| view! { <br /><span>{line}</span> }).collect_view()}
+                    </address>
+                </section>
+            })}
             {receipt.as_ref().filter(|r| !r.email.is_empty()).map(|r| view! { <p class="hint">{format!("Receipt for {}", r.email)}</p> })}
         </section>
     }

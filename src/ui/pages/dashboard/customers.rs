@@ -120,6 +120,9 @@ fn detail_view(d: CustomerDetail) -> impl IntoView {
                 <dt>"Id"</dt><dd class="mono">{d.row.id}</dd>
                 <dt>"Email"</dt><dd>{d.row.email.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Your id"</dt><dd class="mono">{d.row.external_id.unwrap_or_else(|| "—".into())}</dd>
+                {d.phone.map(|p| view! { <dt>"Phone"</dt><dd class="mono">{p}</dd> })}
+                {d.billing_address.map(|lines| view! { <dt>"Billing address"</dt><dd><address>{lines.join(", ")}</address></dd> })}
+                {d.shipping.map(|lines| view! { <dt>"Ships to"</dt><dd><address>{lines.join(", ")}</address></dd> })}
                 <dt>"Created"</dt><dd>{d.row.created}</dd>
             </dl>
         </section>
