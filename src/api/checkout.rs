@@ -218,6 +218,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
             body.phone_number_collection,
             body.saved_payment_method_options,
         ),
+        payment_link_id: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod flowglad;
 pub mod idempotency;
 mod organization;
 pub mod pagination;
+mod payment_links;
 mod processor;
 mod renewals;
 pub mod stripe;
@@ -72,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))
         .route("/checkout/{id}/return", get(processor::returned))
+        .route("/l/{id}", get(payment_links::visit))
         .route(
             "/api/stripe/events/{organization_id}",
             post(processor::stripe_events),

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod mode;
 pub mod money;
 pub mod payment;
+pub mod payment_link;
 pub mod processor;
 pub mod redirect_url;
 pub mod session;

@@ -104,6 +104,18 @@ pub fn not_editable(session: &CheckoutSession, now: i64) -> ServiceError {
 }
 
 /// Checks, looks up and prices a request into a session with the given id, not yet stored.
+/// The session `draft` would make now, checked and priced, without keeping it: how a payment
+/// link's template is checked before it is saved.
+pub async fn build_session_of(
+    store: &Store,
+    principal: &Principal,
+    draft: SessionDraft,
+    now: i64,
+) -> ServiceResult<CheckoutSession> {
+    let id = new_id(ids::checkout_session(principal.mode));
+    build_session(store, principal, draft, &id, now, now).await
+}
+
 async fn build_session(
     store: &Store,
     principal: &Principal,
@@ -405,6 +417,7 @@ async fn build_session(
         collection: checked.collection,
         customer_phone: None,
         shipping_details: None,
+        payment_link_id: checked.payment_link_id,
         plan_id: checked.plan_id,
         starts_at: checked.starts_at,
         confirmation: None,

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod mail;
 pub mod passwords;
 pub mod payment;
+pub mod payment_links;
 pub mod phone;
 pub mod portal;
 pub mod processors;

@@ -68,6 +68,7 @@ struct SessionRow {
     collection: Option<String>,
     customer_phone: Option<String>,
     shipping_details: Option<String>,
+    payment_link_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -94,7 +95,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
      payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
-     collection, customer_phone, shipping_details";
+     collection, customer_phone, shipping_details, payment_link_id";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -235,6 +236,7 @@ impl SessionRow {
             collection: json("collection", self.collection.as_deref())?.unwrap_or_default(),
             customer_phone: self.customer_phone,
             shipping_details: json("shipping_details", self.shipping_details.as_deref())?,
+            payment_link_id: self.payment_link_id,
         })
     }
 }
@@ -341,7 +343,7 @@ impl SessionValues {
     }
 }
 
-/// Binds `$1` to `$54` of the session insert: the session `$s` with its [`SessionValues`] `$v`.
+/// Binds `$1` to `$55` of the session insert: the session `$s` with its [`SessionValues`] `$v`.
 macro_rules! bind_session {
     ($query:expr, $s:expr, $v:expr) => {
         $query
@@ -403,17 +405,18 @@ macro_rules! bind_session {
             .bind(&$v.collection)
             .bind(&$s.customer_phone)
             .bind(&$v.shipping_details)
+            .bind(&$s.payment_link_id)
     };
 }
 
-/// The session insert: its columns and `$1` to `$54`, bound by [`bind_session!`].
+/// The session insert: its columns and `$1` to `$55`, bound by [`bind_session!`].
 static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
           $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
           $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, \
-          $54)"
+          $54, $55)"
     )
 });
 
@@ -464,7 +467,7 @@ impl Store {
         } else {
             std::borrow::Cow::Owned(format!(
                 "WITH session AS ({session_sql}) {}",
-                lines_sql(55, s.line_items.len())
+                lines_sql(56, s.line_items.len())
             ))
         };
         let mut tx = self.begin().await?;

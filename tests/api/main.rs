@@ -19,6 +19,7 @@ mod health;
 mod idempotency;
 mod mail;
 mod pages;
+mod payment_links;
 mod portal;
 mod refunds;
 mod renewals;

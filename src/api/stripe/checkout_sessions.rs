@@ -175,6 +175,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
             form.phone_number_collection,
             form.saved_payment_method_options,
         ),
+        payment_link_id: None,
     })
 }
 
@@ -261,7 +262,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "metadata": session.metadata,
         "mode": session.mode.as_str(),
         "payment_intent": null,
-        "payment_link": null,
+        "payment_link": session.payment_link_id,
         "payment_method_collection": "always",
         "payment_method_types": session.payment_method_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "payment_status": payment_status,
@@ -386,7 +387,7 @@ pub struct ListQuery {
     ending_before: Option<String>,
 }
 
-fn limit_of(raw: Option<&str>) -> Result<u32, StripeError> {
+pub(super) fn limit_of(raw: Option<&str>) -> Result<u32, StripeError> {
     match raw.filter(|l| !l.is_empty()) {
         None => Ok(10),
         Some(raw) => raw

@@ -9,6 +9,7 @@
 mod billing_portal;
 mod checkout_sessions;
 mod connhex;
+mod payment_links;
 mod refunds;
 mod subscriptions;
 
@@ -43,6 +44,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/checkout/sessions/{id}/line_items",
             get(checkout_sessions::line_items),
+        )
+        .route(
+            "/v1/payment_links",
+            get(payment_links::list).post(payment_links::create),
+        )
+        .route(
+            "/v1/payment_links/{id}",
+            get(payment_links::retrieve).post(payment_links::update),
         )
         .route("/v1/subscriptions/{id}", get(subscriptions::retrieve))
         .route("/v1/refunds", post(refunds::create))

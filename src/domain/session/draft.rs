@@ -157,6 +157,8 @@ pub struct SessionDraft {
     pub client_reference_id: Option<String>,
     /// What the page collects besides email and payment.
     pub collection: CollectionDraft,
+    /// The payment link a visit made this session from (never a merchant's request).
+    pub payment_link_id: Option<String>,
 }
 
 /// What a session asks the buyer for, as requested (Stripe's `billing_address_collection`,
@@ -199,6 +201,7 @@ impl SessionDraft {
             starts_at: None,
             client_reference_id: None,
             collection: CollectionDraft::default(),
+            payment_link_id: None,
         }
     }
 }
@@ -249,6 +252,7 @@ pub struct CheckedDraft {
     pub starts_at: Option<i64>,
     pub client_reference_id: Option<String>,
     pub collection: crate::domain::address::Collection,
+    pub payment_link_id: Option<String>,
 }
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
@@ -541,6 +545,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         starts_at: draft.starts_at,
         client_reference_id,
         collection,
+        payment_link_id: draft.payment_link_id,
     })
 }
 

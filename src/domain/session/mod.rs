@@ -346,6 +346,8 @@ pub struct CheckoutSession {
     pub customer_phone: Option<String>,
     /// Where the order ships, once paid, when the session asked for it.
     pub shipping_details: Option<crate::domain::address::ShippingDetails>,
+    /// The payment link whose visit made the session.
+    pub payment_link_id: Option<String>,
     /// The plan the session sells, for a plan-based contract.
     pub plan_id: Option<String>,
     /// When the contract starts (epoch milliseconds), as the merchant asked.

@@ -1,0 +1,56 @@
+//! `GET /l/{id}`: a buyer opens a payment link. An active link makes a new session for the visit
+//! and sends the buyer to its hosted page (303); a link the merchant turned off says so (410), and
+//! an unknown one is not found (404). A link's sessions are anonymous: each buyer gives their own
+//! details on the page.
+
+use crate::service::payment_links::{Visit, open_link};
+use crate::state::AppState;
+use crate::store::now_ms;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"/pkg/kassa.css\"><title>{title} · kassa</title></head>\
+         <body><main class=\"checkout\"><section class=\"state\"><h1>{title}</h1><p>{text}</p>\
+         </section></main></body></html>"
+    );
+    (status, Html(body)).into_response()
+}
+
+pub async fn visit(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match open_link(&state.store, &id, now_ms()).await {
+        Ok(Visit::Session(session)) => {
+            Redirect::to(&state.checkout_url(&session.id)).into_response()
+        }
+        Ok(Visit::Inactive) => page(
+            StatusCode::GONE,
+            "This link is no longer active",
+            "The shop has stopped selling through this link. Ask them for a new one.",
+        ),
+        Ok(Visit::NotFound) => page(
+            StatusCode::NOT_FOUND,
+            "There is no such payment link",
+            "Check the address, or ask the shop for the link again.",
+        ),
+        // The link's prices changed since it was made (archived, say): nothing can be sold.
+        Err(
+            crate::service::ServiceError::Invalid(_) | crate::service::ServiceError::Conflict(_),
+        ) => page(
+            StatusCode::CONFLICT,
+            "This link cannot sell right now",
+            "What it sells is no longer available. Ask the shop for a new link.",
+        ),
+        Err(error) => {
+            tracing::error!(%error, link = %id, "opening a payment link failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This link cannot be opened right now",
+                "Try again in a moment.",
+            )
+        }
+    }
+}
