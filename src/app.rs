@@ -9,7 +9,7 @@ use crate::ui::pages::dashboard::{
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Html, Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment, lazy_route};
 
@@ -25,7 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let islands = renders_islands();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` comes from the page: `<Html>` in `App`, or the checkout's, in the buyer's language.
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -60,7 +61,10 @@ pub fn App() -> impl IntoView {
     // `<body data-hydrated>`, which end-to-end tests wait for instead of sleeping, is set by
     // `crate::hydrate` once the page has hydrated.
 
+    // The checkout's pages say their own language (the buyer's); every other page is English.
+    let english = (!renders_islands()).then(|| view! { <Html {..} lang="en" /> });
     view! {
+        {english}
         <Stylesheet id="leptos" href="/pkg/kassa.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Meta name="color-scheme" content="light dark" />

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod domain;
+pub mod i18n;
 pub mod server_fns;
 pub mod ui;
 

@@ -1221,6 +1221,7 @@ fn full_session(
         customer_phone: None,
         shipping_details: None,
         payment_link_id: Some("plink_test_1".into()),
+        locale: Some("de".to_owned()),
         plan_id: None,
         starts_at: Some(created_at + 3_600_000),
         confirmation: None,

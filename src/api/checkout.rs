@@ -52,6 +52,8 @@ pub struct CreateBody {
     plan: Option<String>,
     starts_at: Option<i64>,
     client_reference_id: Option<String>,
+    /// The page's language (`auto`, `de`, `fr-CA`, …; Stripe's values).
+    locale: Option<String>,
     billing_address_collection: Option<String>,
     shipping_address_collection: Option<ShippingCollection>,
     phone_number_collection: Option<PhoneCollection>,
@@ -219,6 +221,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
             body.saved_payment_method_options,
         ),
         payment_link_id: None,
+        locale: body.locale,
     })
 }
 

@@ -116,6 +116,8 @@ pub enum Field {
     Confirmation,
     PaymentMethodId,
     ClientReferenceId,
+    /// The language of a session's page.
+    Locale,
     /// What a session collects (Stripe's names).
     BillingAddressCollection,
     ShippingAllowedCountries(usize),
@@ -233,6 +235,7 @@ impl fmt::Display for Field {
             Field::Confirmation => f.write_str("confirmation"),
             Field::PaymentMethodId => f.write_str("payment_method_id"),
             Field::ClientReferenceId => f.write_str("client_reference_id"),
+            Field::Locale => f.write_str("locale"),
             Field::BillingAddressCollection => f.write_str("billing_address_collection"),
             Field::PaymentMethodSave => {
                 f.write_str("saved_payment_method_options.payment_method_save")

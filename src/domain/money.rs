@@ -165,18 +165,30 @@ impl fmt::Display for Money {
 
 /// `123456` with exponent 2 as `1,234.56`.
 fn format_minor(minor: u64, exponent: u32) -> String {
+    format_number(minor, exponent, ",", '.', 4)
+}
+
+/// `minor` units with `exponent` decimals, its whole part grouped by threes with `group` once it
+/// has `min_grouping` digits or more, and `decimal` before the fraction: `1.234,56` in German.
+pub fn format_number(
+    minor: u64,
+    exponent: u32,
+    group: &str,
+    decimal: char,
+    min_grouping: usize,
+) -> String {
     let scale = 10u64.pow(exponent);
     let (whole, fraction) = (minor / scale, minor % scale);
     let digits = whole.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 8);
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 * group.len() + 8);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
+        if i > 0 && digits.len() >= min_grouping && (digits.len() - i).is_multiple_of(3) {
+            grouped.push_str(group);
         }
         grouped.push(c);
     }
     if exponent > 0 {
-        grouped.push('.');
+        grouped.push(decimal);
         grouped.push_str(&format!("{fraction:0width$}", width = exponent as usize));
     }
     grouped

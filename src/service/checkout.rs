@@ -418,6 +418,7 @@ async fn build_session(
         customer_phone: None,
         shipping_details: None,
         payment_link_id: checked.payment_link_id,
+        locale: checked.locale,
         plan_id: checked.plan_id,
         starts_at: checked.starts_at,
         confirmation: None,

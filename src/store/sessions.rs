@@ -69,6 +69,7 @@ struct SessionRow {
     customer_phone: Option<String>,
     shipping_details: Option<String>,
     payment_link_id: Option<String>,
+    locale: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -95,7 +96,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
      payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
-     collection, customer_phone, shipping_details, payment_link_id";
+     collection, customer_phone, shipping_details, payment_link_id, locale";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -237,6 +238,7 @@ impl SessionRow {
             customer_phone: self.customer_phone,
             shipping_details: json("shipping_details", self.shipping_details.as_deref())?,
             payment_link_id: self.payment_link_id,
+            locale: self.locale,
         })
     }
 }
@@ -406,19 +408,23 @@ macro_rules! bind_session {
             .bind(&$s.customer_phone)
             .bind(&$v.shipping_details)
             .bind(&$s.payment_link_id)
+            .bind(&$s.locale)
     };
 }
 
-/// The session insert: its columns and `$1` to `$55`, bound by [`bind_session!`].
+/// The session insert: its columns and one `$n` each, bound by [`bind_session!`].
 static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let params: Vec<String> = (1..=session_params()).map(|i| format!("${i}")).collect();
     format!(
-        "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-          $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-          $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, \
-          $54, $55)"
+        "INSERT INTO checkout_sessions ({SESSION_COLUMNS}) VALUES ({})",
+        params.join(", ")
     )
 });
+
+/// How many parameters the session insert binds: one per column.
+fn session_params() -> usize {
+    SESSION_COLUMNS.split(',').count()
+}
 
 impl Store {
     /// Records a new session and its lines in one transaction, and, for a request under an
@@ -467,7 +473,7 @@ impl Store {
         } else {
             std::borrow::Cow::Owned(format!(
                 "WITH session AS ({session_sql}) {}",
-                lines_sql(56, s.line_items.len())
+                lines_sql(session_params() + 1, s.line_items.len())
             ))
         };
         let mut tx = self.begin().await?;

@@ -17,6 +17,7 @@ mod flowglad;
 mod flowglad_spec;
 mod health;
 mod idempotency;
+mod languages;
 mod mail;
 mod pages;
 mod payment_links;

@@ -44,6 +44,8 @@ pub struct CreateForm {
     pub(super) metadata: Option<BTreeMap<String, String>>,
     pub(super) expires_at: Option<i64>,
     pub(super) client_reference_id: Option<String>,
+    /// The page's language (`auto`, `de`, `fr-CA`, …).
+    pub(super) locale: Option<String>,
     pub(super) billing_address_collection: Option<String>,
     pub(super) shipping_address_collection: Option<ShippingCollection>,
     pub(super) phone_number_collection: Option<PhoneCollection>,
@@ -176,6 +178,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
             form.saved_payment_method_options,
         ),
         payment_link_id: None,
+        locale: form.locale,
     })
 }
 
@@ -258,7 +261,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "expires_at": session.expires_at / 1000,
         "invoice": session.invoice_id,
         "livemode": session.livemode,
-        "locale": null,
+        "locale": session.locale,
         "metadata": session.metadata,
         "mode": session.mode.as_str(),
         "payment_intent": null,

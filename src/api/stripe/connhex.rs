@@ -138,6 +138,7 @@ pub async fn create(
         metadata: None,
         expires_at: None,
         client_reference_id: None,
+        locale: None,
         billing_address_collection: None,
         shipping_address_collection: None,
         phone_number_collection: None,

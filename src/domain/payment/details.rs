@@ -84,14 +84,19 @@ pub struct Cvc(String);
 
 impl Cvc {
     /// Three digits, or four for American Express.
-    pub fn parse(input: &str, brand: CardBrand) -> Result<Cvc, String> {
+    pub fn parse(input: &str, brand: CardBrand) -> Result<Cvc, &'static str> {
         let trimmed = input.trim();
         let expected = brand.cvc_length();
         if trimmed.is_empty() {
-            return Err("Enter your card's security code.".into());
+            return Err("Enter your card's security code.");
         }
         if !trimmed.chars().all(|c| c.is_ascii_digit()) || trimmed.len() != expected {
-            return Err(format!("Your card's security code has {expected} digits."));
+            // One message per length, so that each can be translated whole.
+            return Err(if expected == 4 {
+                "Your card's security code has 4 digits."
+            } else {
+                "Your card's security code has 3 digits."
+            });
         }
         Ok(Cvc(trimmed.to_owned()))
     }

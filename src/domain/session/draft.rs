@@ -159,6 +159,8 @@ pub struct SessionDraft {
     pub collection: CollectionDraft,
     /// The payment link a visit made this session from (never a merchant's request).
     pub payment_link_id: Option<String>,
+    /// The language the page speaks (Stripe's `locale`: `auto`, `de`, `fr-CA`, …).
+    pub locale: Option<String>,
 }
 
 /// What a session asks the buyer for, as requested (Stripe's `billing_address_collection`,
@@ -202,6 +204,7 @@ impl SessionDraft {
             client_reference_id: None,
             collection: CollectionDraft::default(),
             payment_link_id: None,
+            locale: None,
         }
     }
 }
@@ -253,6 +256,8 @@ pub struct CheckedDraft {
     pub client_reference_id: Option<String>,
     pub collection: crate::domain::address::Collection,
     pub payment_link_id: Option<String>,
+    /// A language tag; none means the buyer's browser decides.
+    pub locale: Option<String>,
 }
 
 /// Checks everything that needs no lookup. Returns every problem found, in field order.
@@ -326,6 +331,11 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
             format!("must be at most {MAX_CLIENT_REFERENCE_LENGTH} characters"),
         ));
     }
+    let locale = crate::i18n::check_locale(draft.locale.as_deref().unwrap_or_default())
+        .unwrap_or_else(|message| {
+            errors.push(FieldError::invalid(Field::Locale, message));
+            None
+        });
     let collection = crate::domain::address::Collection::check(
         draft.collection.billing_address.as_deref(),
         draft.collection.shipping_countries,
@@ -546,6 +556,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         client_reference_id,
         collection,
         payment_link_id: draft.payment_link_id,
+        locale,
     })
 }
 

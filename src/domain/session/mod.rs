@@ -348,6 +348,8 @@ pub struct CheckoutSession {
     pub shipping_details: Option<crate::domain::address::ShippingDetails>,
     /// The payment link whose visit made the session.
     pub payment_link_id: Option<String>,
+    /// The language the merchant chose for the page (a tag; none: the buyer's browser decides).
+    pub locale: Option<String>,
     /// The plan the session sells, for a plan-based contract.
     pub plan_id: Option<String>,
     /// When the contract starts (epoch milliseconds), as the merchant asked.

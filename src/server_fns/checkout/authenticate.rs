@@ -16,13 +16,19 @@ pub async fn authenticate(
     use axum::http::StatusCode;
 
     let state = expect_context::<AppState>();
+    // The buyer's choice of language or their browser's (the step page sends no field for it).
+    let tr = crate::i18n::catalog::pages(
+        use_context::<axum::http::request::Parts>()
+            .map(|parts| crate::i18n::catalog::of_request(&parts, None))
+            .unwrap_or_default(),
+    );
     let approved = match decision.as_str() {
         "complete" | "approve" => true,
         "fail" | "cancel" => false,
         _ => {
             set_status(StatusCode::UNPROCESSABLE_ENTITY);
             return Ok(ConfirmResponse::Invalid {
-                errors: vec![("decision".into(), "Choose to complete or cancel.".into())],
+                errors: vec![("decision".into(), tr.t("Choose to complete or cancel."))],
             });
         }
     };
@@ -41,14 +47,14 @@ pub async fn authenticate(
         Err(ServiceError::NotFound(_)) => {
             set_status(StatusCode::NOT_FOUND);
             return Ok(ConfirmResponse::Unavailable {
-                message: "There is no such checkout.".into(),
+                message: tr.t("There is no such checkout."),
             });
         }
         Err(error) => {
             tracing::error!(%error, "authentication failed");
-            return Err(ServerFnError::new(
+            return Err(ServerFnError::new(tr.t(
                 "The payment could not be completed right now. Reload this page: it shows whether your payment went through.",
-            ));
+            )));
         }
     };
     let (response, redirect) = match outcome {
@@ -62,6 +68,7 @@ pub async fn authenticate(
             next_url,
         ),
         ConfirmOutcome::Declined { message, .. } => {
+            let message = tr.t(&message);
             (ConfirmResponse::Declined { message }, page.clone())
         }
         ConfirmOutcome::Closed(status) => (ConfirmResponse::Closed { status }, page.clone()),
@@ -69,7 +76,7 @@ pub async fn authenticate(
             set_status(StatusCode::CONFLICT);
             (
                 ConfirmResponse::Busy {
-                    message: "This checkout is already being paid. Wait a moment.".into(),
+                    message: tr.t("This checkout is already being paid. Wait a moment."),
                 },
                 page.clone(),
             )
@@ -78,7 +85,7 @@ pub async fn authenticate(
         | ConfirmOutcome::Unavailable(_)
         | ConfirmOutcome::Limited { .. } => (
             ConfirmResponse::Unavailable {
-                message: "This payment cannot be completed.".into(),
+                message: tr.t("This payment cannot be completed."),
             },
             page.clone(),
         ),

@@ -41,6 +41,8 @@ pub async fn confirm_checkout(
     account_number: Option<String>,
     promotion_code: Option<String>,
     quantity: Option<BTreeMap<String, String>>,
+    // The page's language, for what the buyer reads in the answer.
+    lang: Option<String>,
 ) -> Result<ConfirmResponse, ServerFnError> {
     use crate::domain::payment::PaymentForm;
     use crate::server_fns::{client_address, client_info, from_plain_form, set_header, set_status};
@@ -50,6 +52,13 @@ pub async fn confirm_checkout(
     use axum::http::StatusCode;
 
     let app = expect_context::<AppState>();
+    let tr =
+        crate::i18n::catalog::pages(match lang.as_deref().and_then(crate::i18n::Lang::parse) {
+            Some(lang) => lang,
+            None => use_context::<axum::http::request::Parts>()
+                .map(|parts| crate::i18n::catalog::of_request(&parts, None))
+                .unwrap_or_default(),
+        });
     let form = PaymentForm {
         email: email.clone(),
         name: name.clone(),
@@ -140,14 +149,14 @@ pub async fn confirm_checkout(
             Err(ServiceError::NotFound(_)) => {
                 set_status(StatusCode::NOT_FOUND);
                 return Ok(ConfirmResponse::Unavailable {
-                    message: "There is no such checkout.".into(),
+                    message: tr.t("There is no such checkout."),
                 });
             }
             Err(error) => {
                 tracing::error!(%error, "confirm failed");
-                return Err(ServerFnError::new(
+                return Err(ServerFnError::new(tr.t(
                     "The payment could not be completed right now. Reload this page: it shows whether your payment went through.",
-                ));
+                )));
             }
         }
     };
@@ -193,7 +202,9 @@ pub async fn confirm_checkout(
         ConfirmOutcome::Declined { message, .. } => {
             set_status(StatusCode::PAYMENT_REQUIRED);
             (
-                ConfirmResponse::Declined { message },
+                ConfirmResponse::Declined {
+                    message: tr.t(&message),
+                },
                 page_with(&typed, &promotion_code, &quantities),
             )
         }
@@ -201,7 +212,7 @@ pub async fn confirm_checkout(
             set_status(StatusCode::UNPROCESSABLE_ENTITY);
             let errors: Vec<(String, String)> = errors
                 .into_iter()
-                .map(|e| (e.field.to_string(), e.message))
+                .map(|e| (e.field.to_string(), tr.t(&e.message)))
                 .collect();
             let mut params: Vec<(String, String)> = errors
                 .iter()
@@ -221,7 +232,7 @@ pub async fn confirm_checkout(
             set_status(StatusCode::CONFLICT);
             (
                 ConfirmResponse::Busy {
-                    message: "This checkout is already being paid. Wait a moment.".into(),
+                    message: tr.t("This checkout is already being paid. Wait a moment."),
                 },
                 page.clone(),
             )
@@ -232,7 +243,7 @@ pub async fn confirm_checkout(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(retry_after_s),
             );
-            let message = too_many_attempts(retry_after_s);
+            let message = too_many_attempts(tr, retry_after_s);
             (
                 ConfirmResponse::Limited {
                     message: message.clone(),
@@ -243,6 +254,7 @@ pub async fn confirm_checkout(
         }
         ConfirmOutcome::Unavailable(message) => {
             set_status(StatusCode::CONFLICT);
+            let message = tr.t(&message);
             (
                 ConfirmResponse::Unavailable {
                     message: message.clone(),
@@ -259,14 +271,16 @@ pub async fn confirm_checkout(
 
 /// What a buyer reads after too many payment attempts.
 #[cfg(feature = "ssr")]
-fn too_many_attempts(retry_after_s: u64) -> String {
+fn too_many_attempts(tr: &crate::i18n::Messages, retry_after_s: u64) -> String {
     let minutes = retry_after_s.div_ceil(60);
-    let wait = if minutes <= 1 {
-        "a minute".to_owned()
+    if minutes <= 1 {
+        tr.t("Too many payment attempts. For your security, try again in a minute.")
     } else {
-        format!("{minutes} minutes")
-    };
-    format!("Too many payment attempts. For your security, try again in {wait}.")
+        tr.tf(
+            "Too many payment attempts. For your security, try again in {minutes} minutes.",
+            &[("minutes", &minutes.to_string())],
+        )
+    }
 }
 
 /// The checkout page's address with `params`, the applied code and the chosen quantities.

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 /// reads ([`PaymentView`]) and what only the server's pages show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
+    /// The language the page speaks to this buyer.
+    pub lang: crate::i18n::Lang,
     /// The order and what paying it takes; the open checkout's island gets only this.
     pub payment: PaymentView,
     /// The status as the buyer meets it (an open session past its expiry is expired).
@@ -53,6 +55,8 @@ pub fn is_notice(name: &str) -> bool {
 /// holds no reader for the receipt, the branding or the states the form never shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentView {
+    /// The form's strings in the buyer's language (none for English).
+    pub messages: crate::i18n::Messages,
     pub session_id: String,
     pub kind: SessionKind,
     pub mode: SessionMode,

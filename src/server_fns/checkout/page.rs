@@ -16,7 +16,7 @@ pub async fn checkout_page(
     let (code, refused) = match code.filter(|c| !c.trim().is_empty()) {
         Some(code) => match code_may_be_tried(&state, &session_id) {
             Ok(()) => (Some(code), None),
-            Err(message) => (None, Some(message)),
+            Err(wait) => (None, Some(wait)),
         },
         None => (None, None),
     };
@@ -33,13 +33,51 @@ pub async fn checkout_page(
         tracing::error!(%error, "reading a checkout page");
         ServerFnError::new("This checkout cannot be shown right now.")
     })?;
-    if let (Some(message), Some(page)) = (refused, page.as_mut()) {
-        page.payment.code_error = Some(message);
-    }
     if let Some(page) = page.as_mut() {
+        let tr = crate::i18n::catalog::pages(page.lang);
+        // What kassa and the processor said, in the buyer's language where it has the words.
+        page.payment.code_error = match refused {
+            Some(wait) => Some(too_many_codes(tr, wait)),
+            None => page.payment.code_error.as_deref().map(|m| tr.t(m)),
+        };
+        page.payment.last_decline = page.payment.last_decline.as_deref().map(|m| tr.t(m));
+        page.failure = page.failure.as_deref().map(|m| tr.t(m));
         page.notices = signed_notices(&state, &session_id).await;
+        remember_chosen_language();
     }
     Ok(page)
+}
+
+/// Keeps the language a buyer chose with the page's switcher (`?lang=de`) for the pages that
+/// follow (the payment's answer, the authentication step, the receipt), as a cookie.
+#[cfg(feature = "ssr")]
+fn remember_chosen_language() {
+    use crate::i18n::{Lang, catalog::COOKIE};
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return;
+    };
+    let chosen = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    if let Some(lang) = chosen
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(cookie) = axum::http::HeaderValue::from_str(&format!(
+            "{COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
+        ))
+    {
+        response.append_header(axum::http::header::SET_COOKIE, cookie);
+    }
+}
+
+/// What a buyer reads who tried too many codes: wait this many seconds.
+#[cfg(feature = "ssr")]
+fn too_many_codes(tr: &crate::i18n::Messages, wait: u64) -> String {
+    tr.tf(
+        "Too many codes were tried. Wait {seconds} s, then try again.",
+        &[("seconds", &wait.to_string())],
+    )
 }
 
 /// The notices the address of the page being rendered carries, if kassa signed them.
@@ -66,16 +104,14 @@ async fn signed_notices(state: &crate::state::AppState, session_id: &str) -> Vec
     }
 }
 
-/// Counts a promotion code tried on `session_id` from this client: `Err(what the buyer reads)`
-/// once too many were tried, on the checkout or from the address.
+/// Counts a promotion code tried on `session_id` from this client: `Err(seconds to wait)` once
+/// too many were tried, on the checkout or from the address.
 #[cfg(feature = "ssr")]
-fn code_may_be_tried(state: &crate::state::AppState, session_id: &str) -> Result<(), String> {
+fn code_may_be_tried(state: &crate::state::AppState, session_id: &str) -> Result<(), u64> {
     state
         .limits
         .code_check(session_id, crate::server_fns::client_address(state))
-        .map_err(|crate::security::limits::RetryAfter(wait)| {
-            format!("Too many codes were tried. Wait {wait} s, then try again.")
-        })
+        .map_err(|crate::security::limits::RetryAfter(wait)| wait)
 }
 
 #[cfg(feature = "ssr")]
@@ -101,6 +137,10 @@ async fn view(
         return Ok(None);
     };
     let status = session.effective_status(now);
+    // The buyer's language: their choice on the page, the session's locale, their browser's.
+    let lang = use_context::<axum::http::request::Parts>()
+        .map(|parts| crate::i18n::catalog::of_request(&parts, session.locale.as_deref()))
+        .unwrap_or_default();
     let org = session.organization_id.as_str();
     let branding = store.branding(org).await?;
     let merchant_name = match branding.display_name {
@@ -275,7 +315,10 @@ async fn view(
             trial_ends_on: subscription
                 .and_then(|s| s.trial_end)
                 .and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|d| d.format("%Y-%m-%d").to_string()),
+                .map(|d| {
+                    use chrono::Datelike;
+                    crate::i18n::format_date(d.year(), d.month(), d.day(), lang)
+                }),
             shipping: session.shipping_details.clone(),
         })
     } else {
@@ -283,7 +326,9 @@ async fn view(
     };
 
     Ok(Some(CheckoutView {
+        lang,
         payment: super::PaymentView {
+            messages: crate::i18n::catalog::island(lang).clone(),
             session_id: session.id.clone(),
             kind: session.kind,
             mode: session.mode,
@@ -360,8 +405,15 @@ async fn discount_for_code(
 pub async fn apply_promotion_code(
     session_id: String,
     code: String,
+    // The page's language, for what the buyer reads.
+    lang: Option<String>,
 ) -> Result<Result<super::DiscountView, String>, ServerFnError> {
     let state = expect_context::<crate::state::AppState>();
+    let tr = crate::i18n::catalog::pages(
+        lang.as_deref()
+            .and_then(crate::i18n::Lang::parse)
+            .unwrap_or_default(),
+    );
     let session = state
         .store
         .session_by_id(&session_id)
@@ -372,21 +424,24 @@ pub async fn apply_promotion_code(
             ServerFnError::new("The code cannot be checked right now.")
         })?;
     let Some(session) = session else {
-        return Ok(Err("There is no such checkout.".into()));
+        return Ok(Err(tr.t("There is no such checkout.")));
     };
     let code = code.trim();
     if code.is_empty() {
-        return Ok(Err("Enter a code.".into()));
+        return Ok(Err(tr.t("Enter a code.")));
     }
-    if let Err(message) = code_may_be_tried(&state, &session.id) {
-        return Ok(Err(message));
+    if let Err(wait) = code_may_be_tried(&state, &session.id) {
+        return Ok(Err(too_many_codes(tr, wait)));
     }
-    discount_for_code(&state.store, &session, code, crate::store::now_ms())
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "checking a promotion code");
-            ServerFnError::new("The code cannot be checked right now.")
-        })
+    Ok(
+        discount_for_code(&state.store, &session, code, crate::store::now_ms())
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "checking a promotion code");
+                ServerFnError::new("The code cannot be checked right now.")
+            })?
+            .map_err(|why| tr.t(&why)),
+    )
 }
 
 /// The country of the buyer's first language that names one (`de-AT` → AT), else the country

@@ -5,6 +5,7 @@
 use super::form::method_label;
 use super::{checkout_resource, not_found_status};
 use crate::domain::money::Money;
+use crate::i18n::Tr;
 use crate::server_fns::checkout::{ActionView, CheckoutView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +20,7 @@ pub fn AuthenticatePage() -> impl IntoView {
                     Ok(Some(view)) => step(view).into_any(),
                     _ => {
                         not_found_status();
-                        view! { <super::states::NotFoundState /> }.into_any()
+                        view! { <super::Speaks lang=super::request_lang() /> <super::states::NotFoundState /> }.into_any()
                     }
                 }
             })}
@@ -28,6 +29,8 @@ pub fn AuthenticatePage() -> impl IntoView {
 }
 
 fn step(view: CheckoutView) -> impl IntoView {
+    let lang = view.lang;
+    let tr = Tr::provide(crate::i18n::page_messages(lang));
     let back = format!("/checkout/{}", view.payment.session_id);
     let amount = view.payment.currency.map(|c| {
         let total: i64 = view
@@ -36,16 +39,17 @@ fn step(view: CheckoutView) -> impl IntoView {
             .iter()
             .map(|l| l.unit_amount.amount * i64::from(l.quantity))
             .sum();
-        Money::new(total, c).display()
+        tr.money(Money::new(total, c))
     });
     let Some(action) = view.pending_action else {
         return view! {
-            <Title text="Nothing to confirm" />
+            <leptos_meta::Html {..} lang=lang.as_str() />
+            <Title text=tr.t("Nothing to confirm") />
             <main class="checkout">
                 <section class="state">
-                    <h1>"There is nothing to confirm"</h1>
-                    <p>"This payment is not waiting for you."</p>
-                    <p><a class="button" href=back>"Back to the checkout"</a></p>
+                    <h1>{tr.t("There is nothing to confirm")}</h1>
+                    <p>{tr.t("This payment is not waiting for you.")}</p>
+                    <p><a class="button" href=back>{tr.t("Back to the checkout")}</a></p>
                 </section>
             </main>
         }
@@ -53,27 +57,31 @@ fn step(view: CheckoutView) -> impl IntoView {
     };
     let (title, text, yes, no) = match action {
         ActionView::ThreeDSecure => (
-            "Authenticate your payment".to_owned(),
-            "Your bank asks you to confirm this payment. This is kassa's test-mode stand-in for the bank's 3-D Secure page.".to_owned(),
-            ("complete", "Complete authentication"),
-            ("fail", "Fail authentication"),
+            tr.t("Authenticate your payment"),
+            tr.t("Your bank asks you to confirm this payment. This is kassa's test-mode stand-in for the bank's 3-D Secure page."),
+            ("complete", tr.t("Complete authentication")),
+            ("fail", tr.t("Fail authentication")),
         ),
-        ActionView::Approval(method) => (
-            format!("Approve with {}", method_label(method)),
-            format!("{} asks you to approve this payment. This is kassa's test-mode stand-in for its approval page.", method_label(method)),
-            ("approve", "Approve payment"),
-            ("cancel", "Cancel"),
-        ),
+        ActionView::Approval(method) => {
+            let name = tr.t(method_label(method));
+            (
+                tr.tf("Approve with {method}", &[("method", &name)]),
+                tr.tf("{method} asks you to approve this payment. This is kassa's test-mode stand-in for its approval page.", &[("method", &name)]),
+                ("approve", tr.t("Approve payment")),
+                ("cancel", tr.t("Cancel")),
+            )
+        }
         // The processor runs the step itself: the buyer continues there.
         ActionView::AtProcessor(url) => {
             return view! {
-                <Title text="Confirm your payment" />
+                <leptos_meta::Html {..} lang=lang.as_str() />
+                <Title text=tr.t("Confirm your payment") />
                 <main class="checkout">
                     <section class="state challenge">
-                        <h1>"Confirm your payment with your bank"</h1>
-                        <p>"Your bank asks you to confirm this payment on its own page."</p>
-                        <p><a class="button primary" href=url>"Continue to your bank"</a></p>
-                        <p><a href=back>"Back to the checkout"</a></p>
+                        <h1>{tr.t("Confirm your payment with your bank")}</h1>
+                        <p>{tr.t("Your bank asks you to confirm this payment on its own page.")}</p>
+                        <p><a class="button primary" href=url>{tr.t("Continue to your bank")}</a></p>
+                        <p><a href=back>{tr.t("Back to the checkout")}</a></p>
                     </section>
                 </main>
             }
@@ -81,11 +89,12 @@ fn step(view: CheckoutView) -> impl IntoView {
         }
     };
     view! {
+        <leptos_meta::Html {..} lang=lang.as_str() />
         <Title text=title.clone() />
         <main class="checkout">
             <header class="merchant">
                 <span class="merchant-name">{view.payment.merchant_name.clone()}</span>
-                {(!view.livemode).then(|| view! { <span class="badge">"Test mode"</span> })}
+                {(!view.livemode).then(|| view! { <span class="badge">{tr.t("Test mode")}</span> })}
             </header>
             <section class="state challenge" aria-labelledby="challenge-title">
                 <h1 id="challenge-title">{title}</h1>

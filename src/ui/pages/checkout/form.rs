@@ -13,6 +13,7 @@ use crate::domain::catalog::TaxRate;
 use crate::domain::payment::{PaymentForm, check_buyer, check_method, format_expiry_as_typed};
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
 use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
+use crate::i18n::{Tr, use_tr};
 use crate::server_fns::checkout::PaymentView;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -121,6 +122,7 @@ impl Form {
     }
 }
 
+/// A payment method's name, in English: the page shows it through its strings (`Tr::t`).
 pub fn method_label(t: PaymentMethodType) -> &'static str {
     match t {
         PaymentMethodType::Card => "Card",
@@ -136,7 +138,7 @@ pub fn method_label(t: PaymentMethodType) -> &'static str {
 /// server only: the island hydrates the `<select>` (its value and errors) but not its 250 options,
 /// so neither the list nor the code that would build them goes to the browser.
 #[cfg(feature = "ssr")]
-fn country_options(selected: &str, allowed: Option<&[String]>) -> String {
+fn country_options(selected: &str, allowed: Option<&[String]>, placeholder_text: &str) -> String {
     use std::fmt::Write;
     use std::sync::OnceLock;
     // (alpha-2 code, name escaped as HTML text), by name: built once per process.
@@ -155,7 +157,8 @@ fn country_options(selected: &str, allowed: Option<&[String]>) -> String {
     let mut html = String::with_capacity(40 * (countries.len() + 1));
     let _ = write!(
         html,
-        r#"<option value=""{placeholder}>Select your country</option>"#
+        r#"<option value=""{placeholder}>{}</option>"#,
+        html_escape::encode_text(placeholder_text)
     );
     for (code, name) in countries {
         if allowed.is_some_and(|list| !list.iter().any(|c| c == code)) {
@@ -177,6 +180,8 @@ fn country_options(selected: &str, allowed: Option<&[String]>) -> String {
 /// the page as JSON.
 #[island]
 pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl IntoView {
+    // The form's strings in the buyer's language, from the props (the bundle holds none).
+    let tr = Tr::provide(view.messages.clone());
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
@@ -337,13 +342,19 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
             let payment_form = form.as_payment_form();
             let mut errors = BTreeMap::new();
             if let Err(e) = check_buyer(&payment_form, known_email.as_deref(), &collection) {
-                errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
+                errors.extend(
+                    e.into_iter()
+                        .map(|e| (e.field.to_string(), tr.t(&e.message))),
+                );
             }
             if needs_method.get()
                 && payment_form.saved_method().is_none()
                 && let Err(e) = check_method(&payment_form, &methods, today)
             {
-                errors.extend(e.into_iter().map(|e| (e.field.to_string(), e.message)));
+                errors.extend(
+                    e.into_iter()
+                        .map(|e| (e.field.to_string(), tr.t(&e.message))),
+                );
             }
             errors
         }
@@ -361,14 +372,17 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
         let t = totals.get();
         let due = t.as_ref().map_or(0, |t| t.due_today);
         match kind {
-            SessionKind::AddPaymentMethod if form.method.get() == "card" => "Save card".to_owned(),
-            SessionKind::AddPaymentMethod => "Save payment method".to_owned(),
-            SessionKind::ActivateSubscription => "Activate subscription".to_owned(),
-            SessionKind::Purchase if due == 0 && trial.is_some() => "Start trial".to_owned(),
-            SessionKind::Purchase if due == 0 => "Complete order".to_owned(),
-            SessionKind::Purchase => format!(
-                "Pay {}",
-                t.map(|t| t.money(due).display()).unwrap_or_default()
+            SessionKind::AddPaymentMethod if form.method.get() == "card" => tr.t("Save card"),
+            SessionKind::AddPaymentMethod => tr.t("Save payment method"),
+            SessionKind::ActivateSubscription => tr.t("Activate subscription"),
+            SessionKind::Purchase if due == 0 && trial.is_some() => tr.t("Start trial"),
+            SessionKind::Purchase if due == 0 => tr.t("Complete order"),
+            SessionKind::Purchase => tr.tf(
+                "Pay {amount}",
+                &[(
+                    "amount",
+                    &t.map(|t| tr.money(t.money(due))).unwrap_or_default(),
+                )],
             ),
         }
     });
@@ -396,12 +410,12 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
             if !client_errors.get_untracked().is_empty() {
                 ev.prevent_default();
                 form.banner
-                    .set(Some("Check the details marked below.".into()));
+                    .set(Some(tr.t("Check the details marked below.")));
                 focus_first_error(&client_errors.get_untracked());
                 return;
             }
             #[cfg(feature = "hydrate")]
-            send_in_background(ev, form, session_id.clone());
+            send_in_background(ev, form, session_id.clone(), tr);
             #[cfg(not(feature = "hydrate"))]
             let _ = (&ev, &session_id);
         }
@@ -422,15 +436,13 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
             {
                 let session_id = session_id.clone();
                 leptos::task::spawn_local(async move {
-                    match check_promotion_code(&session_id, &code).await {
+                    match check_promotion_code(&session_id, &code, tr.lang()).await {
                         Some(Ok(applied)) => {
                             discount.set(Some(applied));
                             code_error.set(None);
                         }
                         Some(Err(message)) => code_error.set(Some(message)),
-                        None => {
-                            code_error.set(Some("The code cannot be checked right now.".into()))
-                        }
+                        None => code_error.set(Some(tr.t("The code cannot be checked right now."))),
                     }
                 });
             }
@@ -442,10 +454,15 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     // Hydrating leaves the server's options as they are (see `country_options`).
     #[cfg(feature = "ssr")]
     let (billing_options, shipping_options) = (
-        country_options(&form.billing.country.get_untracked(), None),
+        country_options(
+            &form.billing.country.get_untracked(),
+            None,
+            &tr.t("Select your country"),
+        ),
         country_options(
             &form.shipping.country.get_untracked(),
             collection.shipping_countries.as_deref(),
+            &tr.t("Select your country"),
         ),
     );
     #[cfg(not(feature = "ssr"))]
@@ -463,7 +480,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     view! {
         <div class="layout">
             <section class="summary" aria-labelledby="summary-title">
-                <h1 id="summary-title" class="visually-hidden">"Your order"</h1>
+                <h1 id="summary-title" class="visually-hidden">{tr.t("Your order")}</h1>
                 <Summary
                     lines=view.lines.clone()
                     quantities=quantities.clone()
@@ -481,9 +498,9 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                             let max = bounds.maximum;
                             view! {
                                 <div class="stepper">
-                                    <label for=id.clone()>{format!("Quantity of {}", view.lines[i].description)}</label>
+                                    <label for=id.clone()>{tr.tf("Quantity of {item}", &[("item", &view.lines[i].description)])}</label>
                                     <div class="stepper-controls">
-                                        <button type="button" class="step" aria-label="Fewer" hidden=move || !hydrated.get()
+                                        <button type="button" class="step" aria-label=tr.t("Fewer") hidden=move || !hydrated.get()
                                             disabled=move || { q.get() <= min }
                                             on:click=move |_| q.update(|v| *v = (*v).saturating_sub(1).max(min))>"−"</button>
                                         <input id=id type="number" inputmode="numeric" name=format!("quantity[{i}]")
@@ -493,7 +510,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                                     q.set(v.clamp(min, max));
                                                 }
                                             } />
-                                        <button type="button" class="step" aria-label="More" hidden=move || !hydrated.get()
+                                        <button type="button" class="step" aria-label=tr.t("More") hidden=move || !hydrated.get()
                                             disabled=move || { q.get() >= max }
                                             on:click=move |_| q.update(|v| *v = (*v + 1).min(max))>"+"</button>
                                     </div>
@@ -501,22 +518,22 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                             }
                         }).collect_view()}
                         {(!adjustable.is_empty()).then(|| view! {
-                            <button type="submit" class="secondary" hidden=move || hydrated.get()>"Update quantities"</button>
+                            <button type="submit" class="secondary" hidden=move || hydrated.get()>{tr.t("Update quantities")}</button>
                         })}
                         {view.allow_promotion_codes.then(|| view! {
                             <div class="field promo">
-                                <label for="code">"Promotion code"</label>
+                                <label for="code">{tr.t("Promotion code")}</label>
                                 <div class="inline">
                                     <input id="code" name="code" type="text" autocomplete="off"
                                         value=code_input.get_untracked() prop:value=move || code_input.get()
                                         on:input=move |ev| code_input.set(event_target_value(&ev))
                                         aria-describedby="code-status" />
-                                    <button type="submit" class="secondary">"Apply"</button>
+                                    <button type="submit" class="secondary">{tr.t("Apply")}</button>
                                 </div>
                                 <p id="code-status" class="field-note" aria-live="polite">
                                     {move || match (code_error.get(), discount.get()) {
                                         (Some(e), _) => view! { <span class="error">{e}</span> }.into_any(),
-                                        (None, Some(d)) if d.code.is_some() => view! { <span class="ok">{format!("{} applied.", describe_discount(&d))}</span> }.into_any(),
+                                        (None, Some(d)) if d.code.is_some() => view! { <span class="ok">{tr.tf("{discount} applied.", &[("discount", &describe_discount(tr, &d))])}</span> }.into_any(),
                                         _ => ().into_any(),
                                     }}
                                 </p>
@@ -527,17 +544,18 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
             </section>
 
             <section class="pay" aria-labelledby="pay-title">
-                <h2 id="pay-title">{match kind {
+                <h2 id="pay-title">{tr.t(match kind {
                     SessionKind::AddPaymentMethod => "Save a payment method",
                     SessionKind::ActivateSubscription => "Activate your subscription",
                     SessionKind::Purchase => "Payment details",
-                }}</h2>
+                })}</h2>
                 {due_banner.map(|href| view! {
-                    <p class="notice">"Your payment is waiting for you to confirm it. " <a href=href>"Continue"</a></p>
+                    <p class="notice">{tr.t("Your payment is waiting for you to confirm it.")} " " <a href=href>{tr.t("Continue")}</a></p>
                 })}
                 <p class="banner" role="alert" hidden=move || form.banner.get().is_none()>{move || form.banner.get()}</p>
                 <form class="payment" method="post" action="/api/checkout/confirm" novalidate=move || hydrated.get() on:submit=on_submit>
                     <input type="hidden" name="session_id" value=session_id.clone() />
+                    <input type="hidden" name="lang" value=tr.lang().as_str() />
                     {adjustable.iter().map(|(i, _, q)| {
                         let q = *q;
                         view! { <input type="hidden" name=format!("quantity[{i}]") value=q.get_untracked() prop:value=move || q.get().to_string() /> }
@@ -546,41 +564,41 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         value=move || discount.get().and_then(|d| d.code).unwrap_or_default() />
 
                     <fieldset class="contact">
-                        <legend>"Contact"</legend>
-                        {text_field(form, "email", "Email".into(), form.email, "email", "email", None, "", locked_email, error_of)}
-                        {text_field(form, "name", "Name".into(), form.name, "text", "name", None, "", false, error_of)}
+                        <legend>{tr.t("Contact")}</legend>
+                        {text_field(form, "email", tr.t("Email").into(), form.email, "email", "email", None, String::new(), locked_email, error_of)}
+                        {text_field(form, "name", tr.t("Name").into(), form.name, "text", "name", None, String::new(), false, error_of)}
                     </fieldset>
 
                     {collection.phone.then(|| view! {
                         <fieldset class="contact-phone">
-                            <legend class="visually-hidden">"Phone"</legend>
-                            {text_field(form, "phone", "Phone number".into(), form.phone, "tel", "tel", Some("tel"), "", false, error_of)}
+                            <legend class="visually-hidden">{tr.t("Phone")}</legend>
+                            {text_field(form, "phone", tr.t("Phone number").into(), form.phone, "tel", "tel", Some("tel"), String::new(), false, error_of)}
                         </fieldset>
                     })}
 
                     {ships.then(|| view! {
                         <fieldset class="address shipping">
-                            <legend>"Shipping address"</legend>
-                            {text_field(form, "shipping_name", "Full name".into(), form.shipping_name, "text", "shipping name", None, "", false, error_of)}
+                            <legend>{tr.t("Shipping address")}</legend>
+                            {text_field(form, "shipping_name", tr.t("Full name").into(), form.shipping_name, "text", "shipping name", None, String::new(), false, error_of)}
                             {address_fields(form, Which::Shipping, form.shipping, true, shipping_options, error_of)}
                         </fieldset>
                         <div class="field check">
                             <input type="checkbox" id="f-billing_same_as_shipping" name="billing_same_as_shipping" value="on"
                                 checked=form.same_as_shipping.get_untracked()
                                 on:change=move |ev| form.same_as_shipping.set(event_target_checked(&ev)) />
-                            <label for="f-billing_same_as_shipping">"Billing address is the same as shipping"</label>
+                            <label for="f-billing_same_as_shipping">{tr.t("Billing address is the same as shipping")}</label>
                         </div>
                     })}
 
                     <fieldset class="address billing" hidden=move || ships && hydrated.get() && form.same_as_shipping.get()>
-                        <legend>{if ships { "Billing address (if not the same as shipping)" } else { "Billing address" }}</legend>
+                        <legend>{tr.t(if ships { "Billing address (if not the same as shipping)" } else { "Billing address" })}</legend>
                         {address_fields(form, Which::Billing, form.billing, full_billing, billing_options, error_of)}
                     </fieldset>
 
                     <fieldset class="methods" hidden=move || !needs_method.get()>
-                        <legend>"Payment method"</legend>
+                        <legend>{tr.t("Payment method")}</legend>
                         {(!saved_methods.is_empty()).then(|| view! {
-                            <div class="chooser saved" role="radiogroup" aria-label="Your saved payment methods">
+                            <div class="chooser saved" role="radiogroup" aria-label=tr.t("Your saved payment methods")>
                                 {saved_methods.iter().map(|m| {
                                     let id = format!("saved-{}", m.id);
                                     let value = m.id.clone();
@@ -591,7 +609,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                                 checked=form.saved.get_untracked() == value
                                                 on:change=move |_| form.saved.set(chosen.clone()) />
                                             <span>{m.label.clone()}</span>
-                                            {m.expires.clone().map(|e| view! { <span class="hint">{format!(" expires {e}")}</span> })}
+                                            {m.expires.clone().map(|e| view! { <span class="hint">{format!(" {}", tr.tf("expires {date}", &[("date", &e)]))}</span> })}
                                         </label>
                                     }
                                 }).collect_view()}
@@ -599,7 +617,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                     <input type="radio" id="saved-new" name="saved_payment_method" value="new"
                                         checked=form.saved.get_untracked() == "new"
                                         on:change=move |_| form.saved.set("new".to_owned()) />
-                                    <span>"Use another payment method"</span>
+                                    <span>{tr.t("Use another payment method")}</span>
                                 </label>
                             </div>
                         })}
@@ -607,7 +625,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         {(method_sections.len() > 1).then(|| {
                             let choices = method_sections.clone();
                             view! {
-                                <div class="chooser" role="radiogroup" aria-label="Payment method">
+                                <div class="chooser" role="radiogroup" aria-label=tr.t("Payment method")>
                                     {choices.into_iter().map(|t| {
                                         let value = t.as_str();
                                         let id = format!("method-{value}");
@@ -616,7 +634,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                                 <input type="radio" id=id.clone() name="payment_method_type" value=value
                                                     checked=form.method.get_untracked() == value
                                                     on:change=move |_| form.method.set(value.to_owned()) />
-                                                <span>{method_label(t)}</span>
+                                                <span>{tr.t(method_label(t))}</span>
                                             </label>
                                         }
                                     }).collect_view()}
@@ -639,17 +657,17 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                                 <input type="checkbox" id="f-save_payment_method" name="save_payment_method" value="on"
                                     checked=form.keep.get_untracked()
                                     on:change=move |ev| form.keep.set(event_target_checked(&ev)) />
-                                <label for="f-save_payment_method">{format!("Save my payment details with {save_with} for next time")}</label>
+                                <label for="f-save_payment_method">{tr.tf("Save my payment details with {merchant} for next time", &[("merchant", &save_with)])}</label>
                             </div>
                         })}
                         </div>
                     </fieldset>
 
                     <button type="submit" class="primary" disabled=move || form.sending.get()>
-                        {move || if form.sending.get() { "Processing…".to_owned() } else { submit_label.get() }}
+                        {move || if form.sending.get() { tr.t("Processing…") } else { submit_label.get() }}
                     </button>
                     {cancel_url.map(|url| view! {
-                        <p class="cancel"><a href=url>{format!("Cancel and return to {merchant}")}</a></p>
+                        <p class="cancel"><a href=url>{tr.tf("Cancel and return to {merchant}", &[("merchant", &merchant)])}</a></p>
                     })}
                 </form>
             </section>
@@ -663,12 +681,12 @@ fn text_field(
     form: Form,
     name: &'static str,
     // One type for fixed and changing labels: the view is built once, not once per label type.
-    label: Signal<&'static str>,
+    label: Signal<String>,
     value: RwSignal<String>,
     kind: &'static str,
     autocomplete: &'static str,
     inputmode: Option<&'static str>,
-    placeholder: &'static str,
+    placeholder: String,
     readonly: bool,
     error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -709,13 +727,14 @@ fn address_fields(
     options_html: String,
     error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let tr = use_tr();
     let format = Memo::new(move |_| AddressFormat::of(&address.country.get()));
     let country = which.field("country");
     let select_id = format!("f-{country}");
     let error_id = format!("e-{country}");
     let select = view! {
         <div class="field" class:invalid=move || error_of(country).is_some()>
-            <label for=select_id.clone()>"Country"</label>
+            <label for=select_id.clone()>{tr.t("Country")}</label>
             <select id=select_id name=country
                 autocomplete=if which == Which::Shipping { "shipping country" } else { "country" }
                 aria-invalid=move || error_of(country).is_some().to_string()
@@ -733,7 +752,7 @@ fn address_fields(
     let postal = text_field(
         form,
         which.field("postal_code"),
-        Signal::derive(move || format.get().postal_label),
+        Signal::derive(move || tr.t(format.get().postal_label)),
         address.postal_code,
         "text",
         if which == Which::Shipping {
@@ -742,25 +761,25 @@ fn address_fields(
             "postal-code"
         },
         None,
-        "",
+        String::new(),
         false,
         error_of,
     );
     let lines = full.then(|| {
         let state = which.field("state");
         view! {
-            {text_field(form, which.field("line1"), "Address".into(), address.line1, "text",
-                if which == Which::Shipping { "shipping address-line1" } else { "address-line1" }, None, "", false, error_of)}
-            {text_field(form, which.field("line2"), "Apartment, suite, etc. (optional)".into(), address.line2, "text",
-                if which == Which::Shipping { "shipping address-line2" } else { "address-line2" }, None, "", false, error_of)}
+            {text_field(form, which.field("line1"), tr.t("Address").into(), address.line1, "text",
+                if which == Which::Shipping { "shipping address-line1" } else { "address-line1" }, None, String::new(), false, error_of)}
+            {text_field(form, which.field("line2"), tr.t("Apartment, suite, etc. (optional)").into(), address.line2, "text",
+                if which == Which::Shipping { "shipping address-line2" } else { "address-line2" }, None, String::new(), false, error_of)}
             <div class="pair">
                 <div hidden=move || !format.get().city>
-                    {text_field(form, which.field("city"), "City".into(), address.city, "text",
-                        if which == Which::Shipping { "shipping address-level2" } else { "address-level2" }, None, "", false, error_of)}
+                    {text_field(form, which.field("city"), tr.t("City").into(), address.city, "text",
+                        if which == Which::Shipping { "shipping address-level2" } else { "address-level2" }, None, String::new(), false, error_of)}
                 </div>
                 <div hidden=move || format.get().state_label.is_none()>
-                    {text_field(form, state, Signal::derive(move || format.get().state_label.unwrap_or("State")), address.state, "text",
-                        if which == Which::Shipping { "shipping address-level1" } else { "address-level1" }, None, "", false, error_of)}
+                    {text_field(form, state, Signal::derive(move || tr.t(format.get().state_label.unwrap_or("State"))), address.state, "text",
+                        if which == Which::Shipping { "shipping address-level1" } else { "address-level1" }, None, String::new(), false, error_of)}
                 </div>
             </div>
         }
@@ -779,6 +798,8 @@ fn method_fields(
     // The bank methods share one account holder field, shown with the first of them.
     first_bank: Option<PaymentMethodType>,
 ) -> impl IntoView {
+    let tr = use_tr();
+    let expiry_placeholder = tr.t("MM / YY");
     let value = t.as_str();
     let hidden = move || hydrated.get() && form.method.get() != value;
     let holder = move || {
@@ -786,12 +807,12 @@ fn method_fields(
             text_field(
                 form,
                 "account_holder",
-                "Account holder".into(),
+                tr.t("Account holder").into(),
                 form.account_holder,
                 "text",
                 "name",
                 None,
-                "",
+                String::new(),
                 false,
                 error_of,
             )
@@ -799,39 +820,39 @@ fn method_fields(
     };
     let body = match t {
         PaymentMethodType::Card => view! {
-            {text_field(form, "card_number", "Card number".into(), form.card_number, "text", "cc-number", Some("numeric"), "1234 1234 1234 1234", false, error_of)}
+            {text_field(form, "card_number", tr.t("Card number").into(), form.card_number, "text", "cc-number", Some("numeric"), "1234 1234 1234 1234".into(), false, error_of)}
             <p class="brand" aria-live="polite">{move || {
                 let digits: String = form.card_number.get().chars().filter(char::is_ascii_digit).collect();
                 let brand = CardBrand::detect(&digits);
                 (!digits.is_empty() && brand != CardBrand::Unknown).then(|| brand.display_name())
             }}</p>
             <div class="pair">
-                {text_field(form, "card_exp", "Expiry (MM / YY)".into(), form.card_exp, "text", "cc-exp", Some("numeric"), "MM / YY", false, error_of)}
-                {text_field(form, "card_cvc", "CVC".into(), form.card_cvc, "text", "cc-csc", Some("numeric"), "123", false, error_of)}
+                {text_field(form, "card_exp", tr.t("Expiry (MM / YY)").into(), form.card_exp, "text", "cc-exp", Some("numeric"), expiry_placeholder, false, error_of)}
+                {text_field(form, "card_cvc", tr.t("CVC").into(), form.card_cvc, "text", "cc-csc", Some("numeric"), "123".into(), false, error_of)}
             </div>
-            {text_field(form, "card_name", "Name on card".into(), form.card_name, "text", "cc-name", None, "", false, error_of)}
+            {text_field(form, "card_name", tr.t("Name on card").into(), form.card_name, "text", "cc-name", None, String::new(), false, error_of)}
         }
         .into_any(),
         PaymentMethodType::SepaDebit => view! {
-            {text_field(form, "iban", "IBAN".into(), form.iban, "text", "off", None, "DE89 3704 0044 0532 0130 00", false, error_of)}
+            {text_field(form, "iban", tr.t("IBAN").into(), form.iban, "text", "off", None, "DE89 3704 0044 0532 0130 00".into(), false, error_of)}
             {holder()}
-            <p class="fine-print">"By paying you authorise the merchant to debit your account. Debits settle in a few days (seconds in test mode)."</p>
+            <p class="fine-print">{tr.t("By paying you authorise the merchant to debit your account. Debits settle in a few days (seconds in test mode).")}</p>
         }
         .into_any(),
         PaymentMethodType::UsBankAccount => view! {
-            {text_field(form, "routing_number", "Routing number".into(), form.routing_number, "text", "off", Some("numeric"), "110000000", false, error_of)}
-            {text_field(form, "account_number", "Account number".into(), form.account_number, "text", "off", Some("numeric"), "000123456789", false, error_of)}
+            {text_field(form, "routing_number", tr.t("Routing number").into(), form.routing_number, "text", "off", Some("numeric"), "110000000".into(), false, error_of)}
+            {text_field(form, "account_number", tr.t("Account number").into(), form.account_number, "text", "off", Some("numeric"), "000123456789".into(), false, error_of)}
             {holder()}
         }
         .into_any(),
         other => view! {
-            <p class="fine-print">{format!("You will approve the payment with {} on the next page.", method_label(other))}</p>
+            <p class="fine-print">{tr.tf("You will approve the payment with {method} on the next page.", &[("method", &tr.t(method_label(other)))])}</p>
         }
         .into_any(),
     };
     view! {
         <div class="method" data-method=value hidden=hidden>
-            {several.then(|| view! { <h3 class="method-title" hidden=move || hydrated.get()>{method_label(t)}</h3> })}
+            {several.then(|| view! { <h3 class="method-title" hidden=move || hydrated.get()>{tr.t(method_label(t))}</h3> })}
             {body}
         </div>
     }
@@ -882,12 +903,14 @@ fn focus_first_error(errors: &BTreeMap<String, String>) {
 async fn check_promotion_code(
     session_id: &str,
     code: &str,
+    lang: crate::i18n::Lang,
 ) -> Option<Result<crate::server_fns::checkout::DiscountView, String>> {
     use crate::server_fns::checkout::ApplyPromotionCode;
     use leptos::server_fn::ServerFn;
     let params = web_sys::UrlSearchParams::new().ok()?;
     params.append("session_id", session_id);
     params.append("code", code);
+    params.append("lang", lang.as_str());
     let body: String = params.to_string().into();
     let response = gloo_net::http::Request::post(ApplyPromotionCode::PATH)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -906,7 +929,7 @@ async fn check_promotion_code(
 /// Sends the form as the plain post would, but in the background, and acts on the answer: on to
 /// the next page, or the errors and the decline shown in place.
 #[cfg(feature = "hydrate")]
-fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: String) {
+fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: String, tr: Tr) {
     use crate::server_fns::checkout::ConfirmResponse;
     use wasm_bindgen::JsCast;
     let Some(element) = ev
@@ -951,7 +974,7 @@ fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: Strin
             Ok(ConfirmResponse::Invalid { errors }) => {
                 let errors: BTreeMap<String, String> = errors.into_iter().collect();
                 focus_first_error(&errors);
-                form.banner.set(Some("Check the details marked below.".into()));
+                form.banner.set(Some(tr.t("Check the details marked below.")));
                 form.server_errors.set(errors);
             }
             Ok(ConfirmResponse::Closed { .. }) => {
@@ -963,7 +986,7 @@ fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: Strin
                 | ConfirmResponse::Limited { message, .. },
             ) => form.banner.set(Some(message)),
             // The request may have arrived and charged: never say it did not.
-            Err(_) => form.banner.set(Some("We could not hear back from the server. Check your connection, then reload this page: it shows whether your payment went through.".into())),
+            Err(_) => form.banner.set(Some(tr.t("We could not hear back from the server. Check your connection, then reload this page: it shows whether your payment went through."))),
         }
     });
 }

@@ -3,6 +3,7 @@
 use super::form::method_label;
 use super::not_found_status;
 use crate::domain::session::SessionKind;
+use crate::i18n::use_tr;
 use crate::server_fns::checkout::CheckoutView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,11 +17,42 @@ struct StatusAnswer {
     checking: bool,
 }
 
+/// What the processing page says, in the buyer's language: the island's props carry it, so that
+/// the bundle needs no strings of its own.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ProcessingWords {
+    heading: String,
+    detail: String,
+    again: String,
+}
+
+impl ProcessingWords {
+    pub fn new(checking: bool) -> ProcessingWords {
+        let tr = use_tr();
+        let (heading, detail) = if checking {
+            (
+                "We are checking your payment",
+                "The payment provider has not answered yet. Please do not pay again: this page shows the outcome as soon as it is known.",
+            )
+        } else {
+            (
+                "Your payment is processing",
+                "Bank debits take a moment to confirm. You can leave this page: the shop is told when it completes.",
+            )
+        };
+        ProcessingWords {
+            heading: tr.t(heading),
+            detail: tr.t(detail),
+            again: tr.t("Check again"),
+        }
+    }
+}
+
 /// A bank debit is settling, or (`checking`) a charge's answer was lost and is being looked up.
 /// An island: with JavaScript the page asks every second and reloads when it is done; without,
 /// "Check again" reloads it.
 #[island]
-pub fn Processing(session_id: String, checking: bool) -> impl IntoView {
+pub fn Processing(session_id: String, words: ProcessingWords) -> impl IntoView {
     let page = format!("/checkout/{session_id}");
     #[cfg(feature = "hydrate")]
     {
@@ -48,31 +80,21 @@ pub fn Processing(session_id: String, checking: bool) -> impl IntoView {
             );
         });
     }
-    let (heading, detail) = if checking {
-        (
-            "We are checking your payment",
-            "The payment provider has not answered yet. Please do not pay again: this page shows the outcome as soon as it is known.",
-        )
-    } else {
-        (
-            "Your payment is processing",
-            "Bank debits take a moment to confirm. You can leave this page: the shop is told when it completes.",
-        )
-    };
     view! {
         <section class="state processing" aria-live="polite">
             <div class="spinner" aria-hidden="true"></div>
-            <h1>{heading}</h1>
-            <p>{detail}</p>
-            <p><a href=page>"Check again"</a></p>
+            <h1>{words.heading}</h1>
+            <p>{words.detail}</p>
+            <p><a href=page>{words.again}</a></p>
         </section>
     }
 }
 
 #[component]
 pub fn Succeeded(view: CheckoutView) -> impl IntoView {
+    let tr = use_tr();
     let receipt = view.receipt.clone();
-    let heading = match view.payment.kind {
+    let heading = tr.t(match view.payment.kind {
         SessionKind::AddPaymentMethod => "Payment method saved",
         SessionKind::ActivateSubscription => "Subscription activated",
         SessionKind::Purchase
@@ -83,28 +105,33 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
             "Your trial has started"
         }
         SessionKind::Purchase => "Thank you for your order",
-    };
+    });
     let method = receipt.as_ref().map(|r| match (&r.card_brand, &r.last4) {
         (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
         (None, Some(last4)) => format!(
             "{} •••• {last4}",
-            r.method_type.map_or("Account", method_label)
+            tr.t(r.method_type.map_or("Account", method_label))
         ),
         _ => r
             .method_type
-            .map_or(String::new(), |t| method_label(t).to_owned()),
+            .map_or(String::new(), |t| tr.t(method_label(t))),
     });
     let paid = receipt.as_ref().map(|r| {
         if r.amount_paid.amount > 0 {
-            format!(
-                "Paid {} with {}",
-                r.amount_paid.display(),
-                method.clone().unwrap_or_default()
+            tr.tf(
+                "Paid {amount} with {method}",
+                &[
+                    ("amount", &tr.money(r.amount_paid)),
+                    ("method", &method.clone().unwrap_or_default()),
+                ],
             )
         } else if let Some(method) = method.clone().filter(|m| !m.is_empty()) {
-            format!("Nothing was charged today. {method} is saved for later payments.")
+            tr.tf(
+                "Nothing was charged today. {method} is saved for later payments.",
+                &[("method", &method)],
+            )
         } else {
-            "Nothing was charged.".to_owned()
+            tr.t("Nothing was charged.")
         }
     });
     view! {
@@ -112,9 +139,9 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
             <div class="check" aria-hidden="true">"✓"</div>
             <h1 id="done-title">{heading}</h1>
             <p class="paid">{paid}</p>
-            {receipt.as_ref().and_then(|r| r.trial_ends_on.clone()).map(|day| view! { <p>{format!("Your trial ends on {day}.")}</p> })}
+            {receipt.as_ref().and_then(|r| r.trial_ends_on.clone()).map(|day| view! { <p>{tr.tf("Your trial ends on {date}.", &[("date", &day)])}</p> })}
             {(!view.payment.lines.is_empty()).then(|| view! {
-                <ul class="lines receipt" aria-label="What you bought">
+                <ul class="lines receipt" aria-label=tr.t("What you bought")>
                     {view.payment.lines.iter().map(|l| view! {
                         <li class="line">
                             <span class="line-name">{l.description.clone()}</span>
@@ -125,40 +152,42 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
             })}
             {receipt.as_ref().and_then(|r| r.shipping.clone()).map(|shipping| view! {
                 <section class="shipping-to" aria-labelledby="ship-title">
-                    <h2 id="ship-title">"Shipping to"</h2>
+                    <h2 id="ship-title">{tr.t("Shipping to")}</h2>
                     <address>
                         <span>{shipping.name}</span>
                         {crate::domain::address::envelope_lines(&shipping.address).into_iter().map(|line| view! { <br /><span>{line}</span> }).collect_view()}
                     </address>
                 </section>
             })}
-            {receipt.as_ref().filter(|r| !r.email.is_empty()).map(|r| view! { <p class="hint">{format!("Receipt for {}", r.email)}</p> })}
+            {receipt.as_ref().filter(|r| !r.email.is_empty()).map(|r| view! { <p class="hint">{tr.tf("Receipt for {email}", &[("email", &r.email)])}</p> })}
         </section>
     }
 }
 
 #[component]
 pub fn Failed(view: CheckoutView) -> impl IntoView {
+    let tr = use_tr();
     view! {
         <section class="state failed" role="alert">
-            <h1>"Your payment failed"</h1>
-            <p>{view.failure.clone().unwrap_or_else(|| "The payment could not be completed.".into())}</p>
-            <p>"Nothing was charged. Start again from the shop to try another way of paying."</p>
-            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.payment.merchant_name)}</a></p> })}
+            <h1>{tr.t("Your payment failed")}</h1>
+            <p>{view.failure.clone().unwrap_or_else(|| tr.t("The payment could not be completed."))}</p>
+            <p>{tr.t("Nothing was charged. Start again from the shop to try another way of paying.")}</p>
+            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{tr.tf("Return to {merchant}", &[("merchant", &view.payment.merchant_name)])}</a></p> })}
         </section>
     }
 }
 
 #[component]
 pub fn Expired(view: CheckoutView) -> impl IntoView {
+    let tr = use_tr();
     view! {
         <section class="state expired">
-            <h1>"This checkout has expired"</h1>
+            <h1>{tr.t("This checkout has expired")}</h1>
             {match view.refunded {
-                Some(amount) => view! { <p>{format!("The checkout ended before your payment could be completed, so your {} payment was refunded in full. Start again from the shop for a new checkout.", amount.display())}</p> }.into_any(),
-                None => view! { <p>"Checkout links are valid for a limited time. Nothing was charged; start again from the shop for a new one."</p> }.into_any(),
+                Some(amount) => view! { <p>{tr.tf("The checkout ended before your payment could be completed, so your {amount} payment was refunded in full. Start again from the shop for a new checkout.", &[("amount", &tr.money(amount))])}</p> }.into_any(),
+                None => view! { <p>{tr.t("Checkout links are valid for a limited time. Nothing was charged; start again from the shop for a new one.")}</p> }.into_any(),
             }}
-            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{format!("Return to {}", view.payment.merchant_name)}</a></p> })}
+            {view.payment.cancel_url.clone().map(|url| view! { <p><a class="button" href=url>{tr.tf("Return to {merchant}", &[("merchant", &view.payment.merchant_name)])}</a></p> })}
         </section>
     }
 }
@@ -166,12 +195,13 @@ pub fn Expired(view: CheckoutView) -> impl IntoView {
 #[component]
 pub fn NotFoundState() -> impl IntoView {
     not_found_status();
+    let tr = use_tr();
     view! {
-        <Title text="Checkout not found" />
+        <Title text=tr.t("Checkout not found") />
         <main class="checkout">
             <section class="state">
-                <h1>"Checkout not found"</h1>
-                <p>"This checkout link is not valid. Check the address, or start again from the shop."</p>
+                <h1>{tr.t("Checkout not found")}</h1>
+                <p>{tr.t("This checkout link is not valid. Check the address, or start again from the shop.")}</p>
             </section>
         </main>
     }
@@ -179,11 +209,12 @@ pub fn NotFoundState() -> impl IntoView {
 
 #[component]
 pub fn Unreachable() -> impl IntoView {
+    let tr = use_tr();
     view! {
         <main class="checkout">
             <section class="state" role="alert">
-                <h1>"This checkout cannot be shown right now"</h1>
-                <p>"Reload the page in a moment."</p>
+                <h1>{tr.t("This checkout cannot be shown right now")}</h1>
+                <p>{tr.t("Reload the page in a moment.")}</p>
             </section>
         </main>
     }
