@@ -4,8 +4,8 @@ use crate::ui::pages::billing::BillingPage;
 use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
-    NewSessionPage, PaymentsPage, PlansPage, ProductPage, ProductsPage, SessionPage, SessionsPage,
-    SettingsPage, SignUpPage, WebhookPage, WebhooksPage,
+    NewSessionPage, PaymentLinksPage, PaymentsPage, PlansPage, ProductPage, ProductsPage,
+    SessionPage, SessionsPage, SettingsPage, SignUpPage, WebhookPage, WebhooksPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view={Lazy::<CouponsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("payment-links")) view={Lazy::<PaymentLinksRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("plans")) view={Lazy::<PlansRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view={Lazy::<CustomersRoute>::new()} ssr=SsrMode::Async />
                 <Route
@@ -155,6 +156,7 @@ lazy_pages! {
     ProductsRoute => ProductsPage,
     ProductRoute => ProductPage,
     CouponsRoute => CouponsPage,
+    PaymentLinksRoute => PaymentLinksPage,
     PlansRoute => PlansPage,
     CustomersRoute => CustomersPage,
     CustomerRoute => CustomerPage,

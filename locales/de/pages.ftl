@@ -88,3 +88,13 @@ you-cancelled = Sie haben die Zahlung abgebrochen.
 account-closed = Das Bankkonto ist aufgelöst.
 bank-insufficient = Das Bankkonto weist keine ausreichende Deckung auf.
 debit-refused = Die Bank hat die Lastschrift abgelehnt.
+
+## Die eigenen Seiten eines Zahlungslinks
+link-inactive = Dieser Link ist nicht mehr aktiv
+link-inactive-detail = Der Shop verkauft nicht mehr über diesen Link. Bitten Sie ihn um einen neuen.
+link-not-found = Diesen Zahlungslink gibt es nicht
+link-not-found-detail = Prüfen Sie die Adresse oder bitten Sie den Shop erneut um den Link.
+link-cannot-sell = Über diesen Link kann gerade nichts verkauft werden
+link-cannot-sell-detail = Was er verkauft, ist nicht mehr verfügbar. Bitten Sie den Shop um einen neuen Link.
+link-unavailable = Dieser Link kann gerade nicht geöffnet werden
+link-unavailable-detail = Versuchen Sie es gleich noch einmal.

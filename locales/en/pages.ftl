@@ -89,3 +89,13 @@ you-cancelled = You cancelled the payment.
 account-closed = The bank account is closed.
 bank-insufficient = The bank account has insufficient funds.
 debit-refused = The bank refused the direct debit.
+
+## A payment link's own pages
+link-inactive = This link is no longer active
+link-inactive-detail = The shop has stopped selling through this link. Ask them for a new one.
+link-not-found = There is no such payment link
+link-not-found-detail = Check the address, or ask the shop for the link again.
+link-cannot-sell = This link cannot sell right now
+link-cannot-sell-detail = What it sells is no longer available. Ask the shop for a new link.
+link-unavailable = This link cannot be opened right now
+link-unavailable-detail = Try again in a moment.

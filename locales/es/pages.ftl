@@ -88,3 +88,13 @@ you-cancelled = Ha cancelado el pago.
 account-closed = La cuenta bancaria está cerrada.
 bank-insufficient = La cuenta bancaria no tiene fondos suficientes.
 debit-refused = El banco ha rechazado el adeudo directo.
+
+## Las páginas de un enlace de pago
+link-inactive = Este enlace ya no está activo
+link-inactive-detail = La tienda ha dejado de vender a través de este enlace. Pídale uno nuevo.
+link-not-found = Este enlace de pago no existe
+link-not-found-detail = Compruebe la dirección o vuelva a pedir el enlace a la tienda.
+link-cannot-sell = Este enlace no puede vender en este momento
+link-cannot-sell-detail = Lo que vende ya no está disponible. Pida un enlace nuevo a la tienda.
+link-unavailable = Este enlace no se puede abrir en este momento
+link-unavailable-detail = Inténtelo de nuevo en un momento.

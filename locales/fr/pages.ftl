@@ -88,3 +88,13 @@ you-cancelled = Vous avez annulé le paiement.
 account-closed = Le compte bancaire est clôturé.
 bank-insufficient = Le compte bancaire n'est pas suffisamment approvisionné.
 debit-refused = La banque a refusé le prélèvement.
+
+## Les pages d'un lien de paiement
+link-inactive = Ce lien n'est plus actif
+link-inactive-detail = La boutique ne vend plus par ce lien. Demandez-lui un nouveau lien.
+link-not-found = Ce lien de paiement n'existe pas
+link-not-found-detail = Vérifiez l'adresse ou redemandez le lien à la boutique.
+link-cannot-sell = Ce lien ne peut rien vendre pour le moment
+link-cannot-sell-detail = Ce qu'il vend n'est plus disponible. Demandez un nouveau lien à la boutique.
+link-unavailable = Ce lien ne peut pas être ouvert pour le moment
+link-unavailable-detail = Réessayez dans un instant.

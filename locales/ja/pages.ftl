@@ -88,3 +88,13 @@ you-cancelled = お支払いをキャンセルしました。
 account-closed = 銀行口座は解約されています。
 bank-insufficient = 銀行口座の残高が不足しています。
 debit-refused = 銀行が口座引き落としを拒否しました。
+
+## 支払いリンクのページ
+link-inactive = このリンクは現在無効です
+link-inactive-detail = ショップはこのリンクでの販売を終了しました。新しいリンクをショップにお問い合わせください。
+link-not-found = この支払いリンクは存在しません
+link-not-found-detail = アドレスをご確認いただくか、ショップにリンクを再度お問い合わせください。
+link-cannot-sell = このリンクでは現在購入できません
+link-cannot-sell-detail = 販売されていた商品は現在ご利用いただけません。新しいリンクをショップにお問い合わせください。
+link-unavailable = 現在このリンクを開けません
+link-unavailable-detail = しばらくしてからもう一度お試しください。

@@ -3,16 +3,22 @@
 //! an unknown one is not found (404). A link's sessions are anonymous: each buyer gives their own
 //! details on the page.
 
+use crate::i18n::catalog;
 use crate::service::payment_links::{Visit, open_link};
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-fn page(status: StatusCode, title: &str, text: &str) -> Response {
+/// A page in the buyer's language (`title` and `text` in English, as the strings name them).
+fn page(headers: &HeaderMap, status: StatusCode, title: &str, text: &str) -> Response {
+    let lang = catalog::of_headers(headers);
+    let tr = catalog::pages(lang);
+    let escape = |s: &str| html_escape::encode_text(s).into_owned();
+    let (title, text) = (escape(&tr.t(title)), escape(&tr.t(text)));
     let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <link rel=\"stylesheet\" href=\"/pkg/kassa.css\"><title>{title} · kassa</title></head>\
          <body><main class=\"checkout\"><section class=\"state\"><h1>{title}</h1><p>{text}</p>\
@@ -21,17 +27,23 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
     (status, Html(body)).into_response()
 }
 
-pub async fn visit(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn visit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match open_link(&state.store, &id, now_ms()).await {
         Ok(Visit::Session(session)) => {
             Redirect::to(&state.checkout_url(&session.id)).into_response()
         }
         Ok(Visit::Inactive) => page(
+            &headers,
             StatusCode::GONE,
             "This link is no longer active",
             "The shop has stopped selling through this link. Ask them for a new one.",
         ),
         Ok(Visit::NotFound) => page(
+            &headers,
             StatusCode::NOT_FOUND,
             "There is no such payment link",
             "Check the address, or ask the shop for the link again.",
@@ -40,6 +52,7 @@ pub async fn visit(State(state): State<AppState>, Path(id): Path<String>) -> Res
         Err(
             crate::service::ServiceError::Invalid(_) | crate::service::ServiceError::Conflict(_),
         ) => page(
+            &headers,
             StatusCode::CONFLICT,
             "This link cannot sell right now",
             "What it sells is no longer available. Ask the shop for a new link.",
@@ -47,6 +60,7 @@ pub async fn visit(State(state): State<AppState>, Path(id): Path<String>) -> Res
         Err(error) => {
             tracing::error!(%error, link = %id, "opening a payment link failed");
             page(
+                &headers,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "This link cannot be opened right now",
                 "Try again in a moment.",

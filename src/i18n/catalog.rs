@@ -24,34 +24,40 @@ static_loader! {
 /// form's island shows (it travels to the browser); `pages.ftl` what only the server renders.
 const ISLAND: &str = include_str!("../../locales/en/checkout.ftl");
 const PAGES: &str = include_str!("../../locales/en/pages.ftl");
+/// The mail kassa sends buyers.
+const MAIL: &str = include_str!("../../locales/en/mail.ftl");
 /// The translations (language, English file it translates, text), named so that a change to one
 /// rebuilds the server that embeds it.
 #[cfg_attr(not(test), allow(dead_code))]
-const TRANSLATIONS: [(Lang, &str, &str); 8] = [
+const TRANSLATIONS: [(Lang, &str, &str); 12] = [
     (
         Lang::De,
         ISLAND,
         include_str!("../../locales/de/checkout.ftl"),
     ),
     (Lang::De, PAGES, include_str!("../../locales/de/pages.ftl")),
+    (Lang::De, MAIL, include_str!("../../locales/de/mail.ftl")),
     (
         Lang::Fr,
         ISLAND,
         include_str!("../../locales/fr/checkout.ftl"),
     ),
     (Lang::Fr, PAGES, include_str!("../../locales/fr/pages.ftl")),
+    (Lang::Fr, MAIL, include_str!("../../locales/fr/mail.ftl")),
     (
         Lang::Es,
         ISLAND,
         include_str!("../../locales/es/checkout.ftl"),
     ),
     (Lang::Es, PAGES, include_str!("../../locales/es/pages.ftl")),
+    (Lang::Es, MAIL, include_str!("../../locales/es/mail.ftl")),
     (
         Lang::Ja,
         ISLAND,
         include_str!("../../locales/ja/checkout.ftl"),
     ),
     (Lang::Ja, PAGES, include_str!("../../locales/ja/pages.ftl")),
+    (Lang::Ja, MAIL, include_str!("../../locales/ja/mail.ftl")),
 ];
 
 /// The message ids of a Fluent file and the variables each uses, in order.
@@ -130,6 +136,31 @@ pub fn pages(lang: Lang) -> &'static Messages {
     &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
 }
 
+/// What mail to a buyer says, in `lang`: its own strings, and the pages' (a decline's reason).
+pub fn mail(lang: Lang) -> &'static Messages {
+    static CACHE: OnceLock<Vec<Messages>> = OnceLock::new();
+    let all = CACHE.get_or_init(|| Lang::ALL.map(|l| build(l, &[MAIL, PAGES])).to_vec());
+    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+}
+
+/// A day as `lang` writes it in full: `5 January 2027`, `5. Januar 2027`, `5 janvier 2027`,
+/// `5 de enero de 2027`, `2027年1月5日` (month names from CLDR, through chrono's locales).
+pub fn long_date(ms: i64, lang: Lang) -> String {
+    use chrono::Locale;
+    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    match lang {
+        Lang::En => t.format("%-d %B %Y").to_string(),
+        Lang::De => t.format_localized("%-d. %B %Y", Locale::de_DE).to_string(),
+        Lang::Fr => t.format_localized("%-d %B %Y", Locale::fr_FR).to_string(),
+        Lang::Es => t
+            .format_localized("%-d de %B de %Y", Locale::es_ES)
+            .to_string(),
+        Lang::Ja => t.format("%Y年%-m月%-d日").to_string(),
+    }
+}
+
 /// The cookie that keeps a buyer's choice of language from the page's switcher.
 pub const COOKIE: &str = "kassa_lang";
 
@@ -160,26 +191,40 @@ pub fn chosen(parts: &axum::http::request::Parts) -> Option<Lang> {
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| Lang::parse(v))
     });
-    from_query.or_else(|| {
-        parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|h| h.to_str().ok())
-            .flat_map(|h| h.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
-            .and_then(|(_, v)| Lang::parse(v))
-    })
+    from_query.or_else(|| kept(&parts.headers))
+}
+
+/// The language the page's switcher left in the buyer's cookie.
+fn kept(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+fn accepted(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|h| h.to_str().ok())
 }
 
 /// The language of a request for a session whose `locale` is this.
 pub fn of_request(parts: &axum::http::request::Parts, locale: Option<&str>) -> Lang {
-    let accept = parts
-        .headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|h| h.to_str().ok());
-    negotiate(chosen(parts).map(Lang::as_str), locale, accept)
+    negotiate(
+        chosen(parts).map(Lang::as_str),
+        locale,
+        accepted(&parts.headers),
+    )
+}
+
+/// The language of a request with no session behind it (a payment link's own pages): the
+/// buyer's kept choice, else their browser's.
+pub fn of_headers(headers: &axum::http::HeaderMap) -> Lang {
+    negotiate(kept(headers).map(Lang::as_str), None, accepted(headers))
 }
 
 #[cfg(test)]
@@ -210,6 +255,17 @@ mod tests {
                 assert!(ours.contains(id), "{lang} has {id}, which English lacks");
             }
         }
+    }
+
+    #[test]
+    fn long_dates_name_the_month_in_the_language() {
+        // 5 January 2027, 12:00 UTC.
+        let ms = 1_799_150_400_000;
+        assert_eq!(long_date(ms, Lang::En), "5 January 2027");
+        assert_eq!(long_date(ms, Lang::De), "5. Januar 2027");
+        assert_eq!(long_date(ms, Lang::Fr), "5 janvier 2027");
+        assert_eq!(long_date(ms, Lang::Es), "5 de enero de 2027");
+        assert_eq!(long_date(ms, Lang::Ja), "2027年1月5日");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use super::ServiceResult;
 use super::ids::new_id;
 use crate::domain::money::{Currency, Money};
+use crate::i18n::{Lang, Messages};
 use crate::store::{MailOutcome, MailRecord, NewMail, Store, Tx};
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,9 @@ pub struct Facts {
     /// Where the order ships.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<crate::domain::address::ShippingDetails>,
+    /// The buyer's language (the one they paid in); English when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Lang>,
 }
 
 /// Queues a mail of `kind` about `about` to `recipient`, in the transaction `tx` (nothing when
@@ -247,21 +251,19 @@ pub async fn deliver_due(
     Ok(settled)
 }
 
-fn amount(facts: &Facts) -> String {
+fn amount(facts: &Facts, tr: &Messages) -> String {
     Currency::parse(&facts.currency)
-        .map(|c| Money::new(facts.amount, c).display())
+        .map(|c| tr.money(Money::new(facts.amount, c)))
         .unwrap_or_else(|_| format!("{} {}", facts.amount, facts.currency))
 }
 
 /// A day as buyers read it in mail and on their page: `5 January 2027`.
 pub fn long_date(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%-d %B %Y").to_string())
-        .unwrap_or_default()
+    crate::i18n::catalog::long_date(ms, Lang::En)
 }
 
-/// A mail in plain text and HTML, with the merchant's name (and accent colour, when it is a
-/// plain `#rrggbb`).
+/// A mail in plain text and HTML, in the buyer's language (the one they paid in), with the
+/// merchant's name (and accent colour, when it is a plain `#rrggbb`).
 pub fn render(
     mail: &MailRecord,
     merchant: &str,
@@ -270,24 +272,36 @@ pub fn render(
     manage: Option<&str>,
 ) -> Rendered {
     let facts: Facts = serde_json::from_str(&mail.facts).unwrap_or_default();
-    let total = amount(&facts);
+    let lang = facts.lang.unwrap_or_default();
+    let tr = crate::i18n::catalog::mail(lang);
+    let total = amount(&facts, tr);
+    let date = |ms: i64| crate::i18n::catalog::long_date(ms, lang);
     let link = facts
         .link
         .as_ref()
         .map(|path| format!("{public_base}{path}"));
     let (subject, lines): (String, Vec<String>) = match mail.kind.as_str() {
         "receipt" => (
-            format!("Your receipt from {merchant}"),
+            tr.tf("Your receipt from {merchant}", &[("merchant", merchant)]),
             [
-                Some(format!("Thank you for your payment of {total} to {merchant}.")),
-                Some(format!("For: {}", facts.description)),
-                facts.method.as_ref().map(|m| format!("Paid with: {m}")),
-                Some(format!("Date: {}", long_date(facts.at))),
-                facts.invoice_number.as_ref().map(|n| format!("Invoice: {n}")),
+                Some(tr.tf(
+                    "Thank you for your payment of {amount} to {merchant}.",
+                    &[("amount", &total), ("merchant", merchant)],
+                )),
+                Some(tr.tf("For: {description}", &[("description", &facts.description)])),
+                facts
+                    .method
+                    .as_ref()
+                    .map(|m| tr.tf("Paid with: {method}", &[("method", m)])),
+                Some(tr.tf("Date: {date}", &[("date", &date(facts.at))])),
+                facts
+                    .invoice_number
+                    .as_ref()
+                    .map(|n| tr.tf("Invoice: {number}", &[("number", n)])),
                 facts.shipping.as_ref().map(|s| {
                     let mut to = vec![s.name.clone()];
                     to.extend(crate::domain::address::envelope_lines(&s.address));
-                    format!("Shipping to: {}", to.join(", "))
+                    tr.tf("Shipping to: {address}", &[("address", &to.join(", "))])
                 }),
             ]
             .into_iter()
@@ -295,19 +309,25 @@ pub fn render(
             .collect(),
         ),
         "renewal_failed" => (
-            format!("Your payment to {merchant} did not go through"),
+            tr.tf(
+                "Your payment to {merchant} did not go through",
+                &[("merchant", merchant)],
+            ),
             [
-                Some(format!(
-                    "We could not charge {total} for {}.",
-                    facts.description
+                Some(tr.tf(
+                    "We could not charge {amount} for {description}.",
+                    &[("amount", &total), ("description", &tr.t(&facts.description))],
                 )),
-                facts.failure.as_ref().map(|f| format!("Reason: {f}")),
+                facts
+                    .failure
+                    .as_ref()
+                    .map(|f| tr.tf("Reason: {reason}", &[("reason", &tr.t(f))])),
                 Some(match facts.next_attempt_at {
-                    Some(at) => format!(
-                        "We will try again on {}. To avoid an interruption, update your payment method before then.",
-                        long_date(at)
+                    Some(at) => tr.tf(
+                        "We will try again on {date}. To avoid an interruption, update your payment method before then.",
+                        &[("date", &date(at))],
                     ),
-                    None => "This was the last try: the subscription is no longer paid for.".to_owned(),
+                    None => tr.t("This was the last try: the subscription is no longer paid for."),
                 }),
             ]
             .into_iter()
@@ -315,24 +335,36 @@ pub fn render(
             .collect(),
         ),
         _ => (
-            format!("Your trial with {merchant} ends on {}", long_date(facts.at)),
+            tr.tf(
+                "Your trial with {merchant} ends on {date}",
+                &[("merchant", merchant), ("date", &date(facts.at))],
+            ),
             vec![
-                format!(
-                    "Your free trial of {} ends on {}.",
-                    facts.description,
-                    long_date(facts.at)
+                tr.tf(
+                    "Your free trial of {description} ends on {date}.",
+                    &[("description", &tr.t(&facts.description)), ("date", &date(facts.at))],
                 ),
-                format!("Then {total} will be charged to your saved payment method, each period, until you cancel."),
+                tr.tf(
+                    "Then {amount} will be charged to your saved payment method, each period, until you cancel.",
+                    &[("amount", &total)],
+                ),
             ],
         ),
     };
     let mut text = lines.join("\n");
     if let Some(link) = &link {
-        text.push_str(&format!("\n\nView it online: {link}"));
+        text.push_str(&format!(
+            "\n\n{}",
+            tr.tf("View it online: {link}", &[("link", link)])
+        ));
     }
     if let Some(manage) = manage {
         text.push_str(&format!(
-            "\nManage your subscriptions, card and invoices: {manage}"
+            "\n{}",
+            tr.tf(
+                "Manage your subscriptions, card and invoices: {link}",
+                &[("link", manage)]
+            )
         ));
     }
     text.push_str(&format!("\n\n— {merchant}\n"));
@@ -350,23 +382,26 @@ pub fn render(
         .as_ref()
         .map(|l| {
             format!(
-                "<p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:{accent};color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none\">View it online</a></p>",
-                html_escape::encode_double_quoted_attribute(l)
+                "<p style=\"margin:20px 0\"><a href=\"{}\" style=\"background:{accent};color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none\">{}</a></p>",
+                html_escape::encode_double_quoted_attribute(l),
+                escape(&tr.t("View it online"))
             )
         })
         .unwrap_or_default();
     let manage_html = manage
         .map(|m| {
             format!(
-                "<p style=\"margin:0 0 12px\"><a href=\"{}\" style=\"color:{accent}\">Manage your subscriptions, card and invoices</a></p>",
-                html_escape::encode_double_quoted_attribute(m)
+                "<p style=\"margin:0 0 12px\"><a href=\"{}\" style=\"color:{accent}\">{}</a></p>",
+                html_escape::encode_double_quoted_attribute(m),
+                escape(&tr.t("Manage your subscriptions, card and invoices"))
             )
         })
         .unwrap_or_default();
     let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px\">\
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px\">\
          <h1 style=\"font-size:20px;color:{accent};margin:0 0 16px\">{}</h1>{paragraphs}{button}{manage_html}\
          <p style=\"color:#666;font-size:13px\">— {}</p></body></html>",
+        lang.as_str(),
         escape(&subject),
         escape(merchant),
     );

@@ -109,7 +109,7 @@ async fn tell_trials_ending(
         let Some(period) = with_items(store, s.clone()).await?.period_amount() else {
             continue; // nothing to tell it will cost (a subscription as no checkout makes)
         };
-        let recipient = email_of(store, &s).await?;
+        let (recipient, lang) = recipient_of(store, &s).await?;
         let mut tx = store.begin().await?;
         mail::queue(
             &mut tx,
@@ -120,6 +120,7 @@ async fn tell_trials_ending(
             &s.id,
             &recipient,
             &mail::Facts {
+                lang,
                 description: s
                     .name
                     .clone()
@@ -363,7 +364,7 @@ impl Renewal<'_> {
             .renewal_charge(&charge_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("renewal charge {charge_id} not kept")))?;
-        let customer = email_of(self.store, s).await?;
+        let (customer, _) = recipient_of(self.store, s).await?;
         let answer = processor
             .charge_saved(SavedChargeRequest {
                 idempotency_key: &charge_id,
@@ -424,7 +425,7 @@ impl Renewal<'_> {
                 Ok(Settlement::Pending) | Err(_) => Charged::HoldUntil(self.now + SETTLE_POLL_MS),
             }));
         }
-        let customer = email_of(self.store, s).await?;
+        let (customer, _) = recipient_of(self.store, s).await?;
         let looked = processor
             .lookup(LookupRequest {
                 idempotency_key: &charge.id,
@@ -596,7 +597,7 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
-        let recipient = email_of(self.store, s).await?;
+        let (recipient, lang) = recipient_of(self.store, s).await?;
         mail::queue(
             &mut tx,
             &s.organization_id,
@@ -606,6 +607,7 @@ impl Renewal<'_> {
             &payment_id,
             &recipient,
             &mail::Facts {
+                lang,
                 description,
                 amount: charge.amount,
                 currency: charge.currency.clone(),
@@ -708,7 +710,7 @@ impl Renewal<'_> {
         outbox
             .write(&mut tx, &s.organization_id, s.livemode, self.now)
             .await?;
-        let recipient = email_of(self.store, s).await?;
+        let (recipient, lang) = recipient_of(self.store, s).await?;
         let about = match charge {
             Some(charge) => charge.id.clone(),
             None => format!("{}#{failures}", invoice.id),
@@ -722,6 +724,7 @@ impl Renewal<'_> {
             &about,
             &recipient,
             &mail::Facts {
+                lang,
                 description: s
                     .name
                     .clone()
@@ -767,12 +770,23 @@ impl Renewal<'_> {
 }
 
 /// The email of the subscription's customer (empty when they have none: nothing is mailed).
-async fn email_of(store: &Store, s: &SubscriptionRecord) -> ServiceResult<String> {
-    Ok(store
+/// Where a subscription's mail goes, and in which language: its customer's email, and the
+/// language they last paid in.
+async fn recipient_of(
+    store: &Store,
+    s: &SubscriptionRecord,
+) -> ServiceResult<(String, Option<crate::i18n::Lang>)> {
+    let customer = store
         .customer(&s.organization_id, s.livemode, &s.customer_id)
-        .await?
-        .and_then(|c| c.email)
-        .unwrap_or_default())
+        .await?;
+    Ok(customer.map_or((String::new(), None), |c| {
+        (
+            c.email.unwrap_or_default(),
+            c.preferred_locale
+                .as_deref()
+                .and_then(crate::i18n::Lang::parse),
+        )
+    }))
 }
 
 fn money(amount: i64, currency: &str) -> ServiceResult<Money> {

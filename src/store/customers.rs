@@ -27,6 +27,8 @@ pub struct CustomerRecord {
     pub phone: Option<String>,
     /// JSON of [`crate::domain::address::ShippingDetails`].
     pub shipping: Option<String>,
+    /// The language the customer last paid in (`de`): their mail speaks it.
+    pub preferred_locale: Option<String>,
 }
 
 impl CustomerRecord {
@@ -86,7 +88,7 @@ pub struct CustomerChanges {
 
 const CUSTOMER_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, external_id, email, \
      name, billing_address, archived, logo_url, icon_url, domain, user_id, invoice_number_base, \
-     created_at, updated_at, phone, shipping";
+     created_at, updated_at, phone, shipping, preferred_locale";
 
 impl Store {
     pub async fn insert_customer(&self, customer: &NewCustomer<'_>) -> StoreResult<CustomerRecord> {
@@ -259,6 +261,7 @@ impl NewCustomer<'_> {
             updated_at: now,
             phone: None,
             shipping: None,
+            preferred_locale: None,
         }
     }
 }
@@ -317,19 +320,22 @@ impl Tx {
         phone: Option<&str>,
         shipping: Option<&str>,
         billing_address: Option<&str>,
+        locale: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        if phone.is_none() && shipping.is_none() && billing_address.is_none() {
+        if phone.is_none() && shipping.is_none() && billing_address.is_none() && locale.is_none() {
             return Ok(());
         }
         dispatch_tx!(self, |conn| {
             sqlx::query(
                 "UPDATE customers SET phone = COALESCE($1, phone), shipping = COALESCE($2, shipping), \
-                 billing_address = COALESCE($3, billing_address), updated_at = $4 WHERE id = $5",
+                 billing_address = COALESCE($3, billing_address), \
+                 preferred_locale = COALESCE($4, preferred_locale), updated_at = $5 WHERE id = $6",
             )
             .bind(phone)
             .bind(shipping)
             .bind(billing_address)
+            .bind(locale)
             .bind(now)
             .bind(customer_id)
             .execute(&mut *conn)

@@ -530,6 +530,15 @@ pub fn card(session: &str, number: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// Adds `fields` to a form as the page posts it.
+pub fn with_fields(form: &mut Vec<(String, String)>, fields: &[(&str, &str)]) {
+    form.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+}
+
 /// Posts the form as the page's script does; never a 5xx.
 pub async fn confirm(app: &TestApp, fields: &[(String, String)]) -> (u16, Value) {
     let response = app

@@ -4,7 +4,7 @@
 //! same names in kassa's API); each checked by the country's rules, kept on the session, the
 //! customer and the purchase, and read back in every dialect.
 
-use crate::app::{TestApp, card, confirm};
+use crate::app::{TestApp, card, confirm, with_fields};
 use kassa::store::Engine;
 use serde_json::{Value, json};
 
@@ -20,19 +20,20 @@ crate::on_both_engines!(
 fn shipped(session: &str) -> Vec<(String, String)> {
     let mut form = card(session, "4242424242424242");
     form.retain(|(k, _)| k != "country" && k != "postal_code");
-    for (k, v) in [
-        ("phone", "+1 650-253-0000"),
-        ("shipping_name", "Grace Hopper"),
-        ("shipping_line1", "1 Market St"),
-        ("shipping_line2", "Suite 300"),
-        ("shipping_city", "San Francisco"),
-        ("shipping_state", "ca"),
-        ("shipping_postal_code", "94105"),
-        ("shipping_country", "US"),
-        ("billing_same_as_shipping", "on"),
-    ] {
-        form.push((k.to_owned(), v.to_owned()));
-    }
+    with_fields(
+        &mut form,
+        &[
+            ("phone", "+1 650-253-0000"),
+            ("shipping_name", "Grace Hopper"),
+            ("shipping_line1", "1 Market St"),
+            ("shipping_line2", "Suite 300"),
+            ("shipping_city", "San Francisco"),
+            ("shipping_state", "ca"),
+            ("shipping_postal_code", "94105"),
+            ("shipping_country", "US"),
+            ("billing_same_as_shipping", "on"),
+        ],
+    );
     form
 }
 
@@ -253,14 +254,15 @@ async fn each_countrys_address_rules_are_checked_on_the_server(engine: Engine) {
     // Billed elsewhere than it ships: the billing address's own lines, by its country's rules.
     let mut form = shipped(id);
     form.retain(|(k, _)| k != "billing_same_as_shipping");
-    for (k, v) in [
-        ("country", "DE"),
-        ("line1", "Unter den Linden 1"),
-        ("city", "Berlin"),
-        ("postal_code", "1011"),
-    ] {
-        form.push((k.to_owned(), v.to_owned()));
-    }
+    with_fields(
+        &mut form,
+        &[
+            ("country", "DE"),
+            ("line1", "Unter den Linden 1"),
+            ("city", "Berlin"),
+            ("postal_code", "1011"),
+        ],
+    );
     let (status, body) = confirm(&app, &form).await;
     assert_eq!(
         (status, errors(&body)),
@@ -355,14 +357,15 @@ async fn a_known_customer_keeps_what_they_gave(engine: Engine) {
         .await;
     let mut form = card(&id, "4242424242424242");
     form.retain(|(k, _)| k != "email");
-    for (k, v) in [
-        ("line1", "1 Market St"),
-        ("city", "San Francisco"),
-        ("state", "CA"),
-        ("phone", "(650) 253-0000"),
-    ] {
-        form.push((k.to_owned(), v.to_owned()));
-    }
+    with_fields(
+        &mut form,
+        &[
+            ("line1", "1 Market St"),
+            ("city", "San Francisco"),
+            ("state", "CA"),
+            ("phone", "(650) 253-0000"),
+        ],
+    );
     let (status, body) = confirm(&app, &form).await;
     assert_eq!(status, 200, "{body}");
     let record = app
@@ -426,9 +429,7 @@ async fn pay_as(
             .collect(),
     };
     form.retain(|(k, _)| k != "email");
-    for (k, v) in extra {
-        form.push(((*k).to_owned(), (*v).to_owned()));
-    }
+    with_fields(&mut form, extra);
     let (status, body) = confirm(app, &form).await;
     (id, status, body)
 }

@@ -5,11 +5,13 @@
 use crate::app::{TestApp, card, confirm};
 use kassa::store::Engine;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 crate::on_both_engines!(
     a_session_in_german_speaks_german_to_the_buyer,
     the_browser_decides_when_the_session_does_not,
     a_locale_that_is_no_language_tag_is_refused,
+    mail_speaks_the_language_the_buyer_paid_in,
 );
 
 /// A Stripe session for `quantity` bags of the demo's beans, with `extra` params.
@@ -200,5 +202,98 @@ async fn a_locale_that_is_no_language_tag_is_refused(engine: Engine) {
     // `auto` is Stripe's "the browser decides", kept as no locale.
     let session = stripe_session(&app, "1", &[("locale", "auto")]).await;
     assert_eq!(session["locale"], Value::Null);
+    app.stop().await;
+}
+
+/// The mail of `kind` to `customer` once the worker has rendered it (no SMTP server: it is kept).
+async fn kept_mail(app: &TestApp, customer: &str, kind: &str) -> kassa::store::MailRecord {
+    for _ in 0..50 {
+        let mails = app
+            .store
+            .mails_of_customer(&app.demo.organization_id, false, customer, 10)
+            .await
+            .unwrap();
+        if let Some(mail) = mails
+            .into_iter()
+            .find(|m| m.kind == kind && m.status == "kept")
+        {
+            return mail;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} mail was kept for {customer}");
+}
+
+async fn mail_speaks_the_language_the_buyer_paid_in(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "lang_mail").await else {
+        return;
+    };
+    // A trial in German: no receipt today, and the trial's end told in German later.
+    let (status, body) = crate::checkout::create(
+        &app,
+        json!({
+            "line_items": [{ "price": app.price_id("coffee-club-monthly") }],
+            "trial_period_days": 7,
+            "locale": "de",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap();
+    let mut form = card(id, "4242424242424242");
+    form.push(("lang".into(), "de".into()));
+    let (status, body) = confirm(&app, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let session = app.store.session_by_id(id).await.unwrap().unwrap();
+    let customer = session.customer_id.unwrap();
+    let kept = app
+        .store
+        .customer(&app.demo.organization_id, false, &customer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.preferred_locale.as_deref(),
+        Some("de"),
+        "the customer's language"
+    );
+    let sub = session.subscription_id.unwrap();
+    let (_, s) = app
+        .api_get(&app.demo.secret_key, &format!("/api/subscriptions/{sub}"))
+        .await;
+    let trial_end = s["trial_end"].as_i64().unwrap();
+    let (status, _) = app
+        .api_post(
+            &app.demo.secret_key,
+            "/api/test_clock/advance",
+            &json!({ "frozen_time": trial_end / 1000 - 2 * 86_400 }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mail = kept_mail(&app, &customer, "trial_ending").await;
+    let subject = mail.subject.unwrap();
+    assert!(subject.starts_with("Ihre Testphase bei "), "{subject}");
+    let text = mail.text_body.unwrap();
+    assert!(text.contains("mit 15,00\u{a0}$ belastet"), "{text}");
+    assert!(mail.html_body.unwrap().contains(r#"<html lang="de">"#));
+
+    // A purchase paid in Japanese: its receipt is Japanese, its date as Japanese writes it.
+    let price = app.price_id("espresso-beans");
+    let (_, body) =
+        crate::checkout::create(&app, json!({ "line_items": [{ "price": price }] })).await;
+    let id = body["id"].as_str().unwrap();
+    let mut form = card(id, "4242424242424242");
+    form.push(("lang".into(), "ja".into()));
+    let (status, body) = confirm(&app, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let session = app.store.session_by_id(id).await.unwrap().unwrap();
+    let mail = kept_mail(&app, session.customer_id.as_deref().unwrap(), "receipt").await;
+    let text = mail.text_body.unwrap();
+    assert!(text.contains("$24.00"), "{text}");
+    assert!(
+        text.contains('年') && text.contains('日'),
+        "a Japanese date: {text}"
+    );
+    assert!(!text.contains("Thank you"), "{text}");
     app.stop().await;
 }

@@ -153,6 +153,18 @@ async fn a_payment_link_sells_to_every_visitor_until_turned_off(engine: Engine) 
     .await;
     assert_eq!((status, off["active"].clone()), (200, Value::Bool(false)));
     assert_eq!(visit(&app, &id).await, (410, None));
+    // Its page says so in the buyer's language.
+    let gone = app
+        .client
+        .get(app.url(&format!("/l/{id}")))
+        .header("accept-language", "de-DE,de;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 410);
+    let html = gone.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(html.contains("Dieser Link ist nicht mehr aktiv"), "{html}");
     let (status, on) = stripe(
         &app,
         "POST",

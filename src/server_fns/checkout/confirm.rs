@@ -52,13 +52,13 @@ pub async fn confirm_checkout(
     use axum::http::StatusCode;
 
     let app = expect_context::<AppState>();
-    let tr =
-        crate::i18n::catalog::pages(match lang.as_deref().and_then(crate::i18n::Lang::parse) {
-            Some(lang) => lang,
-            None => use_context::<axum::http::request::Parts>()
-                .map(|parts| crate::i18n::catalog::of_request(&parts, None))
-                .unwrap_or_default(),
-        });
+    let lang = match lang.as_deref().and_then(crate::i18n::Lang::parse) {
+        Some(lang) => lang,
+        None => use_context::<axum::http::request::Parts>()
+            .map(|parts| crate::i18n::catalog::of_request(&parts, None))
+            .unwrap_or_default(),
+    };
+    let tr = crate::i18n::catalog::pages(lang);
     let form = PaymentForm {
         email: email.clone(),
         name: name.clone(),
@@ -135,6 +135,7 @@ pub async fn confirm_checkout(
             promotion_code: promotion_code.clone(),
             quantities: quantities.clone(),
             client: client_info(&app),
+            lang: Some(lang),
         };
         match confirm(
             &app.store,

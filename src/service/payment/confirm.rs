@@ -36,6 +36,8 @@ pub struct ConfirmRequest {
     pub quantities: Vec<(usize, i64)>,
     /// The buyer's address and browser (a debit mandate records them).
     pub client: ClientInfo,
+    /// The language the buyer pays in: their receipt and later mail speak it.
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 const NO_LIVE_PROCESSOR: &str =
@@ -339,7 +341,8 @@ async fn checked(
         return Ok(Err(ConfirmOutcome::Invalid(errors)));
     }
     let consent = request.form.consents_to_save();
-    let plan = plan_of(session, &buyer, &priced, details.as_ref(), consent);
+    let mut plan = plan_of(session, &buyer, &priced, details.as_ref(), consent);
+    plan.lang = request.lang;
     Ok(Ok((plan, details)))
 }
 
@@ -511,5 +514,6 @@ fn plan_of(
         saved_method_id: saved,
         trial_period_days: session.trial_period_days,
         deferred: None,
+        lang: None,
     }
 }

@@ -204,6 +204,7 @@ impl<'a> Finalization<'a> {
                 plan.phone.as_deref(),
                 shipping.map_err(StoreError::from)?.as_deref(),
                 billing.map_err(StoreError::from)?.as_deref(),
+                plan.lang.map(crate::i18n::Lang::as_str),
                 self.now,
             )
             .await?;
@@ -636,6 +637,7 @@ impl<'a> Finalization<'a> {
                 invoice_number: Some(invoice_number.to_owned()),
                 link: Some(format!("/checkout/{}", session.id)),
                 shipping: plan.shipping.clone(),
+                lang: plan.lang,
                 ..Default::default()
             },
             self.now,

@@ -133,6 +133,8 @@ pub async fn confirm_by_merchant(
             confirmation,
             payment_method_id: method.map(|m| m.id),
         }),
+        // Confirmed by the merchant, not paid on the page: the customer's own language, if known.
+        lang: None,
     };
     let created = AttemptStatus::Created;
     let Some(attempt_id) = attempt::start(store, session, &plan, 0, "none", created, now).await?

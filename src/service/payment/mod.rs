@@ -104,6 +104,9 @@ pub struct PaymentPlan {
     /// Completed by the merchant without a charge now (Zenskar's charge_when_due, no_payment).
     #[serde(default)]
     pub deferred: Option<Deferred>,
+    /// The language the buyer paid in (the page's), for their mail.
+    #[serde(default)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// A completion without a charge: how the merchant confirmed it, and the customer's saved method

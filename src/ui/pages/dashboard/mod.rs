@@ -11,6 +11,7 @@ mod coupons;
 mod customers;
 mod events;
 mod keys;
+mod payment_links;
 mod payments;
 mod plans;
 mod sessions;
@@ -22,6 +23,7 @@ pub use coupons::CouponsPage;
 pub use customers::{CustomerPage, CustomersPage};
 pub use events::EventsPage;
 pub use keys::{ApiKeysPage, SettingsPage};
+pub use payment_links::PaymentLinksPage;
 pub use payments::PaymentsPage;
 pub use plans::PlansPage;
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
@@ -181,6 +183,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/checkout-sessions", "Checkout sessions"),
         ("/dashboard/products", "Products"),
         ("/dashboard/coupons", "Coupons"),
+        ("/dashboard/payment-links", "Payment links"),
         ("/dashboard/plans", "Plans"),
         ("/dashboard/customers", "Customers"),
         ("/dashboard/events", "Events"),
