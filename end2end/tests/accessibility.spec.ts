@@ -1,26 +1,6 @@
 // Every state of the hosted checkout, and the pages a buyer meets after it, checked by axe-core
 // (WCAG 2.1 A and AA) with JavaScript and without; and a payment made with the keyboard alone.
-import AxeBuilder from "@axe-core/playwright";
-import type { Browser, Page } from "@playwright/test";
-import { createCustomer, createSession, expect, expireSession, fillBuyer, fillCard, open, priceId, test } from "./support";
-
-/** axe-core's WCAG 2.1 A and AA violations on the page as the buyer has it. Without JavaScript
- * axe cannot run in the buyer's page, so it runs on the same address in a page that runs scripts
- * but is refused kassa's bundle: the server's HTML, never hydrated, as the buyer without
- * JavaScript sees it. */
-async function expectNoViolations(page: Page, what: string, browser: Browser, javaScriptEnabled: boolean) {
-  let target = page;
-  const context = javaScriptEnabled ? null : await browser.newContext({ javaScriptEnabled: true });
-  if (context) {
-    await context.route(/\/pkg\//, (route) => route.abort());
-    target = await context.newPage();
-    await target.goto(page.url());
-  }
-  const results = await new AxeBuilder({ page: target }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  await context?.close();
-  const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  expect(found, what).toEqual([]);
-}
+import { createCustomer, createSession, expect, expectNoViolations, expireSession, fillBuyer, fillCard, open, priceId, test } from "./support";
 
 test("the open checkout, its errors, a decline, the 3-D Secure step and the receipt pass axe", async ({ page, request, browser, javaScriptEnabled }) => {
   const check = (what: string) => expectNoViolations(page, what, browser, javaScriptEnabled);

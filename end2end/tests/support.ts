@@ -1,6 +1,7 @@
 // What the journeys share: the demo organization kassa was started with (serve.sh), and the
 // merchant-side API calls that set a journey up.
-import { expect, test as base, type APIRequestContext, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test as base, type APIRequestContext, type Browser, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -147,4 +148,22 @@ export async function createProduct(page: Page, name: string, amount: string): P
   await page.getByRole("button", { name: "Create product" }).click();
   await expect(page).toHaveURL(/\/dashboard\/products\/prod_/);
   return page.url();
+}
+
+/** axe-core's WCAG 2.1 A and AA violations on the page as the buyer has it. Without JavaScript
+ * axe cannot run in the buyer's page, so it runs on the same address in a page that runs scripts
+ * but is refused kassa's bundle: the server's HTML, never hydrated, as the buyer without
+ * JavaScript sees it. */
+export async function expectNoViolations(page: Page, what: string, browser: Browser, javaScriptEnabled: boolean) {
+  let target = page;
+  const context = javaScriptEnabled ? null : await browser.newContext({ javaScriptEnabled: true });
+  if (context) {
+    await context.route(/\/pkg\//, (route) => route.abort());
+    target = await context.newPage();
+    await target.goto(page.url());
+  }
+  const results = await new AxeBuilder({ page: target }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  await context?.close();
+  const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(found, what).toEqual([]);
 }

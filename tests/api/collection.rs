@@ -41,7 +41,8 @@ fn set(form: &mut [(String, String)], key: &str, value: &str) {
     form.iter_mut().find(|(k, _)| k == key).unwrap().1 = value.to_owned();
 }
 
-async fn stripe_session(app: &TestApp, extra: &[(&str, &str)]) -> Value {
+/// A Stripe session for the demo's beans, with `extra` params.
+pub(crate) async fn stripe_session(app: &TestApp, extra: &[(&str, &str)]) -> Value {
     let price = app.price_id("espresso-beans");
     let mut form = vec![
         ("mode", "payment"),

@@ -3,6 +3,7 @@
 //! beats both. The page, its amounts and what the server answers speak it.
 
 use crate::app::{TestApp, card, confirm};
+use crate::collection::stripe_session;
 use kassa::store::Engine;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -13,29 +14,6 @@ crate::on_both_engines!(
     a_locale_that_is_no_language_tag_is_refused,
     mail_speaks_the_language_the_buyer_paid_in,
 );
-
-/// A Stripe session for `quantity` bags of the demo's beans, with `extra` params.
-async fn stripe_session(app: &TestApp, quantity: &str, extra: &[(&str, &str)]) -> Value {
-    let price = app.price_id("espresso-beans");
-    let mut form = vec![
-        ("mode", "payment"),
-        ("line_items[0][price]", price.as_str()),
-        ("line_items[0][quantity]", quantity),
-    ];
-    form.extend_from_slice(extra);
-    let response = app
-        .client
-        .post(app.url("/v1/checkout/sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
-}
 
 /// The page of `session` as a browser with these headers gets it: its HTML and the cookie it sets.
 async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (String, Option<String>) {
@@ -57,7 +35,8 @@ async fn a_session_in_german_speaks_german_to_the_buyer(engine: Engine) {
         return;
     };
     // 60 bags at $24.00: $1,440.00, which German writes 1.440,00 $.
-    let session = stripe_session(&app, "60", &[("locale", "de")]).await;
+    let session =
+        stripe_session(&app, &[("line_items[0][quantity]", "60"), ("locale", "de")]).await;
     assert_eq!(session["locale"], "de");
     let id = session["id"].as_str().unwrap();
     let (status, read) = app
@@ -200,7 +179,7 @@ async fn a_locale_that_is_no_language_tag_is_refused(engine: Engine) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["param"], "locale");
     // `auto` is Stripe's "the browser decides", kept as no locale.
-    let session = stripe_session(&app, "1", &[("locale", "auto")]).await;
+    let session = stripe_session(&app, &[("locale", "auto")]).await;
     assert_eq!(session["locale"], Value::Null);
     app.stop().await;
 }
