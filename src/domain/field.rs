@@ -11,6 +11,8 @@ pub enum Field {
     LineItems,
     LinePrice(usize),
     LineQuantity(usize),
+    /// A field of a line's own price (`unit_amount`, `product_data.name`, …).
+    LinePriceData(usize, &'static str),
     LineAdjustableMinimum(usize),
     LineAdjustableMaximum(usize),
     Currency,
@@ -136,6 +138,7 @@ impl fmt::Display for Field {
             Field::LineItems => f.write_str("line_items"),
             Field::LinePrice(i) => write!(f, "line_items[{i}].price"),
             Field::LineQuantity(i) => write!(f, "line_items[{i}].quantity"),
+            Field::LinePriceData(i, path) => write!(f, "line_items[{i}].price_data.{path}"),
             Field::LineAdjustableMinimum(i) => {
                 write!(f, "line_items[{i}].adjustable_quantity.minimum")
             }

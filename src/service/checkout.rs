@@ -5,11 +5,12 @@ use super::catalog::default_pricing_model;
 use super::ids::new_id;
 use super::payment::discount::{self, Refusal};
 use super::{ServiceError, ServiceResult};
+use crate::domain::catalog::{CheckedPrice, CheckedProduct};
 use crate::domain::catalog::{Coupon, Price};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::ids;
 use crate::domain::session::draft::{
-    self, CheckedCustomer, CheckedLine, DiscountDraft, PriceRef, SessionDraft,
+    self, CheckedCustomer, CheckedLine, CheckedPriceRef, DiscountDraft, InlineProduct, SessionDraft,
 };
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine};
 use crate::domain::session::{
@@ -17,7 +18,8 @@ use crate::domain::session::{
     SessionStatus,
 };
 use crate::store::{
-    CustomerRecord, IdempotencyClaim, Page, PageRequest, PriceRecord, Store, StoreError,
+    CustomerRecord, IdempotencyClaim, Page, PageRequest, PriceRecord, ProductRecord, Store,
+    StoreError,
 };
 use std::collections::HashMap;
 
@@ -39,7 +41,12 @@ pub async fn create_session(
         return get_session(store, principal, created).await;
     }
     let id = new_id(ids::checkout_session(principal.mode));
-    let session = build_session(store, principal, draft, &id, now, now).await?;
+    let Built { session, inline } = build_session(store, principal, draft, &id, now, now).await?;
+    // The lines' own prices first: a session never names a price that is not there. Should the
+    // session not follow, they are left unsellable (no other session can sell them) and unlisted.
+    store
+        .insert_inline(&session.id, &inline.products, &inline.prices)
+        .await?;
     store
         .insert_session(&session, once)
         .await
@@ -77,7 +84,11 @@ pub async fn update_session(
         return Err(not_editable(current, now));
     }
     let id = current.id.as_str();
-    let session = build_session(store, principal, draft, id, current.created_at, now).await?;
+    let Built { session, inline } =
+        build_session(store, principal, draft, id, current.created_at, now).await?;
+    store
+        .insert_inline(&session.id, &inline.products, &inline.prices)
+        .await?;
     if !store.replace_open_session(&session, now).await? {
         let current = get_session(store, principal, id).await?;
         return Err(not_editable(&current, now));
@@ -113,7 +124,22 @@ pub async fn build_session_of(
     now: i64,
 ) -> ServiceResult<CheckoutSession> {
     let id = new_id(ids::checkout_session(principal.mode));
-    build_session(store, principal, draft, &id, now, now).await
+    Ok(build_session(store, principal, draft, &id, now, now)
+        .await?
+        .session)
+}
+
+/// A session checked and priced, and the products and prices its lines described (Stripe's
+/// `price_data`), to be recorded before it.
+struct Built {
+    session: CheckoutSession,
+    inline: Inline,
+}
+
+#[derive(Default)]
+struct Inline {
+    products: Vec<ProductRecord>,
+    prices: Vec<PriceRecord>,
 }
 
 async fn build_session(
@@ -123,7 +149,7 @@ async fn build_session(
     id: &str,
     created_at: i64,
     now: i64,
-) -> ServiceResult<CheckoutSession> {
+) -> ServiceResult<Built> {
     let mut checked = draft::check(draft, now)?;
     let org = principal.organization_id.as_str();
     let livemode = principal.mode.is_live();
@@ -205,7 +231,7 @@ async fn build_session(
         && let Some(sub) = &subscription
     {
         checked.lines = vec![CheckedLine {
-            price: PriceRef::Id(sub.price_id.clone()),
+            price: CheckedPriceRef::Id(sub.price_id.clone()),
             quantity: sub.quantity.max(1) as u32,
             adjustable: None,
         }];
@@ -238,7 +264,7 @@ async fn build_session(
                     .items
                     .iter()
                     .map(|item| CheckedLine {
-                        price: PriceRef::Id(item.price_id.clone()),
+                        price: CheckedPriceRef::Id(item.price_id.clone()),
                         quantity: item.quantity,
                         adjustable: None,
                     })
@@ -250,29 +276,72 @@ async fn build_session(
         }
     }
 
+    let model = default_pricing_model(store, principal).await?;
+    let mut inline = Inline::default();
     let mut price_records: Vec<PriceRecord> = Vec::with_capacity(checked.lines.len());
     for (i, line) in checked.lines.iter().enumerate() {
         let found = match &line.price {
-            PriceRef::Id(id) => store.price(org, livemode, id).await?,
-            PriceRef::Slug(slug) => store.price_by_slug(org, livemode, slug).await?,
+            CheckedPriceRef::Id(id) => store.price(org, livemode, id).await?,
+            CheckedPriceRef::Slug(slug) => store.price_by_slug(org, livemode, slug).await?,
+            CheckedPriceRef::Inline(terms) => {
+                let at = Field::LinePriceData(i, "product");
+                let product = match &terms.product {
+                    InlineProduct::Existing(product_id) => {
+                        match store.product(org, livemode, product_id).await? {
+                            Some(product) if product.active => Some(product),
+                            Some(_) => {
+                                errors.push(FieldError::new(
+                                    at,
+                                    "product_inactive",
+                                    format!(
+                                        "the product `{product_id}` is archived and cannot be sold"
+                                    ),
+                                ));
+                                None
+                            }
+                            None => {
+                                errors.push(missing(at, "product", product_id));
+                                None
+                            }
+                        }
+                    }
+                    InlineProduct::New(described) => {
+                        let product = inline_product(principal, &model.id, described, now);
+                        inline.products.push(product.clone());
+                        Some(product)
+                    }
+                };
+                product.map(|product| {
+                    let price = inline_price(&product, &terms.price, id, now);
+                    inline.prices.push(price.clone());
+                    price
+                })
+            }
         };
         match found {
             Some(price) => price_records.push(price),
-            None => {
-                let (what, value) = match &line.price {
-                    PriceRef::Id(id) => ("price", id),
-                    PriceRef::Slug(slug) => ("price with the slug", slug),
-                };
-                errors.push(missing(Field::LinePrice(i), what, value));
-            }
+            None => match &line.price {
+                CheckedPriceRef::Id(id) => errors.push(missing(Field::LinePrice(i), "price", id)),
+                CheckedPriceRef::Slug(slug) => {
+                    errors.push(missing(Field::LinePrice(i), "price with the slug", slug))
+                }
+                // Its problem is already reported.
+                CheckedPriceRef::Inline(_) => {}
+            },
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
+    // A session's own inline prices are sellable in it, though never active in the catalog.
     let prices: Vec<Price> = price_records
         .iter()
-        .map(PriceRecord::to_domain)
+        .map(|record| {
+            record.to_domain().map(|mut price| {
+                price.active = record.sellable_in(id);
+                price
+            })
+        })
         .collect::<Result<_, _>>()?;
     let resolved = draft::resolve_lines(&checked, &prices)?;
 
@@ -324,7 +393,11 @@ async fn build_session(
         None => AmountSummary::default(),
     };
 
-    let mut product_names: HashMap<String, String> = HashMap::new();
+    let mut product_names: HashMap<String, String> = inline
+        .products
+        .iter()
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
     for price in &prices {
         if !product_names.contains_key(&price.product_id) {
             let name = store
@@ -361,13 +434,12 @@ async fn build_session(
         })
         .collect();
 
-    let model = default_pricing_model(store, principal).await?;
     let (customer_email, customer_name) = match (&customer, &checked.customer) {
         (Some(c), _) => (c.email.clone(), c.name.clone()),
         (None, CheckedCustomer::Guest(guest)) => (Some(guest.email.clone()), guest.name.clone()),
         _ => (None, None),
     };
-    Ok(CheckoutSession {
+    let session = CheckoutSession {
         id: id.to_owned(),
         organization_id: principal.organization_id.clone(),
         livemode,
@@ -432,7 +504,63 @@ async fn build_session(
         invoice_id: None,
         subscription_id: None,
         payment_method_id: None,
-    })
+    };
+    Ok(Built { session, inline })
+}
+
+/// The product a line described (`product_data`), made for session alone: inactive, unlisted.
+fn inline_product(
+    principal: &Principal,
+    pricing_model_id: &str,
+    described: &CheckedProduct,
+    now: i64,
+) -> ProductRecord {
+    let id = new_id(ids::PRODUCT);
+    ProductRecord {
+        slug: id.clone(),
+        id,
+        organization_id: principal.organization_id.clone(),
+        livemode: principal.mode.is_live(),
+        pricing_model_id: pricing_model_id.to_owned(),
+        name: described.name.clone(),
+        description: described.description.clone(),
+        image_url: described.image_url.clone(),
+        is_default: false,
+        singular_quantity_label: None,
+        plural_quantity_label: None,
+        active: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The price a line gave (`price_data`), of `product`, sellable in `session_id` alone.
+fn inline_price(
+    product: &ProductRecord,
+    terms: &CheckedPrice,
+    session_id: &str,
+    now: i64,
+) -> PriceRecord {
+    PriceRecord {
+        id: new_id(ids::PRICE),
+        organization_id: product.organization_id.clone(),
+        livemode: product.livemode,
+        pricing_model_id: product.pricing_model_id.clone(),
+        product_id: product.id.clone(),
+        name: None,
+        slug: None,
+        price_type: terms.price_type.as_str().to_owned(),
+        unit_amount: terms.unit_amount.amount,
+        currency: terms.unit_amount.currency.code_lower(),
+        interval_unit: terms.recurring.map(|r| r.interval.as_str().to_owned()),
+        interval_count: terms.recurring.map(|r| r.interval_count as i32),
+        trial_period_days: None,
+        is_default: false,
+        active: false,
+        inline_for: Some(session_id.to_owned()),
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 fn missing(field: Field, what: &str, id: &str) -> FieldError {

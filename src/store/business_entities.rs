@@ -74,6 +74,7 @@ impl Store {
         self.page_of(
             "business_entities",
             ENTITY_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,

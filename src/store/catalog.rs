@@ -56,11 +56,23 @@ pub struct PriceRecord {
     pub trial_period_days: Option<i32>,
     pub is_default: bool,
     pub active: bool,
+    /// The checkout session whose request described this price with its line (Stripe's
+    /// `price_data`): the one session that can sell it. `None` for the catalog's prices.
+    pub inline_for: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl PriceRecord {
+    /// Whether `session_id` can sell this price now: an active price of the catalog, or the
+    /// session's own inline price (which is never active, so that nothing else sells it).
+    pub fn sellable_in(&self, session_id: &str) -> bool {
+        match &self.inline_for {
+            None => self.active,
+            Some(owner) => owner == session_id,
+        }
+    }
+
     /// The price as the domain knows it. Fails only on a row no migration could have written.
     pub fn to_domain(&self) -> StoreResult<Price> {
         let currency =
@@ -167,7 +179,9 @@ const PRODUCT_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      updated_at";
 const PRICE_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, product_id, name, slug, \
      price_type, unit_amount, currency, interval_unit, interval_count, trial_period_days, is_default, \
-     active, created_at, updated_at";
+     active, inline_for, created_at, updated_at";
+/// What keeps a session's inline prices and products out of the catalog's lists.
+const LISTED: &str = " AND inline_for IS NULL";
 const PRICING_MODEL_COLUMNS: &str =
     "id, organization_id, livemode, name, is_default, created_at, updated_at";
 
@@ -324,6 +338,46 @@ impl Store {
         Ok((product.record(now), price.record(now)))
     }
 
+    /// Records the products and prices a session's request described with its lines, each kept
+    /// for `session_id` alone (hidden from the catalog's lists, inactive), in one transaction.
+    pub async fn insert_inline(
+        &self,
+        session_id: &str,
+        products: &[ProductRecord],
+        prices: &[PriceRecord],
+    ) -> StoreResult<()> {
+        if products.is_empty() && prices.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let products: Vec<NewProduct<'_>> = products.iter().map(NewProduct::of).collect();
+        let prices: Vec<NewPrice<'_>> = prices
+            .iter()
+            .map(NewPrice::of)
+            .collect::<StoreResult<_>>()?;
+        dispatch!(self, write, |db| {
+            let mut tx = db.begin_write().await?;
+            for product in &products {
+                insert_product_sql!(product, now).execute(&mut *tx).await?;
+                sqlx::query("UPDATE products SET inline_for = $1 WHERE id = $2")
+                    .bind(session_id)
+                    .bind(product.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for price in &prices {
+                insert_price_sql!(price, now).execute(&mut *tx).await?;
+                sqlx::query("UPDATE prices SET inline_for = $1 WHERE id = $2")
+                    .bind(session_id)
+                    .bind(price.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn insert_price(&self, price: &NewPrice<'_>) -> StoreResult<PriceRecord> {
         let now = now_ms();
         dispatch!(self, write, |db| {
@@ -369,12 +423,20 @@ impl Store {
         livemode: bool,
         page: &PageRequest,
     ) -> StoreResult<Page<ProductRecord>> {
-        self.page_of("products", PRODUCT_COLUMNS, organization_id, livemode, page)
-            .await
+        self.page_of(
+            "products",
+            PRODUCT_COLUMNS,
+            LISTED,
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
     }
 
     pub async fn count_products(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("products", organization_id, livemode).await
+        self.count_of("products", LISTED, organization_id, livemode)
+            .await
     }
 
     /// Applies `changes` to a product; `None` when there is no such product.
@@ -507,7 +569,7 @@ impl Store {
     /// A product's prices, oldest first.
     pub async fn prices_of_product(&self, product_id: &str) -> StoreResult<Vec<PriceRecord>> {
         let sql = format!(
-            "SELECT {PRICE_COLUMNS} FROM prices WHERE product_id = $1 ORDER BY created_at, id"
+            "SELECT {PRICE_COLUMNS} FROM prices WHERE product_id = $1{LISTED} ORDER BY created_at, id"
         );
         Ok(dispatch!(self, read, |db| {
             sqlx::query_as::<_, PriceRecord>(&sql)
@@ -523,12 +585,20 @@ impl Store {
         livemode: bool,
         page: &PageRequest,
     ) -> StoreResult<Page<PriceRecord>> {
-        self.page_of("prices", PRICE_COLUMNS, organization_id, livemode, page)
-            .await
+        self.page_of(
+            "prices",
+            PRICE_COLUMNS,
+            LISTED,
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
     }
 
     pub async fn count_prices(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("prices", organization_id, livemode).await
+        self.count_of("prices", LISTED, organization_id, livemode)
+            .await
     }
 
     /// Applies `changes` to a price; `None` when there is no such price.
@@ -957,7 +1027,24 @@ impl TaxRateRow {
     }
 }
 
-impl NewProduct<'_> {
+impl<'a> NewProduct<'a> {
+    fn of(r: &'a ProductRecord) -> Self {
+        NewProduct {
+            id: &r.id,
+            organization_id: &r.organization_id,
+            livemode: r.livemode,
+            pricing_model_id: &r.pricing_model_id,
+            name: &r.name,
+            description: r.description.as_deref(),
+            image_url: r.image_url.as_deref(),
+            slug: &r.slug,
+            is_default: r.is_default,
+            singular_quantity_label: r.singular_quantity_label.as_deref(),
+            plural_quantity_label: r.plural_quantity_label.as_deref(),
+            active: r.active,
+        }
+    }
+
     pub(super) fn record(&self, now: i64) -> ProductRecord {
         ProductRecord {
             id: self.id.to_owned(),
@@ -978,7 +1065,26 @@ impl NewProduct<'_> {
     }
 }
 
-impl NewPrice<'_> {
+impl<'a> NewPrice<'a> {
+    fn of(r: &'a PriceRecord) -> StoreResult<Self> {
+        Ok(NewPrice {
+            id: &r.id,
+            organization_id: &r.organization_id,
+            livemode: r.livemode,
+            pricing_model_id: &r.pricing_model_id,
+            product_id: &r.product_id,
+            name: r.name.as_deref(),
+            slug: r.slug.as_deref(),
+            price_type: r.price_type(),
+            unit_amount: r.unit_amount,
+            currency: &r.currency,
+            recurring: r.to_domain()?.recurring,
+            trial_period_days: r.trial_period_days,
+            is_default: r.is_default,
+            active: r.active,
+        })
+    }
+
     pub(super) fn record(&self, now: i64) -> PriceRecord {
         PriceRecord {
             id: self.id.to_owned(),
@@ -996,6 +1102,7 @@ impl NewPrice<'_> {
             trial_period_days: self.trial_period_days,
             is_default: self.is_default,
             active: self.active,
+            inline_for: None,
             created_at: now,
             updated_at: now,
         }

@@ -149,6 +149,7 @@ impl Store {
         self.page_of(
             "customers",
             CUSTOMER_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,
@@ -157,7 +158,8 @@ impl Store {
     }
 
     pub async fn count_customers(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("customers", organization_id, livemode).await
+        self.count_of("customers", "", organization_id, livemode)
+            .await
     }
 
     /// Applies `changes` to the customer with this external id; `None` when there is none.

@@ -57,7 +57,7 @@ impl Store {
         livemode: bool,
         page: &PageRequest,
     ) -> StoreResult<Page<EventRecord>> {
-        self.page_of("events", EVENT_COLUMNS, organization_id, livemode, page)
+        self.page_of("events", EVENT_COLUMNS, "", organization_id, livemode, page)
             .await
     }
 

@@ -74,12 +74,20 @@ impl Store {
         livemode: bool,
         page: &PageRequest,
     ) -> StoreResult<Page<InvoiceRecord>> {
-        self.page_of("invoices", INVOICE_COLUMNS, organization_id, livemode, page)
-            .await
+        self.page_of(
+            "invoices",
+            INVOICE_COLUMNS,
+            "",
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
     }
 
     pub async fn count_invoices(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("invoices", organization_id, livemode).await
+        self.count_of("invoices", "", organization_id, livemode)
+            .await
     }
 
     /// A customer's invoices, newest first (at most `limit`).

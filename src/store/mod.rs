@@ -386,6 +386,7 @@ impl Store {
         &self,
         table: &'static str,
         columns: &'static str,
+        filter: &'static str,
         organization_id: &str,
         livemode: bool,
         page: &PageRequest,
@@ -402,7 +403,7 @@ impl Store {
         };
         let limit = i64::from(page.limit.max(1)) + 1;
         let sql = format!(
-            "SELECT {columns} FROM {table} WHERE organization_id = $1 AND livemode = $2 \
+            "SELECT {columns} FROM {table} WHERE organization_id = $1 AND livemode = $2{filter} \
              AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
              ORDER BY created_at DESC, id DESC LIMIT $5"
         );
@@ -483,11 +484,13 @@ impl Store {
     async fn count_of(
         &self,
         table: &'static str,
+        filter: &'static str,
         organization_id: &str,
         livemode: bool,
     ) -> StoreResult<i64> {
-        let sql =
-            format!("SELECT COUNT(*) FROM {table} WHERE organization_id = $1 AND livemode = $2");
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE organization_id = $1 AND livemode = $2{filter}"
+        );
         Ok(dispatch!(self, read, |db| {
             sqlx::query_scalar::<_, i64>(&sql)
                 .bind(organization_id)

@@ -96,6 +96,7 @@ impl Store {
         self.page_of(
             "payment_links",
             PAYMENT_LINK_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,

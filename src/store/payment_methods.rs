@@ -84,6 +84,7 @@ impl Store {
         self.page_of(
             "payment_methods",
             PAYMENT_METHOD_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,
@@ -141,7 +142,7 @@ impl Store {
         organization_id: &str,
         livemode: bool,
     ) -> StoreResult<i64> {
-        self.count_of("payment_methods", organization_id, livemode)
+        self.count_of("payment_methods", "", organization_id, livemode)
             .await
     }
 }

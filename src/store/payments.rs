@@ -91,12 +91,20 @@ impl Store {
         livemode: bool,
         page: &PageRequest,
     ) -> StoreResult<Page<PaymentRecord>> {
-        self.page_of("payments", PAYMENT_COLUMNS, organization_id, livemode, page)
-            .await
+        self.page_of(
+            "payments",
+            PAYMENT_COLUMNS,
+            "",
+            organization_id,
+            livemode,
+            page,
+        )
+        .await
     }
 
     pub async fn count_payments(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("payments", organization_id, livemode).await
+        self.count_of("payments", "", organization_id, livemode)
+            .await
     }
 
     /// A customer's payments, newest first (at most `limit`).

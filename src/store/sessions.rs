@@ -641,6 +641,7 @@ impl Store {
             .page_of(
                 "checkout_sessions",
                 SESSION_COLUMNS,
+                "",
                 organization_id,
                 livemode,
                 page,
@@ -772,7 +773,7 @@ impl Store {
     }
 
     pub async fn count_sessions(&self, organization_id: &str, livemode: bool) -> StoreResult<i64> {
-        self.count_of("checkout_sessions", organization_id, livemode)
+        self.count_of("checkout_sessions", "", organization_id, livemode)
             .await
     }
 

@@ -184,6 +184,7 @@ impl Store {
         self.page_of(
             "subscriptions",
             SUBSCRIPTION_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,
@@ -240,7 +241,7 @@ impl Store {
         organization_id: &str,
         livemode: bool,
     ) -> StoreResult<i64> {
-        self.count_of("subscriptions", organization_id, livemode)
+        self.count_of("subscriptions", "", organization_id, livemode)
             .await
     }
 }

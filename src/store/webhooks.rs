@@ -226,6 +226,7 @@ impl Store {
         self.page_of(
             "webhook_endpoints",
             ENDPOINT_COLUMNS,
+            "",
             organization_id,
             livemode,
             page,

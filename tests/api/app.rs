@@ -218,6 +218,18 @@ impl TestApp {
         answer(self.client.post(self.url(path)).bearer_auth(key).json(body)).await
     }
 
+    /// `POST path` of Stripe's dialect with the demo's secret key and `form` form-encoded: the
+    /// status and the JSON answer.
+    pub async fn stripe_post(&self, path: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        answer(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(&self.demo.secret_key)
+                .form(form),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

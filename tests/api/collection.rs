@@ -49,16 +49,7 @@ pub(crate) async fn stripe_session(app: &TestApp, extra: &[(&str, &str)]) -> Val
         ("line_items[0][price]", price.as_str()),
     ];
     form.extend_from_slice(extra);
-    let response = app
-        .client
-        .post(app.url("/v1/checkout/sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = app.stripe_post("/v1/checkout/sessions", &form).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -313,27 +304,19 @@ async fn kassas_api_takes_the_same_settings_and_refuses_bad_ones(engine: Engine)
     assert_eq!(body["collection"]["phone"], true);
 
     // Stripe's dialect names the param its own way.
-    let (status, body) = {
-        let response = app
-            .client
-            .post(app.url("/v1/checkout/sessions"))
-            .bearer_auth(&app.demo.secret_key)
-            .form(&[
+    let (status, body) = app
+        .stripe_post(
+            "/v1/checkout/sessions",
+            &[
                 ("mode", "payment"),
                 ("line_items[0][price]", price.as_str()),
                 (
                     "shipping_address_collection[allowed_countries][0]",
                     "Narnia",
                 ),
-            ])
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status().as_u16(),
-            response.json::<Value>().await.unwrap(),
+            ],
         )
-    };
+        .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["error"]["param"],

@@ -163,20 +163,17 @@ async fn a_locale_that_is_no_language_tag_is_refused(engine: Engine) {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["param"], "locale");
-    let response = app
-        .client
-        .post(app.url("/v1/checkout/sessions"))
-        .bearer_auth(&app.demo.secret_key)
-        .form(&[
-            ("mode", "payment"),
-            ("line_items[0][price]", price.as_str()),
-            ("locale", "d"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = app
+        .stripe_post(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "payment"),
+                ("line_items[0][price]", price.as_str()),
+                ("locale", "d"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["param"], "locale");
     // `auto` is Stripe's "the browser decides", kept as no locale.
     let session = stripe_session(&app, &[("locale", "auto")]).await;

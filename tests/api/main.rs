@@ -17,6 +17,7 @@ mod flowglad;
 mod flowglad_spec;
 mod health;
 mod idempotency;
+mod inline_prices;
 mod languages;
 mod mail;
 mod pages;

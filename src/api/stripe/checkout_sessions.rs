@@ -5,10 +5,11 @@ use crate::api::checkout::{
     PhoneCollection, SavedMethodOptions, ShippingCollection, collection_draft,
 };
 use crate::api::idempotency::Idempotency;
+use crate::domain::catalog::{PriceDraft, ProductDraft};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::draft::{
-    AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, LineItemDraft, PriceRef,
-    SessionDraft,
+    AdjustableDraft, CustomerDraft, DiscountDraft, GuestDraft, InlinePrice, LineItemDraft,
+    PriceRef, SessionDraft,
 };
 use crate::domain::session::{
     CheckoutSession, Confirmation, SessionKind, SessionMode, SessionStatus,
@@ -60,8 +61,104 @@ pub struct CreateForm {
 #[serde(deny_unknown_fields)]
 pub struct LineForm {
     pub(super) price: Option<String>,
+    pub(super) price_data: Option<PriceDataForm>,
     pub(super) quantity: Option<i64>,
     pub(super) adjustable_quantity: Option<AdjustableDraft>,
+}
+
+/// A line's own price (`line_items[][price_data]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceDataForm {
+    currency: Option<String>,
+    product: Option<String>,
+    product_data: Option<ProductDataForm>,
+    unit_amount: Option<i64>,
+    /// Minor units as a decimal string; kassa charges whole minor units only.
+    unit_amount_decimal: Option<String>,
+    recurring: Option<RecurringForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDataForm {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    images: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringForm {
+    interval: Option<String>,
+    interval_count: Option<i64>,
+}
+
+impl PriceDataForm {
+    /// The price as the core's request; `i` is the line's position, for naming a field at fault.
+    fn into_inline(self, i: usize) -> Result<InlinePrice, StripeError> {
+        let unit_amount = match (self.unit_amount, self.unit_amount_decimal) {
+            (Some(_), Some(_)) => {
+                return Err(StripeError::invalid(
+                    "parameters_exclusive",
+                    format!("line_items[{i}][price_data][unit_amount_decimal]"),
+                    "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+                ));
+            }
+            (amount, None) => amount,
+            (None, Some(decimal)) => Some(whole_minor_units(&decimal).ok_or_else(|| {
+                StripeError::invalid(
+                    "parameter_invalid",
+                    format!("line_items[{i}][price_data][unit_amount_decimal]"),
+                    format!(
+                        "Invalid unit_amount_decimal: {decimal}; kassa charges whole minor units, \
+                         so the amount must have no fraction."
+                    ),
+                )
+            })?),
+        };
+        let (interval_unit, interval_count) = match self.recurring {
+            Some(r) => (Some(r.interval.unwrap_or_default()), r.interval_count),
+            None => (None, None),
+        };
+        Ok(InlinePrice {
+            price: PriceDraft {
+                price_type: Some(
+                    if interval_unit.is_some() {
+                        "subscription"
+                    } else {
+                        "single_payment"
+                    }
+                    .to_owned(),
+                ),
+                unit_amount,
+                currency: self.currency,
+                interval_unit,
+                interval_count,
+                trial_period_days: None,
+                name: None,
+                slug: None,
+            },
+            product: self.product,
+            product_data: self.product_data.map(|p| ProductDraft {
+                name: p.name,
+                description: p.description,
+                image_url: p.images.into_iter().next(),
+                slug: None,
+            }),
+        })
+    }
+}
+
+/// `"1250"` or `"1250.000"` as 1250; a fraction of a minor unit, or no number, as `None`.
+fn whole_minor_units(decimal: &str) -> Option<i64> {
+    let (whole, fraction) = decimal.split_once('.').unwrap_or((decimal, ""));
+    (!whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b == b'0'))
+    .then(|| whole.parse().ok())
+    .flatten()
 }
 
 #[derive(Deserialize)]
@@ -87,8 +184,18 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
     };
     let mut line_items = Vec::with_capacity(form.line_items.len());
     for (i, line) in form.line_items.into_iter().enumerate() {
-        let price = PriceRef::one_of(line.price, None, Field::LinePrice(i))
-            .map_err(|e| StripeError::from_field(&e))?;
+        let price = match (line.price, line.price_data) {
+            (Some(_), Some(_)) => {
+                return Err(StripeError::invalid(
+                    "parameters_exclusive",
+                    format!("line_items[{i}][price_data]"),
+                    "You may only specify one of these parameters: price, price_data.",
+                ));
+            }
+            (None, Some(data)) => PriceRef::Inline(Box::new(data.into_inline(i)?)),
+            (price, None) => PriceRef::one_of(price, None, Field::LinePrice(i))
+                .map_err(|e| StripeError::from_field(&e))?,
+        };
         line_items.push(LineItemDraft {
             price,
             quantity: line.quantity,
@@ -514,4 +621,21 @@ pub async fn line_items(
         "has_more": false,
         "url": format!("/v1/checkout/sessions/{}/line_items", session.id),
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_minor_units;
+
+    #[test]
+    fn a_decimal_amount_is_taken_only_in_whole_minor_units() {
+        assert_eq!(whole_minor_units("1250"), Some(1250));
+        assert_eq!(whole_minor_units("1250.000"), Some(1250));
+        assert_eq!(whole_minor_units("0"), Some(0));
+        assert_eq!(whole_minor_units("12.5"), None);
+        assert_eq!(whole_minor_units("-3"), None);
+        assert_eq!(whole_minor_units(".5"), None);
+        assert_eq!(whole_minor_units("1e3"), None);
+        assert_eq!(whole_minor_units("99999999999999999999"), None);
+    }
 }

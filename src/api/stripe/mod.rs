@@ -221,6 +221,9 @@ fn param_of(field: Field) -> String {
         Field::LineItems => "line_items".to_owned(),
         Field::LinePrice(i) => format!("line_items[{i}][price]"),
         Field::LineQuantity(i) => format!("line_items[{i}][quantity]"),
+        Field::LinePriceData(i, path) => {
+            format!("line_items[{i}][price_data][{}]", path.replace('.', "]["))
+        }
         Field::LineAdjustableMinimum(i) => {
             format!("line_items[{i}][adjustable_quantity][minimum]")
         }

@@ -12,7 +12,9 @@ use super::{
     AdjustableQuantity, Attribution, GuestCustomer, Metadata, PaymentMethodType, SessionKind,
     SessionMode,
 };
-use crate::domain::catalog::Price;
+use crate::domain::catalog::{
+    CheckedPrice, CheckedProduct, Price, PriceDraft, ProductDraft, check_price, check_product,
+};
 use crate::domain::customer::parse_email;
 use crate::domain::money::Currency;
 use crate::domain::redirect_url::check_redirect_url;
@@ -50,6 +52,40 @@ pub const MAX_CLIENT_REFERENCE_LENGTH: usize = 200;
 pub enum PriceRef {
     Id(String),
     Slug(String),
+    /// A price given with the line (Stripe's `price_data`), made for this session alone.
+    Inline(Box<InlinePrice>),
+}
+
+/// A line's own price as requested: its terms, and the product it sells (an existing one, or
+/// one described with the line, Stripe's `product` and `product_data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePrice {
+    pub price: PriceDraft,
+    pub product: Option<String>,
+    pub product_data: Option<ProductDraft>,
+}
+
+/// A checked line's price: named, to be looked up, or given inline and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckedPriceRef {
+    Id(String),
+    Slug(String),
+    Inline(Box<CheckedInline>),
+}
+
+/// A line's own price, checked: its terms, and the product it sells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedInline {
+    pub price: CheckedPrice,
+    pub product: InlineProduct,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InlineProduct {
+    /// A product of the catalog, by id.
+    Existing(String),
+    /// A product described with the line, made for this session alone.
+    New(CheckedProduct),
 }
 
 impl PriceRef {
@@ -212,7 +248,7 @@ impl SessionDraft {
 /// A checked line: its price still to be looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedLine {
-    pub price: PriceRef,
+    pub price: CheckedPriceRef,
     pub quantity: u32,
     pub adjustable: Option<AdjustableQuantity>,
 }
@@ -633,14 +669,80 @@ fn check_line(i: usize, line: &LineItemDraft) -> Result<CheckedLine, Vec<FieldEr
     } else {
         1
     };
+    let price = match &line.price {
+        PriceRef::Id(id) => CheckedPriceRef::Id(id.clone()),
+        PriceRef::Slug(slug) => CheckedPriceRef::Slug(slug.clone()),
+        PriceRef::Inline(inline) => match check_inline(i, inline) {
+            Ok(checked) => CheckedPriceRef::Inline(Box::new(checked)),
+            Err(mut e) => {
+                errors.append(&mut e);
+                CheckedPriceRef::Id(String::new())
+            }
+        },
+    };
     if errors.is_empty() {
         Ok(CheckedLine {
-            price: line.price.clone(),
+            price,
             quantity,
             adjustable,
         })
     } else {
         Err(errors)
+    }
+}
+
+/// Checks a line's own price as a catalog price is checked, each problem named under the line's
+/// `price_data`: an amount, a currency, for a subscription its interval; and exactly one of a
+/// product id and a product's description.
+fn check_inline(i: usize, inline: &InlinePrice) -> Result<CheckedInline, Vec<FieldError>> {
+    let under_line = |e: FieldError| FieldError {
+        field: Field::LinePriceData(i, price_data_path(e.field)),
+        ..e
+    };
+    let mut errors = Vec::new();
+    let price = check_price(inline.price.clone())
+        .map_err(|e| errors.extend(e.into_iter().map(under_line)))
+        .ok();
+    let product = match (&inline.product, &inline.product_data) {
+        (Some(id), None) if !id.is_empty() => Some(InlineProduct::Existing(id.clone())),
+        (None, Some(data)) => check_product(data.clone())
+            .map_err(|e| errors.extend(e.into_iter().map(under_line)))
+            .ok()
+            .map(InlineProduct::New),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                Field::LinePriceData(i, "product"),
+                "parameter_conflict",
+                "give either a product or product_data, not both",
+            ));
+            None
+        }
+        _ => {
+            errors.push(FieldError::missing(
+                Field::LinePriceData(i, "product"),
+                "a price_data needs a product or product_data",
+            ));
+            None
+        }
+    };
+    match (price, product) {
+        (Some(price), Some(product)) if errors.is_empty() => Ok(CheckedInline { price, product }),
+        _ => Err(errors),
+    }
+}
+
+/// Where a price's or product's field sits under a line's `price_data`.
+fn price_data_path(field: Field) -> &'static str {
+    match field {
+        Field::PriceCurrency => "currency",
+        Field::PriceUnitAmount => "unit_amount",
+        Field::PriceInterval => "recurring.interval",
+        Field::PriceIntervalCount => "recurring.interval_count",
+        Field::PriceTrialPeriodDays => "recurring.trial_period_days",
+        Field::ProductName => "product_data.name",
+        Field::ProductImageUrl => "product_data.images",
+        Field::ProductSlug => "product_data.name",
+        _ => "product_data.description",
     }
 }
 

@@ -55,7 +55,7 @@ pub async fn price_session(
     let mut lines = Vec::with_capacity(session.line_items.len());
     for (line, quantity) in session.line_items.iter().zip(&quantities) {
         let price = store.price(org, session.livemode, &line.price_id).await?;
-        let Some(price) = price.filter(|p| p.active) else {
+        let Some(price) = price.filter(|p| p.sellable_in(&session.id)) else {
             return Err(PriceProblem::Unavailable(format!(
                 "{} is no longer available.",
                 line.description
