@@ -1217,11 +1217,29 @@ fn full_session(
             shipping_countries: Some(vec!["US".into(), "DE".into()]),
             phone: true,
             payment_method_save: false,
+            custom_fields: kassa::domain::custom_field::check_custom_fields(vec![
+                kassa::domain::custom_field::CustomFieldDraft {
+                    key: Some("engraving".into()),
+                    label: Some("Engraving".into()),
+                    kind: Some("text".into()),
+                    maximum_length: Some(20),
+                    ..Default::default()
+                },
+            ])
+            .unwrap(),
+            terms_of_service: true,
         },
         customer_phone: None,
         shipping_details: None,
         payment_link_id: Some("plink_test_1".into()),
         locale: Some("de".to_owned()),
+        answers: Some(kassa::domain::custom_field::Answers {
+            custom: vec![kassa::domain::custom_field::CustomAnswer {
+                key: "engraving".into(),
+                value: "For Ada".into(),
+            }],
+            terms_of_service_accepted: true,
+        }),
         plan_id: None,
         starts_at: Some(created_at + 3_600_000),
         confirmation: None,

@@ -4,6 +4,7 @@
 
 use super::{ApiError, Authenticated};
 use crate::api::idempotency::Idempotency;
+use crate::domain::custom_field::CustomFieldDraft;
 use crate::domain::customer::BillingAddress;
 use crate::domain::session::draft::{
     AdjustableDraft, CollectionDraft, CustomerDraft, DiscountDraft, FieldError, GuestDraft,
@@ -58,6 +59,9 @@ pub struct CreateBody {
     shipping_address_collection: Option<ShippingCollection>,
     phone_number_collection: Option<PhoneCollection>,
     saved_payment_method_options: Option<SavedMethodOptions>,
+    #[serde(default)]
+    custom_fields: Vec<CustomFieldForm>,
+    consent_collection: Option<ConsentForm>,
 }
 
 /// `saved_payment_method_options`, in Stripe's shape: whether a known customer may keep a new
@@ -90,18 +94,107 @@ pub struct PhoneCollection {
     pub enabled: bool,
 }
 
-/// What a session collects, from its three settings as Stripe names them.
+/// A question on the page (`custom_fields[]`), in Stripe's shape.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldForm {
+    key: Option<String>,
+    label: Option<LabelForm>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    optional: Option<bool>,
+    text: Option<LengthsForm>,
+    numeric: Option<LengthsForm>,
+    dropdown: Option<DropdownForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelForm {
+    /// Always `custom`.
+    #[serde(rename = "type")]
+    #[allow(dead_code, reason = "Stripe's only label type")]
+    kind: Option<String>,
+    custom: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LengthsForm {
+    minimum_length: Option<i64>,
+    maximum_length: Option<i64>,
+    default_value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DropdownForm {
+    #[serde(default)]
+    options: Vec<OptionForm>,
+    default_value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionForm {
+    label: Option<String>,
+    value: Option<String>,
+}
+
+impl From<CustomFieldForm> for CustomFieldDraft {
+    fn from(form: CustomFieldForm) -> Self {
+        let lengths = match form.kind.as_deref() {
+            Some("numeric") => form.numeric,
+            _ => form.text,
+        };
+        let (minimum_length, maximum_length, mut default_value) = lengths
+            .map(|l| (l.minimum_length, l.maximum_length, l.default_value))
+            .unwrap_or_default();
+        let mut options = Vec::new();
+        if let Some(dropdown) = form.dropdown {
+            options = dropdown
+                .options
+                .into_iter()
+                .map(|o| (o.label, o.value))
+                .collect();
+            default_value = default_value.or(dropdown.default_value);
+        }
+        CustomFieldDraft {
+            key: form.key,
+            label: form.label.and_then(|l| l.custom),
+            kind: form.kind,
+            optional: form.optional,
+            minimum_length,
+            maximum_length,
+            default_value,
+            options,
+        }
+    }
+}
+
+/// `consent_collection`, in Stripe's shape: kassa asks for the terms of service only.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentForm {
+    pub terms_of_service: Option<String>,
+}
+
+/// What a session collects, from its settings as Stripe names them.
 pub fn collection_draft(
     billing: Option<String>,
     shipping: Option<ShippingCollection>,
     phone: Option<PhoneCollection>,
     saved: Option<SavedMethodOptions>,
+    custom_fields: Vec<CustomFieldForm>,
+    consent: Option<ConsentForm>,
 ) -> CollectionDraft {
     CollectionDraft {
         billing_address: billing,
         shipping_countries: shipping.map(|s| s.allowed_countries),
         phone: phone.is_some_and(|p| p.enabled),
         payment_method_save: saved.and_then(|s| s.payment_method_save),
+        custom_fields: custom_fields.into_iter().map(Into::into).collect(),
+        terms_of_service: consent.and_then(|c| c.terms_of_service),
     }
 }
 
@@ -219,6 +312,8 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
             body.shipping_address_collection,
             body.phone_number_collection,
             body.saved_payment_method_options,
+            body.custom_fields,
+            body.consent_collection,
         ),
         payment_link_id: None,
         locale: body.locale,

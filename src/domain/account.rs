@@ -93,6 +93,8 @@ pub struct BrandingDraft {
     pub display_name: Option<String>,
     pub accent_color: Option<String>,
     pub logo_url: Option<String>,
+    /// The merchant's terms of service, which a checkout asking for consent links to.
+    pub terms_url: Option<String>,
 }
 
 /// Checked branding: empty inputs are `None` (the default look).
@@ -130,11 +132,21 @@ pub fn check_branding(draft: BrandingDraft) -> Result<CheckedBranding, Vec<Field
             )),
         }
     }
+    let terms_url = given(draft.terms_url);
+    if let Some(terms) = &terms_url
+        && let Err(e) = crate::domain::redirect_url::check_redirect_url(terms)
+    {
+        errors.push(FieldError::invalid(
+            Field::TermsUrl,
+            format!("The terms of service address {e}."),
+        ));
+    }
     if errors.is_empty() {
         Ok(BrandingDraft {
             display_name,
             accent_color,
             logo_url,
+            terms_url,
         })
     } else {
         Err(errors)
@@ -178,6 +190,7 @@ mod tests {
     #[test]
     fn branding_clears_empty_inputs_and_names_each_bad_one() {
         let ok = check_branding(BrandingDraft {
+            terms_url: None,
             display_name: Some(" Ada's ".into()),
             accent_color: Some("".into()),
             logo_url: Some("https://cdn.example.com/logo.svg".into()),
@@ -186,6 +199,7 @@ mod tests {
         assert_eq!(ok.display_name.as_deref(), Some("Ada's"));
         assert_eq!(ok.accent_color, None);
         let fields: Vec<Field> = check_branding(BrandingDraft {
+            terms_url: None,
             display_name: Some("x".repeat(101)),
             accent_color: Some("red".into()),
             logo_url: Some("http://example.com/logo.png".into()),

@@ -51,6 +51,13 @@ pub struct Collection {
     /// it off, and kept only when the buyer ticks it.
     #[serde(default = "offered")]
     pub payment_method_save: bool,
+    /// The merchant's questions (Stripe's `custom_fields`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<crate::domain::custom_field::CustomField>,
+    /// Whether the buyer must accept the merchant's terms of service (Stripe's
+    /// `consent_collection[terms_of_service]=required`).
+    #[serde(default)]
+    pub terms_of_service: bool,
 }
 
 fn offered() -> bool {
@@ -64,6 +71,8 @@ impl Default for Collection {
             shipping_countries: None,
             phone: false,
             payment_method_save: true,
+            custom_fields: Vec::new(),
+            terms_of_service: false,
         }
     }
 }
@@ -129,6 +138,8 @@ impl Collection {
                 shipping_countries,
                 phone,
                 payment_method_save,
+                custom_fields: Vec::new(),
+                terms_of_service: false,
             })
         } else {
             Err(errors)

@@ -98,6 +98,7 @@ pub enum Field {
     AccentColor,
     DisplayName,
     LogoUrl,
+    TermsUrl,
     // Webhook endpoints.
     WebhookUrl,
     WebhookName,
@@ -120,6 +121,13 @@ pub enum Field {
     ClientReferenceId,
     /// The language of a session's page.
     Locale,
+    /// A session's questions (Stripe's `custom_fields`), one of them, and a setting of one.
+    CustomFields,
+    CustomField(usize),
+    CustomFieldSetting(usize, &'static str),
+    /// The buyer's consent to the terms of service, and a session's asking for it.
+    TermsOfService,
+    ConsentTermsOfService,
     /// What a session collects (Stripe's names).
     BillingAddressCollection,
     ShippingAllowedCountries(usize),
@@ -221,6 +229,7 @@ impl fmt::Display for Field {
             Field::AccentColor => f.write_str("accent_color"),
             Field::DisplayName => f.write_str("display_name"),
             Field::LogoUrl => f.write_str("logo_url"),
+            Field::TermsUrl => f.write_str("terms_url"),
             Field::WebhookUrl => f.write_str("url"),
             Field::WebhookName => f.write_str("name"),
             Field::WebhookFilterTypes => f.write_str("filter_types"),
@@ -239,6 +248,11 @@ impl fmt::Display for Field {
             Field::PaymentMethodId => f.write_str("payment_method_id"),
             Field::ClientReferenceId => f.write_str("client_reference_id"),
             Field::Locale => f.write_str("locale"),
+            Field::CustomFields => f.write_str("custom_fields"),
+            Field::CustomField(i) => write!(f, "custom_fields[{i}]"),
+            Field::CustomFieldSetting(i, path) => write!(f, "custom_fields[{i}].{path}"),
+            Field::TermsOfService => f.write_str("terms_of_service"),
+            Field::ConsentTermsOfService => f.write_str("consent_collection.terms_of_service"),
             Field::BillingAddressCollection => f.write_str("billing_address_collection"),
             Field::PaymentMethodSave => {
                 f.write_str("saved_payment_method_options.payment_method_save")

@@ -4,6 +4,7 @@ pub mod account;
 pub mod address;
 pub mod card;
 pub mod catalog;
+pub mod custom_field;
 pub mod customer;
 pub mod event;
 pub mod field;

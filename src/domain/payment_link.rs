@@ -75,6 +75,7 @@ impl LinkTemplate {
             shipping_countries: self.shipping_countries.clone(),
             phone: self.phone,
             payment_method_save: None,
+            ..CollectionDraft::default()
         };
         draft
     }

@@ -106,10 +106,22 @@ impl Messages {
 
     /// `english` in this language.
     pub fn t(&self, english: &str) -> String {
-        self.strings
-            .get(english)
-            .cloned()
-            .unwrap_or_else(|| english.to_owned())
+        if let Some(text) = self.strings.get(english) {
+            return text.clone();
+        }
+        // "Enter at least 2 characters." is the string "Enter at least {count} characters."
+        // with its number filled in.
+        let digits = |c: char| c.is_ascii_digit();
+        if let Some(start) = english.find(digits) {
+            let end = english[start..]
+                .find(|c: char| !digits(c))
+                .map_or(english.len(), |n| start + n);
+            let key = format!("{}{{count}}{}", &english[..start], &english[end..]);
+            if let Some(text) = self.strings.get(&key) {
+                return text.replace("{count}", &english[start..end]);
+            }
+        }
+        english.to_owned()
     }
 
     /// A string with `{name}` slots (`"Pay {amount}"`), in this language, the slots filled.
@@ -322,5 +334,22 @@ mod tests {
             "5,00 € zahlen"
         );
         assert_eq!(m.t("Total"), "Total");
+    }
+
+    #[test]
+    fn a_message_with_a_number_is_found_by_its_count_slot() {
+        let m = Messages {
+            lang: Lang::De,
+            strings: Arc::new(BTreeMap::from([(
+                "Enter at most {count} characters.".to_owned(),
+                "Geben Sie höchstens {count} Zeichen ein.".to_owned(),
+            )])),
+        };
+        assert_eq!(
+            m.t("Enter at most 20 characters."),
+            "Geben Sie höchstens 20 Zeichen ein."
+        );
+        assert_eq!(m.t("Enter at most twenty."), "Enter at most twenty.");
+        assert_eq!(m.t("Only 3 left."), "Only 3 left.");
     }
 }

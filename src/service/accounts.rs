@@ -33,6 +33,7 @@ pub async fn set_branding(
                 display_name: checked.display_name,
                 accent_color: checked.accent_color,
                 logo_url: checked.logo_url,
+                terms_url: checked.terms_url,
             },
         )
         .await?;

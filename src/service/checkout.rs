@@ -189,6 +189,13 @@ async fn build_session(
         }
         CheckedCustomer::Anonymous => None,
     };
+    // Stripe's rule: the terms a buyer accepts must be there to read.
+    if checked.collection.terms_of_service && store.branding(org).await?.terms_url.is_none() {
+        errors.push(FieldError::invalid(
+            Field::ConsentTermsOfService,
+            "set your terms of service URL in the dashboard's branding before asking buyers to accept them",
+        ));
+    }
     if customer.as_ref().is_some_and(|c| c.archived) {
         errors.push(FieldError::invalid(
             Field::Customer,
@@ -491,6 +498,7 @@ async fn build_session(
         shipping_details: None,
         payment_link_id: checked.payment_link_id,
         locale: checked.locale,
+        answers: None,
         plan_id: checked.plan_id,
         starts_at: checked.starts_at,
         confirmation: None,

@@ -62,6 +62,8 @@ pub struct Branding {
     pub display_name: Option<String>,
     pub accent_color: Option<String>,
     pub logo_url: Option<String>,
+    /// The merchant's terms of service, linked from a checkout asking for consent.
+    pub terms_url: Option<String>,
 }
 
 impl Store {
@@ -84,7 +86,7 @@ impl Store {
     pub async fn branding(&self, organization_id: &str) -> StoreResult<Branding> {
         Ok(dispatch!(self, read, |db| {
             sqlx::query_as::<_, Branding>(
-                "SELECT display_name, accent_color, logo_url FROM organizations WHERE id = $1",
+                "SELECT display_name, accent_color, logo_url, terms_url FROM organizations WHERE id = $1",
             )
             .bind(organization_id)
             .fetch_optional(db)
@@ -100,12 +102,14 @@ impl Store {
     ) -> StoreResult<()> {
         dispatch!(self, write, |db| {
             sqlx::query(
-                "UPDATE organizations SET display_name = $1, accent_color = $2, logo_url = $3 WHERE id = $4",
+                "UPDATE organizations SET display_name = $1, accent_color = $2, logo_url = $3, \
+                 terms_url = $5 WHERE id = $4",
             )
             .bind(&branding.display_name)
             .bind(&branding.accent_color)
             .bind(&branding.logo_url)
             .bind(organization_id)
+            .bind(&branding.terms_url)
             .execute(db)
             .await?;
         });

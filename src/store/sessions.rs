@@ -70,6 +70,7 @@ struct SessionRow {
     shipping_details: Option<String>,
     payment_link_id: Option<String>,
     locale: Option<String>,
+    answers: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,7 +97,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
      payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
-     collection, customer_phone, shipping_details, payment_link_id, locale";
+     collection, customer_phone, shipping_details, payment_link_id, locale, answers";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -239,6 +240,7 @@ impl SessionRow {
             shipping_details: json("shipping_details", self.shipping_details.as_deref())?,
             payment_link_id: self.payment_link_id,
             locale: self.locale,
+            answers: json("answers", self.answers.as_deref())?,
         })
     }
 }
@@ -310,6 +312,7 @@ struct SessionValues {
     guest: Option<String>,
     collection: Option<String>,
     shipping_details: Option<String>,
+    answers: Option<String>,
     billing_address: Option<String>,
     payment_method_types: String,
     output_metadata: Option<String>,
@@ -330,6 +333,7 @@ impl SessionValues {
             // Nothing for the default: most sessions collect no more than card networks need.
             collection: (s.collection != Default::default()).then(|| to_json(&s.collection)),
             shipping_details: s.shipping_details.as_ref().map(to_json),
+            answers: s.answers.as_ref().map(to_json),
             billing_address: s.billing_address.as_ref().map(to_json),
             payment_method_types: to_json(&s.payment_method_types),
             output_metadata: s.output_metadata.as_ref().map(to_json),
@@ -409,6 +413,7 @@ macro_rules! bind_session {
             .bind(&$v.shipping_details)
             .bind(&$s.payment_link_id)
             .bind(&$s.locale)
+            .bind(&$v.answers)
     };
 }
 
@@ -943,6 +948,8 @@ pub struct SessionCompletion<'a> {
     pub customer_phone: Option<&'a str>,
     /// JSON of the shipping details.
     pub shipping_details: Option<&'a str>,
+    /// JSON of the buyer's answers to the session's questions and consent.
+    pub answers: Option<&'a str>,
     pub payment_method_type: &'a str,
     pub amounts: AmountSummary,
     pub coupon_id: Option<&'a str>,
@@ -1083,7 +1090,7 @@ impl Tx {
                  payment_method_type = $6, amount_subtotal = $7, amount_discount = $8, amount_tax = $9, \
                  amount_total = $10, amount_due_today = $11, coupon_id = $12, promotion_code_id = $13, \
                  discount_duration = $14, purchase_id = $15, invoice_id = $16, subscription_id = $17, \
-                 payment_method_id = $18, customer_phone = $22, shipping_details = $23, \
+                 payment_method_id = $18, customer_phone = $22, shipping_details = $23, answers = $24, \
                  lock_token = NULL, lock_expires_at = NULL \
                  WHERE id = $19 AND status = $20 AND latest_attempt_id = $21",
             )
@@ -1110,6 +1117,7 @@ impl Tx {
             .bind(c.attempt_id)
             .bind(c.customer_phone)
             .bind(c.shipping_details)
+            .bind(c.answers)
             .execute(&mut *conn)
             .await?
             .rows_affected()

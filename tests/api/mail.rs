@@ -182,6 +182,7 @@ async fn receipts_and_failed_renewals_arrive_over_smtp_once_with_the_merchants_n
                 display_name: Some("Bean & Leaf".into()),
                 accent_color: Some("#0a7d5a".into()),
                 logo_url: None,
+                terms_url: None,
             },
         )
         .await

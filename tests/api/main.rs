@@ -10,6 +10,7 @@ mod checkout;
 mod collection;
 mod confirm;
 mod connhex;
+mod custom_fields;
 mod dashboard;
 mod events;
 mod faults;

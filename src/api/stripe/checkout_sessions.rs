@@ -2,7 +2,8 @@
 
 use super::{Form, StripeAuth, StripeError};
 use crate::api::checkout::{
-    PhoneCollection, SavedMethodOptions, ShippingCollection, collection_draft,
+    ConsentForm, CustomFieldForm, PhoneCollection, SavedMethodOptions, ShippingCollection,
+    collection_draft,
 };
 use crate::api::idempotency::Idempotency;
 use crate::domain::catalog::{PriceDraft, ProductDraft};
@@ -51,6 +52,9 @@ pub struct CreateForm {
     pub(super) shipping_address_collection: Option<ShippingCollection>,
     pub(super) phone_number_collection: Option<PhoneCollection>,
     pub(super) saved_payment_method_options: Option<SavedMethodOptions>,
+    #[serde(default)]
+    pub(super) custom_fields: Vec<CustomFieldForm>,
+    pub(super) consent_collection: Option<ConsentForm>,
     /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
     #[serde(default)]
     #[allow(dead_code, reason = "accepted, and nothing to expand")]
@@ -283,6 +287,8 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
             form.shipping_address_collection,
             form.phone_number_collection,
             form.saved_payment_method_options,
+            form.custom_fields,
+            form.consent_collection,
         ),
         payment_link_id: None,
         locale: form.locale,
@@ -323,6 +329,39 @@ pub(super) fn address_object(a: &crate::domain::customer::BillingAddress) -> Val
     })
 }
 
+/// A question as Stripe's `custom_fields[]` entry, with the buyer's answer once given.
+fn custom_field_object(
+    field: &crate::domain::custom_field::CustomField,
+    answers: Option<&crate::domain::custom_field::Answers>,
+) -> Value {
+    use crate::domain::custom_field::CustomFieldKind;
+    let value = answers.and_then(|a| a.value_of(&field.key));
+    let mut object = json!({
+        "key": field.key,
+        "label": { "type": "custom", "custom": field.label },
+        "optional": field.optional,
+        "type": field.kind.as_str(),
+        "dropdown": null, "numeric": null, "text": null,
+    });
+    object[field.kind.as_str()] = match &field.kind {
+        CustomFieldKind::Text(l) | CustomFieldKind::Numeric(l) => json!({
+            "default_value": l.default_value,
+            "maximum_length": l.maximum_length,
+            "minimum_length": l.minimum_length,
+            "value": value,
+        }),
+        CustomFieldKind::Dropdown {
+            options,
+            default_value,
+        } => json!({
+            "default_value": default_value,
+            "options": options.iter().map(|o| json!({ "label": o.label, "value": o.value })).collect::<Vec<_>>(),
+            "value": value,
+        }),
+    };
+    object
+}
+
 /// The session as Stripe's `checkout.session` object.
 pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i64) -> Value {
     let (status, payment_status) = statuses(session, now);
@@ -351,6 +390,13 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "amount_total": session.amounts.total,
         "automatic_tax": { "enabled": false, "liability": null, "status": null },
         "billing_address_collection": collection.full_billing_address().then_some("required"),
+        "consent": session.answers.as_ref().filter(|a| a.terms_of_service_accepted).map(|_| json!({
+            "promotions": null, "terms_of_service": "accepted",
+        })),
+        "consent_collection": collection.terms_of_service.then(|| json!({
+            "payment_method_reuse_agreement": null, "promotions": "none", "terms_of_service": "required",
+        })),
+        "custom_fields": collection.custom_fields.iter().map(|f| custom_field_object(f, session.answers.as_ref())).collect::<Vec<_>>(),
         "collected_information": completed.then(|| json!({
             "shipping_details": shipping_details,
         })),

@@ -143,6 +143,8 @@ pub async fn create(
         shipping_address_collection: None,
         phone_number_collection: None,
         saved_payment_method_options: None,
+        custom_fields: Vec::new(),
+        consent_collection: None,
         expand: body.expand,
     };
     let now = now_ms();

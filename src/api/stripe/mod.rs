@@ -231,6 +231,10 @@ fn param_of(field: Field) -> String {
             format!("line_items[{i}][adjustable_quantity][maximum]")
         }
         Field::TrialPeriodDays => "subscription_data[trial_period_days]".to_owned(),
+        Field::CustomFieldSetting(i, path) => {
+            format!("custom_fields[{i}][{}]", path.replace('.', "]["))
+        }
+        Field::ConsentTermsOfService => "consent_collection[terms_of_service]".to_owned(),
         Field::CustomerEmail => "customer_email".to_owned(),
         Field::PaymentMethodSave => "saved_payment_method_options[payment_method_save]".to_owned(),
         Field::ShippingAllowedCountries(i) => {

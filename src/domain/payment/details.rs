@@ -9,6 +9,7 @@ use crate::domain::address::{
     check_address, check_phone_shape,
 };
 use crate::domain::card::{CardBrand, CardNumber};
+use crate::domain::custom_field::{Answers, check_answers};
 use crate::domain::customer::{BillingAddress, parse_email};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::PaymentMethodType;
@@ -250,6 +251,8 @@ pub struct BuyerDetails {
     /// E.164 shape (`+` and digits) as typed; the server checks it exists in its country's plan.
     pub phone: Option<String>,
     pub shipping: Option<ShippingDetails>,
+    /// Their answers to the session's questions and consent to its terms, when it asked.
+    pub answers: Option<Answers>,
 }
 
 impl BuyerDetails {
@@ -298,6 +301,10 @@ pub struct PaymentForm {
     pub account_holder: Option<String>,
     pub routing_number: Option<String>,
     pub account_number: Option<String>,
+    /// The answers to the session's questions, by their positions (`custom_fields[0]`, …).
+    pub custom_fields: Vec<Option<String>>,
+    /// The box accepting the merchant's terms of service (any value: ticked).
+    pub terms_of_service: Option<String>,
 }
 
 impl PaymentForm {
@@ -428,6 +435,21 @@ pub fn check_buyer(
     } else {
         None
     };
+    let custom = check_answers(&collection.custom_fields, &form.custom_fields)
+        .map_err(|mut e| errors.append(&mut e))
+        .unwrap_or_default();
+    let accepted = filled(&form.terms_of_service).is_some();
+    if collection.terms_of_service && !accepted {
+        errors.push(FieldError::missing(
+            Field::TermsOfService,
+            "Accept the terms of service to continue.",
+        ));
+    }
+    let answers =
+        (!collection.custom_fields.is_empty() || collection.terms_of_service).then_some(Answers {
+            custom,
+            terms_of_service_accepted: accepted,
+        });
     match address {
         Some(address) if errors.is_empty() => Ok(BuyerDetails {
             email,
@@ -437,6 +459,7 @@ pub fn check_buyer(
             address: (collection.full_billing_address() || same_as_shipping).then_some(address),
             phone,
             shipping,
+            answers,
         }),
         _ => Err(errors),
     }

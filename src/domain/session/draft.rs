@@ -208,6 +208,10 @@ pub struct CollectionDraft {
     pub phone: bool,
     /// `enabled` or `disabled`.
     pub payment_method_save: Option<String>,
+    /// The merchant's questions (up to three).
+    pub custom_fields: Vec<crate::domain::custom_field::CustomFieldDraft>,
+    /// `required` or `none` (Stripe's `consent_collection[terms_of_service]`).
+    pub terms_of_service: Option<String>,
 }
 
 impl SessionDraft {
@@ -372,7 +376,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
             errors.push(FieldError::invalid(Field::Locale, message));
             None
         });
-    let collection = crate::domain::address::Collection::check(
+    let mut collection = crate::domain::address::Collection::check(
         draft.collection.billing_address.as_deref(),
         draft.collection.shipping_countries,
         draft.collection.phone,
@@ -382,6 +386,23 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         errors.append(&mut e);
         Default::default()
     });
+    collection.custom_fields =
+        crate::domain::custom_field::check_custom_fields(draft.collection.custom_fields)
+            .unwrap_or_else(|mut e| {
+                errors.append(&mut e);
+                Vec::new()
+            });
+    collection.terms_of_service = match draft.collection.terms_of_service.as_deref() {
+        None | Some("none") => false,
+        Some("required") => true,
+        Some(other) => {
+            errors.push(FieldError::invalid(
+                Field::ConsentTermsOfService,
+                format!("terms_of_service is `required` or `none`, not `{other}`"),
+            ));
+            false
+        }
+    };
     if draft.kind == SessionKind::Purchase && draft.mode == Some(SessionMode::Setup) {
         errors.push(FieldError::invalid(
             Field::Mode,

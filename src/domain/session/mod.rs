@@ -350,6 +350,9 @@ pub struct CheckoutSession {
     pub payment_link_id: Option<String>,
     /// The language the merchant chose for the page (a tag; none: the buyer's browser decides).
     pub locale: Option<String>,
+    /// What the buyer answered to the session's questions and whether they accepted the terms,
+    /// once it completed.
+    pub answers: Option<crate::domain::custom_field::Answers>,
     /// The plan the session sells, for a plan-based contract.
     pub plan_id: Option<String>,
     /// When the contract starts (epoch milliseconds), as the merchant asked.

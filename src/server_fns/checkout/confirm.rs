@@ -41,6 +41,9 @@ pub async fn confirm_checkout(
     account_number: Option<String>,
     promotion_code: Option<String>,
     quantity: Option<BTreeMap<String, String>>,
+    // The answers to the session's questions by position (`custom_fields[0]=…`).
+    custom_fields: Option<BTreeMap<String, String>>,
+    terms_of_service: Option<String>,
     // The page's language, for what the buyer reads in the answer.
     lang: Option<String>,
 ) -> Result<ConfirmResponse, ServerFnError> {
@@ -88,6 +91,8 @@ pub async fn confirm_checkout(
         account_holder,
         routing_number,
         account_number,
+        custom_fields: answers_by_position(custom_fields.as_ref()),
+        terms_of_service: terms_of_service.clone(),
     };
     let mut quantities = Vec::new();
     let mut bad_quantity = None;
@@ -190,6 +195,17 @@ pub async fn confirm_checkout(
             typed.push((format!("value.{key}"), value.clone()));
         }
     }
+    if terms_of_service.as_ref().is_some_and(|v| !v.is_empty()) {
+        typed.push(("value.terms_of_service".into(), "accepted".into()));
+    }
+    for (i, answer) in answers_by_position(custom_fields.as_ref())
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(answer) = answer.filter(|a| !a.is_empty()) {
+            typed.push((format!("value.custom_fields[{i}]"), answer));
+        }
+    }
     let (response, redirect) = match outcome {
         ConfirmOutcome::Succeeded { next_url }
         | ConfirmOutcome::Processing { next_url }
@@ -268,6 +284,22 @@ pub async fn confirm_checkout(
         leptos_axum::redirect(&redirect);
     }
     Ok(response)
+}
+
+/// The answers posted as `custom_fields[0]`, `custom_fields[1]`, … in their positions; any other
+/// key is no question of a session's.
+#[cfg(feature = "ssr")]
+fn answers_by_position(posted: Option<&BTreeMap<String, String>>) -> Vec<Option<String>> {
+    use crate::domain::custom_field::MAX_CUSTOM_FIELDS;
+    let mut answers = vec![None; MAX_CUSTOM_FIELDS];
+    for (key, value) in posted.into_iter().flatten() {
+        if let Ok(i) = key.parse::<usize>()
+            && i < MAX_CUSTOM_FIELDS
+        {
+            answers[i] = Some(value.clone());
+        }
+    }
+    answers
 }
 
 /// What a buyer reads after too many payment attempts.

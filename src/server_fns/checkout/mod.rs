@@ -87,6 +87,8 @@ pub struct PaymentView {
     /// to tick).
     pub can_save: bool,
     pub cancel_url: Option<String>,
+    /// The merchant's terms of service, which the buyer accepts where the session asks.
+    pub terms_url: Option<String>,
     /// (year, month) on the server, for card expiry checks in the browser.
     pub today: (u16, u8),
     /// The latest attempt's decline, when the session is open for another try.

@@ -358,6 +358,7 @@ async fn view(
                 && session.mode == crate::domain::session::SessionMode::Payment
                 && session.kind == crate::domain::session::SessionKind::Purchase,
             cancel_url: session.cancel_url.clone(),
+            terms_url: branding.terms_url.clone(),
             today: crate::service::payment::year_month(now),
             last_decline,
             action_url: pending_action.as_ref().map(|action| match action {

@@ -25,6 +25,7 @@ pub struct BrandingView {
     pub display_name: Option<String>,
     pub accent_color: Option<String>,
     pub logo_url: Option<String>,
+    pub terms_url: Option<String>,
 }
 
 /// The organization's keys, test and live. Reading the page forgets a new secret: it is shown once.
@@ -150,6 +151,7 @@ pub async fn dashboard_branding() -> Result<BrandingView, ServerFnError> {
         display_name: b.display_name,
         accent_color: b.accent_color,
         logo_url: b.logo_url,
+        terms_url: b.terms_url,
     })
 }
 
@@ -159,6 +161,7 @@ pub async fn dashboard_set_branding(
     display_name: Option<String>,
     accent_color: Option<String>,
     logo_url: Option<String>,
+    terms_url: Option<String>,
 ) -> Result<(), ServerFnError> {
     use super::ssr::*;
     use crate::domain::account::BrandingDraft;
@@ -168,6 +171,7 @@ pub async fn dashboard_set_branding(
         display_name: display_name.clone(),
         accent_color: accent_color.clone(),
         logo_url: logo_url.clone(),
+        terms_url: terms_url.clone(),
     };
     let outcome = match accounts::set_branding(
         &state().store,
@@ -187,6 +191,7 @@ pub async fn dashboard_set_branding(
             ("display_name", &display_name),
             ("accent_color", &accent_color),
             ("logo_url", &logo_url),
+            ("terms_url", &terms_url),
         ],
     );
     Ok(())

@@ -515,5 +515,6 @@ fn plan_of(
         trial_period_days: session.trial_period_days,
         deferred: None,
         lang: None,
+        answers: buyer.answers.clone(),
     }
 }

@@ -687,6 +687,12 @@ impl<'a> Finalization<'a> {
             .map(serde_json::to_string)
             .transpose()
             .map_err(StoreError::from)?;
+        let answers = plan
+            .answers
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::from)?;
         Ok(self
             .tx
             .complete_session(&SessionCompletion {
@@ -700,6 +706,7 @@ impl<'a> Finalization<'a> {
                 billing_address: Some(&address),
                 customer_phone: plan.phone.as_deref(),
                 shipping_details: shipping.as_deref(),
+                answers: answers.as_deref(),
                 payment_method_type: plan.method_type.map_or("card", PaymentMethodType::as_str),
                 amounts: plan.amounts,
                 coupon_id: plan.discount.as_ref().map(|d| d.coupon_id.as_str()),

@@ -107,6 +107,10 @@ pub struct PaymentPlan {
     /// The language the buyer paid in (the page's), for their mail.
     #[serde(default)]
     pub lang: Option<crate::i18n::Lang>,
+    /// The buyer's answers to the session's questions and their consent to its terms; `None`
+    /// when the session asked for neither.
+    #[serde(default)]
+    pub answers: Option<crate::domain::custom_field::Answers>,
 }
 
 /// A completion without a charge: how the merchant confirmed it, and the customer's saved method

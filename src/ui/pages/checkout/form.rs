@@ -10,6 +10,7 @@ use super::summary::{Summary, describe_discount};
 use crate::domain::address::AddressFormat;
 use crate::domain::card::{CardBrand, format_as_typed};
 use crate::domain::catalog::TaxRate;
+use crate::domain::custom_field::{CustomField, CustomFieldKind, MAX_CUSTOM_FIELDS};
 use crate::domain::payment::{PaymentForm, check_buyer, check_method, format_expiry_as_typed};
 use crate::domain::session::totals::{self, DiscountTerms, PricedLine, TaxTerms, Totals};
 use crate::domain::session::{PaymentMethodType, SessionKind, SessionMode};
@@ -17,6 +18,10 @@ use crate::i18n::{Tr, use_tr};
 use crate::server_fns::checkout::PaymentView;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The form's names of the session's questions, by position.
+const CUSTOM_NAMES: [&str; MAX_CUSTOM_FIELDS] =
+    ["custom_fields[0]", "custom_fields[1]", "custom_fields[2]"];
 
 /// The lines of an address as typed, one signal each.
 #[derive(Clone, Copy)]
@@ -75,6 +80,10 @@ struct Form {
     account_holder: RwSignal<String>,
     routing_number: RwSignal<String>,
     account_number: RwSignal<String>,
+    /// The answers to the session's questions, by position.
+    custom: [RwSignal<String>; MAX_CUSTOM_FIELDS],
+    /// The terms of service, accepted.
+    terms: RwSignal<bool>,
     /// Fields the buyer has left: their errors show from then on.
     touched: RwSignal<BTreeSet<String>>,
     /// After a submit every error shows.
@@ -118,6 +127,8 @@ impl Form {
             account_holder: value(self.account_holder),
             routing_number: value(self.routing_number),
             account_number: value(self.account_number),
+            custom_fields: self.custom.iter().map(|s| value(*s)).collect(),
+            terms_of_service: self.terms.get().then(|| "accepted".to_owned()),
         }
     }
 }
@@ -265,6 +276,14 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
         account_holder: RwSignal::new(String::new()),
         routing_number: RwSignal::new(String::new()),
         account_number: RwSignal::new(String::new()),
+        custom: std::array::from_fn(|i| {
+            let question = view.collection.custom_fields.get(i);
+            RwSignal::new(initial(
+                CUSTOM_NAMES[i],
+                question.and_then(|q| q.default_value().map(str::to_owned)),
+            ))
+        }),
+        terms: RwSignal::new(param("value.terms_of_service").is_some()),
         touched: RwSignal::new(BTreeSet::new()),
         submitted: RwSignal::new(false),
         server_errors: RwSignal::new(
@@ -476,6 +495,11 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     let merchant = view.merchant_name.clone();
     let locked_email = view.known_email.is_some();
     let due_banner = view.action_url.clone();
+    let questions = collection.custom_fields.clone();
+    let terms = collection
+        .terms_of_service
+        .then(|| view.terms_url.clone().unwrap_or_default());
+    let terms_merchant = view.merchant_name.clone();
 
     view! {
         <div class="layout">
@@ -576,6 +600,13 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         </fieldset>
                     })}
 
+                    {(!questions.is_empty()).then(|| view! {
+                        <fieldset class="questions">
+                            <legend>{tr.t("Additional information")}</legend>
+                            {questions.iter().enumerate().map(|(i, q)| question_field(form, i, q, error_of)).collect_view()}
+                        </fieldset>
+                    })}
+
                     {ships.then(|| view! {
                         <fieldset class="address shipping">
                             <legend>{tr.t("Shipping address")}</legend>
@@ -663,6 +694,25 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         </div>
                     </fieldset>
 
+                    {terms.map(|href| view! {
+                        <div class="field check terms" class:invalid=move || error_of("terms_of_service").is_some()>
+                            <input type="checkbox" id="f-terms_of_service" name="terms_of_service" value="accepted"
+                                checked=form.terms.get_untracked()
+                                aria-invalid=move || error_of("terms_of_service").is_some().to_string()
+                                aria-describedby="e-terms_of_service"
+                                on:change=move |ev| {
+                                    form.terms.set(event_target_checked(&ev));
+                                    form.server_errors.update(|e| { e.remove("terms_of_service"); });
+                                } />
+                            <label for="f-terms_of_service">
+                                {tr.tf("I agree to the terms of service of {merchant}.", &[("merchant", &terms_merchant)])}
+                                " "
+                                <a href=href target="_blank" rel="noopener">{tr.t("Read the terms")}</a>
+                            </label>
+                            <p class="field-error" id="e-terms_of_service">{move || error_of("terms_of_service")}</p>
+                        </div>
+                    })}
+
                     <button type="submit" class="primary" disabled=move || form.sending.get()>
                         {move || if form.sending.get() { tr.t("Processing…") } else { submit_label.get() }}
                     </button>
@@ -672,6 +722,76 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                 </form>
             </section>
         </div>
+    }
+}
+
+/// One of the session's questions: a text or number input, or a list to choose from.
+fn question_field(
+    form: Form,
+    i: usize,
+    question: &CustomField,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let tr = use_tr();
+    let name = CUSTOM_NAMES[i];
+    let value = form.custom[i];
+    let label = if question.optional {
+        tr.tf("{label} (optional)", &[("label", &question.label)])
+    } else {
+        question.label.clone()
+    };
+    match &question.kind {
+        CustomFieldKind::Text(_) => text_field(
+            form,
+            name,
+            label.into(),
+            value,
+            "text",
+            "off",
+            None,
+            String::new(),
+            false,
+            error_of,
+        )
+        .into_any(),
+        CustomFieldKind::Numeric(_) => text_field(
+            form,
+            name,
+            label.into(),
+            value,
+            "text",
+            "off",
+            Some("numeric"),
+            String::new(),
+            false,
+            error_of,
+        )
+        .into_any(),
+        CustomFieldKind::Dropdown { options, .. } => {
+            let id = format!("f-{name}");
+            let error_id = format!("e-{name}");
+            let chosen = value.get_untracked();
+            view! {
+                <div class="field" class:invalid=move || error_of(name).is_some()>
+                    <label for=id.clone()>{label}</label>
+                    <select id=id name=name
+                        aria-invalid=move || error_of(name).is_some().to_string()
+                        aria-describedby=error_id.clone()
+                        on:change=move |ev| {
+                            value.set(event_target_value(&ev));
+                            form.touched.update(|t| { t.insert(name.to_owned()); });
+                            form.server_errors.update(|e| { e.remove(name); });
+                        }>
+                        <option value="" selected=chosen.is_empty()>{tr.t("Choose an option")}</option>
+                        {options.iter().map(|o| view! {
+                            <option value=o.value.clone() selected=chosen == o.value>{o.label.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="field-error" id=error_id>{move || error_of(name)}</p>
+                </div>
+            }
+            .into_any()
+        }
     }
 }
 

@@ -112,6 +112,7 @@ fn branding_view(b: BrandingView) -> impl IntoView {
             <Input label="Display name" name="display_name".into() q=q.clone() value=b.display_name.unwrap_or_default() hint="Shown instead of your organization's name." />
             <Input label="Accent colour" name="accent_color".into() q=q.clone() value=b.accent_color.unwrap_or_default() hint="A hex colour such as #1d4ed8." check=checks::accent_color />
             <Input label="Logo URL" name="logo_url".into() q=q.clone() kind="url" value=b.logo_url.unwrap_or_default() hint="An https:// address of an image." />
+            <Input label="Terms of service URL" name="terms_url".into() q=q.clone() kind="url" value=b.terms_url.unwrap_or_default() hint="Where a checkout asking buyers to accept your terms links to." />
             <button type="submit" class="primary">"Save"</button>
         </ActionForm>
     }
