@@ -4,21 +4,7 @@
 // Each test slows Chromium's CPU (DevTools' CPU throttling) and holds back every WebAssembly file
 // until it has typed into every field, so that all of it is typed into the server's HTML; then it
 // lets the page hydrate and checks every field, and that the page acts on what was typed.
-import type { Page } from "@playwright/test";
-import { PASSWORD, createSession, expect, priceId, test } from "./support";
-
-/** Slows the CPU and holds the page's WebAssembly until the returned function is called. */
-async function holdHydration(page: Page): Promise<() => void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 6 });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\.wasm$/, async (route) => {
-    await released;
-    await route.continue();
-  });
-  return release;
-}
+import { PASSWORD, createSession, expect, holdHydration, priceId, test } from "./support";
 
 test("the checkout keeps every field typed before it hydrated", async ({ page, request, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, "without JavaScript nothing hydrates");

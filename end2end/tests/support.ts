@@ -167,3 +167,16 @@ export async function expectNoViolations(page: Page, what: string, browser: Brow
   const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
   expect(found, what).toEqual([]);
 }
+
+/** Slows the CPU and holds the page's WebAssembly until the returned function is called. */
+export async function holdHydration(page: Page): Promise<() => void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 6 });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  return release;
+}

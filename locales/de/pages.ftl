@@ -98,3 +98,5 @@ link-cannot-sell = Über diesen Link kann gerade nichts verkauft werden
 link-cannot-sell-detail = Was er verkauft, ist nicht mehr verfügbar. Bitten Sie den Shop um einen neuen Link.
 link-unavailable = Dieser Link kann gerade nicht geöffnet werden
 link-unavailable-detail = Versuchen Sie es gleich noch einmal.
+too-many-visits = Zu viele Aufrufe
+too-many-visits-text = Dieser Link wurde zu oft aus Ihrem Netzwerk geöffnet. Versuchen Sie es in ein paar Minuten erneut.

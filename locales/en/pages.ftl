@@ -99,3 +99,5 @@ link-cannot-sell = This link cannot sell right now
 link-cannot-sell-detail = What it sells is no longer available. Ask the shop for a new link.
 link-unavailable = This link cannot be opened right now
 link-unavailable-detail = Try again in a moment.
+too-many-visits = Too many visits
+too-many-visits-text = This link was opened too often from your network. Try again in a few minutes.

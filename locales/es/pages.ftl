@@ -98,3 +98,5 @@ link-cannot-sell = Este enlace no puede vender en este momento
 link-cannot-sell-detail = Lo que vende ya no está disponible. Pida un enlace nuevo a la tienda.
 link-unavailable = Este enlace no se puede abrir en este momento
 link-unavailable-detail = Inténtelo de nuevo en un momento.
+too-many-visits = Demasiadas visitas
+too-many-visits-text = Este enlace se ha abierto demasiadas veces desde tu red. Vuelve a intentarlo en unos minutos.

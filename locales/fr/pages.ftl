@@ -98,3 +98,5 @@ link-cannot-sell = Ce lien ne peut rien vendre pour le moment
 link-cannot-sell-detail = Ce qu'il vend n'est plus disponible. Demandez un nouveau lien à la boutique.
 link-unavailable = Ce lien ne peut pas être ouvert pour le moment
 link-unavailable-detail = Réessayez dans un instant.
+too-many-visits = Trop de visites
+too-many-visits-text = Ce lien a été ouvert trop souvent depuis votre réseau. Réessayez dans quelques minutes.

@@ -98,3 +98,5 @@ link-cannot-sell = このリンクでは現在購入できません
 link-cannot-sell-detail = 販売されていた商品は現在ご利用いただけません。新しいリンクをショップにお問い合わせください。
 link-unavailable = 現在このリンクを開けません
 link-unavailable-detail = しばらくしてからもう一度お試しください。
+too-many-visits = アクセスが多すぎます
+too-many-visits-text = このリンクはお使いのネットワークから何度も開かれています。数分後にもう一度お試しください。

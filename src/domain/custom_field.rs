@@ -28,8 +28,10 @@ pub struct CustomField {
     pub kind: CustomFieldKind,
 }
 
+/// Kept as `{"text": {…}}` (serde's external tagging): an internally tagged enum would bring
+/// serde's buffering deserializer into the checkout's wasm for this one type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CustomFieldKind {
     Text(Lengths),
     /// Digits only.
@@ -72,6 +74,34 @@ impl CustomField {
             CustomFieldKind::Text(l) | CustomFieldKind::Numeric(l) => l.default_value.as_deref(),
             CustomFieldKind::Dropdown { default_value, .. } => default_value.as_deref(),
         }
+    }
+}
+
+impl From<&CustomField> for CustomFieldDraft {
+    /// A checked question as a request again (a payment link's template, checked anew for each
+    /// session it makes).
+    fn from(field: &CustomField) -> Self {
+        let mut draft = CustomFieldDraft {
+            key: Some(field.key.clone()),
+            label: Some(field.label.clone()),
+            kind: Some(field.kind.as_str().to_owned()),
+            optional: Some(field.optional),
+            default_value: field.default_value().map(str::to_owned),
+            ..CustomFieldDraft::default()
+        };
+        match &field.kind {
+            CustomFieldKind::Text(l) | CustomFieldKind::Numeric(l) => {
+                draft.minimum_length = l.minimum_length.map(i64::from);
+                draft.maximum_length = l.maximum_length.map(i64::from);
+            }
+            CustomFieldKind::Dropdown { options, .. } => {
+                draft.options = options
+                    .iter()
+                    .map(|o| (Some(o.label.clone()), Some(o.value.clone())))
+                    .collect();
+            }
+        }
+        draft
     }
 }
 
@@ -497,6 +527,27 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_checked_question_made_a_request_again_checks_to_itself() {
+        let mut numeric = text("vat", Some(2), Some(8));
+        numeric.kind = Some("numeric".into());
+        numeric.optional = Some(true);
+        numeric.default_value = Some("42".into());
+        let dropdown = CustomFieldDraft {
+            key: Some("size".into()),
+            label: Some("Size".into()),
+            kind: Some("dropdown".into()),
+            options: vec![(Some("Small".into()), Some("s".into()))],
+            default_value: Some("s".into()),
+            ..Default::default()
+        };
+        let fields =
+            check_custom_fields(vec![text("engraving", None, Some(20)), numeric, dropdown])
+                .unwrap();
+        let again: Vec<CustomFieldDraft> = fields.iter().map(CustomFieldDraft::from).collect();
+        assert_eq!(check_custom_fields(again).unwrap(), fields);
     }
 
     #[test]

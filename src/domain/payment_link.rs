@@ -2,6 +2,7 @@
 //! a template of the session it makes (its lines and what the page collects); each visit turns
 //! the template into a [`SessionDraft`], checked like any other.
 
+use super::custom_field::{CustomField, CustomFieldDraft};
 use super::session::draft::{
     AdjustableDraft, CollectionDraft, CustomerDraft, LineItemDraft, PriceRef, SessionDraft,
 };
@@ -46,6 +47,12 @@ pub struct LinkTemplate {
     /// receipt page when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_url: Option<String>,
+    /// The questions every session of the link asks (Stripe's `custom_fields`), checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomField>,
+    /// Whether its buyers must accept the terms of service.
+    #[serde(default)]
+    pub terms_of_service: bool,
 }
 
 impl LinkTemplate {
@@ -75,7 +82,12 @@ impl LinkTemplate {
             shipping_countries: self.shipping_countries.clone(),
             phone: self.phone,
             payment_method_save: None,
-            ..CollectionDraft::default()
+            custom_fields: self
+                .custom_fields
+                .iter()
+                .map(CustomFieldDraft::from)
+                .collect(),
+            terms_of_service: self.terms_of_service.then(|| "required".to_owned()),
         };
         draft
     }

@@ -122,25 +122,32 @@ fn build(lang: Lang, files: &[&str]) -> Messages {
     }
 }
 
+/// The strings of `files` in `lang`, built once per language into `cache`.
+fn cached(
+    cache: &'static OnceLock<Vec<Messages>>,
+    files: &[&str],
+    lang: Lang,
+) -> &'static Messages {
+    let all = cache.get_or_init(|| Lang::ALL.map(|l| build(l, files)).to_vec());
+    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+}
+
 /// What the payment form's island shows, in `lang`.
 pub fn island(lang: Lang) -> &'static Messages {
     static CACHE: OnceLock<Vec<Messages>> = OnceLock::new();
-    let all = CACHE.get_or_init(|| Lang::ALL.map(|l| build(l, &[ISLAND])).to_vec());
-    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+    cached(&CACHE, &[ISLAND], lang)
 }
 
 /// Every string of the checkout's pages, in `lang` (the server's side of the page).
 pub fn pages(lang: Lang) -> &'static Messages {
     static CACHE: OnceLock<Vec<Messages>> = OnceLock::new();
-    let all = CACHE.get_or_init(|| Lang::ALL.map(|l| build(l, &[ISLAND, PAGES])).to_vec());
-    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+    cached(&CACHE, &[ISLAND, PAGES], lang)
 }
 
 /// What mail to a buyer says, in `lang`: its own strings, and the pages' (a decline's reason).
 pub fn mail(lang: Lang) -> &'static Messages {
     static CACHE: OnceLock<Vec<Messages>> = OnceLock::new();
-    let all = CACHE.get_or_init(|| Lang::ALL.map(|l| build(l, &[MAIL, PAGES])).to_vec());
-    &all[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)]
+    cached(&CACHE, &[MAIL, PAGES], lang)
 }
 
 /// A day as `lang` writes it in full: `5 January 2027`, `5. Januar 2027`, `5 janvier 2027`,
@@ -185,13 +192,16 @@ pub fn negotiate(
 
 /// The language a buyer chose, from a request: its `lang` query parameter, else the cookie.
 pub fn chosen(parts: &axum::http::request::Parts) -> Option<Lang> {
-    let from_query = parts.uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| Lang::parse(v))
-    });
-    from_query.or_else(|| kept(&parts.headers))
+    chosen_in_query(parts).or_else(|| kept(&parts.headers))
+}
+
+/// The language the address asks for (`?lang=de`): the page's switcher.
+pub fn chosen_in_query(parts: &axum::http::request::Parts) -> Option<Lang> {
+    parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    })
 }
 
 /// The language the page's switcher left in the buyer's cookie.

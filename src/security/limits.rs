@@ -28,6 +28,9 @@ pub const ACCOUNT_CHECKS_PER_SECOND: u32 = 20;
 pub const CODES_PER_SESSION_PER_MINUTE: u32 = 10;
 /// Promotion codes tried from one client address in a minute, over all checkouts.
 pub const CODES_PER_ADDRESS_PER_MINUTE: u32 = 30;
+/// Payment link visits from one client address in an hour: each makes a checkout session, so a
+/// client opening a link in a loop would otherwise fill the database.
+pub const LINK_VISITS_PER_ADDRESS_PER_HOUR: u32 = 60;
 /// Deliveries an organization may have resent in a minute.
 pub const RESENDS_PER_MINUTE: u32 = crate::domain::webhook::RESENDS_PER_MINUTE;
 
@@ -45,6 +48,7 @@ pub struct Limits {
     codes_per_session: DefaultKeyedRateLimiter<String>,
     codes_per_address: DefaultKeyedRateLimiter<IpAddr>,
     resends: DefaultKeyedRateLimiter<String>,
+    link_visits_per_address: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 /// A refusal: how many whole seconds (at least one) to wait before asking again.
@@ -92,6 +96,7 @@ impl Limits {
             codes_per_session: keyed(per(CODES_PER_SESSION_PER_MINUTE, Quota::per_minute)),
             codes_per_address: keyed(per(CODES_PER_ADDRESS_PER_MINUTE, Quota::per_minute)),
             resends: keyed(per(RESENDS_PER_MINUTE, Quota::per_minute)),
+            link_visits_per_address: keyed(per(LINK_VISITS_PER_ADDRESS_PER_HOUR, Quota::per_hour)),
         }
     }
 
@@ -112,6 +117,14 @@ impl Limits {
             take(limiter, &short)?;
         }
         Ok(())
+    }
+
+    /// A visit to a payment link from `address` (each makes a session).
+    pub fn link_visit(&self, address: Option<IpAddr>) -> Result<(), RetryAfter> {
+        match address {
+            Some(address) => take(&self.link_visits_per_address, &address),
+            None => Ok(()),
+        }
     }
 
     /// A sign-in to `email` (lower case), wherever it comes from.

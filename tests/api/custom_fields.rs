@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 crate::on_both_engines!(
     the_buyer_answers_and_accepts_and_the_merchant_reads_it_back,
     bad_questions_and_consent_without_terms_are_refused,
+    kassas_api_takes_the_same_questions,
 );
 
 const SESSIONS: &str = "/v1/checkout/sessions";
@@ -246,5 +247,55 @@ async fn bad_questions_and_consent_without_terms_are_refused(engine: Engine) {
     }
     // Unchanged, it is a session.
     asking_session(&app, &[]).await;
+    app.stop().await;
+}
+
+async fn kassas_api_takes_the_same_questions(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "custom_native").await else {
+        return;
+    };
+    with_terms(&app).await;
+    let (status, session) = crate::checkout::create(
+        &app,
+        json!({
+            "line_items": [{ "price": app.price_id("espresso-beans") }],
+            "custom_fields": [{
+                "key": "vat", "label": { "type": "custom", "custom": "VAT number" },
+                "type": "numeric", "numeric": { "minimum_length": 4 },
+            }],
+            "consent_collection": { "terms_of_service": "required" },
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    assert_eq!(session["collection"]["custom_fields"][0]["key"], "vat");
+    assert_eq!(session["collection"]["terms_of_service"], true);
+    let id = session["id"].as_str().unwrap();
+    let mut form = card(id, "4242424242424242");
+    form.extend([
+        ("custom_fields[0]".into(), "123".into()),
+        ("terms_of_service".into(), "on".into()),
+    ]);
+    let (status, body) = confirm(&app, &form).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["Invalid"]["errors"],
+        json!([["custom_fields[0]", "Enter at least 4 characters."]])
+    );
+    form.retain(|(k, _)| k != "custom_fields[0]");
+    form.push(("custom_fields[0]".into(), "123456".into()));
+    let (status, body) = confirm(&app, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, read) = app
+        .api_get(
+            &app.demo.secret_key,
+            &format!("/api/checkout-sessions/{id}"),
+        )
+        .await;
+    assert_eq!(
+        read["answers"],
+        json!({ "custom": [{ "key": "vat", "value": "123456" }], "terms_of_service_accepted": true }),
+        "{read}"
+    );
     app.stop().await;
 }

@@ -85,6 +85,24 @@ async fn a_session_in_german_speaks_german_to_the_buyer(engine: Engine) {
     let (html, _) = page(&app, &format!("/checkout/{id}"), &[]).await;
     assert!(html.contains("Vielen Dank für Ihre Bestellung"));
     assert!(html.contains("1.440,00\u{a0}$"));
+
+    // The 3-D Secure step's form sends its language, and the answer speaks it whatever the
+    // browser says.
+    let response = app
+        .client
+        .post(app.url("/api/checkout/authenticate"))
+        .header("accept", "application/json")
+        .header("accept-language", "en-US")
+        .form(&[("session_id", id), ("decision", "maybe"), ("lang", "de")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Invalid"]["errors"][0][1],
+        "Wählen Sie, ob Sie abschließen oder abbrechen möchten."
+    );
     app.stop().await;
 }
 

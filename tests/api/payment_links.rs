@@ -8,6 +8,8 @@ use serde_json::Value;
 crate::on_both_engines!(
     a_payment_link_sells_to_every_visitor_until_turned_off,
     payment_link_mistakes_are_stripe_errors,
+    a_link_asks_every_buyer_its_questions_and_terms,
+    a_client_opening_a_link_in_a_loop_is_stopped,
 );
 
 async fn stripe(app: &TestApp, method: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
@@ -255,5 +257,163 @@ async fn payment_link_mistakes_are_stripe_errors(engine: Engine) {
     let (status, body) = stripe(&app, "GET", "/v1/payment_links/plink_test_nope", &[]).await;
     assert_eq!((status, error(&body).0.as_str()), (404, "resource_missing"));
     assert_eq!(visit(&app, "plink_test_nope").await, (404, None));
+    app.stop().await;
+}
+
+async fn a_link_asks_every_buyer_its_questions_and_terms(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "link_questions").await else {
+        return;
+    };
+    let beans = app.price_id("espresso-beans");
+    let asking: Vec<(&str, &str)> = vec![
+        ("line_items[0][price]", &beans),
+        ("custom_fields[0][key]", "grind"),
+        ("custom_fields[0][label][type]", "custom"),
+        ("custom_fields[0][label][custom]", "Grind"),
+        ("custom_fields[0][type]", "dropdown"),
+        (
+            "custom_fields[0][dropdown][options][0][label]",
+            "Whole beans",
+        ),
+        ("custom_fields[0][dropdown][options][0][value]", "whole"),
+        ("custom_fields[0][dropdown][default_value]", "whole"),
+        ("consent_collection[terms_of_service]", "required"),
+    ];
+    // A link is checked as the sessions it makes are: no terms to accept yet.
+    let (status, refused) = stripe(&app, "POST", "/v1/payment_links", &asking).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["error"]["param"],
+        "consent_collection[terms_of_service]"
+    );
+    app.store
+        .set_branding(
+            &app.demo.organization_id,
+            &kassa::store::Branding {
+                terms_url: Some("https://shop.example/terms".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (status, link) = stripe(&app, "POST", "/v1/payment_links", &asking).await;
+    assert_eq!(status, 200, "{link}");
+    assert_eq!(link["consent_collection"]["terms_of_service"], "required");
+    assert_eq!(
+        link["custom_fields"][0]["dropdown"]["default_value"],
+        "whole"
+    );
+    let id = link["id"].as_str().unwrap();
+
+    // Every visit's session asks them.
+    let (status, session) = visit(&app, id).await;
+    assert_eq!(status, 303);
+    let session = session.unwrap();
+    let (_, made) = stripe(
+        &app,
+        "GET",
+        &format!("/v1/checkout/sessions/{session}"),
+        &[],
+    )
+    .await;
+    assert_eq!(made["payment_link"], id);
+    assert_eq!(made["custom_fields"][0]["key"], "grind");
+    assert_eq!(made["consent_collection"]["terms_of_service"], "required");
+    let html = app
+        .get(&format!("/checkout/{session}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<option value="whole" selected"#),
+        "the default is chosen"
+    );
+    assert!(html.contains(r#"name="terms_of_service""#));
+
+    // Changed, the next visit asks the new question; and a link sells catalog prices only.
+    let (status, changed) = stripe(
+        &app,
+        "POST",
+        &format!("/v1/payment_links/{id}"),
+        &[
+            ("custom_fields[0][key]", "note"),
+            ("custom_fields[0][label][custom]", "Gift note"),
+            ("custom_fields[0][type]", "text"),
+            ("custom_fields[0][optional]", "true"),
+            ("consent_collection[terms_of_service]", "none"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["consent_collection"], Value::Null);
+    let (_, session) = visit(&app, id).await;
+    let (_, made) = stripe(
+        &app,
+        "GET",
+        &format!("/v1/checkout/sessions/{}", session.unwrap()),
+        &[],
+    )
+    .await;
+    assert_eq!(made["custom_fields"][0]["label"]["custom"], "Gift note");
+    assert_eq!(made["custom_fields"][0]["optional"], true);
+    let (status, refused) = stripe(
+        &app,
+        "POST",
+        "/v1/payment_links",
+        &[
+            ("line_items[0][price_data][currency]", "usd"),
+            ("line_items[0][price_data][unit_amount]", "500"),
+            ("line_items[0][price_data][product_data][name]", "Gift wrap"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["param"], "line_items[0][price_data]");
+    app.stop().await;
+}
+
+async fn a_client_opening_a_link_in_a_loop_is_stopped(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "link_flood").await else {
+        return;
+    };
+    let beans = app.price_id("espresso-beans");
+    let (status, link) = stripe(
+        &app,
+        "POST",
+        "/v1/payment_links",
+        &[("line_items[0][price]", &beans)],
+    )
+    .await;
+    assert_eq!(status, 200, "{link}");
+    let id = link["id"].as_str().unwrap();
+    let limit = kassa::security::limits::LINK_VISITS_PER_ADDRESS_PER_HOUR;
+    for visit_number in 1..=limit {
+        let (status, _) = visit(&app, id).await;
+        assert_eq!(status, 303, "visit {visit_number} is a buyer's");
+    }
+    let count = || async {
+        let (_, page) = stripe(&app, "GET", "/v1/checkout/sessions", &[("limit", "100")]).await;
+        page["data"].as_array().unwrap().len()
+    };
+    let made = count().await;
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(&format!("/l/{id}")))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1, "told when to come back");
+    assert!(response.text().await.unwrap().contains("Zu viele Aufrufe"));
+    assert_eq!(count().await, made, "the refused visit made no session");
     app.stop().await;
 }

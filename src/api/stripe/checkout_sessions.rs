@@ -330,7 +330,7 @@ pub(super) fn address_object(a: &crate::domain::customer::BillingAddress) -> Val
 }
 
 /// A question as Stripe's `custom_fields[]` entry, with the buyer's answer once given.
-fn custom_field_object(
+pub(super) fn custom_field_object(
     field: &crate::domain::custom_field::CustomField,
     answers: Option<&crate::domain::custom_field::Answers>,
 ) -> Value {
@@ -360,6 +360,16 @@ fn custom_field_object(
         }),
     };
     object
+}
+
+/// Stripe's `consent_collection` of a session or link that asks for the terms (`null` if not).
+pub(super) fn consent_collection_object(terms_of_service: bool) -> Value {
+    match terms_of_service {
+        true => json!({
+            "payment_method_reuse_agreement": null, "promotions": "none", "terms_of_service": "required",
+        }),
+        false => Value::Null,
+    }
 }
 
 /// The session as Stripe's `checkout.session` object.
@@ -393,9 +403,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "consent": session.answers.as_ref().filter(|a| a.terms_of_service_accepted).map(|_| json!({
             "promotions": null, "terms_of_service": "accepted",
         })),
-        "consent_collection": collection.terms_of_service.then(|| json!({
-            "payment_method_reuse_agreement": null, "promotions": "none", "terms_of_service": "required",
-        })),
+        "consent_collection": consent_collection_object(collection.terms_of_service),
         "custom_fields": collection.custom_fields.iter().map(|f| custom_field_object(f, session.answers.as_ref())).collect::<Vec<_>>(),
         "collected_information": completed.then(|| json!({
             "shipping_details": shipping_details,

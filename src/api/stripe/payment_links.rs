@@ -1,9 +1,12 @@
 //! `/v1/payment_links`: create, retrieve, list and update, in Stripe's shapes. A link's `url` is
 //! kassa's `/l/{id}`, which makes a session for every visit (`api::payment_links`).
 
-use super::checkout_sessions::{LineForm, limit_of};
+use super::checkout_sessions::{
+    LineForm, consent_collection_object, custom_field_object, limit_of,
+};
 use super::{Form, StripeAuth, StripeError};
-use crate::api::checkout::{PhoneCollection, ShippingCollection};
+use crate::api::checkout::{ConsentForm, CustomFieldForm, PhoneCollection, ShippingCollection};
+use crate::domain::custom_field::check_custom_fields;
 use crate::domain::payment_link::{LinkAdjustable, LinkLine, LinkTemplate};
 use crate::service::ServiceError;
 use crate::service::api_keys::Principal;
@@ -57,6 +60,8 @@ pub struct LinkForm {
     shipping_address_collection: Option<ShippingCollection>,
     phone_number_collection: Option<PhoneCollection>,
     payment_method_types: Option<Vec<String>>,
+    custom_fields: Option<Vec<CustomFieldForm>>,
+    consent_collection: Option<ConsentForm>,
     metadata: Option<BTreeMap<String, String>>,
     active: Option<bool>,
     /// Stripe's SDKs may ask to expand objects; a link's answer carries its ids.
@@ -66,6 +71,20 @@ pub struct LinkForm {
 }
 
 impl LinkForm {
+    /// Whether the form changes what the link's sessions are made of (not only `active` or
+    /// `metadata`).
+    fn changes_template(&self) -> bool {
+        self.line_items.is_some()
+            || self.after_completion.is_some()
+            || self.allow_promotion_codes.is_some()
+            || self.billing_address_collection.is_some()
+            || self.shipping_address_collection.is_some()
+            || self.phone_number_collection.is_some()
+            || self.payment_method_types.is_some()
+            || self.custom_fields.is_some()
+            || self.consent_collection.is_some()
+    }
+
     /// The template the form describes, over `base` (a link's current one when it is changed).
     fn template(&mut self, mut base: LinkTemplate) -> Result<LinkTemplate, StripeError> {
         if let Some(lines) = self.line_items.take() {
@@ -78,6 +97,13 @@ impl LinkForm {
             }
             base.lines = Vec::with_capacity(lines.len());
             for (i, line) in lines.into_iter().enumerate() {
+                if line.price_data.is_some() {
+                    return Err(StripeError::invalid(
+                        "parameter_unknown",
+                        format!("line_items[{i}][price_data]"),
+                        "A payment link sells prices of the catalog: give line_items[][price].",
+                    ));
+                }
                 let Some(price) = line.price.filter(|p| !p.is_empty()) else {
                     return Err(StripeError::invalid(
                         "parameter_missing",
@@ -135,6 +161,26 @@ impl LinkForm {
         if let Some(types) = self.payment_method_types.take() {
             base.payment_method_types = Some(types);
         }
+        if let Some(fields) = self.custom_fields.take() {
+            let drafts = fields.into_iter().map(Into::into).collect();
+            base.custom_fields =
+                check_custom_fields(drafts).map_err(|e| StripeError::from_field(&e[0]))?;
+        }
+        if let Some(consent) = self.consent_collection.take() {
+            base.terms_of_service = match consent.terms_of_service.as_deref() {
+                None | Some("none") => false,
+                Some("required") => true,
+                Some(other) => {
+                    return Err(StripeError::invalid(
+                        "parameter_invalid",
+                        "consent_collection[terms_of_service]",
+                        format!(
+                            "Invalid consent_collection[terms_of_service]: must be one of none or required, not {other}"
+                        ),
+                    ));
+                }
+            };
+        }
         Ok(base)
     }
 
@@ -163,8 +209,8 @@ fn link_object(state: &AppState, link: &PaymentLinkRecord) -> Result<Value, Stri
         "after_completion": after_completion,
         "allow_promotion_codes": template.allow_promotion_codes,
         "billing_address_collection": template.billing_address_collection.as_deref().unwrap_or("auto"),
-        "consent_collection": null,
-        "custom_fields": [],
+        "consent_collection": consent_collection_object(template.terms_of_service),
+        "custom_fields": template.custom_fields.iter().map(|f| custom_field_object(f, None)).collect::<Vec<_>>(),
         "customer_creation": "if_required",
         "livemode": link.livemode,
         "metadata": link.metadata(),
@@ -233,14 +279,7 @@ pub async fn update(
     let current = get_link(&state.store, &principal, &id)
         .await
         .map_err(not_found(&id))?;
-    let changes_template = form.line_items.is_some()
-        || form.after_completion.is_some()
-        || form.allow_promotion_codes.is_some()
-        || form.billing_address_collection.is_some()
-        || form.shipping_address_collection.is_some()
-        || form.phone_number_collection.is_some()
-        || form.payment_method_types.is_some();
-    let template = if changes_template {
+    let template = if form.changes_template() {
         let base = current
             .template()
             .map_err(|e| StripeError::from_service(e.into()))?;

@@ -8,6 +8,8 @@ use leptos::prelude::*;
 pub async fn authenticate(
     session_id: String,
     decision: String,
+    // The step page's language, for what the buyer reads in the answer.
+    lang: Option<String>,
 ) -> Result<ConfirmResponse, ServerFnError> {
     use crate::server_fns::{from_plain_form, set_status};
     use crate::service::ServiceError;
@@ -16,12 +18,15 @@ pub async fn authenticate(
     use axum::http::StatusCode;
 
     let state = expect_context::<AppState>();
-    // The buyer's choice of language or their browser's (the step page sends no field for it).
-    let tr = crate::i18n::catalog::pages(
-        use_context::<axum::http::request::Parts>()
-            .map(|parts| crate::i18n::catalog::of_request(&parts, None))
-            .unwrap_or_default(),
-    );
+    // The step page's language (the session's or the buyer's choice, as it was served), else the
+    // buyer's choice or their browser's.
+    let tr =
+        crate::i18n::catalog::pages(match lang.as_deref().and_then(crate::i18n::Lang::parse) {
+            Some(lang) => lang,
+            None => use_context::<axum::http::request::Parts>()
+                .map(|parts| crate::i18n::catalog::of_request(&parts, None))
+                .unwrap_or_default(),
+        });
     let approved = match decision.as_str() {
         "complete" | "approve" => true,
         "fail" | "cancel" => false,

@@ -52,16 +52,11 @@ pub async fn checkout_page(
 /// follow (the payment's answer, the authentication step, the receipt), as a cookie.
 #[cfg(feature = "ssr")]
 fn remember_chosen_language() {
-    use crate::i18n::{Lang, catalog::COOKIE};
+    use crate::i18n::catalog::{COOKIE, chosen_in_query};
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return;
     };
-    let chosen = parts.uri.query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "lang")
-            .and_then(|(_, v)| Lang::parse(&v))
-    });
-    if let Some(lang) = chosen
+    if let Some(lang) = chosen_in_query(&parts)
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(cookie) = axum::http::HeaderValue::from_str(&format!(
             "{COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"

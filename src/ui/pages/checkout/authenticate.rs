@@ -102,6 +102,7 @@ fn step(view: CheckoutView) -> impl IntoView {
                 {amount.map(|a| view! { <p class="amount">{a}</p> })}
                 <form method="post" action="/api/checkout/authenticate" class="decision">
                     <input type="hidden" name="session_id" value=view.payment.session_id.clone() />
+                    <input type="hidden" name="lang" value=tr.lang().as_str() />
                     <button type="submit" name="decision" value=yes.0 class="primary">{yes.1}</button>
                     <button type="submit" name="decision" value=no.0 class="secondary">{no.1}</button>
                 </form>

@@ -985,6 +985,9 @@ fn focus_first_error(errors: &BTreeMap<String, String>) {
             "email",
             "name",
             "phone",
+            "custom_fields[0]",
+            "custom_fields[1]",
+            "custom_fields[2]",
             "shipping_name",
             "shipping_country",
             "shipping_line1",
@@ -1003,6 +1006,7 @@ fn focus_first_error(errors: &BTreeMap<String, String>) {
             "routing_number",
             "account_number",
             "account_holder",
+            "terms_of_service",
         ];
         if let Some(field) = order.iter().find(|f| errors.contains_key(**f))
             && let Some(element) = document().get_element_by_id(&format!("f-{field}"))
