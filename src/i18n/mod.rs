@@ -8,6 +8,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod catalog;
+#[cfg(feature = "ssr")]
+pub mod countries;
 
 use crate::domain::money::{Money, format_number};
 use leptos::prelude::*;

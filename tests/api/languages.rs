@@ -59,6 +59,14 @@ async fn a_session_in_german_speaks_german_to_the_buyer(engine: Engine) {
         "the button in German"
     );
     assert!(!html.contains(">Payment details<"));
+    // The country list in German (CLDR's names), sorted as German readers look for them.
+    let at = |name: &str| {
+        html.find(&format!(">{name}</option>"))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert!(html.contains(r#"<option value="AT">Österreich</option>"#));
+    assert!(at("Oman") < at("Österreich") && at("Österreich") < at("Pakistan"));
+    assert!(at("Vereinigte Staaten") < at("Vietnam"));
 
     // What the server answers is German too: the form's checks, and a decline.
     let mut form = card(id, "4000000000000002");

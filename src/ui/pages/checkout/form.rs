@@ -149,21 +149,42 @@ pub fn method_label(t: PaymentMethodType) -> &'static str {
 /// server only: the island hydrates the `<select>` (its value and errors) but not its 250 options,
 /// so neither the list nor the code that would build them goes to the browser.
 #[cfg(feature = "ssr")]
-fn country_options(selected: &str, allowed: Option<&[String]>, placeholder_text: &str) -> String {
+fn country_options(
+    lang: crate::i18n::Lang,
+    selected: &str,
+    allowed: Option<&[String]>,
+    placeholder_text: &str,
+) -> String {
+    use crate::i18n::{Lang, countries};
     use std::fmt::Write;
     use std::sync::OnceLock;
-    // (alpha-2 code, name escaped as HTML text), by name: built once per process.
-    static COUNTRIES: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
-    let countries = COUNTRIES.get_or_init(|| {
-        let mut all: Vec<(&'static str, &'static str)> = iso_country::data::all()
-            .iter()
-            .map(|c| (c.alpha2, c.name))
-            .collect();
-        all.sort_by(|a, b| a.1.cmp(b.1));
-        all.into_iter()
-            .map(|(code, name)| (code, html_escape::encode_text(name).into_owned()))
-            .collect()
+    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+    // (alpha-2 code, name escaped as HTML text), by name in each language: built once per
+    // process. Names are CLDR's (English: iso_country's); "Österreich" sorts among the O's.
+    static COUNTRIES: OnceLock<Vec<Vec<(&'static str, String)>>> = OnceLock::new();
+    let by_language = COUNTRIES.get_or_init(|| {
+        Lang::ALL
+            .map(|lang| {
+                let mut all: Vec<(String, &'static str, &'static str)> = iso_country::data::all()
+                    .iter()
+                    .map(|c| {
+                        let name = countries::name(lang, c.alpha2).unwrap_or(c.name);
+                        let key = name
+                            .nfd()
+                            .filter(|ch| !is_combining_mark(*ch))
+                            .flat_map(char::to_lowercase)
+                            .collect();
+                        (key, c.alpha2, name)
+                    })
+                    .collect();
+                all.sort();
+                all.into_iter()
+                    .map(|(_, code, name)| (code, html_escape::encode_text(name).into_owned()))
+                    .collect()
+            })
+            .to_vec()
     });
+    let countries = &by_language[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)];
     let placeholder = if selected.is_empty() { " selected" } else { "" };
     let mut html = String::with_capacity(40 * (countries.len() + 1));
     let _ = write!(
@@ -474,11 +495,13 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     #[cfg(feature = "ssr")]
     let (billing_options, shipping_options) = (
         country_options(
+            tr.lang(),
             &form.billing.country.get_untracked(),
             None,
             &tr.t("Select your country"),
         ),
         country_options(
+            tr.lang(),
             &form.shipping.country.get_untracked(),
             collection.shipping_countries.as_deref(),
             &tr.t("Select your country"),
