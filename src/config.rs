@@ -31,6 +31,46 @@ pub enum Command {
     /// Dashboard accounts, made by the operator (when sign-up is closed, the only way).
     #[command(subcommand)]
     User(UserCommand),
+    /// An organization's API keys: make one, list them, revoke one.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Copy the SQLite database to FILE while kassa runs (a consistent snapshot). For
+    /// PostgreSQL, use pg_dump.
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum KeysCommand {
+    /// Make a secret key for an organization and print it as JSON (the secret this once).
+    Create {
+        /// The organization's id (org_…), as `kassa user create` and `kassa demo` print it.
+        #[arg(long)]
+        organization: String,
+        /// `test` or `live`; a live key moves real money.
+        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
+        mode: String,
+        /// What the key is for, shown in the dashboard's list.
+        #[arg(long, default_value = "Made with kassa keys create")]
+        name: String,
+    },
+    /// Print an organization's keys, newest first, as JSON lines (never a secret: only the
+    /// first characters they are recognized by).
+    List {
+        /// The organization's id.
+        #[arg(long)]
+        organization: String,
+    },
+    /// Revoke a key: it authenticates nothing from now on (within a second on every instance).
+    Revoke {
+        /// The organization's id.
+        #[arg(long)]
+        organization: String,
+        /// The key's id (key_…), as `kassa keys list` prints it.
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]

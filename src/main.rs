@@ -1,5 +1,6 @@
 use clap::Parser;
 use kassa::config::{Cli, Command, UserCommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -43,7 +44,14 @@ async fn main() -> ExitCode {
                     );
                 })
         }
+        Command::Keys(command) => {
+            kassa::cli::keys(settings, command, &mut std::io::stdout().lock()).await
+        }
+        Command::Backup { file } => {
+            kassa::cli::backup(settings, &file, &mut std::io::stdout().lock()).await
+        }
     };
+    let _ = std::io::stdout().flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(

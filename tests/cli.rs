@@ -347,3 +347,221 @@ async fn sealed_processor_keys_need_the_encryption_key_to_serve() {
     let _ = served.wait();
     assert!(serving, "with the key it serves");
 }
+
+/// `kassa serve` on a free port of `dir`'s database: the child and its address.
+fn serve(dir: &tempfile::TempDir) -> (std::process::Child, String) {
+    let mut child = kassa(dir)
+        .arg("serve")
+        .env("KASSA_ADDR", "127.0.0.1:0")
+        .env("KASSA_LOG", "info")
+        .env("KASSA_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("kassa logs until it serves").unwrap();
+        let event: Value = serde_json::from_str(&line).unwrap();
+        if event["message"] == "kassa is serving" {
+            break event["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_operator_makes_lists_and_revokes_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo: Value = serde_json::from_slice(&run(kassa(&dir).arg("demo")).stdout).unwrap();
+    let org = demo["organization_id"].as_str().unwrap().to_owned();
+
+    let made = run(kassa(&dir).args(["keys", "create", "--organization", &org, "--name", "CI"]));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let key = &json_lines(&made)[0];
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("sk_test_"), "{key}");
+    assert_eq!(
+        (key["name"].as_str(), key["livemode"].as_bool()),
+        (Some("CI"), Some(false))
+    );
+    let id = key["id"].as_str().unwrap().to_owned();
+    let live = run(kassa(&dir).args(["keys", "create", "--organization", &org, "--mode", "live"]));
+    assert!(
+        json_lines(&live)[0]["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk_live_")
+    );
+
+    // Listed newest first, with no secret.
+    let listed = run(kassa(&dir).args(["keys", "list", "--organization", &org]));
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let keys = json_lines(&listed);
+    assert_eq!(keys.len(), 3, "the demo's key and the two made: {keys:?}");
+    assert_eq!(keys[1]["id"], id.as_str());
+    let prefix = keys[1]["prefix"].as_str().unwrap();
+    assert!(secret.starts_with(prefix.trim_end_matches('…')), "{prefix}");
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains(&secret));
+    assert!(keys.iter().all(|k| k.get("secret").is_none()));
+
+    // The key works against a running kassa, until it is revoked (from another process).
+    let (mut server, addr) = serve(&dir);
+    let client = reqwest::Client::new();
+    let organization = |key: String| {
+        let request = client
+            .get(format!("http://{addr}/api/organization"))
+            .bearer_auth(key);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(organization(secret.clone()).await, 200);
+    let revoked = run(kassa(&dir).args(["keys", "revoke", "--organization", &org, &id]));
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(json_lines(&revoked)[0]["revoked_at"].is_i64());
+    let mut status = 200;
+    for _ in 0..40 {
+        status = organization(secret.clone()).await;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 401,
+        "a revoked key stops working within its cache's second"
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
+
+    // Refusals name what is wrong, exit 2, print nothing.
+    for (args, named) in [
+        (
+            vec!["keys", "revoke", "--organization", &org, &id],
+            "already revoked",
+        ),
+        (
+            vec!["keys", "revoke", "--organization", &org, "key_nope"],
+            "no key key_nope",
+        ),
+        (
+            vec!["keys", "list", "--organization", "org_nope"],
+            "--organization",
+        ),
+        (
+            vec![
+                "keys",
+                "create",
+                "--organization",
+                &org,
+                "--mode",
+                "staging",
+            ],
+            "--mode",
+        ),
+        (
+            vec!["keys", "create", "--organization", &org, "--name", " "],
+            "--name",
+        ),
+    ] {
+        let refused = run(kassa(&dir).args(&args));
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains(named),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(refused.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn backup_copies_a_running_sqlite_database_and_overwrites_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo: Value = serde_json::from_slice(&run(kassa(&dir).arg("demo")).stdout).unwrap();
+    let (mut server, _) = serve(&dir);
+    let copy = dir.path().join("copy.db");
+    let made = run(kassa(&dir).args(["backup", copy.to_str().unwrap()]));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let report = &json_lines(&made)[0];
+    assert_eq!(report["engine"], "sqlite");
+    assert_eq!(
+        report["bytes"].as_u64(),
+        Some(std::fs::metadata(&copy).unwrap().len())
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
+
+    // The copy is a whole kassa database: the demo organization is in it, with its key.
+    let restored = run(kassa(&dir)
+        .arg("demo")
+        .env("KASSA_DATABASE_URL", format!("sqlite://{}", copy.display())));
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let restored: Value = serde_json::from_slice(&restored.stdout).unwrap();
+    assert_eq!(restored["organization_id"], demo["organization_id"]);
+    assert_eq!(restored["secret_key"], demo["secret_key"]);
+
+    let again = run(kassa(&dir).args(["backup", copy.to_str().unwrap()]));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("exists"), "{}", stderr(&again));
+    let postgres = run(kassa(&dir)
+        .args(["backup", "elsewhere.dump"])
+        .env("KASSA_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"));
+    assert_eq!(postgres.status.code(), Some(2), "{}", stderr(&postgres));
+    assert!(
+        stderr(&postgres).contains("pg_dump"),
+        "{}",
+        stderr(&postgres)
+    );
+}
+
+#[test]
+fn each_operator_command_explains_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (
+            vec!["--help"],
+            vec!["keys", "backup", "user", "demo", "serve"],
+        ),
+        (vec!["keys", "--help"], vec!["create", "list", "revoke"]),
+        (
+            vec!["keys", "create", "--help"],
+            vec!["--organization", "--mode", "--name"],
+        ),
+        (
+            vec!["keys", "revoke", "--help"],
+            vec!["<KEY>", "--organization"],
+        ),
+        (vec!["backup", "--help"], vec!["<FILE>", "pg_dump"]),
+        (
+            vec!["user", "create", "--help"],
+            vec!["--email", "KASSA_USER_PASSWORD"],
+        ),
+    ] {
+        let help = run(kassa(&dir).args(&args));
+        assert!(help.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        for word in says {
+            assert!(
+                text.contains(word),
+                "{args:?} does not mention {word}: {text}"
+            );
+        }
+    }
+}

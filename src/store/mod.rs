@@ -338,6 +338,22 @@ impl Store {
     }
 
     /// Closes every connection, waiting for those in use to be returned.
+    /// Copies a SQLite database to `path` while kassa may be running (`VACUUM INTO`: one
+    /// consistent snapshot, written by a reader without stopping the writer, compacted), or
+    /// `None` on PostgreSQL, whose own tool (`pg_dump`) is the one to use.
+    pub async fn backup_to(&self, path: &str) -> StoreResult<Option<()>> {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path)
+                    .execute(reader)
+                    .await?;
+                Ok(Some(()))
+            }
+            Backend::Postgres { .. } => Ok(None),
+        }
+    }
+
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite { writer, reader, .. } => {
