@@ -183,6 +183,13 @@ impl Kassa {
         &self.state
     }
 
+    /// The same kassa with its router changed by `wrap` (the tests add a layer that checks every
+    /// answer of kassa's own API against its OpenAPI document).
+    pub fn map_router(mut self, wrap: impl FnOnce(Router) -> Router) -> Kassa {
+        self.router = wrap(self.router);
+        self
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish (up to a grace
     /// period) and closes the database.
     pub async fn serve_until(

@@ -9,6 +9,16 @@ mod support;
 #[path = "api/app.rs"]
 mod app;
 
+/// The api suite checks every answer against the OpenAPI document; here that would weigh on
+/// the timings measured, so the kassa under load is served as it is.
+mod openapi {
+    pub type Violations = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+    pub fn checked(router: axum::Router, _: Violations) -> axum::Router {
+        router
+    }
+}
+
 use app::{Options, TestApp};
 use kassa::store::Engine;
 use serde_json::json;

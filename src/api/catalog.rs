@@ -3,46 +3,37 @@
 //! `GET /api/plans/{id}`. Zenskar-style checkouts name them.
 
 use super::checkout::service_error;
+use super::objects::{BusinessEntity, List, PlanObject};
+use super::pagination::{self, ListQuery};
 use super::{ApiError, Authenticated, JsonBody};
-use crate::domain::catalog::{BusinessEntityDraft, Plan};
+use crate::domain::catalog::BusinessEntityDraft;
 use crate::service::catalog::{self, PlanDraft};
 use crate::state::AppState;
-use crate::store::{BusinessEntityRecord, PageRequest};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-fn entity_json(e: &BusinessEntityRecord) -> Value {
-    json!({
-        "id": e.id, "object": "business_entity", "livemode": e.livemode, "name": e.name,
-        "legal_name": e.legal_name, "country": e.country,
-        "created_at": e.created_at, "updated_at": e.updated_at,
-    })
-}
-
-pub fn plan_json(p: &Plan) -> Value {
-    json!({
-        "id": p.id, "object": "plan", "name": p.name, "currency": p.currency.code_lower(),
-        "active": p.active,
-        "items": p.items.iter().map(|i| json!({ "price": i.price_id, "quantity": i.quantity })).collect::<Vec<_>>(),
-    })
-}
-
-#[derive(Deserialize)]
+/// A business entity to create.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateBusinessEntity)]
 pub struct EntityBody {
     name: Option<String>,
     legal_name: Option<String>,
+    /// ISO 3166-1 alpha-2.
     country: Option<String>,
 }
 
+/// Create a business entity
+#[utoipa::path(post, path = "/api/business-entities", tag = "Business entities",
+    request_body = EntityBody,
+    responses((status = 201, description = "The business entity", body = BusinessEntity)))]
 pub async fn create_entity(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     JsonBody(body): JsonBody<EntityBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<BusinessEntity>), ApiError> {
     let draft = BusinessEntityDraft {
         name: body.name,
         legal_name: body.legal_name,
@@ -51,45 +42,56 @@ pub async fn create_entity(
     let entity = catalog::create_business_entity(&state.store, &principal, draft)
         .await
         .map_err(service_error)?;
-    Ok((StatusCode::CREATED, Json(entity_json(&entity))))
+    Ok((StatusCode::CREATED, Json(BusinessEntity::from(&entity))))
 }
 
+/// List business entities
+///
+/// The organization's business entities in the key's mode, newest first.
+#[utoipa::path(get, path = "/api/business-entities", tag = "Business entities",
+    params(ListQuery),
+    responses((status = 200, description = "A page of business entities", body = List<BusinessEntity>)))]
 pub async fn list_entities(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+    Query(query): Query<ListQuery>,
+) -> Result<Json<List<BusinessEntity>>, ApiError> {
     let page = state
         .store
         .business_entities(
             &principal.organization_id,
             principal.mode.is_live(),
-            &PageRequest::first(100),
+            &query.page()?,
         )
-        .await
-        .map_err(|e| service_error(e.into()))?;
-    Ok(Json(json!({
-        "object": "list",
-        "data": page.items.iter().map(entity_json).collect::<Vec<_>>(),
-        "has_more": page.has_more,
-    })))
+        .await?;
+    Ok(Json(pagination::list(
+        page,
+        |e| (e.created_at, &e.id),
+        |e| BusinessEntity::from(e),
+    )))
 }
 
+/// Retrieve a business entity
+#[utoipa::path(get, path = "/api/business-entities/{id}", tag = "Business entities",
+    params(("id" = String, Path, description = "The business entity's id (`be_…`)")),
+    responses((status = 200, description = "The business entity", body = BusinessEntity)))]
 pub async fn retrieve_entity(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BusinessEntity>, ApiError> {
     let entity = state
         .store
         .business_entity(&principal.organization_id, principal.mode.is_live(), &id)
-        .await
-        .map_err(|e| service_error(e.into()))?
+        .await?
         .ok_or_else(|| ApiError::not_found("business entity"))?;
-    Ok(Json(entity_json(&entity)))
+    Ok(Json(BusinessEntity::from(&entity)))
 }
 
-#[derive(Deserialize)]
+/// A plan to create: prices sold together, in one currency.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreatePlan)]
 pub struct PlanBody {
     name: Option<String>,
     currency: Option<String>,
@@ -97,18 +99,23 @@ pub struct PlanBody {
     items: Vec<PlanItemBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PlanItemInput)]
 pub struct PlanItemBody {
     price: Option<String>,
     quantity: Option<i64>,
 }
 
+/// Create a plan
+#[utoipa::path(post, path = "/api/plans", tag = "Plans",
+    request_body = PlanBody,
+    responses((status = 201, description = "The plan", body = PlanObject)))]
 pub async fn create_plan(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     JsonBody(body): JsonBody<PlanBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PlanObject>), ApiError> {
     let draft = PlanDraft {
         name: body.name,
         currency: body.currency,
@@ -121,35 +128,47 @@ pub async fn create_plan(
     let plan = catalog::create_plan(&state.store, &principal, draft)
         .await
         .map_err(service_error)?;
-    Ok((StatusCode::CREATED, Json(plan_json(&plan))))
+    Ok((StatusCode::CREATED, Json(PlanObject::from(&plan))))
 }
 
+/// List plans
+///
+/// The organization's plans in the key's mode, newest first.
+#[utoipa::path(get, path = "/api/plans", tag = "Plans", params(ListQuery),
+    responses((status = 200, description = "A page of plans", body = List<PlanObject>)))]
 pub async fn list_plans(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-) -> Result<Json<Value>, ApiError> {
-    let plans = state
+    Query(query): Query<ListQuery>,
+) -> Result<Json<List<PlanObject>>, ApiError> {
+    let page = state
         .store
-        .plans(&principal.organization_id, principal.mode.is_live())
-        .await
-        .map_err(|e| service_error(e.into()))?;
-    Ok(Json(json!({
-        "object": "list",
-        "data": plans.iter().map(plan_json).collect::<Vec<_>>(),
-        "has_more": false,
-    })))
+        .plans_page(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            &query.page()?,
+        )
+        .await?;
+    Ok(Json(pagination::list(
+        page,
+        |(created_at, plan)| (*created_at, &plan.id),
+        |(_, plan)| PlanObject::from(plan),
+    )))
 }
 
+/// Retrieve a plan
+#[utoipa::path(get, path = "/api/plans/{id}", tag = "Plans",
+    params(("id" = String, Path, description = "The plan's id (`plan_…`)")),
+    responses((status = 200, description = "The plan", body = PlanObject)))]
 pub async fn retrieve_plan(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlanObject>, ApiError> {
     let plan = state
         .store
         .plan(&principal.organization_id, principal.mode.is_live(), &id)
-        .await
-        .map_err(|e| service_error(e.into()))?
+        .await?
         .ok_or_else(|| ApiError::not_found("plan"))?;
-    Ok(Json(plan_json(&plan)))
+    Ok(Json(PlanObject::from(&plan)))
 }

@@ -2,6 +2,8 @@
 //! and for everything the vendor dialects cannot express (several lines, modes, trials,
 //! discounts, guests). JSON in snake_case; timestamps are epoch milliseconds.
 
+use super::objects::{List, Refund, Session, SessionState, Subscription};
+use super::pagination::{self, ListQuery};
 use super::{ApiError, Authenticated};
 use crate::api::idempotency::Idempotency;
 use crate::domain::custom_field::CustomFieldDraft;
@@ -15,12 +17,15 @@ use crate::service::{ServiceError, checkout};
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-#[derive(Deserialize)]
+/// A checkout session to create.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateCheckoutSession)]
 pub struct CreateBody {
     #[serde(rename = "type", default = "purchase")]
     kind: SessionKind,
@@ -45,7 +50,10 @@ pub struct CreateBody {
     target_subscription: Option<String>,
     automatically_update_subscriptions: Option<bool>,
     output_name: Option<String>,
+    #[schema(value_type = Option<Object>)]
     output_metadata: Option<serde_json::Value>,
+    /// Up to 50 keys; values are strings, numbers or booleans.
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
     attribution: Option<Attribution>,
     expires_at: Option<i64>,
@@ -66,7 +74,7 @@ pub struct CreateBody {
 
 /// `saved_payment_method_options`, in Stripe's shape: whether a known customer may keep a new
 /// method for next time (`payment_method_save`: `enabled`, the default, or `disabled`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMethodOptions {
     pub payment_method_save: Option<String>,
@@ -80,7 +88,7 @@ pub struct SavedMethodOptions {
 }
 
 /// `shipping_address_collection`, in Stripe's shape (kassa's API and Stripe's dialect).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingCollection {
     #[serde(default)]
@@ -88,14 +96,14 @@ pub struct ShippingCollection {
 }
 
 /// `phone_number_collection`, in Stripe's shape.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneCollection {
     pub enabled: bool,
 }
 
 /// A question on the page (`custom_fields[]`), in Stripe's shape.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomFieldForm {
     key: Option<String>,
@@ -108,7 +116,7 @@ pub struct CustomFieldForm {
     dropdown: Option<DropdownForm>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LabelForm {
     /// Always `custom`.
@@ -118,7 +126,7 @@ struct LabelForm {
     custom: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LengthsForm {
     minimum_length: Option<i64>,
@@ -126,7 +134,7 @@ struct LengthsForm {
     default_value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DropdownForm {
     #[serde(default)]
@@ -134,7 +142,7 @@ struct DropdownForm {
     default_value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OptionForm {
     label: Option<String>,
@@ -173,7 +181,7 @@ impl From<CustomFieldForm> for CustomFieldDraft {
 }
 
 /// `consent_collection`, in Stripe's shape: kassa asks for the terms of service only.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentForm {
     pub terms_of_service: Option<String>,
@@ -202,8 +210,9 @@ fn purchase() -> SessionKind {
     SessionKind::Purchase
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LineItemInput)]
 pub struct LineInput {
     price: Option<String>,
     price_slug: Option<String>,
@@ -211,7 +220,7 @@ pub struct LineInput {
     adjustable_quantity: Option<AdjustableDraft>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestInput {
     email: Option<String>,
@@ -221,19 +230,11 @@ pub struct GuestInput {
     billing_address: Option<BillingAddress>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscountInput {
     coupon: Option<String>,
     promotion_code: Option<String>,
-}
-
-/// A session and the address of its hosted page.
-#[derive(Serialize)]
-pub struct SessionBody {
-    #[serde(flatten)]
-    session: CheckoutSession,
-    url: String,
 }
 
 fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
@@ -360,19 +361,27 @@ pub fn service_error_naming(
     }
 }
 
-fn body(state: &AppState, session: CheckoutSession) -> SessionBody {
-    SessionBody {
+fn body(state: &AppState, session: CheckoutSession) -> Session {
+    Session {
         url: state.checkout_url(&session.id),
         session,
     }
 }
 
+/// Create a checkout session
+///
+/// The session's page is at `url`: send the buyer there. `type` is what the session makes when
+/// paid (`purchase`, `add_payment_method`, `activate_subscription`); `line_items` name prices
+/// by id or slug.
+#[utoipa::path(post, path = "/api/checkout-sessions", tag = "Checkout sessions",
+    request_body = CreateBody,
+    responses((status = 201, description = "The session, open", body = Session)))]
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     once: Idempotency,
     payload: super::JsonBody<CreateBody>,
-) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
+) -> Result<(StatusCode, Json<Session>), ApiError> {
     let draft = to_draft(payload.0)?;
     let session = checkout::create_session(&state.store, &principal, draft, now_ms(), once.claim())
         .await
@@ -380,24 +389,60 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body(&state, session))))
 }
 
+/// List checkout sessions
+///
+/// The organization's sessions in the key's mode, newest first.
+#[utoipa::path(get, path = "/api/checkout-sessions", tag = "Checkout sessions",
+    params(ListQuery),
+    responses((status = 200, description = "A page of sessions", body = List<Session>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<List<Session>>, ApiError> {
+    let page = state
+        .store
+        .sessions(
+            &principal.organization_id,
+            principal.mode.is_live(),
+            &query.page()?,
+        )
+        .await?;
+    Ok(Json(pagination::list(
+        page,
+        |s| (s.created_at, &s.id),
+        |s| body(&state, s.clone()),
+    )))
+}
+
+/// Retrieve a checkout session
+#[utoipa::path(get, path = "/api/checkout-sessions/{id}", tag = "Checkout sessions",
+    params(("id" = String, Path, description = "The session's id (`cs_test_…`, `cs_live_…`)")),
+    responses((status = 200, description = "The session", body = Session)))]
 pub async fn retrieve(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<SessionBody>, ApiError> {
+) -> Result<Json<Session>, ApiError> {
     let session = checkout::get_session(&state.store, &principal, &id)
         .await
         .map_err(service_error)?;
     Ok(Json(body(&state, session)))
 }
 
-/// `GET /api/checkout/{id}/status`: a session's status, and whether its latest charge is being
-/// looked up (`checking`), for its page to poll while a payment settles. Public like the page:
-/// the unguessable id is the key, and only the status is told.
+/// A session's state, for its page
+///
+/// Whether the session is open, complete or expired, and whether its latest charge is being
+/// looked up (`checking`), for the hosted page to poll while a payment settles. Public like the
+/// page: the unguessable id is the key, and only the status is told.
+#[utoipa::path(get, path = "/api/checkout/{id}/status", tag = "Checkout sessions",
+    params(("id" = String, Path, description = "The session's id")),
+    security(()),
+    responses((status = 200, description = "The session's state", body = SessionState)))]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SessionState>, ApiError> {
     if !crate::domain::ids::is_checkout_session_id(&id) {
         return Err(ApiError::not_found("checkout session"));
     }
@@ -414,25 +459,32 @@ pub async fn status(
             .latest_attempt(&id)
             .await?
             .is_some_and(|a| a.status.outcome_unknown());
-    Ok(Json(
-        serde_json::json!({ "status": status.as_str(), "checking": checking }),
-    ))
+    Ok(Json(SessionState {
+        status: status.as_str(),
+        checking,
+    }))
 }
 
-/// `POST /api/checkout-sessions/{id}/expire`: ends an open session now.
+/// Expire a checkout session
+///
+/// Ends an open session now: its page stops taking payments.
+#[utoipa::path(post, path = "/api/checkout-sessions/{id}/expire", tag = "Checkout sessions",
+    params(("id" = String, Path, description = "The session's id")),
+    responses((status = 200, description = "The session, expired", body = Session)))]
 pub async fn expire(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<SessionBody>, ApiError> {
+) -> Result<Json<Session>, ApiError> {
     let session = checkout::expire_session(&state.store, &principal, &id, now_ms())
         .await
         .map_err(service_error)?;
     Ok(Json(body(&state, session)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateSubscription)]
 pub struct SubscriptionBody {
     customer: String,
     price: String,
@@ -440,13 +492,18 @@ pub struct SubscriptionBody {
     name: Option<String>,
 }
 
-/// `POST /api/subscriptions`: a subscription awaiting activation, for an activate-subscription
-/// checkout to start.
+/// Create a subscription
+///
+/// A subscription awaiting activation (`incomplete`), for an `activate_subscription` checkout
+/// to start.
+#[utoipa::path(post, path = "/api/subscriptions", tag = "Subscriptions",
+    request_body = SubscriptionBody,
+    responses((status = 201, description = "The subscription, incomplete", body = Subscription)))]
 pub async fn create_subscription(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     payload: super::JsonBody<SubscriptionBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Subscription>), ApiError> {
     let b = payload.0;
     let sub = crate::service::catalog::create_subscription(
         &state.store,
@@ -476,27 +533,34 @@ pub async fn create_subscription(
         crate::service::subscriptions::get_subscription(&state.store, &principal, &sub.id)
             .await
             .map_err(service_error)?;
-    Ok((StatusCode::CREATED, Json(subscription_body(&created))))
+    Ok((StatusCode::CREATED, Json(Subscription::from(&created))))
 }
 
 /// `POST /api/payments/{id}/refunds`'s body.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateRefund)]
 pub struct RefundBody {
     /// Minor units of the payment's currency; all that is left when absent.
     amount: Option<i64>,
     reason: Option<String>,
 }
 
-/// `POST /api/payments/{id}/refunds`: gives back `amount` of a payment (all that is left when
-/// absent) through its processor. 201 with the refund; `status` is `pending` when the
-/// processor's answer did not arrive (kassa asks again under the same key until it does).
+/// Refund a payment
+///
+/// Gives back `amount` of a payment (all that is left when absent) through its processor.
+/// `status` is `pending` when the processor's answer did not arrive (kassa asks again under the
+/// same key until it does).
+#[utoipa::path(post, path = "/api/payments/{id}/refunds", tag = "Payments",
+    params(("id" = String, Path, description = "The payment's id (`pay_…`)")),
+    request_body = RefundBody,
+    responses((status = 201, description = "The refund", body = Refund)))]
 pub async fn refund_payment(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
     payload: super::JsonBody<RefundBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Refund>), ApiError> {
     let body = payload.0;
     let refunded = crate::service::payment::refunds::refund_payment(
         &state.store,
@@ -509,53 +573,53 @@ pub async fn refund_payment(
     )
     .await
     .map_err(service_error)?;
-    let (r, p) = (&refunded.refund, &refunded.payment);
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": r.id,
-            "object": "refund",
-            "payment": r.payment_id,
-            "amount": { "amount": r.amount, "currency": r.currency },
-            "status": r.status,
-            "reason": r.reason,
-            "created_at": r.created_at,
-            "payment_amount": { "amount": p.amount, "currency": p.currency },
-            "payment_refunded": { "amount": p.refunded_amount, "currency": p.currency },
-        })),
+        Json(Refund::new(&refunded.refund, &refunded.payment)),
     ))
 }
 
-/// `GET /api/subscriptions/{id}`: a subscription, with what it charges each period.
+/// Retrieve a subscription
+///
+/// A subscription, with what it charges each period.
+#[utoipa::path(get, path = "/api/subscriptions/{id}", tag = "Subscriptions",
+    params(("id" = String, Path, description = "The subscription's id (`sub_…`)")),
+    responses((status = 200, description = "The subscription", body = Subscription)))]
 pub async fn retrieve_subscription(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subscription>, ApiError> {
     let subscription =
         crate::service::subscriptions::get_subscription(&state.store, &principal, &id)
             .await
             .map_err(service_error)?;
-    Ok(Json(subscription_body(&subscription)))
+    Ok(Json(Subscription::from(&subscription)))
 }
 
 /// `POST /api/subscriptions/{id}/cancel`'s body.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CancelSubscription)]
 pub struct CancelBody {
     /// Run until the end of the current period instead of ending now.
     #[serde(default)]
     at_period_end: bool,
 }
 
-/// `POST /api/subscriptions/{id}/cancel`: ends a subscription now, or (`at_period_end`) at the
-/// end of its current period.
+/// Cancel a subscription
+///
+/// Ends a subscription now, or (`at_period_end`) at the end of its current period.
+#[utoipa::path(post, path = "/api/subscriptions/{id}/cancel", tag = "Subscriptions",
+    params(("id" = String, Path, description = "The subscription's id")),
+    request_body = CancelBody,
+    responses((status = 200, description = "The subscription", body = Subscription)))]
 pub async fn cancel_subscription(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
     payload: super::JsonBody<CancelBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subscription>, ApiError> {
     use crate::service::subscriptions::{self, CancelTiming};
     let timing = if payload.0.at_period_end {
         CancelTiming::AtPeriodEnd
@@ -566,15 +630,20 @@ pub async fn cancel_subscription(
         subscriptions::cancel_subscription(&state.store, &principal, &id, timing, now_ms())
             .await
             .map_err(service_error)?;
-    Ok(Json(subscription_body(&subscription)))
+    Ok(Json(Subscription::from(&subscription)))
 }
 
-/// `POST /api/subscriptions/{id}/uncancel`: calls off a cancellation at the period's end.
+/// Call off a cancellation
+///
+/// Calls off a cancellation scheduled for the period's end.
+#[utoipa::path(post, path = "/api/subscriptions/{id}/uncancel", tag = "Subscriptions",
+    params(("id" = String, Path, description = "The subscription's id")),
+    responses((status = 200, description = "The subscription", body = Subscription)))]
 pub async fn uncancel_subscription(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subscription>, ApiError> {
     let subscription = crate::service::subscriptions::uncancel_subscription(
         &state.store,
         &principal,
@@ -583,34 +652,5 @@ pub async fn uncancel_subscription(
     )
     .await
     .map_err(service_error)?;
-    Ok(Json(subscription_body(&subscription)))
-}
-
-fn subscription_body(s: &crate::service::subscriptions::Subscription) -> serde_json::Value {
-    let r = &s.record;
-    serde_json::json!({
-        "id": r.id,
-        "customer": r.customer_id,
-        "price": r.price_id,
-        "quantity": r.quantity,
-        "status": r.status,
-        "default_payment_method": r.default_payment_method_id,
-        "current_period_start": r.current_period_start,
-        "current_period_end": r.current_period_end,
-        "trial_end": r.trial_end,
-        "canceled_at": r.canceled_at,
-        "cancel_at": r.cancel_scheduled_at,
-        "latest_open_invoice": r.open_invoice_id,
-        "next_payment_attempt": r.collect_at,
-        "failed_charges": r.failed_charges,
-        "created_at": r.created_at,
-        "livemode": r.livemode,
-        "items": s.items.iter().map(|(item, _)| serde_json::json!({
-            "id": item.id,
-            "price": item.price_id,
-            "quantity": item.quantity,
-            "unit_amount": { "amount": item.unit_amount, "currency": item.currency },
-            "created_at": item.created_at,
-        })).collect::<Vec<_>>(),
-    })
+    Ok(Json(Subscription::from(&subscription)))
 }

@@ -14,15 +14,24 @@ pub struct ApiError {
     pub param: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
+/// What every error answer of kassa's own API is.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(super) struct Envelope<'a> {
     error: Body<'a>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
+pub(super) struct Body<'a> {
+    /// Stable, for clients to branch on: `invalid_request`, `resource_missing`,
+    /// `authentication_required`, `rate_limited`, `idempotency_key_in_use`, …
+    #[schema(example = "invalid_request")]
     code: &'a str,
+    /// For people.
     message: &'a str,
+    /// The request field at fault, when one is.
+    #[schema(example = "line_items[0].price")]
     param: Option<&'a str>,
 }
 

@@ -9,10 +9,13 @@ pub mod error;
 mod events;
 pub mod flowglad;
 pub mod idempotency;
+pub mod objects;
+pub mod openapi;
 mod organization;
 pub mod pagination;
 mod payment_links;
 mod processor;
+mod reference;
 mod renewals;
 pub mod stripe;
 pub mod zenskar;
@@ -42,7 +45,12 @@ pub fn router() -> Router<AppState> {
             "/api/subscriptions/{id}/invoices",
             get(renewals::subscription_invoices),
         )
-        .route("/api/checkout-sessions", post(checkout::create))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/docs", get(reference::page))
+        .route(
+            "/api/checkout-sessions",
+            get(checkout::list).post(checkout::create),
+        )
         .route("/api/checkout-sessions/{id}", get(checkout::retrieve))
         .route("/api/checkout-sessions/{id}/expire", post(checkout::expire))
         .route("/api/subscriptions", post(checkout::create_subscription))

@@ -1,25 +1,20 @@
 //! `GET /api/organization`: which organization and mode a key acts for.
 
+use super::objects::Organization;
 use super::{ApiError, Authenticated};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
 
-#[derive(Debug, Serialize)]
-pub struct OrganizationBody {
-    pub id: String,
-    pub name: String,
-    pub livemode: bool,
-    pub created: i64,
-    /// What becomes of a subscription whose every renewal retry failed: cancel or unpaid.
-    pub renewal_failure_action: String,
-}
-
+/// Retrieve the organization
+///
+/// Which organization and mode the key acts for, and its settings.
+#[utoipa::path(get, path = "/api/organization", tag = "Organization",
+    responses((status = 200, description = "The organization", body = Organization)))]
 pub async fn show(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-) -> Result<Json<OrganizationBody>, ApiError> {
+) -> Result<Json<Organization>, ApiError> {
     let organization = state
         .store
         .organization(&principal.organization_id)
@@ -29,7 +24,7 @@ pub async fn show(
         .store
         .renewal_failure_action(&principal.organization_id)
         .await?;
-    Ok(Json(OrganizationBody {
+    Ok(Json(Organization {
         id: organization.id,
         name: organization.name,
         livemode: principal.mode.is_live(),

@@ -4,63 +4,75 @@
 //! renewal retry failed (`renewal_failure_action` on `POST /api/organization`).
 
 use super::checkout::service_error;
+use super::error::Envelope as Error;
+use super::objects::{Invoice, InvoiceList, Organization, PortalLink, TestClock};
 use super::{ApiError, Authenticated, JsonBody};
-use crate::service::renewals::{self, TestClock};
+use crate::service::renewals;
 use crate::state::AppState;
-use crate::store::{InvoiceLineRecord, InvoiceRecord, now_ms};
+use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-fn clock_body(clock: TestClock) -> Value {
-    json!({
-        "object": "test_clock",
-        "frozen_time": clock.now / 1000,
-        "status": if clock.ready { "ready" } else { "advancing" },
-    })
-}
-
-/// `GET /api/test_clock`: the time the organization's test mode runs at.
+/// Retrieve the test clock
+///
+/// The time the organization's test mode runs at: renewals, trials and retries in test mode
+/// fall due by it.
+#[utoipa::path(get, path = "/api/test_clock", tag = "Test clock",
+    responses((status = 200, description = "The test clock", body = TestClock),
+        (status = 409, description = "A live-mode key: test clocks are test mode's alone", body = Error)))]
 pub async fn show_clock(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TestClock>, ApiError> {
     let clock = renewals::test_clock(&state.store, &principal, now_ms())
         .await
         .map_err(service_error)?;
-    Ok(Json(clock_body(clock)))
+    Ok(Json(TestClock::from(clock)))
 }
 
-#[derive(Deserialize)]
+/// Where to move the test clock.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AdvanceTestClock)]
 pub struct AdvanceBody {
     /// Unix seconds, later than the clock's time.
     frozen_time: i64,
 }
 
-/// `POST /api/test_clock/advance`: moves the organization's test clock forward and does the
-/// renewal work that makes due before answering (`status: advancing` when some is still running).
+/// Advance the test clock
+///
+/// Moves the organization's test clock forward and does the renewal work that makes due before
+/// answering (`status: advancing` when some is still running). Test mode only.
+#[utoipa::path(post, path = "/api/test_clock/advance", tag = "Test clock",
+    request_body = AdvanceBody,
+    responses((status = 200, description = "The test clock", body = TestClock),
+        (status = 409, description = "A live-mode key (test clocks are test mode's alone), or a \
+time earlier than the clock's", body = Error)))]
 pub async fn advance_clock(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     JsonBody(body): JsonBody<AdvanceBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TestClock>, ApiError> {
     let to = body.frozen_time.saturating_mul(1000);
     let clock =
         renewals::advance_test_clock(&state.store, &state.processors, &principal, to, now_ms())
             .await
             .map_err(service_error)?;
-    Ok(Json(clock_body(clock)))
+    Ok(Json(TestClock::from(clock)))
 }
 
-/// `GET /api/subscriptions/{id}/invoices`: every invoice of a subscription, oldest first, with
-/// its lines.
+/// List a subscription's invoices
+///
+/// Every invoice of a subscription, oldest first, with its lines.
+#[utoipa::path(get, path = "/api/subscriptions/{id}/invoices", tag = "Subscriptions",
+    params(("id" = String, Path, description = "The subscription's id")),
+    responses((status = 200, description = "The subscription's invoices", body = InvoiceList)))]
 pub async fn subscription_invoices(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InvoiceList>, ApiError> {
     let subscription =
         crate::service::subscriptions::get_subscription(&state.store, &principal, &id)
             .await
@@ -73,53 +85,35 @@ pub async fn subscription_invoices(
         .await?
     {
         let lines = state.store.invoice_lines(&invoice.id).await?;
-        data.push(invoice_body(&invoice, &lines));
+        data.push(Invoice::new(&invoice, &lines));
     }
-    Ok(Json(json!({ "object": "list", "data": data })))
+    Ok(Json(InvoiceList {
+        object: "list",
+        data,
+    }))
 }
 
-/// An invoice in kassa's API (times in milliseconds, as everywhere in it).
-pub fn invoice_body(invoice: &InvoiceRecord, lines: &[InvoiceLineRecord]) -> Value {
-    json!({
-        "id": invoice.id,
-        "object": "invoice",
-        "number": invoice.invoice_number,
-        "customer": invoice.customer_id,
-        "subscription": invoice.subscription_id,
-        "checkout_session": invoice.session_id,
-        "status": invoice.status,
-        "currency": invoice.currency,
-        "subtotal": invoice.subtotal,
-        "discount": invoice.discount,
-        "tax": invoice.tax_amount,
-        "total": invoice.total,
-        "period_start": invoice.period_start,
-        "period_end": invoice.period_end,
-        "created_at": invoice.created_at,
-        "lines": lines.iter().map(|l| json!({
-            "price": l.price_id,
-            "description": l.description,
-            "quantity": l.quantity,
-            "unit_amount": l.unit_amount,
-            "amount": l.amount,
-            "currency": l.currency,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-#[derive(Deserialize)]
+/// Settings of the organization to change.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateOrganization)]
 pub struct OrganizationChanges {
+    /// `cancel` or `unpaid`.
     renewal_failure_action: Option<String>,
 }
 
-/// `POST /api/organization`: changes the organization's settings (for now, what becomes of a
-/// subscription whose every renewal retry failed: `cancel` or `unpaid`).
+/// Update the organization
+///
+/// Changes the organization's settings (for now, what becomes of a subscription whose every
+/// renewal retry failed: `cancel` or `unpaid`).
+#[utoipa::path(post, path = "/api/organization", tag = "Organization",
+    request_body = OrganizationChanges,
+    responses((status = 200, description = "The organization", body = Organization)))]
 pub async fn update_organization(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     JsonBody(changes): JsonBody<OrganizationChanges>,
-) -> Result<Json<super::organization::OrganizationBody>, ApiError> {
+) -> Result<Json<Organization>, ApiError> {
     if let Some(action) = &changes.renewal_failure_action {
         renewals::set_renewal_failure_action(&state.store, &principal.organization_id, action)
             .await
@@ -128,13 +122,18 @@ pub async fn update_organization(
     super::organization::show(State(state), Authenticated(principal)).await
 }
 
-/// `POST /api/customers/{id}/portal`: a signed link to the customer's own page (subscriptions,
-/// card, invoices), valid for a day; the same page every receipt links to.
+/// Create a customer portal link
+///
+/// A signed link to the customer's own page (subscriptions, card, invoices), valid for a day;
+/// the same page every receipt links to.
+#[utoipa::path(post, path = "/api/customers/{id}/portal", tag = "Customers",
+    params(("id" = String, Path, description = "The customer's id (`cus_…`)")),
+    responses((status = 201, description = "The link", body = PortalLink)))]
 pub async fn portal_link(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<PortalLink>), ApiError> {
     let customer = state
         .store
         .customer(&principal.organization_id, principal.mode.is_live(), &id)
@@ -146,11 +145,11 @@ pub async fn portal_link(
         .map_err(service_error)?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({
-            "object": "portal_link",
-            "customer": customer.id,
-            "url": url,
-            "expires_at": expires_at / 1000 * 1000,
-        })),
+        Json(PortalLink {
+            object: "portal_link",
+            customer: customer.id,
+            url,
+            expires_at: expires_at / 1000 * 1000,
+        }),
     ))
 }

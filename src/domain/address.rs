@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// and a postal code where it has one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum BillingAddressCollection {
     #[default]
     Auto,
@@ -36,6 +37,7 @@ impl BillingAddressCollection {
 
 /// What a session collects from the buyer besides their email and payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Collection {
     #[serde(default)]
     pub billing_address: BillingAddressCollection,
@@ -164,6 +166,7 @@ impl Collection {
 
 /// Where an order is sent, and to whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShippingDetails {
     pub name: String,
     pub address: BillingAddress,

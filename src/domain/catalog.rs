@@ -46,6 +46,7 @@ impl FromStr for PriceType {
 /// The unit of a subscription's billing interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum RecurringInterval {
     Day,
     Week,
@@ -91,6 +92,7 @@ pub struct UnknownVariant(pub String);
 
 /// A subscription's billing period: `interval_count` × `interval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Recurring {
     pub interval: RecurringInterval,
     pub interval_count: u32,
@@ -142,6 +144,7 @@ pub enum CouponValue {
 /// For how many billing periods a coupon applies to a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "duration")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum CouponDuration {
     Once,
     Repeating { months: u32 },

@@ -19,6 +19,7 @@ pub const MAX_ANSWER_LENGTH: u32 = 255;
 
 /// A question on the checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomField {
     /// The merchant's name for the answer (letters and digits).
     pub key: String,
@@ -32,6 +33,7 @@ pub struct CustomField {
 /// serde's buffering deserializer into the checkout's wasm for this one type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum CustomFieldKind {
     Text(Lengths),
     /// Digits only.
@@ -44,6 +46,7 @@ pub enum CustomFieldKind {
 
 /// How long a text or numeric answer may be, and what the field starts with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Lengths {
     pub minimum_length: Option<u32>,
     pub maximum_length: Option<u32>,
@@ -51,6 +54,7 @@ pub struct Lengths {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomOption {
     pub label: String,
     pub value: String,
@@ -334,6 +338,7 @@ fn answer_problem(answer: &str, numeric: bool, lengths: &Lengths) -> Option<Stri
 
 /// A buyer's answer to one question, as kept on the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomAnswer {
     pub key: String,
     pub value: String,
@@ -341,6 +346,7 @@ pub struct CustomAnswer {
 
 /// What a buyer gave beyond their details: their answers, and their consent to the terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Answers {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomAnswer>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A postal address for billing. Only the country is required, as card networks need no more.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BillingAddress {
     pub name: Option<String>,
     pub line1: Option<String>,

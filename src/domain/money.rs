@@ -89,8 +89,27 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// Described as the string it is written as.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[a-z]{3}$"))
+            .description(Some(
+                "An ISO 4217 currency code with minor units, lower case.",
+            ))
+            .examples([serde_json::json!("usd")])
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Currency {}
+
 /// An amount of money: minor units of a currency.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Money {
     pub amount: i64,
     pub currency: Currency,

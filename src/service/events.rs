@@ -55,17 +55,47 @@ impl Outbox {
     }
 }
 
-/// The event as the API shows it.
+/// Something that happened, in the shape the API shows and webhooks deliver.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: String,
+    /// Always `event`.
+    #[schema(example = "event")]
+    pub object: &'static str,
+    /// `checkout.session.completed`, `invoice.paid`, …
+    #[serde(rename = "type")]
+    #[schema(example = "checkout.session.completed")]
+    pub kind: String,
+    /// Epoch seconds, as Stripe's events.
+    pub created: i64,
+    pub livemode: bool,
+    pub data: EventData,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EventData {
+    /// The object as it was when the event happened.
+    pub object: Value,
+}
+
+impl From<&EventRecord> for Event {
+    fn from(event: &EventRecord) -> Event {
+        Event {
+            id: event.id.clone(),
+            object: "event",
+            kind: event.event_type.clone(),
+            created: event.created_at / 1000,
+            livemode: event.livemode,
+            data: EventData {
+                object: serde_json::from_str(&event.data).unwrap_or(Value::Null),
+            },
+        }
+    }
+}
+
+/// The event as the API shows it, as JSON.
 pub fn event_json(event: &EventRecord) -> Value {
-    let object: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
-    json!({
-        "id": event.id,
-        "object": "event",
-        "type": event.event_type,
-        "created": event.created_at / 1000,
-        "livemode": event.livemode,
-        "data": { "object": object },
-    })
+    serde_json::to_value(Event::from(event)).unwrap_or(Value::Null)
 }
 
 /// What `customer.created` carries.

@@ -121,4 +121,65 @@ impl Store {
             })
             .collect()
     }
+
+    /// A page of the organization's plans in a mode, newest first, each with its `created_at`.
+    pub async fn plans_page(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<(i64, Plan)>> {
+        let heads: Page<(String, String, String, bool, i64)> = self
+            .page_of(
+                "plans",
+                "id, name, currency, active, created_at",
+                "",
+                organization_id,
+                livemode,
+                page,
+            )
+            .await?;
+        if heads.items.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                has_more: heads.has_more,
+            });
+        }
+        let placeholders = (1..=heads.items.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT plan_id, price_id, quantity FROM plan_items WHERE plan_id IN ({placeholders}) \
+             ORDER BY plan_id, position"
+        );
+        let items = dispatch!(self, read, |db| {
+            let mut query = sqlx::query_as::<_, (String, String, i32)>(&sql);
+            for head in &heads.items {
+                query = query.bind(&head.0);
+            }
+            query.fetch_all(db).await?
+        });
+        let mut by_plan: std::collections::HashMap<String, Vec<(String, i32)>> =
+            std::collections::HashMap::new();
+        for (plan_id, price_id, quantity) in items {
+            by_plan
+                .entry(plan_id)
+                .or_default()
+                .push((price_id, quantity));
+        }
+        let items = heads
+            .items
+            .into_iter()
+            .map(|(id, name, currency, active, created_at)| {
+                let items = by_plan.remove(&id).unwrap_or_default();
+                super::catalog::plan_from_rows((id, name, currency, active), items)
+                    .map(|plan| (created_at, plan))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            has_more: heads.has_more,
+        })
+    }
 }

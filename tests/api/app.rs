@@ -51,7 +51,11 @@ pub struct Options {
 pub const ENCRYPTION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// A kassa serving on a free port over `database_url`, and its address.
-async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
+async fn bind(
+    database_url: &str,
+    options: Options,
+    violations: &crate::openapi::Violations,
+) -> (Kassa, String) {
     let mut raw = <Cli as clap::Parser>::try_parse_from(["kassa"])
         .unwrap()
         .settings;
@@ -83,6 +87,7 @@ async fn bind(database_url: &str, options: Options) -> (Kassa, String) {
     }
     .expect("kassa starts");
     let address = format!("http://{}", kassa.local_addr());
+    let kassa = kassa.map_router(|router| crate::openapi::checked(router, violations.clone()));
     (kassa, address)
 }
 
@@ -132,6 +137,8 @@ pub struct TestApp {
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<()>,
     db: TestDb,
+    /// Answers of kassa's own API its OpenAPI document does not allow (`openapi::checked`).
+    violations: crate::openapi::Violations,
 }
 
 impl TestApp {
@@ -144,7 +151,8 @@ impl TestApp {
     /// As [`TestApp::spawn`], with `options`.
     pub async fn spawn_with(engine: Engine, test: &str, options: Options) -> Option<TestApp> {
         let db = TestDb::fresh(engine, test).await?;
-        let (kassa, address) = bind(&db.url, options).await;
+        let violations = crate::openapi::Violations::default();
+        let (kassa, address) = bind(&db.url, options, &violations).await;
         let store = kassa.state().store.clone();
         let processors = kassa.state().processors.clone();
         let demo = demo::ensure(&store, &address)
@@ -166,12 +174,13 @@ impl TestApp {
             shutdown,
             server,
             db,
+            violations,
         })
     }
 
     /// Another kassa process on the same database, as a second instance behind a balancer.
     pub async fn another_instance(&self) -> Instance {
-        let (kassa, _) = bind(&self.db.url, Options::default()).await;
+        let (kassa, _) = bind(&self.db.url, Options::default(), &self.violations).await;
         let (shutdown, server) = serve(kassa);
         Instance { shutdown, server }
     }
@@ -471,14 +480,23 @@ impl TestApp {
     pub async fn stop_keeping_database(self) -> (DemoReport, TestDb) {
         let _ = self.shutdown.send(());
         self.server.await.expect("the server task ends cleanly");
+        let violations = self.violations.lock().unwrap().clone();
+        assert!(violations.is_empty(), "{}", violations.join("\n"));
         (self.demo, self.db)
     }
 
-    /// Stops the server gracefully and removes the database.
+    /// Stops kassa and drops its database; fails the test if any answer of kassa's own API was
+    /// not what its OpenAPI document says.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         self.server.await.expect("the server task ends cleanly");
         self.db.drop_db().await;
+        let violations = self.violations.lock().unwrap().clone();
+        assert!(
+            violations.is_empty(),
+            "answers of kassa's own API that /api/openapi.json does not allow:\n{}",
+            violations.join("\n")
+        );
     }
 }
 

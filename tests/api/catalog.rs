@@ -137,7 +137,7 @@ async fn plans_bundle_active_prices_of_one_currency(engine: Engine) {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), app.demo.plans.len() + 1);
-    assert_eq!(*ids.last().unwrap(), id, "oldest first");
+    assert_eq!(ids[0], id, "newest first");
 
     // A euro price, to mix currencies with.
     let (status, euro) = send(

@@ -123,6 +123,7 @@ pub struct LineItemDraft {
 /// `adjustable_quantity` as every dialect writes it (`{enabled, minimum, maximum}`), read straight
 /// from a JSON or form body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdjustableDraft {
     pub enabled: bool,

@@ -20,6 +20,7 @@ pub use draft::{Field, FieldError};
 /// What completing the session creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SessionKind {
     /// Buy the line items: a purchase, or a subscription for recurring prices.
     Purchase,
@@ -32,6 +33,7 @@ pub enum SessionKind {
 /// How the session is paid: once, as a subscription, or not at all (a payment method is saved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SessionMode {
     Payment,
     Subscription,
@@ -69,6 +71,7 @@ impl SessionMode {
 /// A declined payment leaves the session open for another try. Terminal states never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SessionStatus {
     Open,
     Pending,
@@ -152,6 +155,7 @@ impl fmt::Display for SessionStatus {
 /// How a merchant confirmed a session before the buyer paid it (Zenskar's confirmation modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Confirmation {
     /// The buyer pays now, on the hosted page.
     ChargeImmediately,
@@ -184,6 +188,7 @@ impl Confirmation {
 /// Ways a buyer can pay, across the dialects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum PaymentMethodType {
     Card,
     Link,
@@ -242,6 +247,7 @@ impl FromStr for PaymentMethodType {
 
 /// Bounds within which the buyer may change a line's quantity on the checkout page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdjustableQuantity {
     pub minimum: u32,
     pub maximum: u32,
@@ -249,6 +255,7 @@ pub struct AdjustableQuantity {
 
 /// A line of a session, with the price as it was when the session was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionLineItem {
     pub price_id: String,
     pub product_id: String,
@@ -262,6 +269,7 @@ pub struct SessionLineItem {
 
 /// A buyer who checks out without an account with the merchant, as Zenskar's guest checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuestCustomer {
     pub email: String,
     pub name: Option<String>,
@@ -272,6 +280,7 @@ pub struct GuestCustomer {
 
 /// Marketing attribution (UTM parameters) the merchant passes through.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attribution {
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
@@ -286,6 +295,7 @@ pub type Metadata = serde_json::Map<String, serde_json::Value>;
 
 /// The amounts of a session, in its currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AmountSummary {
     pub subtotal: i64,
     pub discount: i64,
@@ -296,6 +306,7 @@ pub struct AmountSummary {
 
 /// A discount applied to a session, as the session remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AppliedDiscount {
     pub coupon_id: String,
     pub promotion_code_id: Option<String>,
@@ -304,6 +315,7 @@ pub struct AppliedDiscount {
 
 /// A checkout session as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CheckoutSession {
     pub id: String,
     pub organization_id: String,
@@ -334,7 +346,9 @@ pub struct CheckoutSession {
     pub target_subscription_id: Option<String>,
     pub automatically_update_subscriptions: Option<bool>,
     pub output_name: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub output_metadata: Option<Metadata>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub metadata: Metadata,
     pub attribution: Option<Attribution>,
     pub trace_id: Option<String>,
