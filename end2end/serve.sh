@@ -41,6 +41,8 @@ export KASSA_LOG="${KASSA_LOG:-info}"
 export KASSA_PAYMENT_ATTEMPTS_PER_ADDRESS=0
 # The journeys' webhook receiver listens on this machine.
 export KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES=true
+# /metrics on the public listener, behind a token (the audit's metrics spec scrapes it).
+export KASSA_METRICS_TOKEN="${KASSA_E2E_METRICS_TOKEN:-end-to-end-metrics-token}"
 # The operator's key for sealing merchants' Stripe keys (a fixed one: these databases are thrown
 # away after each run).
 export KASSA_ENCRYPTION_KEY="ZTJlLWtleS1mb3Ita2Fzc2EtZW5kLXRvLWVuZC10ZXM="

@@ -40,6 +40,58 @@ pub enum Command {
         /// Where the copy goes; it must not exist yet.
         file: PathBuf,
     },
+    /// Forward an organization's events, as they happen, to a local address, signed like
+    /// webhooks with a secret printed at the start (for development, as `stripe listen`).
+    /// Prints one JSON line per event forwarded; runs until stopped.
+    Listen {
+        /// Where to POST each event (e.g. http://localhost:4242/webhooks).
+        #[arg(long)]
+        forward_to: String,
+        /// Only these event types (comma-separated); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        #[command(flatten)]
+        api: ApiClient,
+    },
+    /// Make a test-mode event happen through kassa's real path, so that every webhook endpoint
+    /// (and `kassa listen`) that wants it gets it: a session made and paid, declined or
+    /// expired through the API and the checkout's own confirm.
+    Trigger {
+        /// The event to make happen.
+        #[arg(value_enum)]
+        event: TriggerEvent,
+        #[command(flatten)]
+        api: ApiClient,
+    },
+}
+
+/// The kassa a client command talks to, and the key it acts with.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ApiClient {
+    /// A secret key of the organization (sk_test_…; `trigger` takes test keys only).
+    #[arg(long, env = "KASSA_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+    /// Where that kassa is.
+    #[arg(long, env = "KASSA_URL", default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+}
+
+/// What `kassa trigger` can make happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TriggerEvent {
+    /// A one-time purchase paid with the 4242 test card (also payment.succeeded,
+    /// customer.created, purchase.completed).
+    #[value(name = "checkout.session.completed")]
+    CheckoutSessionCompleted,
+    /// A session expired by the merchant.
+    #[value(name = "checkout.session.expired")]
+    CheckoutSessionExpired,
+    /// A card declined (4000 0000 0000 0002).
+    #[value(name = "payment.failed")]
+    PaymentFailed,
+    /// A monthly subscription started by a paid checkout (also checkout.session.completed).
+    #[value(name = "subscription.created")]
+    SubscriptionCreated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -213,6 +265,20 @@ pub struct RawSettings {
         global = true
     )]
     pub mail_from: String,
+    /// An address for a second listener that serves /metrics alone (e.g. 127.0.0.1:9464), kept
+    /// off the public one.
+    #[arg(long, env = "KASSA_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
+    /// A token (16 characters or more) that opens /metrics on the public listener to
+    /// `Authorization: Bearer TOKEN`. Without it, and without KASSA_METRICS_ADDR, there are no
+    /// metrics.
+    #[arg(
+        long,
+        env = "KASSA_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +319,10 @@ pub struct Settings {
     pub sign_up_open: bool,
     /// Where buyers' mail goes out, when the operator gave an SMTP server.
     pub mailer: Option<crate::service::mail::Mailer>,
+    /// The listener that serves /metrics alone, when the operator gave one.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token that opens /metrics on the public listener, when the operator gave one.
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 /// A setting that failed validation, named by its variable and flag.
@@ -468,6 +538,34 @@ impl RawSettings {
                 )
             }
         };
+        let metrics_addr = self
+            .metrics_addr
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new(
+                        "KASSA_METRICS_ADDR",
+                        "metrics-addr",
+                        format!("`{a}` is not an address and port such as 127.0.0.1:9464"),
+                    )
+                })
+            })
+            .transpose()?;
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) if token.len() >= 16 && token.bytes().all(|b| b.is_ascii_graphic()) => {
+                Some(std::sync::Arc::from(token))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "KASSA_METRICS_TOKEN",
+                    "metrics-token",
+                    "give 16 or more printable characters without spaces (openssl rand -hex 16)",
+                ));
+            }
+        };
         Ok(Settings {
             database_url: self.database_url.clone(),
             addr,
@@ -489,6 +587,8 @@ impl RawSettings {
             webhook_targets: crate::security::outbound::WebhookTargets { private_allowed },
             sign_up_open,
             mailer,
+            metrics_addr,
+            metrics_token,
         })
     }
 }

@@ -47,6 +47,23 @@ async fn main() -> ExitCode {
         Command::Keys(command) => {
             kassa::cli::keys(settings, command, &mut std::io::stdout().lock()).await
         }
+        Command::Listen {
+            forward_to,
+            events,
+            api,
+        } => {
+            kassa::cli::listen(
+                api,
+                &forward_to,
+                &events,
+                &mut std::io::stdout(),
+                kassa::server::shutdown_signal(),
+            )
+            .await
+        }
+        Command::Trigger { event, api } => {
+            kassa::cli::trigger(api, event, &mut std::io::stdout().lock()).await
+        }
         Command::Backup { file } => {
             kassa::cli::backup(settings, &file, &mut std::io::stdout().lock()).await
         }

@@ -75,6 +75,8 @@ pub async fn open_store(settings: &Settings) -> Result<Store, RunError> {
 /// A kassa ready to serve: migrated database, bound listener, built router.
 pub struct Kassa {
     listener: TcpListener,
+    /// The listener that serves `/metrics` alone, when the operator asked for one.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
     deliverer: Deliverer,
@@ -130,6 +132,14 @@ impl Kassa {
                 source,
             })?;
         let bound = listener.local_addr().map_err(RunError::Serve)?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| RunError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name("kassa")
             .site_root(settings.site_root.to_string_lossy().as_ref())
@@ -164,9 +174,11 @@ impl Kassa {
             idempotency_hold: settings.idempotency_hold,
             requests: tokio_util::task::TaskTracker::new(),
             mailer: settings.mailer.clone(),
+            metrics_token: settings.metrics_token.clone(),
         };
         Ok(Kassa {
             listener,
+            metrics_listener,
             router: router(state.clone()),
             state,
             deliverer: Deliverer::new(settings.webhook_timeout, settings.webhook_targets, vault),
@@ -177,6 +189,13 @@ impl Kassa {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served alone, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -198,10 +217,26 @@ impl Kassa {
     ) -> Result<(), RunError> {
         let Kassa {
             listener,
+            metrics_listener,
             router,
             state,
             deliverer,
         } = self;
+        // The operator's own listener: /metrics and nothing else, no key (keep it private).
+        let metrics_server = metrics_listener.map(|listener| {
+            let store = state.store.clone();
+            let router = Router::new().route(
+                "/metrics",
+                get(move || {
+                    let store = store.clone();
+                    async move { metrics_text(&store) }
+                }),
+            );
+            if let Ok(addr) = listener.local_addr() {
+                tracing::debug!(%addr, "metrics are served");
+            }
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(settlement_worker(state.clone(), worker_stopped.clone()));
         let mail = tokio::spawn(mail_worker(state.clone(), worker_stopped.clone()));
@@ -253,6 +288,9 @@ impl Kassa {
         let _ = worker.await;
         let _ = mail.await;
         let _ = webhooks.await;
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         state.store.close().await;
         match outcome {
             Ok(result) => result.map_err(RunError::Serve),
@@ -488,6 +526,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(public_metrics))
         .merge(
             api::router()
                 .route_layer(axum::middleware::from_fn_with_state(
@@ -508,6 +547,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_page_nonce, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.store.clone(),
+            count_request,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.public_base.clone(),
             same_origin_posts,
@@ -588,6 +631,75 @@ fn same_origin(headers: &axum::http::HeaderMap, public_base: &str) -> bool {
     }
 }
 
+/// The metrics in Prometheus's text format.
+fn metrics_text(store: &Store) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        store.render_metrics(),
+    )
+        .into_response()
+}
+
+/// `GET /metrics` on the public listener: there only with `KASSA_METRICS_TOKEN`, and only to a
+/// request that bears it (404 otherwise, as if it were not there, so that nobody learns more).
+async fn public_metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&state.metrics_token, presented) {
+        (Some(token), Some(presented))
+            if subtle_eq(token.as_bytes(), presented.trim().as_bytes()) =>
+        {
+            metrics_text(&state.store)
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Compares a token in time that does not depend on where it differs.
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::Digest;
+    // Equal-length digests, compared whole: the time says nothing of the token.
+    let (a, b) = (sha2::Sha256::digest(a), sha2::Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// Counts every request for `/metrics`: by the route it matched (its pattern, so that ids do not
+/// make a series each), method and status, with its latency.
+async fn count_request(
+    State(store): State<Store>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let route = match request.extensions().get::<axum::extract::MatchedPath>() {
+        Some(path) => path.as_str().to_owned(),
+        None if request.uri().path().starts_with("/pkg/") => "/pkg/*".to_owned(),
+        None => "unmatched".to_owned(),
+    };
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    store.metrics().request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
 /// Liveness: the process answers. Touches nothing else, so a slow database cannot fail it.
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
@@ -638,6 +750,7 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
     let kassa = Kassa::bind(&settings).await?;
     tracing::info!(
         addr = %kassa.local_addr(),
+        metrics_addr = kassa.metrics_addr().map(|a| a.to_string()),
         public_url = %kassa.state().public_base,
         database = %redact_url(&settings.database_url),
         site_root = %settings.site_root.display(),

@@ -39,6 +39,8 @@ pub struct AppState {
     pub requests: tokio_util::task::TaskTracker,
     /// Where buyers' mail goes out; `None` keeps it for the dashboard.
     pub mailer: Option<crate::service::mail::Mailer>,
+    /// The bearer token that opens `/metrics` on the public listener; `None`: it is not there.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {

@@ -192,6 +192,8 @@ fn a_bad_setting_stops_kassa_naming_the_variable() {
         ("KASSA_API_REQUESTS_PER_SECOND", "fast"),
         ("KASSA_WEBHOOKS_TO_PRIVATE_ADDRESSES", "sometimes"),
         ("KASSA_SIGN_UP", "invite"),
+        ("KASSA_METRICS_ADDR", "9464"),
+        ("KASSA_METRICS_TOKEN", "short"),
     ] {
         let output = run(kassa(&dir).arg("serve").env(variable, value));
         assert_eq!(output.status.code(), Some(2), "{variable}={value}");
@@ -350,7 +352,16 @@ async fn sealed_processor_keys_need_the_encryption_key_to_serve() {
 
 /// `kassa serve` on a free port of `dir`'s database: the child and its address.
 fn serve(dir: &tempfile::TempDir) -> (std::process::Child, String) {
+    serve_with(dir, &[]).0
+}
+
+/// As [`serve`] with more `env`; also the address `/metrics` is served alone at, when it is.
+fn serve_with(
+    dir: &tempfile::TempDir,
+    env: &[(&str, &str)],
+) -> ((std::process::Child, String), Option<String>) {
     let mut child = kassa(dir)
+        .envs(env.iter().copied())
         .arg("serve")
         .env("KASSA_ADDR", "127.0.0.1:0")
         .env("KASSA_LOG", "info")
@@ -360,15 +371,53 @@ fn serve(dir: &tempfile::TempDir) -> (std::process::Child, String) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
+    let (addr, metrics) = loop {
         let line = lines.next().expect("kassa logs until it serves").unwrap();
         let event: Value = serde_json::from_str(&line).unwrap();
         if event["message"] == "kassa is serving" {
-            break event["addr"].as_str().unwrap().to_owned();
+            break (
+                event["addr"].as_str().unwrap().to_owned(),
+                event["metrics_addr"].as_str().map(str::to_owned),
+            );
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    ((child, addr), metrics)
+}
+
+#[tokio::test]
+async fn metrics_may_have_a_listener_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let ((mut server, addr), metrics) = serve_with(&dir, &[("KASSA_METRICS_ADDR", "127.0.0.1:0")]);
+    let metrics = metrics.expect("kassa says where metrics are served");
+    assert_ne!(metrics, addr);
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let scrape = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    let text = scrape.text().await.unwrap();
+    assert!(
+        text.contains(r#"kassa_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{text}"
+    );
+    // Not on the public listener: no token was given.
+    let public = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    // The metrics listener serves nothing else.
+    let other = reqwest::get(format!("http://{metrics}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
 }
 
 fn json_lines(output: &Output) -> Vec<Value> {
@@ -564,4 +613,148 @@ fn each_operator_command_explains_itself() {
             );
         }
     }
+}
+
+/// A local receiver of what `kassa listen` forwards: each request's signature header and body.
+async fn receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let tx = tx.clone();
+                async move {
+                    let signature = headers
+                        .get("kassa-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send((signature, body.to_vec()));
+                    "ok"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), rx)
+}
+
+#[tokio::test]
+async fn listen_forwards_what_trigger_makes_happen_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo: Value = serde_json::from_slice(&run(kassa(&dir).arg("demo")).stdout).unwrap();
+    let key = demo["secret_key"].as_str().unwrap().to_owned();
+    let ((mut server, addr), _) = serve_with(&dir, &[]);
+    let url = format!("http://{addr}");
+    let (hook, mut received) = receiver().await;
+
+    let mut listener = kassa(&dir)
+        .args(["listen", "--forward-to", &hook, "--url", &url])
+        .env("KASSA_API_KEY", &key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<Value>();
+    let stdout = listener.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(serde_json::from_str(&line).expect("each line is JSON"));
+        }
+    });
+    let ready = lines_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(ready["organization"], demo["organization_id"]);
+    let secret = ready["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+
+    let triggered = run(kassa(&dir)
+        .args(["trigger", "checkout.session.completed", "--url", &url])
+        .env("KASSA_API_KEY", &key));
+    assert!(triggered.status.success(), "{}", stderr(&triggered));
+    let made = &json_lines(&triggered)[0];
+    let session = made["checkout_session"].as_str().unwrap().to_owned();
+    for event in [
+        "payment.failed",
+        "subscription.created",
+        "checkout.session.expired",
+    ] {
+        let made = run(kassa(&dir).args(["trigger", event, "--url", &url, "--api-key", &key]));
+        assert!(made.status.success(), "{event}: {}", stderr(&made));
+        assert_eq!(json_lines(&made)[0]["triggered"], event);
+    }
+
+    // Forwarded, signed with the printed secret, in the order they happened.
+    let mut types: Vec<String> = Vec::new();
+    let wanted = [
+        "checkout.session.completed",
+        "payment.failed",
+        "subscription.created",
+        "checkout.session.expired",
+    ];
+    while !wanted.iter().all(|w| types.iter().any(|t| t == w)) {
+        let (signature, body) = tokio::time::timeout(Duration::from_secs(20), received.recv())
+            .await
+            .expect("the events arrive")
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(
+            kassa::service::webhooks::verify_signature(&secret, &signature, &body, now, 300),
+            "signed with the printed secret: {signature}"
+        );
+        let event: Value = serde_json::from_slice(&body).unwrap();
+        if event["type"] == "checkout.session.completed"
+            && !types.iter().any(|t| t == "checkout.session.completed")
+        {
+            assert_eq!(event["data"]["object"]["id"], session.as_str());
+        }
+        types.push(event["type"].as_str().unwrap().to_owned());
+    }
+    let at = |kind: &str| types.iter().position(|t| t == kind);
+    assert!(
+        at("checkout.session.completed") < at("payment.failed")
+            && at("payment.failed") < at("subscription.created")
+            && at("subscription.created") < at("checkout.session.expired"),
+        "in the order they happened: {types:?}"
+    );
+    // It says what it forwarded.
+    let told = lines_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(told["status"], 200, "{told}");
+    assert!(told["event"].as_str().unwrap().starts_with("evt_"));
+
+    // Refusals: a live key for trigger, a bad address for listen, a key kassa does not know.
+    let live = run(kassa(&dir)
+        .args(["trigger", "payment.failed", "--url", &url])
+        .env("KASSA_API_KEY", "sk_live_0000000000000000000000000000000"));
+    assert_eq!(live.status.code(), Some(2));
+    assert!(stderr(&live).contains("sk_test_"), "{}", stderr(&live));
+    let bad = run(kassa(&dir)
+        .args(["listen", "--forward-to", "localhost:4242", "--url", &url])
+        .env("KASSA_API_KEY", &key));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--forward-to"), "{}", stderr(&bad));
+    let unknown = run(kassa(&dir)
+        .args(["trigger", "payment.failed", "--url", &url])
+        .env("KASSA_API_KEY", "sk_test_00000000000000000000000000000000"));
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("--api-key"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
 }

@@ -1232,6 +1232,7 @@ fn full_session(
         customer_phone: None,
         shipping_details: None,
         payment_link_id: Some("plink_test_1".into()),
+        origin: kassa::domain::session::Origin::PaymentLink,
         locale: Some("de".to_owned()),
         answers: Some(kassa::domain::custom_field::Answers {
             custom: vec![kassa::domain::custom_field::CustomAnswer {

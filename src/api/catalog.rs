@@ -10,14 +10,16 @@ use crate::domain::catalog::BusinessEntityDraft;
 use crate::service::catalog::{self, PlanDraft};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 /// A business entity to create.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = CreateBusinessEntity)]
+#[schema(as = CreateBusinessEntity, example = json!({
+    "name": "Demo Coffee GmbH", "legal_name": "Demo Coffee Roasters GmbH", "country": "DE"
+}))]
 pub struct EntityBody {
     name: Option<String>,
     legal_name: Option<String>,
@@ -54,7 +56,7 @@ pub async fn create_entity(
 pub async fn list_entities(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(query): Query<ListQuery>,
+    super::ApiQuery(query): super::ApiQuery<ListQuery>,
 ) -> Result<Json<List<BusinessEntity>>, ApiError> {
     let page = state
         .store
@@ -139,7 +141,7 @@ pub async fn create_plan(
 pub async fn list_plans(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(query): Query<ListQuery>,
+    super::ApiQuery(query): super::ApiQuery<ListQuery>,
 ) -> Result<Json<List<PlanObject>>, ApiError> {
     let page = state
         .store

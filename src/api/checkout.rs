@@ -17,7 +17,6 @@ use crate::service::{ServiceError, checkout};
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
-use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -25,7 +24,12 @@ use serde::Deserialize;
 /// A checkout session to create.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = CreateCheckoutSession)]
+#[schema(as = CreateCheckoutSession, example = json!({
+    "line_items": [{ "price_slug": "espresso-beans", "quantity": 2 }],
+    "success_url": "https://shop.example/thanks?session={CHECKOUT_SESSION_ID}",
+    "cancel_url": "https://shop.example/cart",
+    "metadata": { "order": "A-1001" }
+}))]
 pub struct CreateBody {
     #[serde(rename = "type", default = "purchase")]
     kind: SessionKind,
@@ -317,6 +321,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
             body.consent_collection,
         ),
         payment_link_id: None,
+        origin: crate::domain::session::Origin::Kassa,
         locale: body.locale,
     })
 }
@@ -398,7 +403,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(query): Query<ListQuery>,
+    super::ApiQuery(query): super::ApiQuery<ListQuery>,
 ) -> Result<Json<List<Session>>, ApiError> {
     let page = state
         .store

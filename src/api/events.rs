@@ -6,7 +6,7 @@ use super::pagination::{self, ListQuery};
 use super::{ApiError, Authenticated};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 
 /// List events
 ///
@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Query(query): Query<ListQuery>,
+    super::ApiQuery(query): super::ApiQuery<ListQuery>,
 ) -> Result<Json<List<Event>>, ApiError> {
     let page = state
         .store

@@ -236,3 +236,30 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             })
     }
 }
+
+/// A query string for kassa's own endpoints: a malformed one (a parameter given twice, say) is
+/// a 400 in the API's error envelope naming the parameter, not axum's plain-text rejection.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rejection| {
+                let message = rejection.body_text();
+                // serde names the field at fault between backticks ("duplicate field `limit`").
+                let param = message
+                    .split('`')
+                    .nth(1)
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or("query")
+                    .to_owned();
+                ApiError::invalid(param, message)
+            })
+    }
+}

@@ -420,6 +420,7 @@ fn to_draft(
 /// The current terms of a session as a draft, for a `PUT` to change.
 fn draft_of(session: &CheckoutSession) -> SessionDraft {
     let mut draft = SessionDraft::new(SessionKind::Purchase);
+    draft.origin = session.origin;
     draft.plan_id = session.plan_id.clone();
     if session.plan_id.is_none() {
         draft.line_items = session
@@ -622,7 +623,9 @@ pub async fn create(
     once: Idempotency,
     JsonBody(body): JsonBody<CheckoutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (draft, contract) = to_draft(body, SessionDraft::new(SessionKind::Purchase), true)?;
+    let mut zenskar = SessionDraft::new(SessionKind::Purchase);
+    zenskar.origin = crate::domain::session::Origin::Zenskar;
+    let (draft, contract) = to_draft(body, zenskar, true)?;
     let now = now_ms();
     let session = checkout::create_session(&state.store, &principal, draft, now, once.claim())
         .await

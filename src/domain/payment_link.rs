@@ -59,6 +59,7 @@ impl LinkTemplate {
     /// The session a visit makes: anonymous (the buyer gives their details on the page).
     pub fn to_draft(&self) -> SessionDraft {
         let mut draft = SessionDraft::new(SessionKind::Purchase);
+        draft.origin = super::session::Origin::PaymentLink;
         draft.mode = self.mode;
         draft.line_items = self
             .lines

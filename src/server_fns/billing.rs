@@ -279,6 +279,7 @@ mod ssr {
         };
         let back = format!("{}{}", state.public_base, page(token, None));
         let mut draft = SessionDraft::new(SessionKind::AddPaymentMethod);
+        draft.origin = crate::domain::session::Origin::Portal;
         draft.customer = CustomerDraft::Existing(buyer.customer.id.clone());
         draft.automatically_update_subscriptions = Some(true);
         draft.success_url = Some(format!(

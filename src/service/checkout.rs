@@ -54,6 +54,7 @@ pub async fn create_session(
             StoreError::IdempotencyKeyLost => key_taken_over(),
             error => error.into(),
         })?;
+    store.metrics().session("created", session.origin.as_str());
     if let Some(trace_id) = &session.trace_id {
         tracing::info!(session = %session.id, trace_id = %trace_id, "checkout session created");
     }
@@ -497,6 +498,7 @@ async fn build_session(
         customer_phone: None,
         shipping_details: None,
         payment_link_id: checked.payment_link_id,
+        origin: checked.origin,
         locale: checked.locale,
         answers: None,
         plan_id: checked.plan_id,
@@ -659,6 +661,7 @@ pub async fn expire_session(
                 .write(&mut tx, &session.organization_id, session.livemode, now)
                 .await?;
             tx.commit().await?;
+            store.metrics().session("expired", session.origin.as_str());
             return get_session(store, principal, id).await;
         }
     }
@@ -691,6 +694,7 @@ pub fn expired_session(session: &CheckoutSession) -> serde_json::Value {
         mode: session.mode.as_str().to_owned(),
         customer_id: session.customer_id.clone(),
         customer_email: session.customer_email.clone(),
+        origin: session.origin.as_str().to_owned(),
     })
 }
 
@@ -731,13 +735,18 @@ pub async fn sweep_expired(store: &Store, now: i64) -> ServiceResult<usize> {
                 outboxes.push((session, outbox));
             }
         }
+        let mut origins = Vec::with_capacity(outboxes.len());
         for (session, outbox) in outboxes {
             outbox
                 .write(&mut tx, &session.organization_id, session.livemode, now)
                 .await?;
+            origins.push(session.origin.as_str());
             expired += 1;
         }
         tx.commit().await?;
+        for origin in origins {
+            store.metrics().session("expired", origin);
+        }
         if (due.len() as i64) < SWEEP_BATCH {
             return Ok(expired);
         }

@@ -352,6 +352,7 @@ pub async fn checkout_link(store: &Store, report: &DemoReport) -> Result<String,
         }],
         allow_promotion_codes: true,
         payment_method_types: Some(vec!["card".into(), "link".into(), "us_bank_account".into()]),
+        origin: crate::domain::session::Origin::Demo,
         ..SessionDraft::new(SessionKind::Purchase)
     };
     let session =

@@ -621,6 +621,7 @@ impl Renewal<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.store.metrics().renewal("paid");
         tracing::info!(subscription = %s.id, invoice = %invoice.id, "renewed");
         Ok(())
     }
@@ -744,6 +745,7 @@ impl Renewal<'_> {
         )
         .await?;
         tx.commit().await?;
+        self.store.metrics().renewal("failed");
         tracing::info!(subscription = %s.id, invoice = %invoice.id, code, status, "a renewal charge failed");
         Ok(())
     }

@@ -443,6 +443,15 @@ impl Deliverer {
                 },
             )
             .await?;
+        let gave_up = !delivered && retry_at.is_none();
+        store.metrics().webhook_delivery(
+            match (delivered, gave_up) {
+                (true, _) => "delivered",
+                (false, false) => "failed",
+                (false, true) => "gave_up",
+            },
+            delivered.then(|| (attempted_at - delivery.event_created_at).max(0) as f64 / 1000.0),
+        );
         if delivered {
             tracing::debug!(delivery = %delivery.id, event = %delivery.event_id, latency_ms, "webhook delivered");
         } else {

@@ -192,6 +192,8 @@ pub(crate) struct GroupCommit {
 struct Commits {
     count: u64,
     last: Option<Committed>,
+    /// Where commits are counted for `/metrics`.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 /// A committed batch: its members and where their time went.
@@ -223,9 +225,22 @@ impl Committed {
 impl GroupCommit {
     /// Starts the task that runs batches on `writer` (a pool of one connection), keeping no
     /// member waiting for later ones longer than `max_wait` ([`MAX_WAIT`] but in tests).
+    #[cfg(test)]
     pub(crate) fn start(writer: SqlitePool, max_wait: Duration) -> GroupCommit {
+        GroupCommit::start_counted(writer, max_wait, None)
+    }
+
+    /// As `start`, counting each commit (and its batch's size) in `metrics`.
+    pub(crate) fn start_counted(
+        writer: SqlitePool,
+        max_wait: Duration,
+        metrics: Option<crate::metrics::Metrics>,
+    ) -> GroupCommit {
         let (queue, waiting) = mpsc::unbounded_channel();
-        let commits = Arc::new(Mutex::new(Commits::default()));
+        let commits = Arc::new(Mutex::new(Commits {
+            metrics,
+            ..Commits::default()
+        }));
         tokio::spawn(run(writer, waiting, max_wait, commits.clone()));
         GroupCommit { queue, commits }
     }
@@ -623,12 +638,20 @@ impl Batch {
                     let mut commits = commits.lock().expect("commits are counted");
                     commits.count += 1;
                     commits.last = Some(committed);
+                    if let Some(metrics) = &commits.metrics {
+                        metrics.writer_batch(true, committed.members);
+                    }
                 }
                 for member in self.kept.drain(..) {
                     member.tell(Ok(()));
                 }
             }
-            Err(error) => self.abandon(&error).await,
+            Err(error) => {
+                if let Some(metrics) = &commits.lock().expect("commits are counted").metrics {
+                    metrics.writer_batch(false, self.kept.len());
+                }
+                self.abandon(&error).await
+            }
         }
     }
 

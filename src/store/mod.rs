@@ -236,6 +236,9 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// Rows nearly every API request reads, kept briefly in memory (see [`cache`]).
     pub(crate) caches: std::sync::Arc<cache::Caches>,
+    /// What this kassa counts for `/metrics`; kept here because every service and worker has
+    /// the store.
+    metrics: crate::metrics::Metrics,
 }
 
 impl Store {
@@ -269,8 +272,12 @@ impl Store {
                     .test_before_acquire(false)
                     .connect_with(options.read_only(true))
                     .await?;
-                let batches =
-                    group_commit::GroupCommit::start(writer.clone(), group_commit::MAX_WAIT);
+                let metrics = crate::metrics::Metrics::new();
+                let batches = group_commit::GroupCommit::start_counted(
+                    writer.clone(),
+                    group_commit::MAX_WAIT,
+                    Some(metrics.clone()),
+                );
                 Ok(Store {
                     backend: Backend::Sqlite {
                         writer,
@@ -278,6 +285,7 @@ impl Store {
                         batches,
                     },
                     caches: Default::default(),
+                    metrics,
                 })
             }
             Engine::Postgres => {
@@ -305,6 +313,7 @@ impl Store {
                 Ok(Store {
                     backend: Backend::Postgres { pool },
                     caches: Default::default(),
+                    metrics: crate::metrics::Metrics::new(),
                 })
             }
         }
@@ -338,6 +347,27 @@ impl Store {
     }
 
     /// Closes every connection, waiting for those in use to be returned.
+    /// What this kassa counts.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// The metrics as text, with the pools' connections as they are now.
+    pub fn render_metrics(&self) -> String {
+        let count = |pool: &str, size: u32, idle: usize| {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+            self.metrics.pool(pool, size - idle, idle);
+        };
+        match &self.backend {
+            Backend::Sqlite { writer, reader, .. } => {
+                count("sqlite_writer", writer.size(), writer.num_idle());
+                count("sqlite_reader", reader.size(), reader.num_idle());
+            }
+            Backend::Postgres { pool } => count("postgres", pool.size(), pool.num_idle()),
+        }
+        self.metrics.render()
+    }
+
     /// Copies a SQLite database to `path` while kassa may be running (`VACUUM INTO`: one
     /// consistent snapshot, written by a reader without stopping the writer, compacted), or
     /// `None` on PostgreSQL, whose own tool (`pg_dump`) is the one to use.

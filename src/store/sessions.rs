@@ -71,6 +71,7 @@ struct SessionRow {
     payment_link_id: Option<String>,
     locale: Option<String>,
     answers: Option<String>,
+    origin: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -97,7 +98,7 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
      payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
-     collection, customer_phone, shipping_details, payment_link_id, locale, answers";
+     collection, customer_phone, shipping_details, payment_link_id, locale, answers, origin";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -241,6 +242,7 @@ impl SessionRow {
             payment_link_id: self.payment_link_id,
             locale: self.locale,
             answers: json("answers", self.answers.as_deref())?,
+            origin: crate::domain::session::Origin::parse(&self.origin),
         })
     }
 }
@@ -414,6 +416,7 @@ macro_rules! bind_session {
             .bind(&$s.payment_link_id)
             .bind(&$s.locale)
             .bind(&$v.answers)
+            .bind($s.origin.as_str())
     };
 }
 
@@ -716,6 +719,30 @@ impl Store {
         }))
     }
 
+    /// Sessions of the organization in a mode created since `since`, by UTC day (days since the
+    /// epoch): (day, how many, how many succeeded).
+    pub async fn sessions_by_day(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        since: i64,
+    ) -> StoreResult<Vec<(i64, i64, i64)>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (i64, i64, i64)>(
+                "SELECT created_at / 86400000 AS day, COUNT(*), \
+                 CAST(SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM checkout_sessions \
+                 WHERE organization_id = $1 AND livemode = $2 AND created_at >= $3 \
+                 GROUP BY created_at / 86400000 ORDER BY day",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(since)
+            .fetch_all(db)
+            .await?
+        }))
+    }
+
     /// The `limit` sessions just newer than `cursor`, newest first; `has_more` tells whether
     /// still newer ones exist (Stripe's `ending_before`).
     pub async fn sessions_newer_than(
@@ -899,6 +926,8 @@ pub struct DueSession {
     pub mode: String,
     pub customer_id: Option<String>,
     pub customer_email: Option<String>,
+    /// Where it was made (`Origin::as_str`).
+    pub origin: String,
 }
 
 impl Tx {
@@ -916,7 +945,7 @@ impl Tx {
             super::tx::TxInner::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let sql = format!(
-            "SELECT id, organization_id, livemode, kind, mode, customer_id, customer_email \
+            "SELECT id, organization_id, livemode, kind, mode, customer_id, customer_email, origin \
              FROM checkout_sessions WHERE status = 'open' AND expires_at <= $1 \
              AND (lock_token IS NULL OR lock_expires_at < $1) \
              ORDER BY expires_at LIMIT $2{skip_locked}"

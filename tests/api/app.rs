@@ -15,6 +15,9 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The token that opens `/metrics` on every tested kassa.
+pub const METRICS_TOKEN: &str = "metrics-token-for-the-tests";
+
 /// Makes the processor a kassa uses, over its opened store.
 pub type MakeProcessor = Box<dyn FnOnce(&Store) -> Arc<dyn PaymentProcessor> + Send>;
 
@@ -80,6 +83,7 @@ async fn bind(
         raw.sign_up = "closed".into();
     }
     raw.smtp_url = options.smtp_url;
+    raw.metrics_token = Some(METRICS_TOKEN.into());
     let settings = raw.validate().expect("test settings are valid");
     let kassa = match options.processor {
         Some(processor) => Kassa::bind_with(&settings, processor).await,

@@ -21,6 +21,7 @@ mod idempotency;
 mod inline_prices;
 mod languages;
 mod mail;
+mod metrics;
 mod openapi;
 mod pages;
 mod payment_links;

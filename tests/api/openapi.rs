@@ -490,6 +490,13 @@ async fn lists_page_by_cursor(engine: Engine) {
             (status, error["error"]["param"].as_str()),
             (400, Some("cursor"))
         );
+        // A parameter given twice is the API's JSON error too, naming it (schemathesis found
+        // axum's plain-text rejection here).
+        let (status, error) = app.api_get(&key, &format!("{path}?limit=1&limit=2")).await;
+        assert_eq!(
+            (status, error["error"]["param"].as_str()),
+            (400, Some("limit"))
+        );
     }
 
     // Another organization sees none of them.

@@ -224,6 +224,7 @@ fn to_draft(input: CreateInput) -> Result<SessionDraft, FlowgladError> {
         preserve_billing_cycle_anchor: input.preserve_billing_cycle_anchor.unwrap_or(false),
         target_subscription_id: input.target_subscription_id,
         automatically_update_subscriptions: input.automatically_update_subscriptions,
+        origin: crate::domain::session::Origin::Flowglad,
         ..SessionDraft::new(kind)
     };
     if kind == SessionKind::Purchase {

@@ -291,6 +291,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
             form.consent_collection,
         ),
         payment_link_id: None,
+        origin: crate::domain::session::Origin::Stripe,
         locale: form.locale,
     })
 }

@@ -148,7 +148,8 @@ pub async fn create(
         expand: body.expand,
     };
     let now = now_ms();
-    let draft = to_draft(form, now)?;
+    let mut draft = to_draft(form, now)?;
+    draft.origin = crate::domain::session::Origin::Connhex;
     let session = checkout::create_session(&state.store, &principal, draft, now, once.claim())
         .await
         .map_err(StripeError::from_service)?;

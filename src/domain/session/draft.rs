@@ -196,6 +196,8 @@ pub struct SessionDraft {
     pub collection: CollectionDraft,
     /// The payment link a visit made this session from (never a merchant's request).
     pub payment_link_id: Option<String>,
+    /// Where the request came from (kassa's API unless a dialect or page says otherwise).
+    pub origin: super::Origin,
     /// The language the page speaks (Stripe's `locale`: `auto`, `de`, `fr-CA`, …).
     pub locale: Option<String>,
 }
@@ -245,6 +247,7 @@ impl SessionDraft {
             client_reference_id: None,
             collection: CollectionDraft::default(),
             payment_link_id: None,
+            origin: super::Origin::Kassa,
             locale: None,
         }
     }
@@ -297,6 +300,7 @@ pub struct CheckedDraft {
     pub client_reference_id: Option<String>,
     pub collection: crate::domain::address::Collection,
     pub payment_link_id: Option<String>,
+    pub origin: super::Origin,
     /// A language tag; none means the buyer's browser decides.
     pub locale: Option<String>,
 }
@@ -614,6 +618,7 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
         client_reference_id,
         collection,
         payment_link_id: draft.payment_link_id,
+        origin: draft.origin,
         locale,
     })
 }

@@ -245,6 +245,57 @@ impl FromStr for PaymentMethodType {
     }
 }
 
+/// Where a session was made: kassa's own API, a vendor's dialect, the dashboard, a payment link,
+/// the customer portal (a card change) or the demo. What the metrics count sessions by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    #[default]
+    Kassa,
+    Stripe,
+    Flowglad,
+    Connhex,
+    Zenskar,
+    Dashboard,
+    PaymentLink,
+    Portal,
+    Demo,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Kassa => "kassa",
+            Origin::Stripe => "stripe",
+            Origin::Flowglad => "flowglad",
+            Origin::Connhex => "connhex",
+            Origin::Zenskar => "zenskar",
+            Origin::Dashboard => "dashboard",
+            Origin::PaymentLink => "payment_link",
+            Origin::Portal => "portal",
+            Origin::Demo => "demo",
+        }
+    }
+
+    /// The origin `as_str` names; sessions stored before origins were kept are kassa's.
+    pub fn parse(s: &str) -> Origin {
+        [
+            Origin::Stripe,
+            Origin::Flowglad,
+            Origin::Connhex,
+            Origin::Zenskar,
+            Origin::Dashboard,
+            Origin::PaymentLink,
+            Origin::Portal,
+            Origin::Demo,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .unwrap_or(Origin::Kassa)
+    }
+}
+
 /// Bounds within which the buyer may change a line's quantity on the checkout page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -362,6 +413,9 @@ pub struct CheckoutSession {
     pub shipping_details: Option<crate::domain::address::ShippingDetails>,
     /// The payment link whose visit made the session.
     pub payment_link_id: Option<String>,
+    /// Where the session was made.
+    #[serde(default)]
+    pub origin: Origin,
     /// The language the merchant chose for the page (a tag; none: the buyer's browser decides).
     pub locale: Option<String>,
     /// What the buyer answered to the session's questions and whether they accepted the terms,

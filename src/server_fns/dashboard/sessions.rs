@@ -304,6 +304,7 @@ pub async fn dashboard_create_session(
         _ => SessionKind::Purchase,
     };
     let mut draft = SessionDraft::new(kind);
+    draft.origin = crate::domain::session::Origin::Dashboard;
     let prices = price.clone().unwrap_or_default();
     let quantities = quantity.clone().unwrap_or_default();
     let adjustables = adjustable.clone().unwrap_or_default();

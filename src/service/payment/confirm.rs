@@ -375,6 +375,7 @@ pub(super) async fn record_charge(
         Ok(ChargeOutcome::Declined { code, message }) => {
             let declined = charging.status.decline()?;
             attempt::record_refusal(store, session, id, declined, &code, &message, now).await?;
+            store.metrics().payment("declined");
             Ok(ConfirmOutcome::Declined { code, message })
         }
         Ok(ChargeOutcome::RequiresAction {
@@ -391,6 +392,7 @@ pub(super) async fn record_charge(
             };
             attempt::record_requires_action(store, session, id, charging.status, &step, now)
                 .await?;
+            store.metrics().payment("requires_action");
             Ok(ConfirmOutcome::RequiresAction {
                 next_url: redirect_url.unwrap_or_else(|| {
                     format!("{}/authenticate", session_page(&session.id, public_base))
@@ -413,6 +415,7 @@ pub(super) async fn record_charge(
                 now,
             )
             .await?;
+            store.metrics().payment("processing");
             if recorded == Some(false) {
                 // The session ended while the debit was being made: it is given back once it
                 // settles (see `settle`).
@@ -425,6 +428,7 @@ pub(super) async fn record_charge(
         Err(error) if error.may_have_charged() => {
             tracing::warn!(%error, session = %session.id, attempt = id,
                 "the processor's answer is unknown; the charge will be looked up");
+            store.metrics().payment("unknown");
             Ok(checking())
         }
         Err(ProcessorError::LiveModeUnavailable) => {
@@ -432,6 +436,7 @@ pub(super) async fn record_charge(
             let code = "livemode_unavailable";
             attempt::record_refusal(store, session, id, failed, code, NO_LIVE_PROCESSOR, now)
                 .await?;
+            store.metrics().payment("failed");
             Ok(ConfirmOutcome::Unavailable(NO_LIVE_PROCESSOR.into()))
         }
         Err(error) => {
@@ -442,6 +447,7 @@ pub(super) async fn record_charge(
             let failed = charging.status.fail()?;
             let code = "processor_error";
             attempt::record_refusal(store, session, id, failed, code, message, now).await?;
+            store.metrics().payment("failed");
             Ok(ConfirmOutcome::Declined {
                 code: code.into(),
                 message: message.into(),

@@ -101,6 +101,10 @@ pub(super) async fn finalize(
         return Ok(false);
     }
     f.commit(&made).await?;
+    store
+        .metrics()
+        .session("completed", session.origin.as_str());
+    store.metrics().payment("succeeded");
     Ok(true)
 }
 

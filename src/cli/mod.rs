@@ -161,3 +161,6 @@ fn pg_dump() -> RunError {
             .to_owned(),
     )
 }
+
+mod client;
+pub use client::{listen, trigger};
