@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod catalog;
+pub mod charts;
 pub mod checkout;
 pub mod demo;
 pub mod events;

@@ -151,6 +151,30 @@ impl Store {
     }
 
     /// What succeeded payments of the organization in a mode since `since` took in, by currency.
+    /// What succeeded payments took in since `since`, by UTC day (days since the epoch) and
+    /// currency: (day, currency, amount).
+    pub async fn revenue_by_day(
+        &self,
+        organization_id: &str,
+        livemode: bool,
+        since: i64,
+    ) -> StoreResult<Vec<(i64, String, i64)>> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (i64, String, i64)>(
+                "SELECT created_at / 86400000 AS day, currency, CAST(SUM(amount) AS BIGINT) \
+                 FROM payments \
+                 WHERE organization_id = $1 AND livemode = $2 AND status = 'succeeded' \
+                 AND created_at >= $3 \
+                 GROUP BY created_at / 86400000, currency ORDER BY day, currency",
+            )
+            .bind(organization_id)
+            .bind(livemode)
+            .bind(since)
+            .fetch_all(db)
+            .await?
+        }))
+    }
+
     pub async fn revenue_since(
         &self,
         organization_id: &str,

@@ -1615,3 +1615,79 @@ async fn stripe_keys_are_kept_sealed_and_shown_by_prefix(engine: Engine) {
     );
     app.stop().await;
 }
+
+async fn the_overview_draws_the_last_30_days(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_charts").await else {
+        return;
+    };
+    let beans = app.price_id("espresso-beans");
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        made.push(
+            app.create_session(&json!({ "line_items": [{ "price": beans }] }))
+                .await,
+        );
+    }
+    app.pay_by_card(&made[0]).await;
+    // What the API says there is, to hold the charts to.
+    let (_, listed) = app
+        .api_get(&app.demo.secret_key, "/api/checkout-sessions?limit=100")
+        .await;
+    let sessions = listed["data"].as_array().unwrap();
+    let opened = sessions.len();
+    let paid = sessions
+        .iter()
+        .filter(|s| s["status"] == "succeeded")
+        .count();
+    assert!(opened >= 3 && paid >= 1);
+
+    let demo = Browser::demo(&app).await;
+    let (status, html) = demo.get(&app, "/dashboard").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<svg class=\"chart").count(), 3, "{html}");
+    assert_eq!(html.matches("role=\"img\" aria-labelledby=").count(), 3);
+    assert!(html.contains("Revenue by day, USD"));
+    let summary = format!("{opened} checkout sessions opened from ");
+    assert!(html.contains(&summary), "{summary} in {html}");
+    assert!(html.contains(&format!("{paid} of them paid.")));
+    let share = format!("{paid} of {opened} sessions opened from");
+    assert!(html.contains(&share));
+    assert!(html.contains(&format!(": {} %.", (paid * 100 + opened / 2) / opened)));
+    // Today's bar says its numbers to a screen reader, and the table has them too.
+    let today = chrono_label();
+    assert!(
+        html.contains(&format!(
+            "<title>{today}: {paid} paid, {} not paid</title>",
+            opened - paid
+        )),
+        "{today}"
+    );
+    assert!(
+        html.contains(" taken in from ") && !html.contains("Nothing taken in"),
+        "the paid beans are in the revenue"
+    );
+    assert!(html.contains("<summary>The numbers</summary>"));
+    app.stop().await;
+}
+
+/// Today (UTC) as the charts label it: `Dec 5`.
+fn chrono_label() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap()
+        .format("%b %-d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_overview_draws_the_last_30_days_on_sqlite() {
+    the_overview_draws_the_last_30_days(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_overview_draws_the_last_30_days_on_postgres() {
+    the_overview_draws_the_last_30_days(Engine::Postgres).await;
+}

@@ -17,6 +17,20 @@ pub struct Overview {
     pub live: bool,
     /// Webhook endpoints kassa turned off for failing: (id, name or URL, when).
     pub disabled_webhooks: Vec<(String, String, String)>,
+    /// The last 30 days, as charts drawn on the server.
+    pub charts: Vec<Chart>,
+}
+
+/// A chart of the overview: an SVG drawn on the server, and its numbers as a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chart {
+    pub title: String,
+    /// What it shows, in a sentence.
+    pub summary: String,
+    pub svg: String,
+    /// The table's head and rows.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// A session as a row of the list.
@@ -125,12 +139,157 @@ pub async fn dashboard_overview() -> Result<Overview, ServerFnError> {
             (w.id, label, w.disabled_at.map(when).unwrap_or_default())
         })
         .collect();
+    let charts = ssr_charts::last_30_days(&store, org, live, now)
+        .await
+        .map_err(internal)?;
     Ok(Overview {
         today,
         revenue_today,
         live,
         disabled_webhooks,
+        charts,
     })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr_charts {
+    use super::Chart;
+    use crate::domain::money::{Currency, Money};
+    use crate::service::charts::{self, Bar, DAYS};
+    use crate::store::{Store, StoreResult};
+
+    const DAY_MS: i64 = 86_400_000;
+
+    /// `Dec 5` for the day `day` days after the epoch.
+    fn label(day: i64) -> String {
+        chrono::DateTime::from_timestamp(day * 86_400, 0)
+            .map(|d| d.format("%b %-d").to_string())
+            .unwrap_or_default()
+    }
+
+    fn percent(part: i64, whole: i64) -> String {
+        if whole == 0 {
+            "no sessions".to_owned()
+        } else {
+            format!("{} %", (part * 100 + whole / 2) / whole)
+        }
+    }
+
+    /// Revenue by day (a chart per currency), sessions by day (paid and not), and the share of
+    /// the sessions opened that were paid, over the 30 days up to today (UTC).
+    pub(super) async fn last_30_days(
+        store: &Store,
+        org: &str,
+        live: bool,
+        now: i64,
+    ) -> StoreResult<Vec<Chart>> {
+        let today = now.div_euclid(DAY_MS);
+        let first = today - DAYS as i64 + 1;
+        let days: Vec<i64> = (first..=today).collect();
+        let since = first * DAY_MS;
+        let (from, to) = (label(first), label(today));
+        let mut out = Vec::new();
+
+        let revenue = store.revenue_by_day(org, live, since).await?;
+        let mut currencies: Vec<String> = revenue.iter().map(|r| r.1.clone()).collect();
+        currencies.dedup();
+        if currencies.is_empty() {
+            currencies.push("usd".to_owned());
+        }
+        for code in currencies {
+            let Ok(currency) = Currency::parse(&code) else {
+                continue;
+            };
+            let shown = |amount: i64| Money::new(amount, currency).display();
+            let amount_on = |day: i64| {
+                revenue
+                    .iter()
+                    .find(|r| r.0 == day && r.1 == code)
+                    .map_or(0, |r| r.2)
+            };
+            let total: i64 = days.iter().map(|d| amount_on(*d)).sum();
+            let best = days.iter().copied().max_by_key(|d| (amount_on(*d), *d));
+            let summary = match best.filter(|d| amount_on(*d) > 0) {
+                Some(day) => format!(
+                    "{} taken in from {from} to {to}; the most on {} ({}).",
+                    shown(total),
+                    label(day),
+                    shown(amount_on(day))
+                ),
+                None => format!("Nothing taken in from {from} to {to}."),
+            };
+            let title = format!("Revenue by day, {}", currency.code());
+            let bars: Vec<Bar> = days
+                .iter()
+                .map(|d| Bar {
+                    label: label(*d),
+                    parts: vec![(amount_on(*d), "paid", shown(amount_on(*d)))],
+                })
+                .collect();
+            out.push(Chart {
+                svg: charts::bars(&format!("revenue-{code}"), &title, &summary, &bars),
+                title,
+                summary,
+                columns: vec!["Day".into(), "Revenue".into()],
+                rows: days
+                    .iter()
+                    .map(|d| vec![label(*d), shown(amount_on(*d))])
+                    .collect(),
+            });
+        }
+
+        let sessions = store.sessions_by_day(org, live, since).await?;
+        let on = |day: i64| {
+            sessions
+                .iter()
+                .find(|s| s.0 == day)
+                .map_or((0, 0), |s| (s.1, s.2))
+        };
+        let opened: i64 = sessions.iter().map(|s| s.1).sum();
+        let paid: i64 = sessions.iter().map(|s| s.2).sum();
+        let summary =
+            format!("{opened} checkout sessions opened from {from} to {to}, {paid} of them paid.");
+        let title = "Checkout sessions by day".to_owned();
+        let bars: Vec<Bar> = days
+            .iter()
+            .map(|d| {
+                let (all, paid) = on(*d);
+                Bar {
+                    label: label(*d),
+                    parts: vec![
+                        (paid, "paid", format!("{paid} paid")),
+                        (all - paid, "rest", format!("{} not paid", all - paid)),
+                    ],
+                }
+            })
+            .collect();
+        out.push(Chart {
+            svg: charts::bars("sessions", &title, &summary, &bars),
+            title,
+            summary,
+            columns: vec!["Day".into(), "Opened".into(), "Paid".into()],
+            rows: days
+                .iter()
+                .map(|d| {
+                    let (all, paid) = on(*d);
+                    vec![label(*d), all.to_string(), paid.to_string()]
+                })
+                .collect(),
+        });
+
+        let share = percent(paid, opened);
+        let title = "Share of sessions paid".to_owned();
+        let summary =
+            format!("{paid} of {opened} sessions opened from {from} to {to} were paid: {share}.");
+        out.push(Chart {
+            svg: charts::share("share", &title, &summary, paid, opened),
+            title,
+            summary,
+            columns: vec!["Opened".into(), "Paid".into(), "Share".into()],
+            rows: vec![vec![opened.to_string(), paid.to_string(), share]],
+        });
+        Ok(out)
+    }
 }
 
 /// A page of sessions, newest first: `status` filters, `search` is an id or part of an email,

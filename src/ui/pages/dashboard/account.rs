@@ -60,6 +60,27 @@ fn overview_view(o: Overview) -> impl IntoView {
         <p>
             <a class="button" href="/dashboard/checkout-sessions/new">"Create a checkout session"</a>
         </p>
+        <h2>"The last 30 days"</h2>
+        <section class="charts">
+            {o.charts.into_iter().map(|chart| view! {
+                <figure class="panel chart-panel">
+                    <figcaption><h3>{chart.title.clone()}</h3><p>{chart.summary}</p></figcaption>
+                    <div class="chart-image" inner_html=chart.svg></div>
+                    <details>
+                        <summary>"The numbers"</summary>
+                        <table>
+                            <caption class="visually-hidden">{chart.title}</caption>
+                            <thead><tr>{chart.columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}</tr></thead>
+                            <tbody>
+                                {chart.rows.into_iter().map(|row| view! {
+                                    <tr>{row.into_iter().map(|cell| view! { <td>{cell}</td> }).collect_view()}</tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </details>
+                </figure>
+            }).collect_view()}
+        </section>
     }
 }
 
