@@ -105,14 +105,7 @@ impl Store {
             .await?;
             (heads, items)
         });
-        let mut by_plan: std::collections::HashMap<String, Vec<(String, i32)>> =
-            std::collections::HashMap::new();
-        for (plan_id, price_id, quantity) in items {
-            by_plan
-                .entry(plan_id)
-                .or_default()
-                .push((price_id, quantity));
-        }
+        let mut by_plan = by_plan(items);
         heads
             .into_iter()
             .map(|head| {
@@ -160,14 +153,7 @@ impl Store {
             }
             query.fetch_all(db).await?
         });
-        let mut by_plan: std::collections::HashMap<String, Vec<(String, i32)>> =
-            std::collections::HashMap::new();
-        for (plan_id, price_id, quantity) in items {
-            by_plan
-                .entry(plan_id)
-                .or_default()
-                .push((price_id, quantity));
-        }
+        let mut by_plan = by_plan(items);
         let items = heads
             .items
             .into_iter()
@@ -182,4 +168,19 @@ impl Store {
             has_more: heads.has_more,
         })
     }
+}
+
+/// Plan items' rows `(plan, price, quantity)` by plan, in their order.
+fn by_plan(
+    items: Vec<(String, String, i32)>,
+) -> std::collections::HashMap<String, Vec<(String, i32)>> {
+    let mut by_plan: std::collections::HashMap<String, Vec<(String, i32)>> =
+        std::collections::HashMap::new();
+    for (plan_id, price_id, quantity) in items {
+        by_plan
+            .entry(plan_id)
+            .or_default()
+            .push((price_id, quantity));
+    }
+    by_plan
 }

@@ -205,9 +205,10 @@ pub fn checked(router: axum::Router, seen: Violations) -> axum::Router {
             async move {
                 let method = request.method().as_str().to_ascii_lowercase();
                 let path = request.uri().path().to_owned();
+                let own = path.starts_with("/api/") && !elsewhere(&path);
                 let response = next.run(request).await;
                 let compressed = response.headers().contains_key("content-encoding");
-                if !matches!(method.as_str(), "get" | "post") || compressed {
+                if !own || !matches!(method.as_str(), "get" | "post") || compressed {
                     return response;
                 }
                 let (parts, body) = response.into_parts();
@@ -245,6 +246,36 @@ fn the_check_refuses_a_status_the_document_does_not_list() {
 #[should_panic(expected = "not in the document")]
 fn the_check_refuses_a_path_of_kassas_api_the_document_lacks() {
     check("get", "/api/receipts", 200, &json!({}));
+}
+
+#[tokio::test]
+async fn the_layer_notes_an_answer_the_document_does_not_allow() {
+    use tower::ServiceExt;
+    let router = axum::Router::new()
+        .route(
+            "/api/events/{id}",
+            axum::routing::get(|| async { axum::Json(json!({ "id": "evt_1", "kind": "x" })) }),
+        )
+        .route(
+            "/api/organization",
+            axum::routing::get(|| async { (axum::http::StatusCode::IM_A_TEAPOT, "") }),
+        );
+    let seen = Violations::default();
+    let checked = checked(router, seen.clone());
+    for path in ["/api/events/evt_1", "/api/organization", "/api/v1/anything"] {
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        checked.clone().oneshot(request).await.unwrap();
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen[0].contains("does not match /api/openapi.json"),
+        "{}",
+        seen[0]
+    );
+    assert!(seen[1].contains("answered 418"), "{}", seen[1]);
 }
 
 /// Every route of kassa's own API, as `api::router` has them.
