@@ -263,3 +263,26 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
             })
     }
 }
+
+/// A query string for a vendor's dialect: a malformed one is a 400 in that dialect's own error
+/// shape (Stripe's, Flowglad's), not axum's plain-text rejection.
+pub struct DialectQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for DialectQuery<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| DialectQuery(q.0))
+            .map_err(|rejection| {
+                dialect::Dialect::of(parts.uri.path()).error(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "parameter_invalid",
+                    rejection.body_text(),
+                )
+            })
+    }
+}

@@ -12,7 +12,7 @@ use crate::store::{
     StoreError, SubscriptionRecord,
 };
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -105,7 +105,7 @@ pub async fn refund_payment(
 pub async fn list_payments(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -371,7 +371,7 @@ fn line_item(
 pub async fn list_invoices(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -453,7 +453,7 @@ pub struct SubscriptionEnvelope {
 pub async fn list_subscriptions(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -603,7 +603,7 @@ pub struct PaymentMethodEnvelope {
 pub async fn list_payment_methods(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

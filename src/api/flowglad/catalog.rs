@@ -7,7 +7,7 @@ use crate::service::{ServiceError, api_keys::Principal};
 use crate::state::AppState;
 use crate::store::{PriceChanges, PriceRecord, ProductChanges, ProductRecord};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 /// Flowglad's product record.
@@ -359,7 +359,7 @@ pub async fn update_product(
 pub async fn list_products(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<ProductBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -465,7 +465,7 @@ pub async fn update_price(
 pub async fn list_prices(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<PriceBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

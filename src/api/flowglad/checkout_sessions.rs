@@ -10,7 +10,7 @@ use crate::service::checkout;
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -272,7 +272,7 @@ pub async fn retrieve(
 pub async fn list(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<SessionBody>>, FlowgladError> {
     let page = query.page()?;
     let (sessions, total) = checkout::list_sessions(&state.store, &principal, &page)

@@ -7,7 +7,7 @@ use crate::service::catalog::{self, CustomerExtras};
 use crate::state::AppState;
 use crate::store::{CustomerChanges, CustomerRecord};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 /// Flowglad's customer record.
@@ -195,7 +195,7 @@ pub async fn update(
 pub async fn list(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<ListBody<CustomerBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

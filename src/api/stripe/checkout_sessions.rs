@@ -19,7 +19,7 @@ use crate::service::{ServiceError, checkout};
 use crate::state::AppState;
 use crate::store::{Cursor, PageRequest, now_ms};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -572,7 +572,7 @@ pub(super) fn limit_of(raw: Option<&str>) -> Result<u32, StripeError> {
 pub async fn list(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<Value>, StripeError> {
     let limit = limit_of(query.limit.as_deref())?;
     let live = principal.mode.is_live();

@@ -14,7 +14,7 @@ use crate::service::payment_links::{create_link, get_link, update_link};
 use crate::state::AppState;
 use crate::store::{Cursor, PageRequest, PaymentLinkRecord, now_ms};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -312,7 +312,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
-    Query(query): Query<ListQuery>,
+    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
 ) -> Result<Json<Value>, StripeError> {
     let limit = limit_of(query.limit.as_deref())?;
     let after = match query.starting_after.filter(|s| !s.is_empty()) {
