@@ -5,7 +5,7 @@ use crate::ui::pages::checkout::{AuthenticatePage, CheckoutPage};
 use crate::ui::pages::dashboard::{
     ApiKeysPage, CouponsPage, CustomerPage, CustomersPage, DashboardHome, EventsPage,
     NewSessionPage, PaymentLinksPage, PaymentsPage, PlansPage, ProductPage, ProductsPage,
-    SessionPage, SessionsPage, SettingsPage, SignUpPage, WebhookPage, WebhooksPage,
+    SessionPage, SessionsPage, SettingsPage, SignUpPage, TaxRatesPage, WebhookPage, WebhooksPage,
 };
 use crate::ui::pages::{home::HomePage, not_found::NotFound};
 use leptos::prelude::*;
@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("coupons")) view={Lazy::<CouponsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("dashboard"), StaticSegment("tax-rates")) view={Lazy::<TaxRatesRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("payment-links")) view={Lazy::<PaymentLinksRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("plans")) view={Lazy::<PlansRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("dashboard"), StaticSegment("customers")) view={Lazy::<CustomersRoute>::new()} ssr=SsrMode::Async />
@@ -156,6 +157,7 @@ lazy_pages! {
     ProductsRoute => ProductsPage,
     ProductRoute => ProductPage,
     CouponsRoute => CouponsPage,
+    TaxRatesRoute => TaxRatesPage,
     PaymentLinksRoute => PaymentLinksPage,
     PlansRoute => PlansPage,
     CustomersRoute => CustomersPage,

@@ -16,7 +16,8 @@ use kassa::service::api_keys::{self, AuthError, MintedKey, hash_secret};
 use kassa::service::{demo, ids::new_id};
 use kassa::store::{
     CACHE_TTL, CustomerChanges, Engine, NewApiKey, NewCustomer, NewPrice, NewProduct,
-    NewSubscription, PageRequest, PriceChanges, ProductChanges, Store, StoreError,
+    NewSubscription, PageRequest, PriceChanges, ProductChanges, Store, StoreError, TaxRateChanges,
+    TaxRateDetails,
 };
 use support::TestDb;
 
@@ -44,6 +45,7 @@ on_both_engines!(
     open_sessions_change_terms_and_confirm_only_once,
     sessions_are_listed_newest_first_in_keyset_pages,
     of_racing_status_changes_exactly_one_wins,
+    a_session_applies_the_tax_rates_in_effect_when_it_was_made,
 );
 
 /// A fresh migrated store, or `None` when this engine is not configured.
@@ -1019,8 +1021,18 @@ async fn coupons_promotion_codes_tax_rates_and_plans_round_trip(engine: Engine) 
         country: Some("DE".into()),
         active: true,
     };
-    store.insert_tax_rate(&org, false, &vat).await.unwrap();
-    assert_eq!(store.tax_rates(&org, false).await.unwrap(), vec![vat]);
+    let made = store
+        .insert_tax_rate(&org, false, &vat, &TaxRateDetails::default())
+        .await
+        .unwrap();
+    assert_eq!(made.to_domain(), vat);
+    assert_eq!(
+        store
+            .tax_rates_at(&org, false, made.created_at)
+            .await
+            .unwrap(),
+        vec![vat.clone()]
+    );
 
     let m = model(&store, &org, false).await;
     store
@@ -1228,8 +1240,14 @@ fn full_session(
             ])
             .unwrap(),
             terms_of_service: true,
+            tax_id: true,
+            tax_id_required: true,
         },
         customer_phone: None,
+        customer_tax_ids: vec![kassa::domain::tax_id::TaxId {
+            kind: "eu_vat".into(),
+            value: "DE123456789".into(),
+        }],
         shipping_details: None,
         payment_link_id: Some("plink_test_1".into()),
         origin: kassa::domain::session::Origin::PaymentLink,
@@ -1532,6 +1550,153 @@ async fn of_racing_status_changes_exactly_one_wins(engine: Engine) {
             )
             .await
             .unwrap()
+    );
+    finish(db, store).await;
+}
+
+async fn a_session_applies_the_tax_rates_in_effect_when_it_was_made(engine: Engine) {
+    let Some((db, store)) = open(engine, "tax_rates_in_effect").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(3));
+    let vat = TaxRate {
+        id: "txr_vat".into(),
+        display_name: "VAT".into(),
+        rate: Rate::parse_percent("20").unwrap(),
+        inclusive: false,
+        country: Some("FR".into()),
+        active: true,
+    };
+    let details = TaxRateDetails {
+        description: Some("TVA"),
+        tax_type: Some("vat"),
+        metadata: Some(r#"{"ledger":"4457"}"#),
+        ..TaxRateDetails::default()
+    };
+    let made = store
+        .insert_tax_rate(&org, false, &vat, &details)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            made.description.as_deref(),
+            made.tax_type.as_deref(),
+            made.metadata()["ledger"].as_str()
+        ),
+        (Some("TVA"), Some("vat"), Some("4457"))
+    );
+    let at = |t: i64| {
+        let store = &store;
+        let org = &org;
+        async move {
+            store
+                .tax_rates_at(org, false, t)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(at(made.created_at).await, ["txr_vat"]);
+    assert!(
+        at(made.created_at - 1).await.is_empty(),
+        "made before the rate"
+    );
+
+    tick().await;
+    let archive = TaxRateChanges {
+        active: Some(false),
+        display_name: "TVA".into(),
+        ..TaxRateChanges::default()
+    };
+    let archived = store
+        .update_tax_rate(&org, false, "txr_vat", &archive)
+        .await
+        .unwrap()
+        .unwrap();
+    let archived_at = archived.archived_at.expect("archiving records when");
+    assert!(!archived.active && archived_at > made.created_at);
+    assert_eq!(archived.display_name, "TVA");
+    assert_eq!(archived.description, None, "changes are written whole");
+    assert_eq!(
+        archived.metadata()["ledger"],
+        "4457",
+        "metadata is kept unless replaced"
+    );
+    assert_eq!(
+        at(archived_at - 1).await,
+        ["txr_vat"],
+        "made while it was active"
+    );
+    assert!(
+        at(archived_at).await.is_empty(),
+        "made once it was archived"
+    );
+    // Archiving again changes nothing of when.
+    tick().await;
+    let again = store
+        .update_tax_rate(&org, false, "txr_vat", &archive)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.archived_at, Some(archived_at));
+
+    tick().await;
+    let back = store
+        .update_tax_rate(
+            &org,
+            false,
+            "txr_vat",
+            &TaxRateChanges {
+                active: Some(true),
+                display_name: "TVA".into(),
+                ..TaxRateChanges::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back.active && back.archived_at.is_none() && back.active_from > archived_at);
+    assert!(at(back.active_from - 1).await.is_empty());
+    assert_eq!(at(back.active_from).await, ["txr_vat"]);
+
+    let other = TaxRate {
+        id: "txr_old".into(),
+        active: false,
+        ..vat.clone()
+    };
+    store
+        .insert_tax_rate(&org, false, &other, &TaxRateDetails::default())
+        .await
+        .unwrap();
+    let first = PageRequest::first(10);
+    for (active, expected) in [
+        (None, vec!["txr_old", "txr_vat"]),
+        (Some(true), vec!["txr_vat"]),
+        (Some(false), vec!["txr_old"]),
+    ] {
+        let page = store
+            .tax_rates_page(&org, false, active, &first)
+            .await
+            .unwrap();
+        let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, expected, "active: {active:?}");
+    }
+    assert!(
+        store
+            .update_tax_rate("org_elsewhere", false, "txr_vat", &archive)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .tax_rate(&org, true, "txr_vat")
+            .await
+            .unwrap()
+            .is_none()
     );
     finish(db, store).await;
 }

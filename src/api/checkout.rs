@@ -74,6 +74,17 @@ pub struct CreateBody {
     #[serde(default)]
     custom_fields: Vec<CustomFieldForm>,
     consent_collection: Option<ConsentForm>,
+    tax_id_collection: Option<TaxIdCollectionForm>,
+}
+
+/// `tax_id_collection`, in Stripe's shape: whether a buyer buying as a business may give their
+/// tax id on the page (`enabled`), and whether they must where kassa knows their country's kind
+/// of tax id (`required`: `if_supported`, or `never`, the default).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxIdCollectionForm {
+    pub enabled: bool,
+    pub required: Option<String>,
 }
 
 /// `saved_payment_method_options`, in Stripe's shape: whether a known customer may keep a new
@@ -199,6 +210,7 @@ pub fn collection_draft(
     saved: Option<SavedMethodOptions>,
     custom_fields: Vec<CustomFieldForm>,
     consent: Option<ConsentForm>,
+    tax_id: Option<TaxIdCollectionForm>,
 ) -> CollectionDraft {
     CollectionDraft {
         billing_address: billing,
@@ -207,6 +219,8 @@ pub fn collection_draft(
         payment_method_save: saved.and_then(|s| s.payment_method_save),
         custom_fields: custom_fields.into_iter().map(Into::into).collect(),
         terms_of_service: consent.and_then(|c| c.terms_of_service),
+        tax_id: tax_id.as_ref().is_some_and(|t| t.enabled),
+        tax_id_required: tax_id.and_then(|t| t.required),
     }
 }
 
@@ -319,6 +333,7 @@ fn to_draft(body: CreateBody) -> Result<SessionDraft, ApiError> {
             body.saved_payment_method_options,
             body.custom_fields,
             body.consent_collection,
+            body.tax_id_collection,
         ),
         payment_link_id: None,
         origin: crate::domain::session::Origin::Kassa,

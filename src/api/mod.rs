@@ -18,6 +18,7 @@ mod processor;
 mod reference;
 mod renewals;
 pub mod stripe;
+mod tax_rates;
 pub mod zenskar;
 
 pub use auth::Authenticated;
@@ -77,6 +78,14 @@ pub fn router() -> Router<AppState> {
             get(catalog::list_plans).post(catalog::create_plan),
         )
         .route("/api/plans/{id}", get(catalog::retrieve_plan))
+        .route(
+            "/api/tax-rates",
+            get(tax_rates::list).post(tax_rates::create),
+        )
+        .route(
+            "/api/tax-rates/{id}",
+            get(tax_rates::retrieve).post(tax_rates::update),
+        )
         .route("/api/events", get(events::list))
         .route("/api/events/{id}", get(events::retrieve))
         .route("/api/checkout/{id}/status", get(checkout::status))

@@ -7,6 +7,7 @@ use crate::domain::session::CheckoutSession;
 pub use crate::service::events::{Event, EventData};
 use crate::store::{
     BusinessEntityRecord, InvoiceLineRecord, InvoiceRecord, PaymentRecord, RefundRecord,
+    TaxRateRecord,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -225,6 +226,58 @@ impl From<&BusinessEntityRecord> for BusinessEntity {
             country: e.country.clone(),
             created_at: e.created_at,
             updated_at: e.updated_at,
+        }
+    }
+}
+
+/// A tax rate: applied to buyers in its country (or everywhere, without one) at checkouts made
+/// while it is active.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxRateObject {
+    pub id: String,
+    /// Always `tax_rate`.
+    #[schema(example = "tax_rate")]
+    pub object: &'static str,
+    pub livemode: bool,
+    /// What buyers see beside the tax, such as `VAT`.
+    pub display_name: String,
+    /// A decimal percentage with at most four decimals, such as `"19"` or `"8.875"`.
+    #[schema(example = "19")]
+    pub percentage: String,
+    /// True when prices already contain the tax; false when it is added on top.
+    pub inclusive: bool,
+    /// ISO 3166-1 alpha-2; `null` applies everywhere without a rate of its own.
+    pub country: Option<String>,
+    /// Whether checkouts made from now apply it. Archived rates (`false`) still apply to the
+    /// checkouts made while they were active.
+    pub active: bool,
+    pub description: Option<String>,
+    pub jurisdiction: Option<String>,
+    /// One of Stripe's tax types, such as `vat` or `sales_tax`.
+    pub tax_type: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&TaxRateRecord> for TaxRateObject {
+    fn from(r: &TaxRateRecord) -> TaxRateObject {
+        TaxRateObject {
+            id: r.id.clone(),
+            object: "tax_rate",
+            livemode: r.livemode,
+            display_name: r.display_name.clone(),
+            percentage: r.rate().percent_string(),
+            inclusive: r.inclusive,
+            country: r.country.clone(),
+            active: r.active,
+            description: r.description.clone(),
+            jurisdiction: r.jurisdiction.clone(),
+            tax_type: r.tax_type.clone(),
+            metadata: r.metadata(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         }
     }
 }

@@ -23,8 +23,8 @@ use utoipa::openapi::{
     info(
         title = "kassa",
         description = "kassa's own API: checkout sessions and what they make (subscriptions, \
-payments' refunds, invoices), the catalog's plans and business entities, events, and the test \
-clock. JSON in and out, snake_case, times in epoch milliseconds unless a field says otherwise, \
+payments' refunds, invoices), the catalog's plans, business entities and tax rates, events, and \
+the test clock. JSON in and out, snake_case, times in epoch milliseconds unless a field says otherwise, \
 money in integer minor units beside its currency. Authenticate with a secret key as \
 `Authorization: Bearer sk_test_…` (test mode) or `sk_live_…`; every POST honours an \
 `Idempotency-Key` header. Lists are newest first in pages of `limit` (1 to 100, 10 by default): \
@@ -51,6 +51,10 @@ pass a page's `next_cursor` as `cursor` for the next. Errors are `{\"error\": {\
         super::catalog::create_entity,
         super::catalog::list_entities,
         super::catalog::retrieve_entity,
+        super::tax_rates::create,
+        super::tax_rates::list,
+        super::tax_rates::retrieve,
+        super::tax_rates::update,
         super::events::list,
         super::events::retrieve,
         super::organization::show,
@@ -68,6 +72,7 @@ finalizes it once and makes what it sold."),
         (name = "Customers", description = "The buyers a merchant knows."),
         (name = "Plans", description = "Prices sold together as one contract."),
         (name = "Business entities", description = "Legal entities contracts are made with."),
+        (name = "Tax rates", description = "Taxes applied by the buyer's country at checkout."),
         (name = "Events", description = "What happened, as webhooks deliver it."),
         (name = "Organization", description = "Who a key acts for, and their settings."),
         (name = "Test clock", description = "Test mode's own time, to make renewals fall due."),

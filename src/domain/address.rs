@@ -60,6 +60,14 @@ pub struct Collection {
     /// `consent_collection[terms_of_service]=required`).
     #[serde(default)]
     pub terms_of_service: bool,
+    /// Whether a buyer buying as a business may give their tax id (Stripe's
+    /// `tax_id_collection[enabled]`).
+    #[serde(default)]
+    pub tax_id: bool,
+    /// Whether they must, where kassa knows their country's kind of tax id (Stripe's
+    /// `tax_id_collection[required]=if_supported`).
+    #[serde(default)]
+    pub tax_id_required: bool,
 }
 
 fn offered() -> bool {
@@ -75,6 +83,8 @@ impl Default for Collection {
             payment_method_save: true,
             custom_fields: Vec::new(),
             terms_of_service: false,
+            tax_id: false,
+            tax_id_required: false,
         }
     }
 }
@@ -142,6 +152,8 @@ impl Collection {
                 payment_method_save,
                 custom_fields: Vec::new(),
                 terms_of_service: false,
+                tax_id: false,
+                tax_id_required: false,
             })
         } else {
             Err(errors)

@@ -277,6 +277,164 @@ impl TaxRate {
     }
 }
 
+/// The kinds of tax a rate may name (Stripe's `tax_type`).
+pub const TAX_TYPES: [&str; 14] = [
+    "amusement_tax",
+    "communications_tax",
+    "gst",
+    "hst",
+    "igst",
+    "jct",
+    "lease_tax",
+    "pst",
+    "qst",
+    "retail_delivery_fee",
+    "rst",
+    "sales_tax",
+    "service_tax",
+    "vat",
+];
+
+/// The longest name a tax rate shows buyers (Stripe's limit: it sits beside the amount).
+pub const MAX_TAX_RATE_NAME_LENGTH: usize = 50;
+/// The longest description of a tax rate (for the merchant; buyers never see it).
+pub const MAX_TAX_RATE_DESCRIPTION_LENGTH: usize = 500;
+
+/// A tax rate as a merchant asks for it, each field as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaxRateDraft {
+    pub display_name: Option<String>,
+    /// A decimal percentage (`"19"`, `"8.875"`).
+    pub percentage: Option<String>,
+    pub inclusive: Option<bool>,
+    pub country: Option<String>,
+    pub description: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub tax_type: Option<String>,
+}
+
+/// A tax rate fit to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedTaxRate {
+    pub display_name: String,
+    pub rate: Rate,
+    pub inclusive: bool,
+    /// ISO 3166-1 alpha-2, upper case; `None` applies everywhere without a rate of its own.
+    pub country: Option<String>,
+    pub description: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub tax_type: Option<String>,
+}
+
+/// A tax rate needs a display name (at most 50 characters), a percentage from 0 to 100 with at
+/// most four decimals, and whether prices include it; a country, when given, is an ISO 3166-1
+/// alpha-2 code, and a tax type one of [`TAX_TYPES`].
+pub fn check_tax_rate(draft: &TaxRateDraft) -> Result<CheckedTaxRate, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let text = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let display_name = text(&draft.display_name);
+    match &display_name {
+        None => errors.push(FieldError::missing(
+            Field::DisplayName,
+            "display_name is required: the name buyers see beside the tax, such as VAT",
+        )),
+        Some(name) if name.chars().count() > MAX_TAX_RATE_NAME_LENGTH => {
+            errors.push(FieldError::invalid(
+                Field::DisplayName,
+                format!("display_name must be at most {MAX_TAX_RATE_NAME_LENGTH} characters"),
+            ))
+        }
+        Some(_) => {}
+    }
+    let rate = match text(&draft.percentage) {
+        None => {
+            errors.push(FieldError::missing(
+                Field::TaxRatePercentage,
+                "percentage is required, such as 19 or 8.875",
+            ));
+            None
+        }
+        Some(raw) => match Rate::parse_percent(&raw) {
+            Ok(rate) => Some(rate),
+            Err(e) => {
+                errors.push(FieldError::invalid(
+                    Field::TaxRatePercentage,
+                    format!("percentage: {e}"),
+                ));
+                None
+            }
+        },
+    };
+    if draft.inclusive.is_none() {
+        errors.push(FieldError::missing(
+            Field::TaxRateInclusive,
+            "inclusive is required: true when prices already contain the tax, false when it is added on top",
+        ));
+    }
+    let country = match text(&draft.country) {
+        None => None,
+        Some(code) => {
+            let parsed = super::customer::parse_country(&code);
+            if parsed.is_none() {
+                errors.push(FieldError::invalid(
+                    Field::TaxRateCountry,
+                    format!("country `{code}` is not an ISO 3166-1 alpha-2 code such as DE or US"),
+                ));
+            }
+            parsed
+        }
+    };
+    let description = text(&draft.description);
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_TAX_RATE_DESCRIPTION_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::TaxRateDescription,
+            format!("description must be at most {MAX_TAX_RATE_DESCRIPTION_LENGTH} characters"),
+        ));
+    }
+    let jurisdiction = text(&draft.jurisdiction);
+    if jurisdiction
+        .as_ref()
+        .is_some_and(|j| j.chars().count() > MAX_TAX_RATE_NAME_LENGTH)
+    {
+        errors.push(FieldError::invalid(
+            Field::TaxRateJurisdiction,
+            format!("jurisdiction must be at most {MAX_TAX_RATE_NAME_LENGTH} characters"),
+        ));
+    }
+    let tax_type = text(&draft.tax_type);
+    if let Some(kind) = &tax_type
+        && !TAX_TYPES.contains(&kind.as_str())
+    {
+        errors.push(FieldError::invalid(
+            Field::TaxType,
+            format!("tax_type `{kind}` is not one of {}", TAX_TYPES.join(", ")),
+        ));
+    }
+    match (display_name, rate, draft.inclusive) {
+        (Some(display_name), Some(rate), Some(inclusive)) if errors.is_empty() => {
+            Ok(CheckedTaxRate {
+                display_name,
+                rate,
+                inclusive,
+                country,
+                description,
+                jurisdiction,
+                tax_type,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
 /// A bundle of prices sold together, for plan-based contracts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
@@ -889,6 +1047,81 @@ mod tests {
         );
         assert_eq!(TaxRate::applicable(&rates, None).unwrap().id, "general");
         assert_eq!(TaxRate::applicable(&rates[1..], Some("US")), None);
+    }
+
+    #[test]
+    fn a_tax_rate_is_checked_field_by_field() {
+        let draft = TaxRateDraft {
+            display_name: Some(" VAT ".into()),
+            percentage: Some("19.5".into()),
+            inclusive: Some(true),
+            country: Some("de".into()),
+            tax_type: Some("vat".into()),
+            ..TaxRateDraft::default()
+        };
+        let checked = check_tax_rate(&draft).unwrap();
+        assert_eq!(
+            (
+                checked.display_name.as_str(),
+                checked.rate.millionths(),
+                checked.country.as_deref()
+            ),
+            ("VAT", 195_000, Some("DE"))
+        );
+        let fields = |draft: TaxRateDraft| -> Vec<String> {
+            check_tax_rate(&draft)
+                .unwrap_err()
+                .iter()
+                .map(|e| e.field.to_string())
+                .collect()
+        };
+        assert_eq!(
+            fields(TaxRateDraft::default()),
+            ["display_name", "percentage", "inclusive"]
+        );
+        for (percentage, why) in [
+            ("100.5", "between"),
+            ("8.87501", "four decimal"),
+            ("-1", "not a percentage"),
+            ("19%", "not a percentage"),
+        ] {
+            let error = check_tax_rate(&TaxRateDraft {
+                percentage: Some(percentage.into()),
+                ..draft.clone()
+            })
+            .unwrap_err();
+            assert_eq!(error[0].field, Field::TaxRatePercentage, "{percentage}");
+            assert!(
+                error[0].message.contains(why),
+                "{percentage}: {}",
+                error[0].message
+            );
+        }
+        assert_eq!(
+            fields(TaxRateDraft {
+                display_name: Some("x".repeat(51)),
+                country: Some("XX".into()),
+                tax_type: Some("tithe".into()),
+                description: Some("d".repeat(501)),
+                ..draft.clone()
+            }),
+            ["display_name", "country", "description", "tax_type"]
+        );
+        // Zero is a rate (zero-rated goods, reverse charge); 100 is the most.
+        assert!(
+            check_tax_rate(&TaxRateDraft {
+                percentage: Some("0".into()),
+                ..draft.clone()
+            })
+            .is_ok()
+        );
+        assert!(
+            check_tax_rate(&TaxRateDraft {
+                percentage: Some("100".into()),
+                ..draft
+            })
+            .is_ok()
+        );
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub enum Field {
     AccountNumber,
     PromotionCode,
     Quantity(usize),
+    /// What the page showed as due: the charge is refused when the priced total differs.
+    Total,
     // Dashboard accounts and settings.
     AccountEmail,
     Password,
@@ -132,6 +134,17 @@ pub enum Field {
     BillingAddressCollection,
     ShippingAllowedCountries(usize),
     PaymentMethodSave,
+    /// Whether a session asks buyers for their tax id (Stripe's `tax_id_collection`).
+    TaxIdCollection,
+    /// The buyer's tax id, typed on the page.
+    TaxId,
+    // Tax rates.
+    TaxRatePercentage,
+    TaxRateInclusive,
+    TaxRateCountry,
+    TaxRateDescription,
+    TaxRateJurisdiction,
+    TaxType,
     // Processors.
     StripeSecretKey,
     StripeWebhookSecret,
@@ -260,6 +273,15 @@ impl fmt::Display for Field {
             Field::ShippingAllowedCountries(i) => {
                 write!(f, "shipping_address_collection.allowed_countries[{i}]")
             }
+            Field::TaxIdCollection => f.write_str("tax_id_collection.required"),
+            Field::Total => f.write_str("total"),
+            Field::TaxId => f.write_str("tax_id"),
+            Field::TaxRatePercentage => f.write_str("percentage"),
+            Field::TaxRateInclusive => f.write_str("inclusive"),
+            Field::TaxRateCountry => f.write_str("country"),
+            Field::TaxRateDescription => f.write_str("description"),
+            Field::TaxRateJurisdiction => f.write_str("jurisdiction"),
+            Field::TaxType => f.write_str("tax_type"),
             Field::StripeSecretKey => f.write_str("stripe_secret_key"),
             Field::StripeWebhookSecret => f.write_str("stripe_webhook_secret"),
             Field::TestModeProcessor => f.write_str("test_mode_processor"),

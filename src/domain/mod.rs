@@ -16,6 +16,7 @@ pub mod payment_link;
 pub mod processor;
 pub mod redirect_url;
 pub mod session;
+pub mod tax_id;
 pub mod transition;
 pub mod webhook;
 

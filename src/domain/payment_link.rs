@@ -89,6 +89,8 @@ impl LinkTemplate {
                 .map(CustomFieldDraft::from)
                 .collect(),
             terms_of_service: self.terms_of_service.then(|| "required".to_owned()),
+            tax_id: false,
+            tax_id_required: None,
         };
         draft
     }

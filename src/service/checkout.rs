@@ -496,6 +496,7 @@ async fn build_session(
         client_reference_id: checked.client_reference_id,
         collection: checked.collection,
         customer_phone: None,
+        customer_tax_ids: Vec::new(),
         shipping_details: None,
         payment_link_id: checked.payment_link_id,
         origin: checked.origin,

@@ -18,6 +18,7 @@ pub mod portal;
 pub mod processors;
 pub mod renewals;
 pub mod subscriptions;
+pub mod tax_rates;
 pub mod vault;
 pub mod webhooks;
 

@@ -1,10 +1,9 @@
-//! The catalog: pricing models, products, prices, coupons, promotion codes, tax rates and plans.
+//! The catalog: pricing models, products, prices, coupons, promotion codes and plans.
 
 use super::tx::{Tx, dispatch_tx};
 use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
 use crate::domain::catalog::{
-    Coupon, CouponDuration, CouponValue, Plan, PlanItem, Price, PriceType, PromotionCode,
-    Recurring, TaxRate,
+    Coupon, CouponDuration, CouponValue, Plan, PlanItem, Price, PriceType, PromotionCode, Recurring,
 };
 use crate::domain::money::{Currency, Money, Rate};
 
@@ -795,53 +794,6 @@ impl Store {
         Ok(row.map(PromotionCodeRow::into_domain))
     }
 
-    pub async fn insert_tax_rate(
-        &self,
-        organization_id: &str,
-        livemode: bool,
-        rate: &TaxRate,
-    ) -> StoreResult<()> {
-        let now = now_ms();
-        dispatch!(self, write, |db| {
-            sqlx::query(
-                "INSERT INTO tax_rates (id, organization_id, livemode, display_name, \
-                 percentage_millionths, inclusive, country, active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-            )
-            .bind(&rate.id)
-            .bind(organization_id)
-            .bind(livemode)
-            .bind(&rate.display_name)
-            .bind(rate.rate.millionths() as i32)
-            .bind(rate.inclusive)
-            .bind(&rate.country)
-            .bind(rate.active)
-            .bind(now)
-            .execute(db)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// The organization's tax rates in a mode, oldest first.
-    pub async fn tax_rates(
-        &self,
-        organization_id: &str,
-        livemode: bool,
-    ) -> StoreResult<Vec<TaxRate>> {
-        let rows = dispatch!(self, read, |db| {
-            sqlx::query_as::<_, TaxRateRow>(
-                "SELECT id, display_name, percentage_millionths, inclusive, country, active \
-                 FROM tax_rates WHERE organization_id = $1 AND livemode = $2 ORDER BY created_at, id",
-            )
-            .bind(organization_id)
-            .bind(livemode)
-            .fetch_all(db)
-            .await?
-        });
-        Ok(rows.into_iter().map(TaxRateRow::into_domain).collect())
-    }
-
     /// Records a plan and its items in one transaction.
     pub async fn insert_plan(
         &self,
@@ -1000,29 +952,6 @@ impl PromotionCodeRow {
             max_redemptions: self.max_redemptions.map(|m| m.max(0) as u32),
             times_redeemed: self.times_redeemed.max(0) as u32,
             expires_at: self.expires_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct TaxRateRow {
-    id: String,
-    display_name: String,
-    percentage_millionths: i32,
-    inclusive: bool,
-    country: Option<String>,
-    active: bool,
-}
-
-impl TaxRateRow {
-    fn into_domain(self) -> TaxRate {
-        TaxRate {
-            id: self.id,
-            display_name: self.display_name,
-            rate: Rate::from_millionths(self.percentage_millionths.max(0) as u32),
-            inclusive: self.inclusive,
-            country: self.country,
-            active: self.active,
         }
     }
 }

@@ -34,6 +34,7 @@ mod refunds;
 mod renewals;
 mod sessions;
 mod subscriptions;
+mod tax_rates;
 mod test_processor;
 pub mod tx;
 mod users;
@@ -71,6 +72,7 @@ pub use subscriptions::{
     Cancellation, NewSubscription, NewSubscriptionItem, StartedSubscription,
     SubscriptionItemRecord, SubscriptionRecord,
 };
+pub use tax_rates::{TaxRateChanges, TaxRateDetails, TaxRateRecord};
 pub use test_processor::{NewTestCharge, TestCharge, TestRefund};
 pub use tx::Tx;
 pub use users::UserRecord;

@@ -72,6 +72,7 @@ struct SessionRow {
     locale: Option<String>,
     answers: Option<String>,
     origin: String,
+    customer_tax_ids: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -98,7 +99,8 @@ const SESSION_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id, 
      trace_id, amount_subtotal, amount_discount, amount_tax, amount_total, amount_due_today, \
      expires_at, created_at, updated_at, completed_at, purchase_id, invoice_id, subscription_id, \
      payment_method_id, plan_id, starts_at, confirmation, cancelled_at, client_reference_id, \
-     collection, customer_phone, shipping_details, payment_link_id, locale, answers, origin";
+     collection, customer_phone, shipping_details, payment_link_id, locale, answers, origin, \
+     customer_tax_ids";
 const LINE_COLUMNS: &str = "session_id, price_id, product_id, description, quantity, adjustable_minimum, \
      adjustable_maximum, unit_amount, currency, interval_unit, interval_count";
 
@@ -243,6 +245,8 @@ impl SessionRow {
             locale: self.locale,
             answers: json("answers", self.answers.as_deref())?,
             origin: crate::domain::session::Origin::parse(&self.origin),
+            customer_tax_ids: json("customer_tax_ids", self.customer_tax_ids.as_deref())?
+                .unwrap_or_default(),
         })
     }
 }
@@ -315,6 +319,7 @@ struct SessionValues {
     collection: Option<String>,
     shipping_details: Option<String>,
     answers: Option<String>,
+    customer_tax_ids: Option<String>,
     billing_address: Option<String>,
     payment_method_types: String,
     output_metadata: Option<String>,
@@ -336,6 +341,8 @@ impl SessionValues {
             collection: (s.collection != Default::default()).then(|| to_json(&s.collection)),
             shipping_details: s.shipping_details.as_ref().map(to_json),
             answers: s.answers.as_ref().map(to_json),
+            customer_tax_ids: (!s.customer_tax_ids.is_empty())
+                .then(|| to_json(&s.customer_tax_ids)),
             billing_address: s.billing_address.as_ref().map(to_json),
             payment_method_types: to_json(&s.payment_method_types),
             output_metadata: s.output_metadata.as_ref().map(to_json),
@@ -417,6 +424,7 @@ macro_rules! bind_session {
             .bind(&$s.locale)
             .bind(&$v.answers)
             .bind($s.origin.as_str())
+            .bind(&$v.customer_tax_ids)
     };
 }
 
@@ -979,6 +987,8 @@ pub struct SessionCompletion<'a> {
     pub shipping_details: Option<&'a str>,
     /// JSON of the buyer's answers to the session's questions and consent.
     pub answers: Option<&'a str>,
+    /// JSON of the buyer's tax ids.
+    pub customer_tax_ids: Option<&'a str>,
     pub payment_method_type: &'a str,
     pub amounts: AmountSummary,
     pub coupon_id: Option<&'a str>,
@@ -1120,7 +1130,7 @@ impl Tx {
                  amount_total = $10, amount_due_today = $11, coupon_id = $12, promotion_code_id = $13, \
                  discount_duration = $14, purchase_id = $15, invoice_id = $16, subscription_id = $17, \
                  payment_method_id = $18, customer_phone = $22, shipping_details = $23, answers = $24, \
-                 lock_token = NULL, lock_expires_at = NULL \
+                 customer_tax_ids = $25, lock_token = NULL, lock_expires_at = NULL \
                  WHERE id = $19 AND status = $20 AND latest_attempt_id = $21",
             )
             .bind(c.now)
@@ -1147,6 +1157,7 @@ impl Tx {
             .bind(c.customer_phone)
             .bind(c.shipping_details)
             .bind(c.answers)
+            .bind(c.customer_tax_ids)
             .execute(&mut *conn)
             .await?
             .rows_affected()

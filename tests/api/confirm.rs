@@ -759,6 +759,7 @@ async fn codes_quantities_and_tax_change_what_is_charged(engine: Engine) {
                 country: Some("US".into()),
                 active: true,
             },
+            &Default::default(),
         )
         .await
         .unwrap();

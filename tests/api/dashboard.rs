@@ -21,6 +21,7 @@ crate::on_both_engines!(
     api_keys_are_made_and_revoked,
     customers_show_what_they_bought,
     coupons_are_made_listed_and_turned_off,
+    tax_rates_are_made_listed_and_archived,
     a_waiting_subscription_is_activated_from_the_form,
     events_are_listed_for_their_organization_only,
     webhooks_are_managed_from_the_dashboard,
@@ -1019,6 +1020,84 @@ async fn coupons_are_made_listed_and_turned_off(engine: Engine) {
             .unwrap()
             .unwrap()
             .active
+    );
+    app.stop().await;
+}
+
+async fn tax_rates_are_made_listed_and_archived(engine: Engine) {
+    let Some(app) = TestApp::spawn(engine, "dash_tax_rates").await else {
+        return;
+    };
+    let mut merchant = Browser::sign_up(&app, "tax@example.com", "Tax Co").await;
+    let rate = |percentage: &'static str, country: &'static str| {
+        vec![
+            ("display_name", "VAT"),
+            ("percentage", percentage),
+            ("inclusive", "true"),
+            ("country", country),
+            ("description", "Germany"),
+        ]
+    };
+    // A bad percentage and country: refused by input, keeping what was typed.
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/tax-rate/create",
+            &rate("19,5", "Germany"),
+        )
+        .await;
+    let to = location(&response);
+    assert!(to.starts_with("/dashboard/tax-rates?"), "{to}");
+    assert!(param(&to, "error.percentage").is_some(), "{to}");
+    assert!(param(&to, "error.country").is_some(), "{to}");
+    assert_eq!(param(&to, "value.display_name").as_deref(), Some("VAT"));
+
+    let response = merchant
+        .post(&app, "/api/dashboard/tax-rate/create", &rate("19", "de"))
+        .await;
+    assert_eq!(location(&response), "/dashboard/tax-rates");
+    let (status, body) = merchant.call(&app, "/api/dashboard/tax-rates", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let rates: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(rates.as_array().unwrap().len(), 1, "{rates}");
+    assert_eq!(
+        (
+            &rates[0]["percentage"],
+            &rates[0]["country"],
+            &rates[0]["active"]
+        ),
+        (&json!("19%"), &json!("DE"), &json!(true))
+    );
+    let id = rates[0]["id"].as_str().unwrap().to_owned();
+    let (status, page) = merchant.get(&app, "/dashboard/tax-rates").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Create a tax rate") && page.contains(&id),
+        "{page}"
+    );
+
+    // Another organization cannot archive it; its owner can, and reactivate it.
+    let other = Browser::sign_up(&app, "not-tax@example.com", "Nosy Org").await;
+    let (status, _) = other
+        .call(
+            &app,
+            "/api/dashboard/tax-rate/active",
+            &[("id", &id), ("active", "false")],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let response = merchant
+        .post(
+            &app,
+            "/api/dashboard/tax-rate/active",
+            &[("id", &id), ("active", "false")],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard/tax-rates");
+    let (_, body) = merchant.call(&app, "/api/dashboard/tax-rates", &[]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()[0]["active"],
+        false
     );
     app.stop().await;
 }

@@ -33,5 +33,6 @@ mod stripe;
 pub mod stripe_double;
 mod stripe_processor;
 mod subscriptions;
+mod tax_rates;
 pub mod webhooks;
 mod zenskar;

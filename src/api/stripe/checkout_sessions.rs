@@ -3,7 +3,7 @@
 use super::{Form, StripeAuth, StripeError};
 use crate::api::checkout::{
     ConsentForm, CustomFieldForm, PhoneCollection, SavedMethodOptions, ShippingCollection,
-    collection_draft,
+    TaxIdCollectionForm, collection_draft,
 };
 use crate::api::idempotency::Idempotency;
 use crate::domain::catalog::{PriceDraft, ProductDraft};
@@ -55,6 +55,7 @@ pub struct CreateForm {
     #[serde(default)]
     pub(super) custom_fields: Vec<CustomFieldForm>,
     pub(super) consent_collection: Option<ConsentForm>,
+    pub(super) tax_id_collection: Option<TaxIdCollectionForm>,
     /// Stripe's SDKs may ask to expand objects; kassa's session already carries its ids.
     #[serde(default)]
     #[allow(dead_code, reason = "accepted, and nothing to expand")]
@@ -289,6 +290,7 @@ pub(super) fn to_draft(form: CreateForm, now: i64) -> Result<SessionDraft, Strip
             form.saved_payment_method_options,
             form.custom_fields,
             form.consent_collection,
+            form.tax_id_collection,
         ),
         payment_link_id: None,
         origin: crate::domain::session::Origin::Stripe,
@@ -383,7 +385,7 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
             "name": session.customer_name,
             "phone": session.customer_phone,
             "tax_exempt": "none",
-            "tax_ids": [],
+            "tax_ids": session.customer_tax_ids,
             "address": session.billing_address.as_ref().map(address_object),
         })
     });
@@ -432,6 +434,10 @@ pub(super) fn session_object(state: &AppState, session: &CheckoutSession, now: i
         "payment_method_types": session.payment_method_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         "payment_status": payment_status,
         "phone_number_collection": { "enabled": collection.phone },
+        "tax_id_collection": {
+            "enabled": collection.tax_id,
+            "required": if collection.tax_id_required { "if_supported" } else { "never" },
+        },
         "saved_payment_method_options": session.customer_id.as_ref().map(|_| json!({
             "allow_redisplay_filters": ["always"],
             "payment_method_remove": "disabled",

@@ -145,6 +145,7 @@ pub async fn create(
         saved_payment_method_options: None,
         custom_fields: Vec::new(),
         consent_collection: None,
+        tax_id_collection: None,
         expand: body.expand,
     };
     let now = now_ms();

@@ -1,7 +1,6 @@
-//! The Stripe dialect: `/v1/checkout/sessions`, the subscriptions they start and refunds of their
-//! payments, in Stripe's
-//! shapes, so that Stripe's SDKs work when pointed at kassa. A mapping over `service`; no
-//! business logic here.
+//! The Stripe dialect: `/v1/checkout/sessions`, the subscriptions they start, refunds of their
+//! payments, payment links and tax rates, in Stripe's shapes, so that Stripe's SDKs work when
+//! pointed at kassa. A mapping over `service`; no business logic here.
 //!
 //! Requests are form-encoded with brackets (`line_items[0][price]=…`), as Stripe's SDKs send them;
 //! errors are Stripe's `{"error": {"type", "code", "param", "message"}}` with its status codes.
@@ -12,6 +11,7 @@ mod connhex;
 mod payment_links;
 mod refunds;
 mod subscriptions;
+mod tax_rates;
 
 use crate::domain::field::{Field, FieldError};
 use crate::service::ServiceError;
@@ -57,6 +57,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/refunds", post(refunds::create))
         .route("/v1/billing_portal/sessions", post(billing_portal::create))
         .route("/v1/refunds/{id}", get(refunds::retrieve))
+        .route(
+            "/v1/tax_rates",
+            get(tax_rates::list).post(tax_rates::create),
+        )
+        .route(
+            "/v1/tax_rates/{id}",
+            get(tax_rates::retrieve).post(tax_rates::update),
+        )
         .route("/v1/{*rest}", any(unrecognized))
         // Connhex Pay: a JSON layer over the same sessions.
         .route("/checkout/session", post(connhex::create))
@@ -237,6 +245,7 @@ fn param_of(field: Field) -> String {
         Field::ConsentTermsOfService => "consent_collection[terms_of_service]".to_owned(),
         Field::CustomerEmail => "customer_email".to_owned(),
         Field::PaymentMethodSave => "saved_payment_method_options[payment_method_save]".to_owned(),
+        Field::TaxIdCollection => "tax_id_collection[required]".to_owned(),
         Field::ShippingAllowedCountries(i) => {
             format!("shipping_address_collection[allowed_countries][{i}]")
         }

@@ -13,6 +13,7 @@ use crate::domain::custom_field::{Answers, check_answers};
 use crate::domain::customer::{BillingAddress, parse_email};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::session::PaymentMethodType;
+use crate::domain::tax_id::{TaxId, TaxIdKind, check_tax_id};
 use std::fmt;
 
 /// A card's expiry month and year.
@@ -253,6 +254,8 @@ pub struct BuyerDetails {
     pub shipping: Option<ShippingDetails>,
     /// Their answers to the session's questions and consent to its terms, when it asked.
     pub answers: Option<Answers>,
+    /// The tax id they gave buying as a business, when the session asked (at most one).
+    pub tax_ids: Vec<TaxId>,
 }
 
 impl BuyerDetails {
@@ -305,6 +308,8 @@ pub struct PaymentForm {
     pub custom_fields: Vec<Option<String>>,
     /// The box accepting the merchant's terms of service (any value: ticked).
     pub terms_of_service: Option<String>,
+    /// The buyer's tax id, buying as a business (`tax_id_collection`).
+    pub tax_id: Option<String>,
 }
 
 impl PaymentForm {
@@ -445,6 +450,12 @@ pub fn check_buyer(
             "Accept the terms of service to continue.",
         ));
     }
+    let tax_ids = match address.as_ref() {
+        Some(address) if collection.tax_id => check_tax_ids(form, collection, &address.country)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let answers =
         (!collection.custom_fields.is_empty() || collection.terms_of_service).then_some(Answers {
             custom,
@@ -460,8 +471,28 @@ pub fn check_buyer(
             phone,
             shipping,
             answers,
+            tax_ids,
         }),
         _ => Err(errors),
+    }
+}
+
+/// The buyer's tax id as the session asks for it: checked in the shape their country's takes,
+/// and required only where kassa knows that shape and the session requires one.
+fn check_tax_ids(
+    form: &PaymentForm,
+    collection: &Collection,
+    country: &str,
+) -> Result<Vec<TaxId>, FieldError> {
+    match (filled(&form.tax_id), TaxIdKind::of(country)) {
+        (Some(typed), _) => check_tax_id(typed, country)
+            .map(|id| vec![id])
+            .map_err(|e| FieldError::invalid(Field::TaxId, e)),
+        (None, Some(_)) if collection.tax_id_required => Err(FieldError::missing(
+            Field::TaxId,
+            crate::domain::tax_id::MISSING,
+        )),
+        (None, _) => Ok(Vec::new()),
     }
 }
 

@@ -215,6 +215,10 @@ pub struct CollectionDraft {
     pub custom_fields: Vec<crate::domain::custom_field::CustomFieldDraft>,
     /// `required` or `none` (Stripe's `consent_collection[terms_of_service]`).
     pub terms_of_service: Option<String>,
+    /// Stripe's `tax_id_collection[enabled]`.
+    pub tax_id: bool,
+    /// `if_supported` or `never` (Stripe's `tax_id_collection[required]`).
+    pub tax_id_required: Option<String>,
 }
 
 impl SessionDraft {
@@ -404,6 +408,25 @@ pub fn check(draft: SessionDraft, now_ms: i64) -> Result<CheckedDraft, Vec<Field
             errors.push(FieldError::invalid(
                 Field::ConsentTermsOfService,
                 format!("terms_of_service is `required` or `none`, not `{other}`"),
+            ));
+            false
+        }
+    };
+    collection.tax_id = draft.collection.tax_id;
+    collection.tax_id_required = match draft.collection.tax_id_required.as_deref() {
+        None | Some("never") => false,
+        Some("if_supported") if draft.collection.tax_id => true,
+        Some("if_supported") => {
+            errors.push(FieldError::invalid(
+                Field::TaxIdCollection,
+                "tax_id_collection.required needs tax_id_collection.enabled to be true",
+            ));
+            false
+        }
+        Some(other) => {
+            errors.push(FieldError::invalid(
+                Field::TaxIdCollection,
+                format!("tax_id_collection.required is `if_supported` or `never`, not `{other}`"),
             ));
             false
         }

@@ -409,6 +409,10 @@ pub struct CheckoutSession {
     pub collection: crate::domain::address::Collection,
     /// The buyer's phone number (E.164), once they have paid, when the session asked for it.
     pub customer_phone: Option<String>,
+    /// The tax id the buyer gave buying as a business, once they have paid, when the session
+    /// asked (Stripe's `customer_details.tax_ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_tax_ids: Vec<crate::domain::tax_id::TaxId>,
     /// Where the order ships, once paid, when the session asked for it.
     pub shipping_details: Option<crate::domain::address::ShippingDetails>,
     /// The payment link whose visit made the session.

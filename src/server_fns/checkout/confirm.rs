@@ -20,6 +20,7 @@ pub async fn confirm_checkout(
     city: Option<String>,
     state: Option<String>,
     phone: Option<String>,
+    tax_id: Option<String>,
     shipping_name: Option<String>,
     shipping_line1: Option<String>,
     shipping_line2: Option<String>,
@@ -44,6 +45,8 @@ pub async fn confirm_checkout(
     // The answers to the session's questions by position (`custom_fields[0]=…`).
     custom_fields: Option<BTreeMap<String, String>>,
     terms_of_service: Option<String>,
+    // The amount due now as the page showed it (minor units): charged only if it still is.
+    shown_total: Option<String>,
     // The page's language, for what the buyer reads in the answer.
     lang: Option<String>,
 ) -> Result<ConfirmResponse, ServerFnError> {
@@ -72,6 +75,7 @@ pub async fn confirm_checkout(
         city: city.clone(),
         state: state.clone(),
         phone: phone.clone(),
+        tax_id: tax_id.clone(),
         shipping_name: shipping_name.clone(),
         shipping_line1: shipping_line1.clone(),
         shipping_line2: shipping_line2.clone(),
@@ -141,6 +145,12 @@ pub async fn confirm_checkout(
             quantities: quantities.clone(),
             client: client_info(&app),
             lang: Some(lang),
+            // Unreadable counts as shown wrong: the page is shown again with the total.
+            shown_total: shown_total
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<i64>().unwrap_or(-1)),
         };
         match confirm(
             &app.store,
@@ -180,6 +190,7 @@ pub async fn confirm_checkout(
         ("city", &city),
         ("state", &state),
         ("phone", &phone),
+        ("tax_id", &tax_id),
         ("shipping_name", &shipping_name),
         ("shipping_line1", &shipping_line1),
         ("shipping_line2", &shipping_line2),

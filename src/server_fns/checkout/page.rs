@@ -236,13 +236,10 @@ async fn view(
         _ => Vec::new(),
     };
 
-    // Inactive rates never apply; the browser need not know them.
+    // The rates in effect when the session was made: confirming prices with the same ones.
     let tax_rates = store
-        .tax_rates(org, session.livemode)
-        .await?
-        .into_iter()
-        .filter(|r| r.active)
-        .collect();
+        .tax_rates_at(org, session.livemode, session.created_at)
+        .await?;
     let latest = store.latest_attempt(session_id).await?;
     let summary: Option<MethodSummary> = latest
         .as_ref()

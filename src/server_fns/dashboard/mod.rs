@@ -18,6 +18,7 @@ mod payment_links;
 mod plans;
 mod processors;
 mod sessions;
+mod tax_rates;
 mod webhooks;
 
 pub use account::*;
@@ -31,6 +32,7 @@ pub use payment_links::*;
 pub use plans::*;
 pub use processors::*;
 pub use sessions::*;
+pub use tax_rates::*;
 pub use webhooks::*;
 
 use serde::{Deserialize, Serialize};

@@ -38,7 +38,15 @@ pub struct ConfirmRequest {
     pub client: ClientInfo,
     /// The language the buyer pays in: their receipt and later mail speak it.
     pub lang: Option<crate::i18n::Lang>,
+    /// The amount due now as the page showed it, when the page sent it: a confirm is refused
+    /// (and the page shown again with the new total) when the priced amount differs, so that no
+    /// buyer is charged an amount they were not shown.
+    pub shown_total: Option<i64>,
 }
+
+/// What the buyer reads when the total changed since the page showed it.
+pub const TOTAL_CHANGED: &str =
+    "Your total changed with your country's tax or your quantities. Check the new total, then pay.";
 
 const NO_LIVE_PROCESSOR: &str =
     "This shop cannot take live payments yet: no live payment processor is configured.";
@@ -340,6 +348,12 @@ async fn checked(
     if !errors.is_empty() {
         return Ok(Err(ConfirmOutcome::Invalid(errors)));
     }
+    if request.shown_total.is_some_and(|shown| shown != due_today) {
+        return Ok(Err(ConfirmOutcome::Invalid(vec![FieldError::invalid(
+            Field::Total,
+            TOTAL_CHANGED,
+        )])));
+    }
     let consent = request.form.consents_to_save();
     let mut plan = plan_of(session, &buyer, &priced, details.as_ref(), consent);
     plan.lang = request.lang;
@@ -522,5 +536,6 @@ fn plan_of(
         deferred: None,
         lang: None,
         answers: buyer.answers.clone(),
+        tax_ids: buyer.tax_ids.clone(),
     }
 }

@@ -697,6 +697,10 @@ impl<'a> Finalization<'a> {
             .map(serde_json::to_string)
             .transpose()
             .map_err(StoreError::from)?;
+        let tax_ids = (!plan.tax_ids.is_empty())
+            .then(|| serde_json::to_string(&plan.tax_ids))
+            .transpose()
+            .map_err(StoreError::from)?;
         Ok(self
             .tx
             .complete_session(&SessionCompletion {
@@ -711,6 +715,7 @@ impl<'a> Finalization<'a> {
                 customer_phone: plan.phone.as_deref(),
                 shipping_details: shipping.as_deref(),
                 answers: answers.as_deref(),
+                customer_tax_ids: tax_ids.as_deref(),
                 payment_method_type: plan.method_type.map_or("card", PaymentMethodType::as_str),
                 amounts: plan.amounts,
                 coupon_id: plan.discount.as_ref().map(|d| d.coupon_id.as_str()),

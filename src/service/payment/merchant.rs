@@ -136,6 +136,7 @@ pub async fn confirm_by_merchant(
         // Confirmed by the merchant, not paid on the page: the customer's own language, if known.
         lang: None,
         answers: None,
+        tax_ids: Vec::new(),
     };
     let created = AttemptStatus::Created;
     let Some(attempt_id) = attempt::start(store, session, &plan, 0, "none", created, now).await?

@@ -111,6 +111,9 @@ pub struct PaymentPlan {
     /// when the session asked for neither.
     #[serde(default)]
     pub answers: Option<crate::domain::custom_field::Answers>,
+    /// The tax id the buyer gave buying as a business, when the session asked.
+    #[serde(default)]
+    pub tax_ids: Vec<crate::domain::tax_id::TaxId>,
 }
 
 /// A completion without a charge: how the merchant confirmed it, and the customer's saved method

@@ -106,7 +106,10 @@ pub async fn price_session(
 
     let tax = match country {
         Some(country) => {
-            let rates = store.tax_rates(org, session.livemode).await?;
+            // Those in effect when the session was made, as its page showed them.
+            let rates = store
+                .tax_rates_at(org, session.livemode, session.created_at)
+                .await?;
             TaxRate::applicable(&rates, Some(country)).map(|r| AppliedTax {
                 rate_id: r.id.clone(),
                 rate: r.rate,

@@ -62,6 +62,8 @@ struct Form {
     email: RwSignal<String>,
     name: RwSignal<String>,
     phone: RwSignal<String>,
+    /// The buyer's tax id, buying as a business.
+    tax_id: RwSignal<String>,
     billing: AddressSignals,
     shipping_name: RwSignal<String>,
     shipping: AddressSignals,
@@ -108,6 +110,7 @@ impl Form {
             city: value(self.billing.city),
             state: value(self.billing.state),
             phone: value(self.phone),
+            tax_id: value(self.tax_id),
             shipping_name: value(self.shipping_name),
             shipping_line1: value(self.shipping.line1),
             shipping_line2: value(self.shipping.line2),
@@ -239,6 +242,7 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
         ),
         name: RwSignal::new(initial("name", view.prefill_name.clone())),
         phone: RwSignal::new(initial("phone", None)),
+        tax_id: RwSignal::new(initial("tax_id", None)),
         billing: AddressSignals {
             line1: RwSignal::new(initial("line1", None)),
             line2: RwSignal::new(initial("line2", None)),
@@ -510,6 +514,11 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
     #[cfg(not(feature = "ssr"))]
     let (billing_options, shipping_options) = (String::new(), String::new());
     let full_billing = collection.full_billing_address();
+    // An example in the shape the buyer's country uses (as the page opened with it).
+    let tax_id_example =
+        crate::domain::tax_id::TaxIdKind::of(&form.billing.country.get_untracked())
+            .map(|k| k.example.to_owned())
+            .unwrap_or_default();
     let saved_methods = view.saved_methods.clone();
     let can_save = view.can_save;
     let save_with = view.merchant_name.clone();
@@ -649,6 +658,13 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         {address_fields(form, Which::Billing, form.billing, full_billing, billing_options, error_of)}
                     </fieldset>
 
+                    {collection.tax_id.then(|| view! {
+                        <fieldset class="business">
+                            <legend class="visually-hidden">{tr.t("Business purchase")}</legend>
+                            {text_field(form, "tax_id", tr.t("Tax ID (for a business purchase)").into(), form.tax_id, "text", "off", None, tax_id_example.clone(), false, error_of)}
+                        </fieldset>
+                    })}
+
                     <fieldset class="methods" hidden=move || !needs_method.get()>
                         <legend>{tr.t("Payment method")}</legend>
                         {(!saved_methods.is_empty()).then(|| view! {
@@ -736,6 +752,12 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
                         </div>
                     })}
 
+                    // The amount the button says: the server charges it or nothing (a total changed
+                    // since, by the country's tax or a quantity, is shown again first).
+                    <input type="hidden" name="shown_total"
+                        value=totals.get_untracked().map(|t| t.due_today.to_string())
+                        prop:value=move || totals.get().map(|t| t.due_today.to_string()).unwrap_or_default() />
+                    <p class="field-error" id="e-total" role="alert">{move || error_of("total")}</p>
                     <button type="submit" class="primary" disabled=move || form.sending.get()>
                         {move || if form.sending.get() { tr.t("Processing…") } else { submit_label.get() }}
                     </button>
@@ -1022,6 +1044,7 @@ fn focus_first_error(errors: &BTreeMap<String, String>) {
             "city",
             "state",
             "postal_code",
+            "tax_id",
             "card_number",
             "card_exp",
             "card_cvc",

@@ -6,7 +6,7 @@
 //! Unicode tables into the bundle every buyer's checkout page loads.
 
 use crate::domain::account::{check_password, parse_color};
-use crate::domain::catalog::{CouponDraft, check_coupon};
+use crate::domain::catalog::{CouponDraft, TaxRateDraft, check_coupon, check_tax_rate};
 use crate::domain::customer::parse_email;
 use crate::domain::field::{Field, FieldError};
 
@@ -48,6 +48,22 @@ pub fn percent(value: &str) -> Option<String> {
         ..CouponDraft::default()
     };
     message_for(check_coupon(&draft), Field::CouponValue)
+}
+
+pub fn tax_percentage(value: &str) -> Option<String> {
+    let draft = TaxRateDraft {
+        percentage: Some(value.to_owned()),
+        ..TaxRateDraft::default()
+    };
+    message_for(check_tax_rate(&draft), Field::TaxRatePercentage)
+}
+
+pub fn country(value: &str) -> Option<String> {
+    let draft = TaxRateDraft {
+        country: Some(value.to_owned()),
+        ..TaxRateDraft::default()
+    };
+    message_for(check_tax_rate(&draft), Field::TaxRateCountry)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod payment_links;
 mod payments;
 mod plans;
 mod sessions;
+mod tax_rates;
 mod webhooks;
 
 pub use account::{DashboardHome, SignUpPage};
@@ -27,6 +28,7 @@ pub use payment_links::PaymentLinksPage;
 pub use payments::PaymentsPage;
 pub use plans::PlansPage;
 pub use sessions::{NewSessionPage, SessionPage, SessionsPage};
+pub use tax_rates::TaxRatesPage;
 pub use webhooks::{WebhookPage, WebhooksPage};
 
 use crate::server_fns::dashboard::{
@@ -183,6 +185,7 @@ fn Frame(me: Me, children: Children) -> impl IntoView {
         ("/dashboard/checkout-sessions", "Checkout sessions"),
         ("/dashboard/products", "Products"),
         ("/dashboard/coupons", "Coupons"),
+        ("/dashboard/tax-rates", "Tax rates"),
         ("/dashboard/payment-links", "Payment links"),
         ("/dashboard/plans", "Plans"),
         ("/dashboard/customers", "Customers"),
