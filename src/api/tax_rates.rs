@@ -40,10 +40,13 @@ impl Percentage {
 }))]
 pub struct CreateBody {
     /// What buyers see beside the tax: at most 50 characters.
+    #[schema(required = true)]
     display_name: Option<String>,
     /// From 0 to 100, at most four decimals.
+    #[schema(required = true)]
     percentage: Option<Percentage>,
     /// True when prices already contain the tax; false when it is added on top.
+    #[schema(required = true)]
     inclusive: Option<bool>,
     /// ISO 3166-1 alpha-2; leave it out for a rate that applies everywhere without one of its own.
     country: Option<String>,
