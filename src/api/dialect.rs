@@ -61,6 +61,17 @@ impl Dialect {
         }
     }
 
+    /// A 400 about the request's parameter `param`.
+    pub fn invalid_param(self, param: String, message: impl Into<String>) -> Response {
+        match self {
+            Dialect::Kassa => ApiError::invalid(param, message).into_response(),
+            Dialect::Stripe => {
+                StripeError::invalid("parameter_invalid", param, message).into_response()
+            }
+            Dialect::Flowglad => self.error(StatusCode::BAD_REQUEST, "parameter_invalid", message),
+        }
+    }
+
     /// A 429 telling the client to wait `seconds`, also in `Retry-After`.
     pub fn too_many_requests(self, seconds: u64, message: impl Into<String>) -> Response {
         let mut response = self.error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);

@@ -246,12 +246,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
-/// A query string for kassa's own endpoints: a malformed one (a parameter given twice, say) is
-/// a 400 in the API's error envelope naming the parameter, not axum's plain-text rejection.
+/// A query string, of kassa's API or a vendor's dialect: a malformed one (a parameter given
+/// twice, say) is a 400 in the request's own error shape naming the parameter, not axum's
+/// plain-text rejection.
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
+    type Rejection = axum::response::Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
@@ -268,30 +269,7 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
                     .filter(|p| !p.is_empty())
                     .unwrap_or("query")
                     .to_owned();
-                ApiError::invalid(param, message)
-            })
-    }
-}
-
-/// A query string for a vendor's dialect: a malformed one is a 400 in that dialect's own error
-/// shape (Stripe's, Flowglad's), not axum's plain-text rejection.
-pub struct DialectQuery<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for DialectQuery<T> {
-    type Rejection = axum::response::Response;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::try_from_uri(&parts.uri)
-            .map(|q| DialectQuery(q.0))
-            .map_err(|rejection| {
-                dialect::Dialect::of(parts.uri.path()).error(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "parameter_invalid",
-                    rejection.body_text(),
-                )
+                dialect::Dialect::of(parts.uri.path()).invalid_param(param, message)
             })
     }
 }

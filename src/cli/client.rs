@@ -77,13 +77,16 @@ pub async fn listen(
         crate::service::ids::random_alphanumeric(32).collect::<String>()
     );
     // What is there now is history: only what happens from here on is forwarded.
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen = Recent::default();
     for event in get(&http, &api, "/api/events?limit=100").await?["data"]
         .as_array()
         .into_iter()
         .flatten()
+        .rev()
     {
-        seen.extend(event["id"].as_str().map(str::to_owned));
+        if let Some(id) = event["id"].as_str() {
+            seen.insert(id.to_owned());
+        }
     }
     let print = |out: &mut dyn Write, line: Value| {
         writeln!(out, "{line}")
@@ -268,5 +271,52 @@ fn event_name(event: TriggerEvent) -> &'static str {
         TriggerEvent::CheckoutSessionExpired => "checkout.session.expired",
         TriggerEvent::PaymentFailed => "payment.failed",
         TriggerEvent::SubscriptionCreated => "subscription.created",
+    }
+}
+
+/// The ids of the latest events seen, the newest [`Recent::KEPT`]: a poll reads newest first down
+/// to the first of them, so older ones are never asked about and need not be kept.
+#[derive(Default)]
+struct Recent {
+    order: std::collections::VecDeque<String>,
+    ids: HashSet<String>,
+}
+
+impl Recent {
+    const KEPT: usize = 1_000;
+
+    fn insert(&mut self, id: String) {
+        if self.ids.insert(id.clone()) {
+            self.order.push_back(id);
+        }
+        while self.order.len() > Self::KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.ids.remove(&oldest);
+            }
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Recent;
+
+    #[test]
+    fn only_the_latest_ids_are_kept() {
+        let mut recent = Recent::default();
+        for i in 0..Recent::KEPT + 5 {
+            recent.insert(format!("evt_{i}"));
+        }
+        recent.insert("evt_10".into());
+        assert!(!recent.contains("evt_4"), "the oldest are dropped");
+        assert!(recent.contains("evt_5") && recent.contains(&format!("evt_{}", Recent::KEPT + 4)));
+        assert_eq!(
+            (recent.ids.len(), recent.order.len()),
+            (Recent::KEPT, Recent::KEPT)
+        );
     }
 }

@@ -792,11 +792,16 @@ async fn a_malformed_list_query_is_answered_in_the_dialects_shape(engine: Engine
         return;
     };
     let twice = [("limit", "1"), ("limit", "2")];
-    for path in ["/v1/checkout/sessions", "/v1/payment_links"] {
+    for path in [
+        "/v1/checkout/sessions",
+        "/v1/payment_links",
+        "/v1/tax_rates",
+    ] {
         let (status, body) = get(&app, path, &twice).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(
-            body["error"]["type"], "invalid_request_error",
+            (&body["error"]["type"], &body["error"]["param"]),
+            (&json!("invalid_request_error"), &json!("limit")),
             "{path}: {body}"
         );
         assert!(body["error"]["message"].as_str().unwrap().contains("limit"));

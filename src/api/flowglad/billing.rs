@@ -105,7 +105,7 @@ pub async fn refund_payment(
 pub async fn list_payments(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -371,7 +371,7 @@ fn line_item(
 pub async fn list_invoices(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -453,7 +453,7 @@ pub struct SubscriptionEnvelope {
 pub async fn list_subscriptions(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -603,7 +603,7 @@ pub struct PaymentMethodEnvelope {
 pub async fn list_payment_methods(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<Value>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

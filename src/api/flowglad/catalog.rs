@@ -359,7 +359,7 @@ pub async fn update_product(
 pub async fn list_products(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<ProductBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());
@@ -465,7 +465,7 @@ pub async fn update_price(
 pub async fn list_prices(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<PriceBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

@@ -272,7 +272,7 @@ pub async fn retrieve(
 pub async fn list(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<SessionBody>>, FlowgladError> {
     let page = query.page()?;
     let (sessions, total) = checkout::list_sessions(&state.store, &principal, &page)

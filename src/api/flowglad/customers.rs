@@ -195,7 +195,7 @@ pub async fn update(
 pub async fn list(
     State(state): State<AppState>,
     FlowgladAuth(principal): FlowgladAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<CustomerBody>>, FlowgladError> {
     let page = query.page()?;
     let (org, live) = (principal.organization_id.as_str(), principal.mode.is_live());

@@ -578,7 +578,7 @@ pub(super) fn limit_of(raw: Option<&str>) -> Result<u32, StripeError> {
 pub async fn list(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, StripeError> {
     let limit = limit_of(query.limit.as_deref())?;
     let live = principal.mode.is_live();

@@ -312,7 +312,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, StripeError> {
     let limit = limit_of(query.limit.as_deref())?;
     let after = match query.starting_after.filter(|s| !s.is_empty()) {

@@ -136,7 +136,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     StripeAuth(principal): StripeAuth,
-    crate::api::DialectQuery(query): crate::api::DialectQuery<ListQuery>,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, StripeError> {
     let limit = limit_of(query.limit.as_deref())?;
     let active = match query.active.as_deref() {
