@@ -243,6 +243,11 @@ impl TestApp {
         .await
     }
 
+    /// The HTML of the page at `path`, whatever its status.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("a page's text")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

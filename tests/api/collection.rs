@@ -88,12 +88,7 @@ async fn a_stripe_session_collects_addresses_and_a_phone_and_reads_them_back(eng
     let id = created["id"].as_str().unwrap();
 
     // The page asks for the shipping address (only to the countries shipped to) and the phone.
-    let page = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&format!("/checkout/{id}")).await;
     for expected in [
         "Shipping address",
         r#"name="shipping_line1""#,
@@ -175,12 +170,7 @@ async fn a_stripe_session_collects_addresses_and_a_phone_and_reads_them_back(eng
     assert_eq!(purchase.phone.as_deref(), Some("+16502530000"));
 
     // The receipt page shows where it ships.
-    let receipt = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let receipt = app.html(&format!("/checkout/{id}")).await;
     assert!(receipt.contains("Shipping to"), "{receipt}");
     assert!(receipt.contains("San Francisco, CA 94105"));
     app.stop().await;
@@ -457,12 +447,7 @@ async fn a_returning_buyer_pays_with_the_card_they_saved(engine: Engine) {
 
     // Her next checkout offers it first; Bob's offers none.
     let next = beans_for(&app, &ada, json!({})).await;
-    let page = app
-        .get(&format!("/checkout/{next}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&format!("/checkout/{next}")).await;
     assert!(page.contains("Visa •••• 4242"), "the saved card is offered");
     let offered = page
         .split(&format!(r#"value="{card_id}""#))
@@ -476,12 +461,7 @@ async fn a_returning_buyer_pays_with_the_card_they_saved(engine: Engine) {
     );
     assert!(page.contains("for next time"));
     let bobs = beans_for(&app, &bob, json!({})).await;
-    let page = app
-        .get(&format!("/checkout/{bobs}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&format!("/checkout/{bobs}")).await;
     assert!(!page.contains("saved_payment_method\" value=\"pm_"));
 
     // Bob cannot pay with Ada's card, even knowing its id.
@@ -493,12 +473,7 @@ async fn a_returning_buyer_pays_with_the_card_they_saved(engine: Engine) {
     let (second, status, body) =
         pay_as(&app, &ada, &[("saved_payment_method", &card_id)], None).await;
     assert_eq!(status, 200, "{body}");
-    let receipt = app
-        .get(&format!("/checkout/{second}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let receipt = app.html(&format!("/checkout/{second}")).await;
     assert!(
         receipt.contains("Paid $24.00 with Visa •••• 4242"),
         "{receipt}"
@@ -524,12 +499,7 @@ async fn a_returning_buyer_pays_with_the_card_they_saved(engine: Engine) {
         json!({ "saved_payment_method_options": { "payment_method_save": "disabled" } }),
     )
     .await;
-    let page = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.html(&format!("/checkout/{id}")).await;
     assert!(!page.contains("for next time"));
     let mut form = card(&id, "4242424242424242");
     form.retain(|(k, _)| k != "email");

@@ -86,12 +86,7 @@ async fn the_buyer_answers_and_accepts_and_the_merchant_reads_it_back(engine: En
     let id = session["id"].as_str().unwrap();
 
     // The page asks each question and links the terms.
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     for expected in [
         r#"name="custom_fields[0]""#,
         "VAT number (optional)",

@@ -276,12 +276,7 @@ async fn a_charge_whose_answer_is_lost_is_found_and_recorded_once(engine: Engine
     assert_eq!(status_code, 200, "{body}");
     let page = body["Redirect"]["url"].as_str().unwrap().to_owned();
     assert!(page.ends_with(&format!("/checkout/{id}")), "{body}");
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(html.contains("We are checking your payment"), "{html}");
     assert!(!html.contains("Nothing was charged"));
     let polled: Value = app
@@ -357,12 +352,7 @@ async fn a_request_lost_before_the_processor_is_closed_and_never_charges(engine:
         "{late:?}"
     );
 
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(
         html.contains("nothing was charged"),
         "the buyer is told: {html}"
@@ -520,12 +510,7 @@ async fn a_charge_that_outlives_its_session_is_refunded_and_recorded(engine: Eng
         ),
         (&json!(attempt.id), &json!(4800))
     );
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(html.contains("refunded in full"), "{html}");
     app.stop().await;
 }

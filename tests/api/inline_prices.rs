@@ -50,12 +50,7 @@ async fn a_line_with_its_own_price_sells_it_in_that_session_alone(engine: Engine
     assert!(price.starts_with("price_") && product.starts_with("prod_"));
 
     // The page sells it by its name, and the buyer pays for it.
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(html.contains("Gift wrap"), "the line on the page");
     let (status, paid) = confirm(&app, &card(id, "4242424242424242")).await;
     assert_eq!(status, 200, "{paid}");

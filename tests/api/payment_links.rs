@@ -319,12 +319,7 @@ async fn a_link_asks_every_buyer_its_questions_and_terms(engine: Engine) {
     assert_eq!(made["payment_link"], id);
     assert_eq!(made["custom_fields"][0]["key"], "grind");
     assert_eq!(made["consent_collection"]["terms_of_service"], "required");
-    let html = app
-        .get(&format!("/checkout/{session}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{session}")).await;
     assert!(
         html.contains(r#"<option value="whole" selected"#),
         "the default is chosen"

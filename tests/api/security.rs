@@ -313,7 +313,7 @@ async fn a_closed_sign_up_makes_no_account() {
         location.starts_with("/dashboard/sign-up?error.form="),
         "{location}"
     );
-    let page = app.get(&location).await.text().await.unwrap();
+    let page = app.html(&location).await;
     assert!(page.contains("Sign-up is closed on this kassa"), "{page}");
     assert_eq!(
         app.store
@@ -350,7 +350,7 @@ async fn the_checkout_shows_only_messages_kassa_wrote() {
         "/checkout/{session}?unavailable=Call+%2B1+555+0100+to+pay+by+phone\
          &error.email=Send+your+card+to+billing%40evil.example&notice_sig=00"
     );
-    let page = app.get(&forged).await.text().await.unwrap();
+    let page = app.html(&forged).await;
     assert!(!page.contains("555 0100"), "{page}");
     assert!(!page.contains("evil.example"), "{page}");
     // kassa's own, after a form posted without JavaScript, are.
@@ -363,7 +363,7 @@ async fn the_checkout_shows_only_messages_kassa_wrote() {
         "{location}"
     );
     let path = location.trim_start_matches(&app.address);
-    let page = app.get(path).await.text().await.unwrap();
+    let page = app.html(path).await;
     assert!(
         page.contains("class=\"field-error\"") || page.contains("role=\"alert\""),
         "{page}"
@@ -376,7 +376,7 @@ async fn the_checkout_shows_only_messages_kassa_wrote() {
     assert!(page.contains(&message), "{message} in {page}");
     // The same address with one word changed shows nothing.
     let tampered = path.replacen("error.email=", "error.email=Call+us.+", 1);
-    let page = app.get(&tampered).await.text().await.unwrap();
+    let page = app.html(&tampered).await;
     assert!(!page.contains("Call us."), "{page}");
     assert!(!page.contains(&message), "{page}");
     app.stop().await;

@@ -237,12 +237,7 @@ async fn three_d_secure_at_stripes_page_can_fail_then_pass(engine: Engine) {
         "{page}"
     );
     // Back on the checkout meanwhile, the buyer is pointed to the bank's page.
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(html.contains(&page), "{html}");
 
     let next = at_stripes_page(&app, &page, "fail").await;
@@ -253,12 +248,7 @@ async fn three_d_secure_at_stripes_page_can_fail_then_pass(engine: Engine) {
         attempt.decline_code.as_deref(),
         Some("payment_intent_authentication_failure")
     );
-    let html = app
-        .get(&format!("/checkout/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&format!("/checkout/{id}")).await;
     assert!(
         html.contains("We are unable to authenticate your payment method"),
         "{html}"
