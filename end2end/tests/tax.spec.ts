@@ -23,6 +23,7 @@ test("a business buyer's VAT number is checked, normalized and kept", async ({ p
   if (!javaScriptEnabled) await fillCard(page, "4242 4242 4242 4242");
   await page.getByRole("button", { name: "Pay $24.00" }).click();
   await expect(page.getByText("Paid $24.00 with Visa •••• 4242")).toBeVisible();
+  await expect(page.getByText("Tax ID: DE123456789")).toBeVisible();
 
   const read = await request.get(`/v1/checkout/sessions/${id}`, { headers: { authorization: `Bearer ${demo().secret_key}` } });
   const session = await read.json();

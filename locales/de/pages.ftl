@@ -28,6 +28,7 @@ trial-ends = Ihre Testphase endet am { $date }.
 what-you-bought = Ihr Einkauf
 shipping-to = Lieferung an
 receipt-for = Beleg für { $email }
+receipt-tax-id = Steuernummer: { $value }
 your-payment-failed = Ihre Zahlung ist fehlgeschlagen
 could-not-complete = Die Zahlung konnte nicht abgeschlossen werden.
 failed-detail = Es wurde nichts berechnet. Beginnen Sie im Shop erneut, um eine andere Zahlungsmethode zu verwenden.

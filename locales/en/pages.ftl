@@ -29,6 +29,7 @@ trial-ends = Your trial ends on { $date }.
 what-you-bought = What you bought
 shipping-to = Shipping to
 receipt-for = Receipt for { $email }
+receipt-tax-id = Tax ID: { $value }
 your-payment-failed = Your payment failed
 could-not-complete = The payment could not be completed.
 failed-detail = Nothing was charged. Start again from the shop to try another way of paying.

@@ -28,6 +28,7 @@ trial-ends = Su prueba finaliza el { $date }.
 what-you-bought = Su compra
 shipping-to = Envío a
 receipt-for = Recibo para { $email }
+receipt-tax-id = Número de identificación fiscal: { $value }
 your-payment-failed = Su pago no se ha podido realizar
 could-not-complete = No se ha podido completar el pago.
 failed-detail = No se ha realizado ningún cargo. Vuelva a empezar desde la tienda para probar otro método de pago.

@@ -28,6 +28,7 @@ trial-ends = Votre essai se termine le { $date }.
 what-you-bought = Vos achats
 shipping-to = Livraison à
 receipt-for = Reçu pour { $email }
+receipt-tax-id = Numéro fiscal : { $value }
 your-payment-failed = Votre paiement a échoué
 could-not-complete = Le paiement n'a pas pu être effectué.
 failed-detail = Aucun montant n'a été débité. Recommencez depuis la boutique pour essayer un autre moyen de paiement.

@@ -28,6 +28,7 @@ trial-ends = トライアルは { $date } に終了します。
 what-you-bought = ご購入内容
 shipping-to = お届け先
 receipt-for = { $email } 宛ての領収書
+receipt-tax-id = 税務ID: { $value }
 your-payment-failed = お支払いに失敗しました
 could-not-complete = お支払いを完了できませんでした。
 failed-detail = 請求は発生していません。別のお支払い方法をお試しになるには、ショップからやり直してください。

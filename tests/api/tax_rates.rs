@@ -434,6 +434,12 @@ async fn a_business_buyer_gives_a_tax_id_kept_on_the_session(engine: Engine) {
     assert_eq!(body["Invalid"]["errors"][0][0], "tax_id", "{body}");
     let (status, body) = confirm(&app, &german("de 123 456 789")).await;
     assert_eq!(status, 200, "{body}");
+    // The receipt shows it, for the buyer's books.
+    assert!(
+        app.html(&format!("/checkout/{id}"))
+            .await
+            .contains("Tax ID: DE123456789")
+    );
 
     let (_, read) = app
         .api_get(&app.demo.secret_key, &format!("/v1/checkout/sessions/{id}"))

@@ -146,6 +146,9 @@ pub struct Receipt {
     /// The trial's last day, as a date (`2026-12-06`).
     pub trial_ends_on: Option<String>,
     pub shipping: Option<crate::domain::address::ShippingDetails>,
+    /// The tax id the buyer gave buying as a business, for their records.
+    #[serde(default)]
+    pub tax_ids: Vec<crate::domain::tax_id::TaxId>,
 }
 
 /// What the confirm answers a page with JavaScript (a page without gets a redirect instead).

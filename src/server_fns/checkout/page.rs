@@ -312,6 +312,7 @@ async fn view(
                     crate::i18n::format_date(d.year(), d.month(), d.day(), lang)
                 }),
             shipping: session.shipping_details.clone(),
+            tax_ids: session.customer_tax_ids.clone(),
         })
     } else {
         None

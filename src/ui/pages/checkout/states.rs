@@ -159,6 +159,9 @@ pub fn Succeeded(view: CheckoutView) -> impl IntoView {
                     </address>
                 </section>
             })}
+            {receipt.as_ref().map(|r| r.tax_ids.iter().map(|id| view! {
+                <p class="tax-id">{tr.tf("Tax ID: {value}", &[("value", &id.value)])}</p>
+            }).collect_view())}
             {receipt.as_ref().filter(|r| !r.email.is_empty()).map(|r| view! { <p class="hint">{tr.tf("Receipt for {email}", &[("email", &r.email)])}</p> })}
         </section>
     }
