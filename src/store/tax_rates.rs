@@ -43,11 +43,6 @@ impl TaxRateRecord {
         serde_json::from_str(&self.metadata).unwrap_or_default()
     }
 
-    /// Whether a session made at `at` (epoch milliseconds) applies it.
-    pub fn in_effect_at(&self, at: i64) -> bool {
-        self.active_from <= at && self.archived_at.is_none_or(|archived| archived > at)
-    }
-
     /// The rate as pricing uses it; `active` as it is now.
     pub fn to_domain(&self) -> TaxRate {
         TaxRate {
