@@ -523,6 +523,23 @@ pub fn router(state: AppState) -> Router {
             tower_sessions::cookie::time::Duration::days(7),
         ));
 
+    // The built site's files (`/pkg/…`, `/favicon.ico`), precompressed where the build made `.br`
+    // and `.gz` beside them, with the HTTP a browser's cache relies on: `Last-Modified`, `304 Not
+    // Modified` to a revalidation, `HEAD`, ranges. Anything else is the app's 404 page. (Leptos's
+    // `file_and_error_handler` alone asks `ServeDir` without the request's conditional headers and
+    // turns any answer but 200 into that 404 page.)
+    let static_files = {
+        use axum::handler::Handler;
+        let not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_page_nonce,
+            shell,
+        );
+        tower_http::services::ServeDir::new(&*state.leptos_options.site_root)
+            .precompressed_br()
+            .precompressed_gzip()
+            .call_fallback_on_method_not_allowed(true)
+            .fallback(not_found.with_state(state.clone()))
+    };
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -543,10 +560,7 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_page_nonce, shell))
+        .fallback_service(static_files)
         .layer(axum::middleware::from_fn_with_state(
             state.store.clone(),
             count_request,

@@ -48,6 +48,8 @@ pub struct Options {
     /// The SMTP server buyers' mail goes through (`KASSA_SMTP_URL`); kept for the dashboard
     /// when `None`.
     pub smtp_url: Option<String>,
+    /// The built site's folder (`/pkg/…`); one that does not exist when `None`.
+    pub site_root: Option<std::path::PathBuf>,
 }
 
 /// The operator's key in every test kassa: processor keys can be kept.
@@ -64,7 +66,11 @@ async fn bind(
         .settings;
     raw.database_url = database_url.to_owned();
     raw.addr = "127.0.0.1:0".into();
-    raw.site_root = Some(std::env::temp_dir().join("kassa-tests-no-site"));
+    raw.site_root = Some(
+        options
+            .site_root
+            .unwrap_or_else(|| std::env::temp_dir().join("kassa-tests-no-site")),
+    );
     // Short enough that a test sees an attempt time out, long enough for a loaded machine.
     raw.webhook_timeout = "2".into();
     raw.payment_attempts_per_address = options.attempts_per_address.unwrap_or(0).to_string();

@@ -1,10 +1,11 @@
-use crate::app::TestApp;
+use crate::app::{Options, TestApp};
 use kassa::store::Engine;
 use serde_json::json;
 
 crate::on_both_engines!(
     the_start_page_is_rendered_on_the_server,
     unknown_pages_are_404,
+    the_site_files_answer_as_a_browser_cache_expects,
     pages_are_compressed_for_clients_that_ask,
     the_checkout_page_hydrates_only_its_islands,
 );
@@ -31,6 +32,90 @@ async fn the_start_page_is_rendered_on_the_server(engine: Engine) {
     // the browser bundle is referenced for hydration
     assert!(html.contains("/pkg/kassa.js"), "{html}");
     assert!(html.contains("/pkg/kassa.css"), "{html}");
+    app.stop().await;
+}
+
+/// The built site's files keep the HTTP a browser's cache relies on: a revalidated wasm chunk
+/// that answered 404 left the page it belongs to unhydrated.
+async fn the_site_files_answer_as_a_browser_cache_expects(engine: Engine) {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let script = "export function start() { return 'kassa'; }\n".repeat(100);
+    std::fs::write(pkg.join("kassa.js"), &script).unwrap();
+    std::fs::write(pkg.join("kassa.js.br"), b"brotli bytes").unwrap();
+    let options = Options {
+        site_root: Some(site.path().to_owned()),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(engine, "site_files", options).await else {
+        return;
+    };
+    let first = app.get("/pkg/kassa.js").await;
+    assert_eq!(first.status(), 200);
+    let modified = first.headers()["last-modified"].clone();
+    assert!(
+        first.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_eq!(first.text().await.unwrap(), script);
+
+    // A browser revalidating what it keeps: 304, no body.
+    let again = app
+        .client
+        .get(app.url("/pkg/kassa.js"))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // The precompressed file to a client that takes brotli.
+    let compressed = app
+        .client
+        .get(app.url("/pkg/kassa.js"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.status(), 200);
+    assert_eq!(compressed.headers()["content-encoding"], "br");
+    assert_eq!(&compressed.bytes().await.unwrap()[..], b"brotli bytes");
+
+    // A part of it (a resumed download).
+    let part = app
+        .client
+        .get(app.url("/pkg/kassa.js"))
+        .header("range", "bytes=0-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.text().await.unwrap(), "export");
+
+    let head = app
+        .client
+        .head(app.url("/pkg/kassa.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+
+    // What is not there is the app's 404 page, whatever the method.
+    for response in [
+        app.get("/pkg/missing.wasm").await,
+        app.client
+            .post(app.url("/no/such/page"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), 404);
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
     app.stop().await;
 }
 
