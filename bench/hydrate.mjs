@@ -47,6 +47,8 @@ for (let i = 0; i < Number(loads); i++) {
   });
   await page.goto(url, { waitUntil: "commit" });
   await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+  // The load event may end after hydration: wait for it, so that `load` is always its time.
+  await page.waitForLoadState("load");
   // Where the time went: when the page's own response, its script and its wasm had arrived.
   timings.push(
     await page.evaluate(() => {
