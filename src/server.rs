@@ -151,7 +151,7 @@ impl Kassa {
             .dashboard_sessions()
             .await
             .map_err(RunError::Migrate)?;
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             leptos_options,
             public_base: settings.public_base(bound).into(),
             processors: Processors::new(
@@ -175,7 +175,7 @@ impl Kassa {
             requests: tokio_util::task::TaskTracker::new(),
             mailer: settings.mailer.clone(),
             metrics_token: settings.metrics_token.clone(),
-        };
+        });
         Ok(Kassa {
             listener,
             metrics_listener,

@@ -27,7 +27,7 @@ pub struct PriceView {
 pub async fn dashboard_products() -> Result<Vec<ProductView>, ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     let live = signed.principal.mode.is_live();
     let products = store
@@ -50,7 +50,7 @@ pub async fn dashboard_products() -> Result<Vec<ProductView>, ServerFnError> {
 pub async fn dashboard_product(id: String) -> Result<ProductView, ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     let product = store
         .product(org, signed.principal.mode.is_live(), &id)
@@ -79,7 +79,7 @@ pub async fn dashboard_create_product(
     use crate::service::catalog::{PriceOptions, ProductOptions, create_product};
 
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let default = ssr::default_currency(&store, &signed.principal.organization_id)
         .await
         .map_err(internal)?;
@@ -140,7 +140,7 @@ pub async fn dashboard_create_price(
     use crate::service::catalog::{PriceOptions, create_price};
 
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     // Someone else's product is not found, whatever the form says.
     store
@@ -243,7 +243,7 @@ pub async fn dashboard_archive(
     use crate::store::{PriceChanges, ProductChanges};
 
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let active = Some(active.as_deref() == Some("true"));
     match price_id.filter(|p| !p.is_empty()) {
         Some(price_id) => {

@@ -97,7 +97,7 @@ pub async fn dashboard_customer(id: String) -> Result<CustomerDetail, ServerFnEr
     use super::ssr::*;
     const LATEST: i64 = 50;
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let (org, live) = (
         signed.principal.organization_id.as_str(),
         signed.principal.mode.is_live(),

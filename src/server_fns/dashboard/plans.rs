@@ -42,7 +42,7 @@ pub struct PlansData {
 pub async fn dashboard_plans() -> Result<PlansData, ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     let live = signed.principal.mode.is_live();
     let default_currency = super::catalog::ssr::default_currency(&store, org)

@@ -108,7 +108,7 @@ pub async fn dashboard_overview() -> Result<Overview, ServerFnError> {
     use super::ssr::*;
     use crate::domain::money::{Currency, Money};
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     let live = signed.principal.mode.is_live();
     let now = crate::store::now_ms();
@@ -375,7 +375,7 @@ pub async fn dashboard_expire_session(id: String) -> Result<(), ServerFnError> {
 pub async fn dashboard_session_choices() -> Result<SessionChoices, ServerFnError> {
     use super::ssr::*;
     let signed = signed_in().await?;
-    let store = state().store;
+    let store = state().store.clone();
     let org = &signed.principal.organization_id;
     let live = signed.principal.mode.is_live();
     let prices = super::catalog::ssr::price_labels(&store, org, live, true)
