@@ -492,22 +492,29 @@ impl Store {
                 lines_sql(session_params() + 1, s.line_items.len())
             ))
         };
+        let Some(claim) = once else {
+            // One statement is one transaction of its own: no BEGIN and COMMIT, two round trips
+            // to the server fewer.
+            dispatch!(self, write, |db| {
+                let query = bind_session!(sqlx::query(&sql), s, values);
+                bind_lines!(query, &s.id, &s.line_items).execute(db).await?;
+            });
+            return Ok(());
+        };
         let mut tx = self.begin().await?;
         dispatch_tx!(tx, |conn| {
             let query = bind_session!(sqlx::query(&sql), s, values);
             bind_lines!(query, &s.id, &s.line_items)
                 .execute(&mut *conn)
                 .await?;
-            if let Some(claim) = once {
-                // Last, so that the key's row is locked only for the commit: the request's
-                // renewals of its hold are not kept waiting behind its own transaction.
-                let named = bind_effect!(sqlx::query(IdempotencyClaim::EFFECT_SQL), claim, &s.id)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if named != 1 {
-                    return Err(StoreError::IdempotencyKeyLost);
-                }
+            // Last, so that the key's row is locked only for the commit: the request's renewals
+            // of its hold are not kept waiting behind its own transaction.
+            let named = bind_effect!(sqlx::query(IdempotencyClaim::EFFECT_SQL), claim, &s.id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if named != 1 {
+                return Err(StoreError::IdempotencyKeyLost);
             }
         });
         tx.commit().await?;
@@ -625,15 +632,18 @@ impl Store {
             "SELECT {LINE_COLUMNS} FROM checkout_session_line_items WHERE session_id = $1 ORDER BY position"
         );
         let (row, lines) = dispatch!(self, read, |db| {
+            // Both reads on one connection: sqlx pings a connection as it goes back to the pool,
+            // a round trip to its worker thread (SQLite) or to the server (PostgreSQL).
+            let mut db = db.acquire().await?;
             let row = sqlx::query_as::<_, SessionRow>(&session_sql)
                 .bind(id)
-                .fetch_optional(db)
+                .fetch_optional(&mut *db)
                 .await?;
             let lines = match row {
                 Some(_) => {
                     sqlx::query_as::<_, LineRow>(&lines_sql)
                         .bind(id)
-                        .fetch_all(db)
+                        .fetch_all(&mut *db)
                         .await?
                 }
                 None => Vec::new(),
