@@ -24,6 +24,7 @@ use support::TestDb;
 on_both_engines!(
     migrations_are_idempotent_and_the_database_answers,
     organizations_round_trip,
+    the_storefront_names_the_merchant_as_buyers_read_it,
     api_keys_are_found_by_hash_until_revoked,
     unknown_keys_are_answered_from_memory_for_a_while,
     the_installation_key_is_one_per_purpose_for_every_instance,
@@ -211,6 +212,34 @@ async fn organizations_round_trip(engine: Engine) {
     assert_eq!(found.name, "Acme");
     assert!(found.created_at > 1_600_000_000_000, "epoch milliseconds");
     assert_eq!(store.organization("org_missing").await.unwrap(), None);
+    finish(db, store).await;
+}
+
+/// What buyers read: the organization's name until its branding gives a display name, then that,
+/// with the rest of the branding, in one read.
+async fn the_storefront_names_the_merchant_as_buyers_read_it(engine: Engine) {
+    let Some((db, store)) = open(engine, "storefront").await else {
+        return;
+    };
+    let id = organization(&store).await;
+    let plain = store.storefront(&id).await.unwrap();
+    assert_eq!(plain.merchant_name, "Acme");
+    assert_eq!(plain.branding, kassa::store::Branding::default());
+    let branding = kassa::store::Branding {
+        display_name: Some("Acme Coffee".into()),
+        accent_color: Some("#112233".into()),
+        logo_url: Some("https://acme.example/logo.png".into()),
+        terms_url: Some("https://acme.example/terms".into()),
+    };
+    store.set_branding(&id, &branding).await.unwrap();
+    let branded = store.storefront(&id).await.unwrap();
+    assert_eq!(branded.merchant_name, "Acme Coffee");
+    assert_eq!(branded.branding, branding);
+    assert_eq!(store.branding(&id).await.unwrap(), branding);
+    assert_eq!(
+        store.storefront("org_missing").await.unwrap().merchant_name,
+        ""
+    );
     finish(db, store).await;
 }
 

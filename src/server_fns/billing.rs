@@ -100,15 +100,10 @@ mod ssr {
         let store = &state.store;
         let c = &buyer.customer;
         let (org, live) = (c.organization_id.as_str(), c.livemode);
-        let branding = store.branding(org).await?;
-        let merchant_name = match branding.display_name {
-            Some(name) => name,
-            None => store
-                .organization(org)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_default(),
-        };
+        let crate::store::Storefront {
+            merchant_name,
+            branding,
+        } = store.storefront(org).await?;
         let mut subscriptions = Vec::new();
         for record in store
             .subscriptions_of_customer(org, live, &c.id, 20)

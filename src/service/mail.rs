@@ -183,14 +183,14 @@ pub async fn deliver_due(
         if !store.claim_mail(&mail.id, now, MAIL_LEASE_MS).await? {
             continue;
         }
-        let branding = store.branding(&mail.organization_id).await?;
-        let merchant = match branding.display_name.clone() {
-            Some(name) => name,
-            None => store
-                .organization(&mail.organization_id)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_else(|| "kassa".to_owned()),
+        let crate::store::Storefront {
+            merchant_name: merchant,
+            branding,
+        } = store.storefront(&mail.organization_id).await?;
+        let merchant = if merchant.is_empty() {
+            "kassa".to_owned()
+        } else {
+            merchant
         };
         // Where the buyer manages what they pay for (a signed link to their page).
         let manage = match &mail.customer_id {

@@ -66,6 +66,15 @@ pub struct Branding {
     pub terms_url: Option<String>,
 }
 
+/// An organization as its buyers meet it: the name they read and its branding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Storefront {
+    /// Its display name (branding), else its name; empty when there is no such organization.
+    pub merchant_name: String,
+    #[sqlx(flatten)]
+    pub branding: Branding,
+}
+
 impl Store {
     /// The dashboard's session store, its table made if missing.
     pub async fn dashboard_sessions(&self) -> StoreResult<DashboardSessionStore> {
@@ -81,6 +90,20 @@ impl Store {
                 DashboardSessionStore::Postgres(store)
             }
         })
+    }
+
+    /// The organization's [`Storefront`], in one read.
+    pub async fn storefront(&self, organization_id: &str) -> StoreResult<Storefront> {
+        Ok(dispatch!(self, read, |db| {
+            sqlx::query_as::<_, Storefront>(
+                "SELECT COALESCE(display_name, name) AS merchant_name, display_name, accent_color, \
+                 logo_url, terms_url FROM organizations WHERE id = $1",
+            )
+            .bind(organization_id)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or_default()
+        }))
     }
 
     pub async fn branding(&self, organization_id: &str) -> StoreResult<Branding> {

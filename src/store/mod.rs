@@ -50,7 +50,7 @@ pub use catalog::{
     ProductRecord,
 };
 pub use customers::{CustomerChanges, CustomerRecord, NewCustomer};
-pub use dashboard::{Branding, DashboardSessionStore};
+pub use dashboard::{Branding, DashboardSessionStore, Storefront};
 pub use demo::{DemoFixture, DemoSeed};
 pub use events::{EventRecord, NewEvent};
 pub use idempotency::{IdempotencyClaim, IdempotencyScope, IdempotencyStart};

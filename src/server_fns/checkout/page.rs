@@ -137,15 +137,10 @@ async fn view(
         .map(|parts| crate::i18n::catalog::of_request(&parts, session.locale.as_deref()))
         .unwrap_or_default();
     let org = session.organization_id.as_str();
-    let branding = store.branding(org).await?;
-    let merchant_name = match branding.display_name {
-        Some(name) => name,
-        None => store
-            .organization(org)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default(),
-    };
+    let crate::store::Storefront {
+        merchant_name,
+        branding,
+    } = store.storefront(org).await?;
 
     let lines = session
         .line_items
