@@ -3,6 +3,12 @@ use kassa::config::{Cli, Command, UserCommand};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: rendering a checkout page allocates and frees thousands
+/// of small strings and views on tokio's worker threads, and glibc's malloc and free were a third
+/// of the page's CPU (perf, `bench/run`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
