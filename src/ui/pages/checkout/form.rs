@@ -158,55 +158,113 @@ fn country_options(
     allowed: Option<&[String]>,
     placeholder_text: &str,
 ) -> String {
-    use crate::i18n::{Lang, countries};
+    use crate::i18n::Lang;
     use std::fmt::Write;
     use std::sync::OnceLock;
-    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
-    // (alpha-2 code, name escaped as HTML text), by name in each language: built once per
-    // process. Names are CLDR's (English: iso_country's); "Österreich" sorts among the O's.
-    static COUNTRIES: OnceLock<Vec<Vec<(&'static str, String)>>> = OnceLock::new();
-    let by_language = COUNTRIES.get_or_init(|| {
-        Lang::ALL
-            .map(|lang| {
-                let mut all: Vec<(String, &'static str, &'static str)> = iso_country::data::all()
-                    .iter()
-                    .map(|c| {
-                        let name = countries::name(lang, c.alpha2).unwrap_or(c.name);
-                        let key = name
-                            .nfd()
-                            .filter(|ch| !is_combining_mark(*ch))
-                            .flat_map(char::to_lowercase)
-                            .collect();
-                        (key, c.alpha2, name)
-                    })
-                    .collect();
-                all.sort();
-                all.into_iter()
-                    .map(|(_, code, name)| (code, html_escape::encode_text(name).into_owned()))
-                    .collect()
-            })
-            .to_vec()
-    });
-    let countries = &by_language[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)];
+    // Each language's whole list, drawn once per process: every page asks for it, and writing
+    // its 250 options anew was about 5% of the page's CPU.
+    static LISTS: OnceLock<Vec<CountryList>> = OnceLock::new();
+    let lists = LISTS.get_or_init(|| Lang::ALL.map(CountryList::new).to_vec());
+    let list = &lists[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)];
     let placeholder = if selected.is_empty() { " selected" } else { "" };
-    let mut html = String::with_capacity(40 * (countries.len() + 1));
+    let mut html = String::with_capacity(list.html.len() + 80);
     let _ = write!(
         html,
         r#"<option value=""{placeholder}>{}</option>"#,
         html_escape::encode_text(placeholder_text)
     );
-    for (code, name) in countries {
-        if allowed.is_some_and(|list| !list.iter().any(|c| c == code)) {
-            continue;
+    match allowed {
+        None => {
+            // The list as drawn, with ` selected` spliced into the buyer's country's option.
+            let mark = list
+                .options
+                .iter()
+                .find(|o| o.code.eq_ignore_ascii_case(selected))
+                .map(|o| o.start + r#"<option value="XX""#.len());
+            match mark {
+                Some(at) => {
+                    html.push_str(&list.html[..at]);
+                    html.push_str(" selected");
+                    html.push_str(&list.html[at..]);
+                }
+                None => html.push_str(&list.html),
+            }
         }
-        let mark = if code.eq_ignore_ascii_case(selected) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(html, r#"<option value="{code}"{mark}>{name}</option>"#);
+        Some(allowed) => {
+            for option in &list.options {
+                if allowed.iter().any(|c| c == option.code) {
+                    let drawn = &list.html[option.start..option.end];
+                    if option.code.eq_ignore_ascii_case(selected) {
+                        let at = r#"<option value="XX""#.len();
+                        html.push_str(&drawn[..at]);
+                        html.push_str(" selected");
+                        html.push_str(&drawn[at..]);
+                    } else {
+                        html.push_str(drawn);
+                    }
+                }
+            }
+        }
     }
     html
+}
+
+/// One language's country `<option>`s, none selected, and where each one lies in them.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+struct CountryList {
+    html: String,
+    options: Vec<CountryOption>,
+}
+
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+struct CountryOption {
+    /// Its alpha-2 code.
+    code: &'static str,
+    /// Its `<option …>…</option>` is `html[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+#[cfg(feature = "ssr")]
+impl CountryList {
+    /// The countries by name in `lang`: CLDR's names (English: iso_country's), sorted without
+    /// their accents, so that "Österreich" sorts among the O's.
+    fn new(lang: crate::i18n::Lang) -> Self {
+        use crate::i18n::countries;
+        use std::fmt::Write;
+        use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+        let mut all: Vec<(String, &'static str, &'static str)> = iso_country::data::all()
+            .iter()
+            .map(|c| {
+                let name = countries::name(lang, c.alpha2).unwrap_or(c.name);
+                let key = name
+                    .nfd()
+                    .filter(|ch| !is_combining_mark(*ch))
+                    .flat_map(char::to_lowercase)
+                    .collect();
+                (key, c.alpha2, name)
+            })
+            .collect();
+        all.sort();
+        let mut html = String::new();
+        let mut options = Vec::with_capacity(all.len());
+        for (_, code, name) in all {
+            let start = html.len();
+            let _ = write!(
+                html,
+                r#"<option value="{code}">{}</option>"#,
+                html_escape::encode_text(name)
+            );
+            options.push(CountryOption {
+                code,
+                start,
+                end: html.len(),
+            });
+        }
+        CountryList { html, options }
+    }
 }
 
 /// The order and the payment form: an island, the part of the checkout page that hydrates (the
@@ -504,12 +562,16 @@ pub fn OpenCheckout(view: PaymentView, query: Vec<(String, String)>) -> impl Int
             None,
             &tr.t("Select your country"),
         ),
-        country_options(
-            tr.lang(),
-            &form.shipping.country.get_untracked(),
-            collection.shipping_countries.as_deref(),
-            &tr.t("Select your country"),
-        ),
+        if ships {
+            country_options(
+                tr.lang(),
+                &form.shipping.country.get_untracked(),
+                collection.shipping_countries.as_deref(),
+                &tr.t("Select your country"),
+            )
+        } else {
+            String::new()
+        },
     );
     #[cfg(not(feature = "ssr"))]
     let (billing_options, shipping_options) = (String::new(), String::new());
@@ -1159,4 +1221,57 @@ fn send_in_background(ev: leptos::ev::SubmitEvent, form: Form, session_id: Strin
             Err(_) => form.banner.set(Some(tr.t("We could not hear back from the server. Check your connection, then reload this page: it shows whether your payment went through."))),
         }
     });
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::country_options;
+    use crate::i18n::Lang;
+
+    fn selected(html: &str) -> Vec<&str> {
+        html.split("<option value=\"")
+            .filter(|o| o.contains("\" selected>"))
+            .map(|o| &o[..o.find('"').unwrap_or(0)])
+            .collect()
+    }
+
+    #[test]
+    fn the_country_list_marks_the_buyers_country_and_only_it() {
+        let none = country_options(Lang::En, "", None, "Pick one");
+        assert!(none.starts_with(r#"<option value="" selected>Pick one</option>"#));
+        assert_eq!(selected(&none), [""]);
+        assert!(none.matches("<option value=").count() > 240);
+
+        let german = country_options(Lang::En, "de", None, "Pick one");
+        assert!(german.starts_with(r#"<option value="">Pick one</option>"#));
+        assert!(german.contains(r#"<option value="DE" selected>Germany</option>"#));
+        assert_eq!(selected(&german), ["DE"]);
+        // The same list as unselected, but for the mark.
+        assert_eq!(
+            german.replace(" selected", ""),
+            none.replace(" selected", "")
+        );
+        // A code that names no country: no option is selected, not even the placeholder.
+        assert!(selected(&country_options(Lang::En, "XX", None, "Pick one")).is_empty());
+    }
+
+    #[test]
+    fn a_list_of_allowed_countries_keeps_their_order_by_name_and_the_mark() {
+        let allowed = ["US".to_owned(), "AT".to_owned(), "CA".to_owned()];
+        let html = country_options(Lang::De, "ca", Some(&allowed), "Land wählen");
+        assert_eq!(
+            html,
+            concat!(
+                r#"<option value="">Land wählen</option>"#,
+                r#"<option value="CA" selected>Kanada</option>"#,
+                r#"<option value="AT">Österreich</option>"#,
+                r#"<option value="US">Vereinigte Staaten</option>"#,
+            )
+        );
+        let escaped = country_options(Lang::En, "", Some(&["CI".to_owned()]), "<pick>");
+        assert_eq!(
+            escaped,
+            r#"<option value="" selected>&lt;pick&gt;</option><option value="CI">Côte d'Ivoire</option>"#
+        );
+    }
 }
