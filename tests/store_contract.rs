@@ -17,7 +17,7 @@ use kassa::service::{demo, ids::new_id};
 use kassa::store::{
     CACHE_TTL, CustomerChanges, Engine, NewApiKey, NewCustomer, NewPrice, NewProduct,
     NewSubscription, PageRequest, PriceChanges, ProductChanges, Store, StoreError, TaxRateChanges,
-    TaxRateDetails,
+    TaxRateDetails, now_ms,
 };
 use support::TestDb;
 
@@ -47,6 +47,7 @@ on_both_engines!(
     sessions_are_listed_newest_first_in_keyset_pages,
     of_racing_status_changes_exactly_one_wins,
     a_session_applies_the_tax_rates_in_effect_when_it_was_made,
+    rates_past_what_is_kept_in_memory_apply_the_same,
 );
 
 /// A fresh migrated store, or `None` when this engine is not configured.
@@ -261,8 +262,17 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
         .unwrap();
     let (key, secret) = api_keys::create(&one, &org, Mode::Test, "k").await.unwrap();
     let hash = hash_secret(secret.expose());
+    let taxed = |store: &Store| {
+        let (store, org) = (store.clone(), org.clone());
+        async move {
+            let rates = store.tax_rates_at(&org, false, now_ms()).await.unwrap();
+            rates.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
     // Both instances read, and so keep copies.
     for store in [&one, &two] {
+        assert_eq!(store.storefront(&org).await.unwrap().merchant_name, "Acme");
+        assert!(taxed(store).await.is_empty());
         assert!(store.active_api_key_by_hash(&hash).await.unwrap().is_some());
         assert!(
             store
@@ -288,7 +298,28 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
     one.update_price(&org, false, "price_c", &archive)
         .await
         .unwrap();
+    let renamed = kassa::store::Branding {
+        display_name: Some("Acme Coffee".into()),
+        ..Default::default()
+    };
+    one.set_branding(&org, &renamed).await.unwrap();
+    let vat = TaxRate {
+        id: "txr_c".into(),
+        display_name: "VAT".into(),
+        rate: Rate::parse_percent("20").unwrap(),
+        inclusive: false,
+        country: None,
+        active: true,
+    };
+    one.insert_tax_rate(&org, false, &vat, &TaxRateDetails::default())
+        .await
+        .unwrap();
     // The instance that made the change sees it at once.
+    assert_eq!(
+        one.storefront(&org).await.unwrap().merchant_name,
+        "Acme Coffee"
+    );
+    assert_eq!(taxed(&one).await, ["txr_c"]);
     assert_eq!(one.active_api_key_by_hash(&hash).await.unwrap(), None);
     assert!(
         !one.price(&org, false, "price_c")
@@ -299,6 +330,11 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
     );
     // The other, once its copies expire.
     tokio::time::sleep(CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        two.storefront(&org).await.unwrap().merchant_name,
+        "Acme Coffee"
+    );
+    assert_eq!(taxed(&two).await, ["txr_c"]);
     assert_eq!(two.active_api_key_by_hash(&hash).await.unwrap(), None);
     assert!(
         !two.price(&org, false, "price_c")
@@ -1726,6 +1762,72 @@ async fn a_session_applies_the_tax_rates_in_effect_when_it_was_made(engine: Engi
             .await
             .unwrap()
             .is_none()
+    );
+    finish(db, store).await;
+}
+
+/// An organization with more tax rates than the store keeps in memory: the rates in effect are
+/// read from the database, by the same rule, in the same order.
+async fn rates_past_what_is_kept_in_memory_apply_the_same(engine: Engine) {
+    let Some((db, store)) = open(engine, "tax_rates_many").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let rate = |i: usize| TaxRate {
+        id: format!("txr_{i:03}"),
+        display_name: format!("Rate {i}"),
+        rate: Rate::parse_percent("5").unwrap(),
+        inclusive: false,
+        country: Some("DE".into()),
+        active: true,
+    };
+    let ids = |rates: Vec<TaxRate>| rates.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let first = store
+        .insert_tax_rate(&org, false, &rate(0), &TaxRateDetails::default())
+        .await
+        .unwrap();
+    // Kept in memory now: one rate.
+    assert_eq!(
+        ids(store
+            .tax_rates_at(&org, false, first.created_at)
+            .await
+            .unwrap()),
+        ["txr_000"]
+    );
+    for i in 1..=120 {
+        store
+            .insert_tax_rate(&org, false, &rate(i), &TaxRateDetails::default())
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    let archive = TaxRateChanges {
+        active: Some(false),
+        display_name: "Rate 7".into(),
+        ..TaxRateChanges::default()
+    };
+    let archived = store
+        .update_tax_rate(&org, false, "txr_007", &archive)
+        .await
+        .unwrap()
+        .unwrap();
+    let archived_at = archived.archived_at.unwrap();
+    let before = ids(store
+        .tax_rates_at(&org, false, archived_at - 1)
+        .await
+        .unwrap());
+    assert_eq!(before.len(), 121);
+    assert_eq!(before[..3], ["txr_000", "txr_001", "txr_002"]);
+    let after = ids(store.tax_rates_at(&org, false, archived_at).await.unwrap());
+    assert_eq!(after.len(), 120);
+    assert!(!after.contains(&"txr_007".to_owned()));
+    // Another mode has none.
+    assert!(
+        store
+            .tax_rates_at(&org, true, archived_at)
+            .await
+            .unwrap()
+            .is_empty()
     );
     finish(db, store).await;
 }

@@ -38,7 +38,7 @@ pub struct AttemptRecord {
     pub updated_at: i64,
 }
 
-const ATTEMPT_COLUMNS: &str = "id, session_id, organization_id, livemode, status, payment_method_type, \
+pub(super) const ATTEMPT_COLUMNS: &str = "id, session_id, organization_id, livemode, status, payment_method_type, \
      amount, currency, plan, method_summary, processor, processor_reference, action, decline_code, \
      decline_message, settle_after, refund_reference, action_url, created_at, updated_at";
 

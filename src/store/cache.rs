@@ -1,6 +1,6 @@
 //! Short-lived copies of the rows nearly every API request reads and that seldom change: API keys
 //! by the hash of their secret, prices and products by id, and each organization's default pricing
-//! model. Creating a session read four such rows before writing anything; served from memory, the
+//! model, tax rates and storefront (its name and branding, which every checkout page shows). Creating a session read four such rows before writing anything; served from memory, the
 //! request goes to the database only to write.
 //!
 //! A change made through this [`Store`](super::Store) clears the copies it affects at once, so
@@ -99,6 +99,11 @@ pub(crate) struct Caches {
     pub products: Recent<String, super::ProductRecord>,
     /// Default pricing models by organization and mode.
     pub default_pricing_models: Recent<(String, bool), super::PricingModelRecord>,
+    /// Every tax rate of an organization and mode, archived ones too, by creation (unless it has
+    /// more than fit: [`Store::tax_rates_at`](super::Store::tax_rates_at)).
+    pub tax_rates: Recent<(String, bool), std::sync::Arc<Vec<super::TaxRateRecord>>>,
+    /// What buyers read of an organization: its name and branding.
+    pub storefronts: Recent<String, super::Storefront>,
     /// The installation's root secret, once read (it never changes).
     pub installation_root: tokio::sync::OnceCell<Vec<u8>>,
 }
@@ -111,6 +116,8 @@ impl Default for Caches {
             prices: Recent::new(CAPACITY, TTL),
             products: Recent::new(CAPACITY, TTL),
             default_pricing_models: Recent::new(CAPACITY, TTL),
+            tax_rates: Recent::new(CAPACITY, TTL),
+            storefronts: Recent::new(CAPACITY, TTL),
             installation_root: tokio::sync::OnceCell::new(),
         }
     }

@@ -94,7 +94,13 @@ impl Store {
 
     /// The organization's [`Storefront`], in one read.
     pub async fn storefront(&self, organization_id: &str) -> StoreResult<Storefront> {
-        Ok(dispatch!(self, read, |db| {
+        // Every checkout page asks; a merchant changes it seldom (`set_branding` clears).
+        let cache = &self.caches.storefronts;
+        if let Some(storefront) = cache.get(organization_id) {
+            return Ok(storefront);
+        }
+        let ticket = cache.ticket();
+        let storefront = dispatch!(self, read, |db| {
             sqlx::query_as::<_, Storefront>(
                 "SELECT COALESCE(display_name, name) AS merchant_name, display_name, accent_color, \
                  logo_url, terms_url FROM organizations WHERE id = $1",
@@ -102,8 +108,14 @@ impl Store {
             .bind(organization_id)
             .fetch_optional(db)
             .await?
-            .unwrap_or_default()
-        }))
+        });
+        Ok(match storefront {
+            Some(storefront) => {
+                cache.keep(ticket, organization_id.to_owned(), storefront.clone());
+                storefront
+            }
+            None => Storefront::default(),
+        })
     }
 
     pub async fn branding(&self, organization_id: &str) -> StoreResult<Branding> {
@@ -136,6 +148,7 @@ impl Store {
             .execute(db)
             .await?;
         });
+        self.caches.storefronts.clear();
         Ok(())
     }
 }

@@ -14,6 +14,10 @@ use serde::de::DeserializeOwned;
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
+    /// Read only where asked for ([`Store::session_with_latest_attempt`]); not a column of
+    /// [`SESSION_COLUMNS`], which inserts write too.
+    #[sqlx(default)]
+    latest_attempt_id: Option<String>,
     id: String,
     organization_id: String,
     livemode: bool,
@@ -627,13 +631,43 @@ impl Store {
 
     /// A session by id alone: for the hosted page, where the unguessable id is the capability.
     pub async fn session_by_id(&self, id: &str) -> StoreResult<Option<CheckoutSession>> {
-        let session_sql = format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1");
+        Ok(self
+            .read_session(id, false)
+            .await?
+            .map(|(session, _)| session))
+    }
+
+    /// A session and its latest payment attempt, as its page shows them.
+    pub async fn session_with_latest_attempt(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(CheckoutSession, Option<super::AttemptRecord>)>> {
+        self.read_session(id, true).await
+    }
+
+    /// A session with its lines and, if `with_attempt`, its latest attempt: all on one connection,
+    /// since sqlx pings a connection as it goes back to the pool, a round trip to its worker thread
+    /// (SQLite) or to the server (PostgreSQL). The attempt is asked for only when there is one.
+    async fn read_session(
+        &self,
+        id: &str,
+        with_attempt: bool,
+    ) -> StoreResult<Option<(CheckoutSession, Option<super::AttemptRecord>)>> {
+        let session_sql = if with_attempt {
+            format!(
+                "SELECT {SESSION_COLUMNS}, latest_attempt_id FROM checkout_sessions WHERE id = $1"
+            )
+        } else {
+            format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1")
+        };
         let lines_sql = format!(
             "SELECT {LINE_COLUMNS} FROM checkout_session_line_items WHERE session_id = $1 ORDER BY position"
         );
-        let (row, lines) = dispatch!(self, read, |db| {
-            // Both reads on one connection: sqlx pings a connection as it goes back to the pool,
-            // a round trip to its worker thread (SQLite) or to the server (PostgreSQL).
+        let attempt_sql = format!(
+            "SELECT {} FROM payment_attempts WHERE id = $1",
+            super::attempts::ATTEMPT_COLUMNS
+        );
+        let (row, lines, attempt) = dispatch!(self, read, |db| {
             let mut db = db.acquire().await?;
             let row = sqlx::query_as::<_, SessionRow>(&session_sql)
                 .bind(id)
@@ -648,10 +682,19 @@ impl Store {
                 }
                 None => Vec::new(),
             };
-            (row, lines)
+            let attempt = match row.as_ref().and_then(|r| r.latest_attempt_id.as_ref()) {
+                Some(attempt_id) => {
+                    sqlx::query_as::<_, super::AttemptRecord>(&attempt_sql)
+                        .bind(attempt_id)
+                        .fetch_optional(&mut *db)
+                        .await?
+                }
+                None => None,
+            };
+            (row, lines, attempt)
         });
         match row {
-            Some(row) => Ok(assemble(vec![row], lines)?.pop()),
+            Some(row) => Ok(assemble(vec![row], lines)?.pop().map(|s| (s, attempt))),
             None => Ok(None),
         }
     }

@@ -30,6 +30,9 @@ pub struct TaxRateRecord {
     pub updated_at: i64,
 }
 
+/// The most rates of one organization and mode kept in memory (see [`Store::tax_rates_at`]).
+const CACHED_RATES: usize = 100;
+
 const COLUMNS: &str = "id, organization_id, livemode, display_name, percentage_millionths, \
      inclusive, country, active, description, jurisdiction, tax_type, metadata, active_from, \
      archived_at, created_at, updated_at";
@@ -97,7 +100,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $13) \
              RETURNING {COLUMNS}"
         );
-        Ok(dispatch!(self, write, |db| {
+        let record = dispatch!(self, write, |db| {
             sqlx::query_as::<_, TaxRateRecord>(&sql)
                 .bind(&rate.id)
                 .bind(organization_id)
@@ -115,7 +118,9 @@ impl Store {
                 .bind((!rate.active).then_some(now))
                 .fetch_one(db)
                 .await?
-        }))
+        });
+        self.caches.tax_rates.clear();
+        Ok(record)
     }
 
     pub async fn tax_rate(
@@ -161,6 +166,39 @@ impl Store {
         livemode: bool,
         at: i64,
     ) -> StoreResult<Vec<TaxRate>> {
+        let in_effect = |r: &&TaxRateRecord| {
+            r.active_from <= at && r.archived_at.is_none_or(|archived| archived > at)
+        };
+        let to_domain = |r: &TaxRateRecord| TaxRate {
+            active: true,
+            ..r.to_domain()
+        };
+        let cache = &self.caches.tax_rates;
+        let key = (organization_id.to_owned(), livemode);
+        if let Some(all) = cache.get(&key) {
+            return Ok(all.iter().filter(in_effect).map(to_domain).collect());
+        }
+        // Every rate of the organization and mode, in the order sessions apply them: a checkout
+        // page and its confirm each ask, and a merchant has a few (kept in memory for a second,
+        // unless it has more than CACHED_RATES, when each asks the database for those in effect).
+        let ticket = cache.ticket();
+        let all_sql = format!(
+            "SELECT {COLUMNS} FROM tax_rates WHERE organization_id = $1 AND livemode = $2 \
+             ORDER BY created_at, id LIMIT $3"
+        );
+        let all = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, TaxRateRecord>(&all_sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(CACHED_RATES as i64 + 1)
+                .fetch_all(db)
+                .await?
+        });
+        if all.len() <= CACHED_RATES {
+            let rates = all.iter().filter(in_effect).map(to_domain).collect();
+            cache.keep(ticket, key, std::sync::Arc::new(all));
+            return Ok(rates);
+        }
         let sql = format!(
             "SELECT {COLUMNS} FROM tax_rates WHERE organization_id = $1 AND livemode = $2 \
              AND active_from <= $3 AND (archived_at IS NULL OR archived_at > $3) \
@@ -174,13 +212,7 @@ impl Store {
                 .fetch_all(db)
                 .await?
         });
-        Ok(rows
-            .iter()
-            .map(|r| TaxRate {
-                active: true,
-                ..r.to_domain()
-            })
-            .collect())
+        Ok(rows.iter().map(to_domain).collect())
     }
 
     /// Changes a tax rate; `None` when it is not the organization's. Archiving keeps it for the
@@ -202,7 +234,7 @@ impl Store {
              WHERE id = $1 AND organization_id = $2 AND livemode = $3 RETURNING {COLUMNS}"
         );
         let now = now_ms();
-        Ok(dispatch!(self, write, |db| {
+        let record = dispatch!(self, write, |db| {
             sqlx::query_as::<_, TaxRateRecord>(&sql)
                 .bind(id)
                 .bind(organization_id)
@@ -216,6 +248,8 @@ impl Store {
                 .bind(now)
                 .fetch_optional(db)
                 .await?
-        }))
+        });
+        self.caches.tax_rates.clear();
+        Ok(record)
     }
 }

@@ -181,11 +181,30 @@ async fn a_declined_card_leaves_the_session_open_for_another_try(engine: Engine)
         return;
     };
     let id = create(&app, beans(&app, 1)).await;
+    let latest = |app: &TestApp| {
+        let store = app.store.clone();
+        let id = id.clone();
+        async move {
+            let (session, attempt) = store
+                .session_with_latest_attempt(&id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(session.id, id);
+            assert_eq!(attempt, store.latest_attempt(&id).await.unwrap());
+            attempt.map(|a| a.status.as_str().to_owned())
+        }
+    };
+    assert_eq!(latest(&app).await, None);
     let (status, body) = confirm(&app, &card(&id, "4000 0000 0000 0002")).await;
     assert_eq!(status, 402);
     let message = body["Declined"]["message"].as_str().unwrap();
     assert!(message.contains("declined"), "{message}");
     assert_eq!(session(&app, &id).await.status.as_str(), "open");
+    assert_eq!(latest(&app).await.as_deref(), Some("declined"));
+    // Its page, read again, says why the last try failed.
+    let page = app.html(&format!("/checkout/{id}")).await;
+    assert!(page.contains(message), "{page}");
     assert!(
         app.store
             .payments_of_session(&id)
@@ -198,6 +217,7 @@ async fn a_declined_card_leaves_the_session_open_for_another_try(engine: Engine)
     let (status, body) = confirm(&app, &card(&id, "4242424242424242")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(session(&app, &id).await.status.as_str(), "succeeded");
+    assert_eq!(latest(&app).await.as_deref(), Some("succeeded"));
     let attempts = app.store.attempts_of_session(&id).await.unwrap();
     assert_eq!(
         attempts

@@ -128,7 +128,7 @@ async fn view(
     if !is_checkout_session_id(session_id) {
         return Ok(None);
     }
-    let Some(session) = store.session_by_id(session_id).await? else {
+    let Some((session, latest)) = store.session_with_latest_attempt(session_id).await? else {
         return Ok(None);
     };
     let status = session.effective_status(now);
@@ -235,7 +235,6 @@ async fn view(
     let tax_rates = store
         .tax_rates_at(org, session.livemode, session.created_at)
         .await?;
-    let latest = store.latest_attempt(session_id).await?;
     let summary: Option<MethodSummary> = latest
         .as_ref()
         .and_then(|a| a.method_summary.as_deref())
