@@ -164,7 +164,7 @@ fn country_options(
     // Each language's whole list, drawn once per process: every page asks for it, and writing
     // its 250 options anew was about 5% of the page's CPU.
     static LISTS: OnceLock<Vec<CountryList>> = OnceLock::new();
-    let lists = LISTS.get_or_init(|| Lang::ALL.map(CountryList::new).to_vec());
+    let lists = LISTS.get_or_init(|| Lang::ALL.into_iter().map(CountryList::new).collect());
     let list = &lists[Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0)];
     let placeholder = if selected.is_empty() { " selected" } else { "" };
     let mut html = String::with_capacity(list.html.len() + 80);
@@ -173,35 +173,35 @@ fn country_options(
         r#"<option value=""{placeholder}>{}</option>"#,
         html_escape::encode_text(placeholder_text)
     );
-    match allowed {
-        None => {
-            // The list as drawn, with ` selected` spliced into the buyer's country's option.
-            let mark = list
-                .options
-                .iter()
-                .find(|o| o.code.eq_ignore_ascii_case(selected))
-                .map(|o| o.start + r#"<option value="XX""#.len());
-            match mark {
-                Some(at) => {
-                    html.push_str(&list.html[..at]);
-                    html.push_str(" selected");
-                    html.push_str(&list.html[at..]);
-                }
-                None => html.push_str(&list.html),
-            }
+    // One option as drawn, with ` selected` spliced in after its value if it is the buyer's.
+    let push = |html: &mut String, option: &CountryOption| {
+        let drawn = &list.html[option.start..option.end];
+        if option.code.eq_ignore_ascii_case(selected) {
+            let at = r#"<option value="XX""#.len();
+            html.push_str(&drawn[..at]);
+            html.push_str(" selected");
+            html.push_str(&drawn[at..]);
+        } else {
+            html.push_str(drawn);
         }
+    };
+    match allowed {
+        None => match list
+            .options
+            .iter()
+            .find(|o| o.code.eq_ignore_ascii_case(selected))
+        {
+            Some(option) => {
+                html.push_str(&list.html[..option.start]);
+                push(&mut html, option);
+                html.push_str(&list.html[option.end..]);
+            }
+            None => html.push_str(&list.html),
+        },
         Some(allowed) => {
             for option in &list.options {
                 if allowed.iter().any(|c| c == option.code) {
-                    let drawn = &list.html[option.start..option.end];
-                    if option.code.eq_ignore_ascii_case(selected) {
-                        let at = r#"<option value="XX""#.len();
-                        html.push_str(&drawn[..at]);
-                        html.push_str(" selected");
-                        html.push_str(&drawn[at..]);
-                    } else {
-                        html.push_str(drawn);
-                    }
+                    push(&mut html, option);
                 }
             }
         }
@@ -211,14 +211,12 @@ fn country_options(
 
 /// One language's country `<option>`s, none selected, and where each one lies in them.
 #[cfg(feature = "ssr")]
-#[derive(Clone)]
 struct CountryList {
     html: String,
     options: Vec<CountryOption>,
 }
 
 #[cfg(feature = "ssr")]
-#[derive(Clone)]
 struct CountryOption {
     /// Its alpha-2 code.
     code: &'static str,
