@@ -1,7 +1,8 @@
-//! Short-lived copies of the rows nearly every API request reads and that seldom change: API keys
-//! by the hash of their secret, prices and products by id, and each organization's default pricing
-//! model, tax rates and storefront (its name and branding, which every checkout page shows). Creating a session read four such rows before writing anything; served from memory, the
-//! request goes to the database only to write.
+//! Short-lived copies of the rows nearly every API request or checkout page reads and that seldom
+//! change: API keys by the hash of their secret, prices and products by id, and each organization's
+//! default pricing model, tax rates and storefront (its name and branding, which every checkout
+//! page shows). Creating a session read four such rows before writing anything; served from
+//! memory, the request goes to the database only to write.
 //!
 //! A change made through this [`Store`](super::Store) clears the copies it affects at once, so
 //! within one process a revoked key or an archived price is never served from memory. A change made

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
-    /// Read only where asked for ([`Store::session_with_latest_attempt`]); not a column of
-    /// [`SESSION_COLUMNS`], which inserts write too.
+    /// Read by [`Store::session_by_id`] and [`Store::session_with_latest_attempt`] only; not a
+    /// column of [`SESSION_COLUMNS`], which inserts write too.
     #[sqlx(default)]
     latest_attempt_id: Option<String>,
     id: String,
@@ -653,13 +653,9 @@ impl Store {
         id: &str,
         with_attempt: bool,
     ) -> StoreResult<Option<(CheckoutSession, Option<super::AttemptRecord>)>> {
-        let session_sql = if with_attempt {
-            format!(
-                "SELECT {SESSION_COLUMNS}, latest_attempt_id FROM checkout_sessions WHERE id = $1"
-            )
-        } else {
-            format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1")
-        };
+        let session_sql = format!(
+            "SELECT {SESSION_COLUMNS}, latest_attempt_id FROM checkout_sessions WHERE id = $1"
+        );
         let lines_sql = format!(
             "SELECT {LINE_COLUMNS} FROM checkout_session_line_items WHERE session_id = $1 ORDER BY position"
         );
@@ -682,7 +678,8 @@ impl Store {
                 }
                 None => Vec::new(),
             };
-            let attempt = match row.as_ref().and_then(|r| r.latest_attempt_id.as_ref()) {
+            let latest = row.as_ref().and_then(|r| r.latest_attempt_id.as_ref());
+            let attempt = match latest.filter(|_| with_attempt) {
                 Some(attempt_id) => {
                     sqlx::query_as::<_, super::AttemptRecord>(&attempt_sql)
                         .bind(attempt_id)
