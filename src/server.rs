@@ -310,7 +310,7 @@ const MAIL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500)
 /// own task so that a slow SMTP server delays nothing else, until told to stop.
 async fn mail_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        if let Err(error) = crate::service::mail::deliver_due(
+        let full = match crate::service::mail::deliver_due(
             &state.store,
             state.mailer.as_ref(),
             &state.public_base,
@@ -318,7 +318,15 @@ async fn mail_worker(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
         )
         .await
         {
-            tracing::error!(%error, "sending mail failed; retrying");
+            Ok(settled) => settled as i64 == crate::service::mail::MAILS_PER_CLAIM,
+            Err(error) => {
+                tracing::error!(%error, "sending mail failed; retrying");
+                false
+            }
+        };
+        // More are waiting (receipts of a busy hour): on at once rather than 20 each interval.
+        if full && !*stop.borrow() {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(MAIL_INTERVAL) => {}

@@ -44,6 +44,8 @@ on_both_engines!(
     subscriptions_are_scoped_to_their_organization,
     sessions_round_trip_whole,
     open_sessions_change_terms_and_confirm_only_once,
+    a_payment_priced_before_the_terms_changed_does_not_claim_the_session,
+    due_mails_are_held_by_one_worker_at_a_time,
     sessions_are_listed_newest_first_in_keyset_pages,
     of_racing_status_changes_exactly_one_wins,
     a_session_applies_the_tax_rates_in_effect_when_it_was_made,
@@ -272,6 +274,7 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
     // Both instances read, and so keep copies.
     for store in [&one, &two] {
         assert_eq!(store.storefront(&org).await.unwrap().merchant_name, "Acme");
+        assert_eq!(store.test_mode_processor(&org).await.unwrap(), "kassa");
         assert!(taxed(store).await.is_empty());
         assert!(store.active_api_key_by_hash(&hash).await.unwrap().is_some());
         assert!(
@@ -303,6 +306,7 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
         ..Default::default()
     };
     one.set_branding(&org, &renamed).await.unwrap();
+    one.set_test_mode_processor(&org, "stripe").await.unwrap();
     let vat = TaxRate {
         id: "txr_c".into(),
         display_name: "VAT".into(),
@@ -319,6 +323,12 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
         one.storefront(&org).await.unwrap().merchant_name,
         "Acme Coffee"
     );
+    assert_eq!(one.test_mode_processor(&org).await.unwrap(), "stripe");
+    assert_eq!(
+        two.test_mode_processor(&org).await.unwrap(),
+        "kassa",
+        "the other serves its copy until it expires"
+    );
     assert_eq!(taxed(&one).await, ["txr_c"]);
     assert_eq!(one.active_api_key_by_hash(&hash).await.unwrap(), None);
     assert!(
@@ -334,6 +344,7 @@ async fn a_change_made_through_another_instance_arrives_within_the_cache_ttl(eng
         two.storefront(&org).await.unwrap().merchant_name,
         "Acme Coffee"
     );
+    assert_eq!(two.test_mode_processor(&org).await.unwrap(), "stripe");
     assert_eq!(taxed(&two).await, ["txr_c"]);
     assert_eq!(two.active_api_key_by_hash(&hash).await.unwrap(), None);
     assert!(
@@ -931,6 +942,9 @@ fn customer<'a>(
         domain: None,
         user_id: None,
         archived: false,
+        phone: None,
+        shipping: None,
+        preferred_locale: None,
     }
 }
 
@@ -1408,6 +1422,140 @@ async fn sessions_round_trip_whole(engine: Engine) {
         "not another org's"
     );
     assert_eq!(store.session_by_id("cs_test_missing").await.unwrap(), None);
+    finish(db, store).await;
+}
+
+async fn a_payment_priced_before_the_terms_changed_does_not_claim_the_session(engine: Engine) {
+    let Some((db, store)) = open(engine, "claim_unchanged").await else {
+        return;
+    };
+    let (org, m) = session_catalog(&store).await;
+    let created = 1_795_000_000_000;
+    let session = full_session("cs_test_c", &org, &m, "price_w", "prod_w", created);
+    store.insert_session(&session, None).await.unwrap();
+    // The buyer's confirm read the session; then the merchant replaced its terms.
+    let mut changed = session.clone();
+    changed.line_items[0].quantity = 5;
+    changed.amounts.total = 9_000;
+    changed.updated_at = created + 1;
+    assert!(
+        store
+            .replace_open_session(&changed, created + 1)
+            .await
+            .unwrap()
+    );
+    let claim = |seen: i64, attempt: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let claimed = tx
+                .claim_session("cs_test_c", attempt, created + 2, 60_000, Some(seen))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            claimed
+        }
+    };
+    assert!(
+        !claim(session.updated_at, "att_old").await,
+        "priced from the old terms: not claimed"
+    );
+    assert_eq!(
+        store.session_claimed_until("cs_test_c").await.unwrap(),
+        None,
+        "nothing written"
+    );
+    assert!(
+        claim(changed.updated_at, "att_new").await,
+        "priced from the terms as they are"
+    );
+    finish(db, store).await;
+}
+
+/// The mail worker claims the due mails in one statement; two workers (instances) asking at once
+/// never hold the same mail, and a held mail is claimed again only when its hold has run out.
+async fn due_mails_are_held_by_one_worker_at_a_time(engine: Engine) {
+    let Some((db, store)) = open(engine, "mail_claims").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let now = 1_795_000_000_000;
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..30 {
+        let (id, about) = (format!("mail_{i:02}"), format!("pay_{i:02}"));
+        tx.queue_mail(
+            &kassa::store::NewMail {
+                id: &id,
+                organization_id: &org,
+                livemode: false,
+                customer_id: None,
+                kind: "receipt",
+                about: &about,
+                recipient: "ada@example.com",
+                facts: "{}",
+            },
+            // Due one millisecond apart, the first first.
+            now + i,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let lease = 60_000;
+    let later = now + 100;
+    let two = db.store().await;
+    let (a, b) = tokio::join!(
+        store.claim_due_mails(later, lease, 20),
+        two.claim_due_mails(later, lease, 20)
+    );
+    let ids = |mails: Vec<kassa::store::MailRecord>| -> Vec<String> {
+        mails.into_iter().map(|m| m.id).collect()
+    };
+    let (a, b) = (ids(a.unwrap()), ids(b.unwrap()));
+    assert_eq!(a.len() + b.len(), 30, "{a:?} {b:?}");
+    assert!(a.len() <= 20 && b.len() <= 20);
+    assert!(a.iter().all(|id| !b.contains(id)), "{a:?} {b:?}");
+    let mut sorted = a.clone();
+    sorted.sort();
+    assert_eq!(a, sorted, "oldest first");
+    assert!(
+        store
+            .claim_due_mails(later, lease, 20)
+            .await
+            .unwrap()
+            .is_empty(),
+        "all held"
+    );
+    // Not yet due: not claimed.
+    assert!(
+        store
+            .claim_due_mails(now - 1, lease, 20)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A held mail settled is not claimed again; the others are, once their hold ran out.
+    store
+        .finish_mail(
+            &a[0],
+            &kassa::store::MailOutcome {
+                status: "kept",
+                subject: "Receipt",
+                text_body: "text",
+                html_body: "<p>html</p>",
+                error: None,
+                next_attempt_at: now,
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    let again = ids(store
+        .claim_due_mails(later + lease, lease, 50)
+        .await
+        .unwrap());
+    assert_eq!(again.len(), 29);
+    assert!(!again.contains(&a[0]));
     finish(db, store).await;
 }
 

@@ -134,6 +134,7 @@ tax-id-missing = Geben Sie Ihre Steuernummer ein.
 tax-id-shape = Diese Steuernummer hat nicht die übliche Form Ihres Landes.
 tax-id-country = Steuernummern aus Ihrem Land können hier nicht angegeben werden; lassen Sie das Feld leer.
 total-changed = Ihr Gesamtbetrag hat sich durch die Steuer Ihres Landes oder Ihre Mengen geändert. Prüfen Sie den neuen Betrag und zahlen Sie dann.
+terms-changed = Diese Bestellung hat sich während Ihrer Zahlung geändert. Prüfen Sie sie und den Gesamtbetrag und zahlen Sie dann.
 no-shipping-there = Wir können nicht in dieses Land liefern.
 country-from-list = Wählen Sie Ihr Land aus der Liste aus.
 country-missing = Wählen Sie Ihr Land aus.

@@ -137,6 +137,7 @@ tax-id-missing = Enter your tax ID.
 tax-id-shape = This tax ID is not in its usual shape for your country.
 tax-id-country = Tax IDs from your country cannot be added here; leave this empty.
 total-changed = Your total changed with your country's tax or your quantities. Check the new total, then pay.
+terms-changed = This order changed while you were paying. Check it and its total, then pay.
 no-shipping-there = We cannot ship to this country.
 country-from-list = Choose your country from the list.
 country-missing = Choose your country.

@@ -134,6 +134,7 @@ tax-id-missing = Introduzca su número de identificación fiscal.
 tax-id-shape = Este número de identificación fiscal no tiene la forma habitual de su país.
 tax-id-country = Aquí no se pueden indicar números fiscales de su país; deje este campo vacío.
 total-changed = Su total ha cambiado por el impuesto de su país o por las cantidades. Revise el nuevo total y pague.
+terms-changed = Este pedido cambió mientras pagaba. Revíselo junto con su total y pague.
 no-shipping-there = No podemos realizar envíos a este país.
 country-from-list = Elija su país de la lista.
 country-missing = Elija su país.

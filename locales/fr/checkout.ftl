@@ -134,6 +134,7 @@ tax-id-missing = Saisissez votre numéro fiscal.
 tax-id-shape = Ce numéro fiscal n'a pas la forme habituelle dans votre pays.
 tax-id-country = Les numéros fiscaux de votre pays ne peuvent pas être saisis ici ; laissez ce champ vide.
 total-changed = Votre total a changé avec la taxe de votre pays ou vos quantités. Vérifiez le nouveau total, puis payez.
+terms-changed = Cette commande a changé pendant votre paiement. Vérifiez-la ainsi que son total, puis payez.
 no-shipping-there = Nous ne pouvons pas livrer dans ce pays.
 country-from-list = Choisissez votre pays dans la liste.
 country-missing = Choisissez votre pays.

@@ -134,6 +134,7 @@ tax-id-missing = 税務IDを入力してください。
 tax-id-shape = この税務IDはお住まいの国の通常の形式ではありません。
 tax-id-country = お住まいの国の税務IDはここでは入力できません。空欄のままにしてください。
 total-changed = お住まいの国の税金または数量により合計金額が変わりました。新しい合計を確認してからお支払いください。
+terms-changed = お支払い中にこのご注文が変更されました。内容と合計を確認してからお支払いください。
 no-shipping-there = この国には配送できません。
 country-from-list = リストから国を選択してください。
 country-missing = 国を選択してください。

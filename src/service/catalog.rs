@@ -314,6 +314,9 @@ pub async fn create_customer(
                 domain: extras.domain.as_deref(),
                 user_id: extras.user_id.as_deref(),
                 archived: extras.archived,
+                phone: None,
+                shipping: None,
+                preferred_locale: None,
             },
             now,
         )

@@ -34,23 +34,25 @@ impl Outbox {
         now: i64,
     ) -> StoreResult<()> {
         let mut written = Vec::with_capacity(self.events.len());
-        for (event_type, object_id, object) in self.events {
-            let id = super::ids::new_id(ids::EVENT);
-            let data = serde_json::to_string(&object).map_err(StoreError::from)?;
-            tx.insert_event(
-                &NewEvent {
-                    id: &id,
-                    organization_id,
-                    livemode,
-                    event_type: event_type.as_str(),
-                    object_id: &object_id,
-                    data: &data,
-                },
-                now,
-            )
-            .await?;
-            written.push((id, event_type.as_str()));
+        let mut datas = Vec::with_capacity(self.events.len());
+        for (event_type, _, object) in &self.events {
+            written.push((super::ids::new_id(ids::EVENT), event_type.as_str()));
+            datas.push(serde_json::to_string(object).map_err(StoreError::from)?);
         }
+        let rows: Vec<NewEvent> = self
+            .events
+            .iter()
+            .zip(&written)
+            .zip(&datas)
+            .map(|(((_, object_id, _), (id, event_type)), data)| NewEvent {
+                id,
+                event_type,
+                object_id,
+                data,
+            })
+            .collect();
+        tx.insert_events(organization_id, livemode, &rows, now)
+            .await?;
         super::webhooks::fan_out(tx, organization_id, livemode, &written, now).await
     }
 }

@@ -15,8 +15,14 @@ use crate::i18n::{Lang, Messages};
 use crate::store::{MailOutcome, MailRecord, NewMail, Store, Tx};
 use serde::{Deserialize, Serialize};
 
-/// How long a worker holds a mail it sends.
+/// How long a worker holds the mails it claims at once.
 const MAIL_LEASE_MS: i64 = 120_000;
+/// How many mails a worker claims at once ([`deliver_due`] settles that many, or stops early).
+pub const MAILS_PER_CLAIM: i64 = 20;
+/// How long a worker goes on sending the mails it claimed: half their hold, so that no mail is
+/// still being sent when another worker may take it.
+const MAIL_SENDING_TIME: std::time::Duration =
+    std::time::Duration::from_millis(MAIL_LEASE_MS as u64 / 2);
 /// When a failed send is tried again: minutes after the attempt before.
 const RETRY_MINUTES: [i64; 5] = [1, 5, 30, 120, 360];
 /// A trial's ending is told this long before it.
@@ -179,9 +185,14 @@ pub async fn deliver_due(
     now: i64,
 ) -> ServiceResult<usize> {
     let mut settled = 0;
-    for mail in store.due_mails(now, 20).await? {
-        if !store.claim_mail(&mail.id, now, MAIL_LEASE_MS).await? {
-            continue;
+    let held_since = std::time::Instant::now();
+    for mail in store
+        .claim_due_mails(now, MAIL_LEASE_MS, MAILS_PER_CLAIM)
+        .await?
+    {
+        // A slow SMTP server: what is left goes back before its hold could run out under it.
+        if held_since.elapsed() > MAIL_SENDING_TIME {
+            break;
         }
         let crate::store::Storefront {
             merchant_name: merchant,

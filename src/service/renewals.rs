@@ -265,6 +265,7 @@ impl Renewal<'_> {
                 tax_country: None,
                 tax_rate_millionths: None,
                 period: Some((ended, next_end)),
+                new_customer_base: None,
             },
             false,
             self.now,

@@ -306,20 +306,19 @@ pub async fn fan_out(
     let endpoints = tx
         .active_webhook_endpoints(organization_id, livemode)
         .await?;
+    let mut deliveries = Vec::new();
     for (event_id, event_type) in events {
         for (endpoint_id, types) in &endpoints {
             if wants(types, event_type) {
-                tx.insert_webhook_delivery(
-                    &new_id(ids::WEBHOOK_DELIVERY),
-                    endpoint_id,
-                    event_id,
-                    now,
-                )
-                .await?;
+                deliveries.push((
+                    new_id(ids::WEBHOOK_DELIVERY),
+                    endpoint_id.as_str(),
+                    event_id.as_str(),
+                ));
             }
         }
     }
-    Ok(())
+    tx.insert_webhook_deliveries(&deliveries, now).await
 }
 
 /// Makes delivery attempts: claims due deliveries, sends them, records what came of each.

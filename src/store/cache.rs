@@ -1,8 +1,8 @@
 //! Short-lived copies of the rows nearly every API request or checkout page reads and that seldom
 //! change: API keys by the hash of their secret, prices and products by id, and each organization's
-//! default pricing model, tax rates and storefront (its name and branding, which every checkout
-//! page shows). Creating a session read four such rows before writing anything; served from
-//! memory, the request goes to the database only to write.
+//! default pricing model, tax rates, storefront (its name and branding, which every checkout page
+//! shows) and test-mode processor. Creating a session read four such rows before writing anything;
+//! served from memory, the request goes to the database only to write.
 //!
 //! A change made through this [`Store`](super::Store) clears the copies it affects at once, so
 //! within one process a revoked key or an archived price is never served from memory. A change made
@@ -105,6 +105,8 @@ pub(crate) struct Caches {
     pub tax_rates: Recent<(String, bool), std::sync::Arc<Vec<super::TaxRateRecord>>>,
     /// What buyers read of an organization: its name and branding.
     pub storefronts: Recent<String, super::Storefront>,
+    /// What takes each organization's test-mode payments (`kassa` or `stripe`).
+    pub test_mode_processors: Recent<String, String>,
     /// The installation's root secret, once read (it never changes).
     pub installation_root: tokio::sync::OnceCell<Vec<u8>>,
 }
@@ -119,6 +121,7 @@ impl Default for Caches {
             default_pricing_models: Recent::new(CAPACITY, TTL),
             tax_rates: Recent::new(CAPACITY, TTL),
             storefronts: Recent::new(CAPACITY, TTL),
+            test_mode_processors: Recent::new(CAPACITY, TTL),
             installation_root: tokio::sync::OnceCell::new(),
         }
     }

@@ -72,6 +72,11 @@ pub struct NewCustomer<'a> {
     pub domain: Option<&'a str>,
     pub user_id: Option<&'a str>,
     pub archived: bool,
+    /// What a buyer gave at the checkout that made the customer: a phone number (E.164), a
+    /// shipping address (JSON) and the language they paid in.
+    pub phone: Option<&'a str>,
+    pub shipping: Option<&'a str>,
+    pub preferred_locale: Option<&'a str>,
 }
 
 /// Changes to a customer; `None` leaves a field as it is.
@@ -261,9 +266,9 @@ impl NewCustomer<'_> {
             invoice_number_base: Some(invoice_number_base),
             created_at: now,
             updated_at: now,
-            phone: None,
-            shipping: None,
-            preferred_locale: None,
+            phone: self.phone.map(str::to_owned),
+            shipping: self.shipping.map(str::to_owned),
+            preferred_locale: self.preferred_locale.map(str::to_owned),
         }
     }
 }
@@ -273,8 +278,9 @@ macro_rules! insert_customer_sql {
         sqlx::query(
             "INSERT INTO customers (id, organization_id, livemode, pricing_model_id, external_id, \
              email, name, billing_address, archived, logo_url, icon_url, domain, user_id, \
-             invoice_number_base, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+             invoice_number_base, created_at, updated_at, phone, shipping, preferred_locale) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, \
+             $17, $18)",
         )
         .bind(&$row.id)
         .bind(&$row.organization_id)
@@ -291,6 +297,9 @@ macro_rules! insert_customer_sql {
         .bind(&$row.user_id)
         .bind(&$row.invoice_number_base)
         .bind($row.created_at)
+        .bind(&$row.phone)
+        .bind(&$row.shipping)
+        .bind(&$row.preferred_locale)
     };
 }
 pub(super) use insert_customer_sql;

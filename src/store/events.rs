@@ -14,14 +14,14 @@ pub struct EventRecord {
     pub created_at: i64,
 }
 
-/// An event to record.
+/// An event to record: what [`Tx::insert_events`] writes of each, beside the organization, the
+/// mode and the time they share.
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
     pub id: &'a str,
-    pub organization_id: &'a str,
-    pub livemode: bool,
     pub event_type: &'a str,
     pub object_id: &'a str,
+    /// JSON: the object as it is now.
     pub data: &'a str,
 }
 
@@ -29,21 +29,35 @@ const EVENT_COLUMNS: &str =
     "id, organization_id, livemode, event_type, object_id, data, created_at";
 
 impl Tx {
-    pub async fn insert_event(&mut self, event: &NewEvent<'_>, now: i64) -> StoreResult<()> {
+    /// Records `events` of one organization and mode, all made at `now`, in one statement.
+    pub async fn insert_events(
+        &mut self,
+        organization_id: &str,
+        livemode: bool,
+        events: &[NewEvent<'_>],
+        now: i64,
+    ) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // $1 to $3 are shared; each event has four of its own.
+        let rows = super::value_rows(events.len(), 4, 4, |p| {
+            format!("({}, $1, $2, {}, {}, {}, $3)", p[0], p[1], p[2], p[3])
+        });
+        let sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows}");
         super::tx::dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO events (id, organization_id, livemode, event_type, object_id, data, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(event.id)
-            .bind(event.organization_id)
-            .bind(event.livemode)
-            .bind(event.event_type)
-            .bind(event.object_id)
-            .bind(event.data)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            let mut query = sqlx::query(&sql)
+                .bind(organization_id)
+                .bind(livemode)
+                .bind(now);
+            for event in events {
+                query = query
+                    .bind(event.id)
+                    .bind(event.event_type)
+                    .bind(event.object_id)
+                    .bind(event.data);
+            }
+            query.execute(&mut *conn).await?;
         });
         Ok(())
     }

@@ -55,6 +55,9 @@ pub struct NewInvoice<'a> {
     pub tax_rate_millionths: Option<i32>,
     /// The subscription period it bills (renewal invoices).
     pub period: Option<(i64, i64)>,
+    /// The invoice-number base of a customer made in this same transaction: then this is its
+    /// first invoice, numbered `BASE-0001` without reading the customer and its invoices.
+    pub new_customer_base: Option<&'a str>,
 }
 
 impl Store {
@@ -143,23 +146,10 @@ impl Tx {
         paid: bool,
         now: i64,
     ) -> StoreResult<String> {
-        let lock = self.lock_clause();
-        let (base, count) = dispatch_tx!(self, |conn| {
-            let base = sqlx::query_scalar::<_, Option<String>>(&format!(
-                "SELECT invoice_number_base FROM customers WHERE id = $1{lock}"
-            ))
-            .bind(i.customer_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .unwrap_or_else(|| "INV".to_owned());
-            let count = sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM invoices WHERE customer_id = $1",
-            )
-            .bind(i.customer_id)
-            .fetch_one(&mut *conn)
-            .await?;
-            (base, count)
-        });
+        let (base, count) = match i.new_customer_base {
+            Some(base) => (base.to_owned(), 0),
+            None => self.invoice_count(i.customer_id).await?,
+        };
         let number = format!("{base}-{:04}", count + 1);
         dispatch_tx!(self, |conn| {
             sqlx::query(&format!(
@@ -191,5 +181,27 @@ impl Tx {
             .await?;
         });
         Ok(number)
+    }
+
+    /// The customer's invoice-number base and how many invoices it has, its row locked so that
+    /// two invoices never share a number.
+    async fn invoice_count(&mut self, customer_id: &str) -> StoreResult<(String, i64)> {
+        let lock = self.lock_clause();
+        Ok(dispatch_tx!(self, |conn| {
+            let base = sqlx::query_scalar::<_, Option<String>>(&format!(
+                "SELECT invoice_number_base FROM customers WHERE id = $1{lock}"
+            ))
+            .bind(customer_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .unwrap_or_else(|| "INV".to_owned());
+            let count = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM invoices WHERE customer_id = $1",
+            )
+            .bind(customer_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            (base, count)
+        }))
     }
 }

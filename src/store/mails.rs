@@ -84,46 +84,49 @@ impl Tx {
 }
 
 impl Store {
-    /// Pending mails due at `now` and not held by a worker, oldest first.
-    pub async fn due_mails(&self, now: i64, limit: i64) -> StoreResult<Vec<MailRecord>> {
+    /// Holds up to `limit` pending mails due at `now` and held by no worker, until
+    /// `now + lease_ms`, in one statement: the mails held, oldest first. Of two workers asking
+    /// at once, each gets other mails (PostgreSQL skips the rows the other has locked; SQLite
+    /// has one writer).
+    pub async fn claim_due_mails(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<MailRecord>> {
+        let skip_locked = match self.backend {
+            super::Backend::Sqlite { .. } => "",
+            super::Backend::Postgres { .. } => " FOR UPDATE SKIP LOCKED",
+        };
         let sql = format!(
-            "SELECT {MAIL_COLUMNS} FROM mails WHERE status = 'pending' AND next_attempt_at <= $1 \
-             AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2"
+            "UPDATE mails SET lease_until = $2 WHERE id IN (SELECT id FROM mails \
+             WHERE status = 'pending' AND next_attempt_at <= $1 \
+             AND (lease_until IS NULL OR lease_until <= $1) \
+             ORDER BY next_attempt_at LIMIT $3{skip_locked}) RETURNING {MAIL_COLUMNS}"
         );
-        Ok(dispatch!(self, read, |db| {
+        let mut claimed = dispatch!(self, write, |db| {
             sqlx::query_as::<_, MailRecord>(&sql)
                 .bind(now)
+                .bind(now + lease_ms)
                 .bind(limit)
                 .fetch_all(db)
                 .await?
-        }))
-    }
-
-    /// Holds a pending mail for sending until `now + lease_ms`: `false` when another holds it.
-    pub async fn claim_mail(&self, id: &str, now: i64, lease_ms: i64) -> StoreResult<bool> {
-        let changed = dispatch!(self, write, |db| {
-            sqlx::query(
-                "UPDATE mails SET lease_until = $1 WHERE id = $2 AND status = 'pending' \
-                 AND (lease_until IS NULL OR lease_until <= $3)",
-            )
-            .bind(now + lease_ms)
-            .bind(id)
-            .bind(now)
-            .execute(db)
-            .await?
-            .rows_affected()
         });
-        Ok(changed == 1)
+        // RETURNING keeps no order.
+        claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+        Ok(claimed)
     }
 
-    /// Records what became of an attempt to send a mail (rendered as it was sent).
+    /// Records what became of an attempt to send a mail (rendered as it was sent), and lets go
+    /// of it. A transaction of its own, so that on SQLite it shares a commit with other writes.
     pub async fn finish_mail(
         &self,
         id: &str,
         outcome: &MailOutcome<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        dispatch!(self, write, |db| {
+        let mut tx = self.begin().await?;
+        dispatch_tx!(tx, |conn| {
             sqlx::query(
                 "UPDATE mails SET status = $1, subject = $2, text_body = $3, html_body = $4, \
                  last_error = $5, next_attempt_at = $6, attempts = attempts + 1, lease_until = NULL, \
@@ -137,10 +140,10 @@ impl Store {
             .bind(outcome.next_attempt_at)
             .bind(now)
             .bind(id)
-            .execute(db)
+            .execute(&mut *conn)
             .await?;
         });
-        Ok(())
+        tx.commit().await
     }
 
     /// The mails to a customer, newest first (at most `limit`).

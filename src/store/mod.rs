@@ -88,6 +88,25 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A multi-row `VALUES` list: `count` rows, each drawn by `row` from its own `per_row` numbered
+/// parameters, numbered on from `$first` (`row(["$4", "$5"])`, then `row(["$6", "$7"])`, …), so
+/// that many rows are written in one statement on either engine.
+pub(super) fn value_rows(
+    count: usize,
+    first: usize,
+    per_row: usize,
+    row: impl Fn(&[String]) -> String,
+) -> String {
+    let mut params = Vec::with_capacity(per_row);
+    let mut rows = Vec::with_capacity(count);
+    for i in 0..count {
+        params.clear();
+        params.extend((0..per_row).map(|j| format!("${}", first + i * per_row + j)));
+        rows.push(row(&params));
+    }
+    rows.join(", ")
+}
+
 /// Runs `$body` with `$db` bound to the pool that serves the access kind (`read` or `write`).
 ///
 /// The body is compiled once per backend, so it may use any sqlx API that both engines support.

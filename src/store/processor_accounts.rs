@@ -108,17 +108,29 @@ impl Store {
         }))
     }
 
-    /// What takes the organization's test-mode payments: `kassa` or `stripe`.
+    /// What takes the organization's test-mode payments: `kassa` or `stripe`. Every test-mode
+    /// confirm and checkout page asks; a merchant changes it seldom (the change clears the copy).
     pub async fn test_mode_processor(&self, organization_id: &str) -> StoreResult<String> {
-        Ok(dispatch!(self, read, |db| {
+        let cache = &self.caches.test_mode_processors;
+        if let Some(chosen) = cache.get(organization_id) {
+            return Ok(chosen);
+        }
+        let ticket = cache.ticket();
+        let chosen = dispatch!(self, read, |db| {
             sqlx::query_scalar::<_, String>(
                 "SELECT test_mode_processor FROM organizations WHERE id = $1",
             )
             .bind(organization_id)
             .fetch_optional(db)
             .await?
-            .unwrap_or_else(|| "kassa".to_owned())
-        }))
+        });
+        Ok(match chosen {
+            Some(chosen) => {
+                cache.keep(ticket, organization_id.to_owned(), chosen.clone());
+                chosen
+            }
+            None => "kassa".to_owned(),
+        })
     }
 
     pub async fn set_test_mode_processor(
@@ -133,6 +145,7 @@ impl Store {
                 .execute(db)
                 .await?;
         });
+        self.caches.test_mode_processors.clear();
         Ok(())
     }
 }

@@ -277,19 +277,11 @@ const LINE_PARAMS: usize = 12;
 /// `INSERT INTO checkout_session_line_items … VALUES (…), (…)` for `count` lines, their
 /// parameters numbered from `$first`; [`bind_lines!`] binds them in that order.
 fn lines_sql(first: usize, count: usize) -> String {
-    let rows: Vec<String> = (0..count)
-        .map(|line| {
-            let params: Vec<String> = (0..LINE_PARAMS)
-                .map(|i| format!("${}", first + line * LINE_PARAMS + i))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
+    let rows = super::value_rows(count, first, LINE_PARAMS, |p| format!("({})", p.join(", ")));
     format!(
         "INSERT INTO checkout_session_line_items (session_id, position, price_id, product_id, \
          description, quantity, adjustable_minimum, adjustable_maximum, unit_amount, currency, \
-         interval_unit, interval_count) VALUES {}",
-        rows.join(", ")
+         interval_unit, interval_count) VALUES {rows}"
     )
 }
 
@@ -1076,7 +1068,7 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let claimed = tx
-            .claim_session(session_id, attempt_id, now, lease_ms)
+            .claim_session(session_id, attempt_id, now, lease_ms, None)
             .await?;
         if claimed {
             tx.commit().await?;
@@ -1100,19 +1092,23 @@ impl Tx {
     /// wins, and a claim abandoned (its process died) can be taken over once its lease ran out,
     /// unless that attempt is still charging: a session whose latest charge may have moved money
     /// takes no new attempt until that charge's outcome is known. The claim also makes the
-    /// attempt the session's latest.
+    /// attempt the session's latest. With `unchanged_since` (the session's `updated_at` as the
+    /// payment read it), a session changed since (its terms replaced by the merchant) is not
+    /// claimed: nobody pays for terms other than those their payment was priced from.
     pub async fn claim_session(
         &mut self,
         session_id: &str,
         attempt_id: &str,
         now: i64,
         lease_ms: i64,
+        unchanged_since: Option<i64>,
     ) -> StoreResult<bool> {
         let changed = dispatch_tx!(self, |conn| {
             sqlx::query(
                 "UPDATE checkout_sessions SET lock_token = $1, lock_expires_at = $2, latest_attempt_id = $1, \
                  updated_at = $3 WHERE id = $4 AND status = 'open' \
                  AND (lock_token IS NULL OR lock_expires_at < $3) \
+                 AND ($5 IS NULL OR updated_at = $5) \
                  AND NOT EXISTS (SELECT 1 FROM payment_attempts a \
                      WHERE a.id = checkout_sessions.latest_attempt_id AND a.status = 'charging')",
             )
@@ -1120,6 +1116,7 @@ impl Tx {
             .bind(now + lease_ms)
             .bind(now)
             .bind(session_id)
+            .bind(unchanged_since)
             .execute(&mut *conn)
             .await?
             .rows_affected()

@@ -542,26 +542,32 @@ impl Tx {
             .collect())
     }
 
-    /// A delivery of `event_id` to `endpoint_id`, due at `now`.
-    pub async fn insert_webhook_delivery(
+    /// Deliveries due at `now`, each `(id, endpoint id, event id)`, in one statement.
+    pub async fn insert_webhook_deliveries(
         &mut self,
-        id: &str,
-        endpoint_id: &str,
-        event_id: &str,
+        deliveries: &[(String, &str, &str)],
         now: i64,
     ) -> StoreResult<()> {
-        super::tx::dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, \
-                 next_attempt_at, locked_until, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'pending', 0, $4, 0, $4, $4)",
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        // $1 is the time they share; each delivery has three of its own.
+        let rows = super::value_rows(deliveries.len(), 2, 3, |p| {
+            format!(
+                "({}, {}, {}, 'pending', 0, $1, 0, $1, $1)",
+                p[0], p[1], p[2]
             )
-            .bind(id)
-            .bind(endpoint_id)
-            .bind(event_id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        });
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, \
+             next_attempt_at, locked_until, created_at, updated_at) VALUES {rows}"
+        );
+        super::tx::dispatch_tx!(self, |conn| {
+            let mut query = sqlx::query(&sql).bind(now);
+            for (id, endpoint_id, event_id) in deliveries {
+                query = query.bind(id).bind(*endpoint_id).bind(*event_id);
+            }
+            query.execute(&mut *conn).await?;
         });
         Ok(())
     }

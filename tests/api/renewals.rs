@@ -125,6 +125,18 @@ async fn a_monthly_subscription_renews_then_goes_past_due_and_is_canceled(engine
         );
         assert_eq!(latest["lines"][0]["price"], json!(club));
     }
+    // Numbered one after another under the customer's base, the checkout's first.
+    let numbers: Vec<String> = invoices(&app, &sub)
+        .await
+        .iter()
+        .map(|i| i["number"].as_str().unwrap().to_owned())
+        .collect();
+    let base = numbers[0]
+        .strip_suffix("-0001")
+        .expect("the first is -0001");
+    assert!(!base.is_empty());
+    let expected: Vec<String> = (1..=4).map(|n| format!("{base}-{n:04}")).collect();
+    assert_eq!(numbers, expected);
     let payments = app
         .store
         .payments(

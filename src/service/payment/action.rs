@@ -60,7 +60,7 @@ pub async fn complete_action(
     let charging = awaiting.status.charge()?;
     let mut tx = store.begin().await?;
     if !tx
-        .claim_session(session_id, &awaiting.id, now, CLAIM_LEASE_MS)
+        .claim_session(session_id, &awaiting.id, now, CLAIM_LEASE_MS, None)
         .await?
         || !tx
             .move_attempt(

@@ -29,12 +29,15 @@ pub(super) struct Attempt<'a> {
 }
 
 /// Claims `session` for a new attempt at `plan` and records the attempt as `status` (`created`
-/// when nothing goes to a processor, else `charging`), in one transaction, cancelling an attempt
-/// that still awaited the buyer's step: its id, or `None` when the session is no longer open or
-/// another attempt holds it (then nothing was written).
+/// when nothing goes to a processor, else `charging`), in one transaction, cancelling `latest`
+/// (the session's latest attempt as last read) if it still awaits the buyer's step: the new
+/// attempt's id, or `None` when the session is no longer open or another attempt holds it (then
+/// nothing was written).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn start(
     store: &Store,
     session: &CheckoutSession,
+    latest: Option<AttemptRecord>,
     plan: &PaymentPlan,
     amount: i64,
     processor: &str,
@@ -46,14 +49,18 @@ pub(super) async fn start(
     let id = new_id("att");
     let plan_json = serde_json::to_string(plan).map_err(StoreError::from)?;
     let currency = session.currency.map(Currency::code_lower);
-    // An attempt still awaiting the buyer's step is replaced by this one.
-    let awaiting = store
-        .latest_attempt(&session.id)
-        .await?
-        .filter(|a| a.status == AttemptStatus::RequiresAction);
+    // An attempt still awaiting the buyer's step is replaced by this one (if it has moved on
+    // meanwhile, the move below finds it so and leaves it).
+    let awaiting = latest.filter(|a| a.status == AttemptStatus::RequiresAction);
     let mut tx = store.begin().await?;
     if !tx
-        .claim_session(&session.id, &id, now, super::CLAIM_LEASE_MS)
+        .claim_session(
+            &session.id,
+            &id,
+            now,
+            super::CLAIM_LEASE_MS,
+            Some(session.updated_at),
+        )
         .await?
     {
         return Ok(None);

@@ -48,6 +48,10 @@ pub struct ConfirmRequest {
 pub const TOTAL_CHANGED: &str =
     "Your total changed with your country's tax or your quantities. Check the new total, then pay.";
 
+/// What the buyer reads when the merchant changed the session while they paid.
+pub const TERMS_CHANGED: &str =
+    "This order changed while you were paying. Check it and its total, then pay.";
+
 const NO_LIVE_PROCESSOR: &str =
     "This shop cannot take live payments yet: no live payment processor is configured.";
 const NO_TEST_PROCESSOR: &str =
@@ -61,7 +65,10 @@ pub async fn confirm(
     request: ConfirmRequest,
     now: i64,
 ) -> ServiceResult<ConfirmOutcome> {
-    let Some(session) = store.session_by_id(&request.session_id).await? else {
+    let Some((session, latest)) = store
+        .session_with_latest_attempt(&request.session_id)
+        .await?
+    else {
         return Err(ServiceError::NotFound("checkout session"));
     };
     let status = session.effective_status(now);
@@ -98,6 +105,7 @@ pub async fn confirm(
     let Some(attempt_id) = attempt::start(
         store,
         &session,
+        latest,
         &plan,
         due_today,
         processor.name(),
@@ -234,11 +242,11 @@ async fn not_claimed(
     public_base: &str,
     now: i64,
 ) -> ServiceResult<ConfirmOutcome> {
-    let current = store.session_by_id(&session.id).await?;
-    if let Some(status) = current
-        .map(|s| s.effective_status(now))
-        .filter(|s| *s != SessionStatus::Open)
-    {
+    let Some(current) = store.session_by_id(&session.id).await? else {
+        return Ok(ConfirmOutcome::Closed(SessionStatus::Expired));
+    };
+    let status = current.effective_status(now);
+    if status != SessionStatus::Open {
         return Ok(ConfirmOutcome::Closed(status));
     }
     if store
@@ -247,6 +255,12 @@ async fn not_claimed(
         .is_some_and(|until| until >= now)
     {
         return Ok(ConfirmOutcome::Busy);
+    }
+    if current.updated_at != session.updated_at {
+        return Ok(ConfirmOutcome::Invalid(vec![FieldError::invalid(
+            Field::Total,
+            TERMS_CHANGED,
+        )]));
     }
     let latest = store.latest_attempt(&session.id).await?;
     Ok(match latest {

@@ -33,12 +33,10 @@ pub(super) async fn finish(
     now: i64,
 ) -> ServiceResult<ConfirmOutcome> {
     if finalize(store, session, attempt, from, now).await? {
-        let session = store
-            .session_by_id(&session.id)
-            .await?
-            .unwrap_or_else(|| session.clone());
+        // The success URL is the session's as it was made: completing it changes neither it nor
+        // the session's id.
         Ok(ConfirmOutcome::Succeeded {
-            next_url: success_url(&session, public_base),
+            next_url: success_url(session, public_base),
         })
     } else {
         let status = store
@@ -134,6 +132,8 @@ struct Finalization<'a> {
     /// When a subscription it starts begins: now, on the organization's test clock in test mode
     /// (so that a clock moved ahead does not find the new subscription's period long over).
     billing_now: i64,
+    /// The invoice-number base of the customer this finalization made, if it made one.
+    new_invoice_base: Option<String>,
 }
 
 impl<'a> Finalization<'a> {
@@ -174,6 +174,7 @@ impl<'a> Finalization<'a> {
                 .unwrap_or_else(|| "Checkout".into()),
             now,
             billing_now,
+            new_invoice_base: None,
         })
     }
 
@@ -191,33 +192,45 @@ impl<'a> Finalization<'a> {
     /// The buyer: the session's customer, or one made now for an anonymous or guest checkout;
     /// either way keeping the phone number and addresses the checkout collected.
     async fn customer(&mut self) -> ServiceResult<String> {
-        let id = match &self.session.customer_id {
-            Some(id) => id.clone(),
-            None => self.new_customer().await?,
-        };
         let plan = self.plan;
         let shipping = plan
             .shipping
             .as_ref()
             .map(serde_json::to_string)
-            .transpose();
-        let billing = plan.billing.as_ref().map(serde_json::to_string).transpose();
+            .transpose()
+            .map_err(StoreError::from)?;
+        let lang = plan.lang.map(crate::i18n::Lang::as_str);
+        let Some(id) = &self.session.customer_id else {
+            return self.new_customer(shipping.as_deref(), lang).await;
+        };
+        let billing = plan
+            .billing
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(StoreError::from)?;
         self.tx
             .record_buyer_contact(
-                &id,
+                id,
                 plan.phone.as_deref(),
-                shipping.map_err(StoreError::from)?.as_deref(),
-                billing.map_err(StoreError::from)?.as_deref(),
-                plan.lang.map(crate::i18n::Lang::as_str),
+                shipping.as_deref(),
+                billing.as_deref(),
+                lang,
                 self.now,
             )
             .await?;
-        Ok(id)
+        Ok(id.clone())
     }
 
-    async fn new_customer(&mut self) -> ServiceResult<String> {
+    /// A customer made with what the buyer gave (the billing address is the one they paid with).
+    async fn new_customer(
+        &mut self,
+        shipping: Option<&str>,
+        lang: Option<&str>,
+    ) -> ServiceResult<String> {
         let id = new_id(ids::CUSTOMER);
-        self.tx
+        let made = self
+            .tx
             .insert_customer(
                 &NewCustomer {
                     id: &id,
@@ -233,10 +246,15 @@ impl<'a> Finalization<'a> {
                     domain: None,
                     user_id: None,
                     archived: false,
+                    phone: self.plan.phone.as_deref(),
+                    shipping,
+                    preferred_locale: lang,
                 },
                 self.now,
             )
             .await?;
+        // Its first invoice is numbered without asking the database.
+        self.new_invoice_base = made.invoice_number_base;
         self.outbox.push(
             EventType::CustomerCreated,
             customer_object(&id, &self.plan.email, self.plan.name.as_deref(), None),
@@ -554,6 +572,7 @@ impl<'a> Finalization<'a> {
                     tax_country: plan.tax.as_ref().map(|t| t.country.as_str()),
                     tax_rate_millionths: plan.tax.as_ref().map(|t| t.rate.millionths() as i32),
                     period: None,
+                    new_customer_base: self.new_invoice_base.as_deref(),
                 },
                 paid,
                 now,

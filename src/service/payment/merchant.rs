@@ -139,7 +139,9 @@ pub async fn confirm_by_merchant(
         tax_ids: Vec::new(),
     };
     let created = AttemptStatus::Created;
-    let Some(attempt_id) = attempt::start(store, session, &plan, 0, "none", created, now).await?
+    let latest = store.latest_attempt(&session.id).await?;
+    let Some(attempt_id) =
+        attempt::start(store, session, latest, &plan, 0, "none", created, now).await?
     else {
         return Err(not_editable(&refetch().await?, now));
     };

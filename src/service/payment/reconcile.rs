@@ -38,7 +38,7 @@ pub async fn reconcile_due(
         }
         let mut tx = store.begin().await?;
         if tx
-            .claim_session(&due.session_id, &due.id, now, CLAIM_LEASE_MS)
+            .claim_session(&due.session_id, &due.id, now, CLAIM_LEASE_MS, None)
             .await?
             && tx
                 .move_attempt(
