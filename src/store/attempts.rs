@@ -228,29 +228,144 @@ fn prefixed(alias: &str, columns: &str) -> String {
         .join(", ")
 }
 
+/// Records a new attempt; binds [`bind_attempt!`].
+const INSERT_ATTEMPT: &str = "INSERT INTO payment_attempts (id, session_id, organization_id, \
+     livemode, status, payment_method_type, amount, currency, plan, processor, settle_after, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
+
+/// Binds [`INSERT_ATTEMPT`]'s parameters, for an sqlx query or a SQLite batch's statement.
+macro_rules! bind_attempt {
+    ($query:expr, $a:expr, $now:expr) => {
+        $query
+            .bind($a.id)
+            .bind($a.session_id)
+            .bind($a.organization_id)
+            .bind($a.livemode)
+            .bind($a.status.as_str())
+            .bind($a.payment_method_type)
+            .bind($a.amount)
+            .bind($a.currency)
+            .bind($a.plan)
+            .bind($a.processor)
+            .bind($a.recheck_at)
+            .bind($now)
+    };
+}
+
+/// Moves an attempt if it is still where the transition starts; binds [`bind_move!`].
+const MOVE_ATTEMPT: &str = "UPDATE payment_attempts SET status = $1, \
+     method_summary = COALESCE($2, method_summary), \
+     processor_reference = COALESCE($3, processor_reference), action = COALESCE($4, action), \
+     decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8, \
+     refund_reference = COALESCE($11, refund_reference), \
+     action_url = COALESCE($12, action_url) WHERE id = $9 AND status = $10";
+
+/// Binds [`MOVE_ATTEMPT`]'s parameters, for an sqlx query or a SQLite batch's statement.
+macro_rules! bind_move {
+    ($query:expr, $id:expr, $transition:expr, $outcome:expr, $now:expr) => {
+        $query
+            .bind($transition.to().as_str())
+            .bind($outcome.method_summary)
+            .bind($outcome.processor_reference)
+            .bind($outcome.action)
+            .bind($outcome.decline_code)
+            .bind($outcome.decline_message)
+            .bind($outcome.settle_after)
+            .bind($now)
+            .bind($id)
+            .bind($transition.from().as_str())
+            .bind($outcome.refund_reference)
+            .bind($outcome.action_url)
+    };
+}
+
+impl Store {
+    /// Starts an attempt on its session, in one transaction: claims the session for it (unless
+    /// changed since `unchanged_since`, see [`Tx::claim_session`]), moves the attempt before it
+    /// as `cancel` says if that one is still where the move starts (one that awaited the buyer's
+    /// step), and records the new one. `false`, and nothing written, when the session was not
+    /// claimed. On SQLite it is queued whole for the writer ([`super::group_commit::Work`]), so
+    /// that a confirm's first write costs the writer no round trip to this task.
+    pub async fn start_attempt(
+        &self,
+        attempt: &NewAttempt<'_>,
+        lease_ms: i64,
+        unchanged_since: i64,
+        cancel: Option<(&str, AttemptTransition)>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        if let super::Backend::Sqlite { batches, .. } = &self.backend {
+            use super::group_commit::{Abandoned, Owned};
+            let claim = super::sessions::bind_claim!(
+                Owned::new(),
+                attempt.session_id,
+                attempt.id,
+                now,
+                lease_ms,
+                Some(unchanged_since)
+            )
+            .done();
+            let outcome = AttemptOutcome::default();
+            let cancel = cancel
+                .map(|(id, transition)| {
+                    bind_move!(Owned::new(), id, transition, outcome, now).done()
+                })
+                .transpose();
+            let insert = bind_attempt!(Owned::new(), attempt, now).done();
+            let (claim, cancel, insert) = match (claim, cancel, insert) {
+                (Ok(claim), Ok(cancel), Ok(insert)) => (claim, cancel, insert),
+                (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => {
+                    return Err(super::StoreError::Corrupt(why));
+                }
+            };
+            let ran = batches
+                .run(Box::new(move |db| {
+                    if claim.execute(db, super::sessions::CLAIM_SESSION)? != 1 {
+                        return Err(Abandoned::rusqlite());
+                    }
+                    if let Some(cancel) = &cancel {
+                        cancel.execute(db, MOVE_ATTEMPT)?;
+                    }
+                    insert.execute(db, INSERT_ATTEMPT)?;
+                    Ok(())
+                }))
+                .await;
+            return match ran {
+                Ok(()) => Ok(true),
+                Err(error) if Abandoned::of(&error) => Ok(false),
+                Err(error) => Err(error.into()),
+            };
+        }
+        let mut tx = self.begin().await?;
+        if !tx
+            .claim_session(
+                attempt.session_id,
+                attempt.id,
+                now,
+                lease_ms,
+                Some(unchanged_since),
+            )
+            .await?
+        {
+            return Ok(false);
+        }
+        if let Some((id, transition)) = cancel {
+            tx.move_attempt(id, transition, &AttemptOutcome::default(), now)
+                .await?;
+        }
+        tx.insert_attempt(attempt, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 impl Tx {
     /// Records a new attempt, `created` or `charging`.
     pub async fn insert_attempt(&mut self, a: &NewAttempt<'_>, now: i64) -> StoreResult<()> {
         dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO payment_attempts (id, session_id, organization_id, livemode, status, \
-                 payment_method_type, amount, currency, plan, processor, settle_after, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-            )
-            .bind(a.id)
-            .bind(a.session_id)
-            .bind(a.organization_id)
-            .bind(a.livemode)
-            .bind(a.status.as_str())
-            .bind(a.payment_method_type)
-            .bind(a.amount)
-            .bind(a.currency)
-            .bind(a.plan)
-            .bind(a.processor)
-            .bind(a.recheck_at)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            bind_attempt!(sqlx::query(INSERT_ATTEMPT), a, now)
+                .execute(&mut *conn)
+                .await?;
         });
         Ok(())
     }
@@ -265,28 +380,10 @@ impl Tx {
         now: i64,
     ) -> StoreResult<bool> {
         let changed = dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "UPDATE payment_attempts SET status = $1, method_summary = COALESCE($2, method_summary), \
-                 processor_reference = COALESCE($3, processor_reference), action = COALESCE($4, action), \
-                 decline_code = $5, decline_message = $6, settle_after = $7, updated_at = $8, \
-                 refund_reference = COALESCE($11, refund_reference), \
-                 action_url = COALESCE($12, action_url) WHERE id = $9 AND status = $10",
-            )
-            .bind(transition.to().as_str())
-            .bind(outcome.method_summary)
-            .bind(outcome.processor_reference)
-            .bind(outcome.action)
-            .bind(outcome.decline_code)
-            .bind(outcome.decline_message)
-            .bind(outcome.settle_after)
-            .bind(now)
-            .bind(id)
-            .bind(transition.from().as_str())
-            .bind(outcome.refund_reference)
-            .bind(outcome.action_url)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
+            bind_move!(sqlx::query(MOVE_ATTEMPT), id, transition, outcome, now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
         });
         Ok(changed == 1)
     }

@@ -67,8 +67,13 @@ impl<'s, 'c> Positional<'s, 'c> {
     }
 
     pub(crate) fn bind<T: rusqlite::ToSql>(mut self, value: T) -> Self {
+        // SQLite numbers `$n` parameters in the order they first appear, which need not be n's.
+        let index = match self.statement.parameter_index(&format!("${}", self.next)) {
+            Ok(Some(index)) => index,
+            _ => self.next,
+        };
         if self.failed.is_none()
-            && let Err(error) = self.statement.raw_bind_parameter(self.next, value)
+            && let Err(error) = self.statement.raw_bind_parameter(index, value)
         {
             self.failed = Some(error);
         }
@@ -86,6 +91,98 @@ impl<'s, 'c> Positional<'s, 'c> {
             bound if bound == expected => Ok(()),
             bound => Err(rusqlite::Error::InvalidParameterCount(bound, expected)),
         }
+    }
+}
+
+/// A statement's parameters taken in the request's task, through the same `.bind(value)` chain
+/// as an sqlx query, and owned, so that [`Work`] queued for the writer can bind them there
+/// ([`Owned::execute`]) without borrowing from the request.
+#[derive(Debug, Default)]
+pub(crate) struct Owned {
+    values: Vec<rusqlite::types::Value>,
+    failed: Option<String>,
+}
+
+impl Owned {
+    pub(crate) fn new() -> Owned {
+        Owned::default()
+    }
+
+    pub(crate) fn bind<T: rusqlite::ToSql>(mut self, value: T) -> Self {
+        use rusqlite::types::ToSqlOutput;
+        match value.to_sql() {
+            Ok(ToSqlOutput::Borrowed(v)) => self.values.push(v.into()),
+            Ok(ToSqlOutput::Owned(v)) => self.values.push(v),
+            Ok(_) => {
+                self.failed = Some(format!(
+                    "parameter {} is not a plain value",
+                    self.values.len() + 1
+                ))
+            }
+            Err(error) => self.failed = Some(error.to_string()),
+        }
+        self
+    }
+
+    /// The parameters, or why one could not be taken.
+    pub(crate) fn done(self) -> Result<Owned, String> {
+        match self.failed {
+            Some(why) => Err(why),
+            None => Ok(self),
+        }
+    }
+
+    /// Runs `sql` (prepared once per run of work) with these parameters, the first bound to
+    /// `$1` and so on: the rows it changed. (SQLite numbers `$n` parameters in the order they
+    /// first appear, which need not be n's, so each is bound by its name.)
+    pub(crate) fn execute(&self, db: &rusqlite::Connection, sql: &str) -> rusqlite::Result<usize> {
+        let mut statement = db.prepare_cached(sql)?;
+        let expected = statement.parameter_count();
+        if self.values.len() != expected {
+            return Err(rusqlite::Error::InvalidParameterCount(
+                self.values.len(),
+                expected,
+            ));
+        }
+        for index in 1..=expected {
+            let number = statement
+                .parameter_name(index)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(index);
+            let value = self
+                .values
+                .get(number.wrapping_sub(1))
+                .ok_or(rusqlite::Error::InvalidParameterCount(number, expected))?;
+            statement.raw_bind_parameter(index, value)?;
+        }
+        statement.raw_execute()
+    }
+}
+
+/// The error [`Work`] returns when it finds what it depends on gone (a row another writer moved
+/// first): its writes are undone, and its caller hears [`Abandoned::of`] and writes nothing.
+#[derive(Debug)]
+pub(crate) struct Abandoned;
+
+impl std::fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the work found what it depends on changed")
+    }
+}
+
+impl std::error::Error for Abandoned {}
+
+impl Abandoned {
+    /// As work returns it: rusqlite's one variant (without its `functions` feature) that holds
+    /// an error of the caller's.
+    pub(crate) fn rusqlite() -> rusqlite::Error {
+        rusqlite::Error::ToSqlConversionFailure(Box::new(Abandoned))
+    }
+
+    /// Whether the work ended so.
+    pub(crate) fn of(error: &WorkError) -> bool {
+        matches!(error, WorkError::Statement(rusqlite::Error::ToSqlConversionFailure(e)) if e.is::<Abandoned>())
     }
 }
 
@@ -676,6 +773,54 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `$n` parameters bound as n says, in whatever order the statement names them first.
+    #[test]
+    fn parameters_are_bound_by_their_number_not_their_place() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t (a INTEGER, b TEXT, c TEXT)")
+            .unwrap();
+        let sql = "INSERT INTO t (c, a, b) VALUES ($3, $1, $2)";
+        let owned = Owned::new()
+            .bind(1_i64)
+            .bind("one")
+            .bind(Some("c1"))
+            .done()
+            .unwrap();
+        assert_eq!(owned.execute(&db, sql).unwrap(), 1);
+        let mut statement = db.prepare_cached(sql).unwrap();
+        Positional::new(&mut statement)
+            .bind(2_i64)
+            .bind("two")
+            .bind(None::<&str>)
+            .done()
+            .unwrap();
+        statement.raw_execute().unwrap();
+        drop(statement);
+        let rows: Vec<(i64, String, Option<String>)> = db
+            .prepare("SELECT a, b, c FROM t ORDER BY a")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, "one".to_owned(), Some("c1".to_owned())),
+                (2, "two".to_owned(), None)
+            ]
+        );
+        // A count that differs from the statement's is an error, not a row.
+        assert!(
+            Owned::new()
+                .bind(3_i64)
+                .done()
+                .unwrap()
+                .execute(&db, sql)
+                .is_err()
+        );
+    }
     use crate::store::StoreError;
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use std::time::Duration;

@@ -1084,6 +1084,27 @@ impl Store {
     }
 }
 
+/// Claims a session for an attempt ([`Tx::claim_session`]); binds [`bind_claim!`].
+pub(super) const CLAIM_SESSION: &str = "UPDATE checkout_sessions SET lock_token = $1, \
+     lock_expires_at = $2, latest_attempt_id = $1, updated_at = $3 WHERE id = $4 \
+     AND status = 'open' AND (lock_token IS NULL OR lock_expires_at < $3) \
+     AND ($5 IS NULL OR updated_at = $5) \
+     AND NOT EXISTS (SELECT 1 FROM payment_attempts a \
+         WHERE a.id = checkout_sessions.latest_attempt_id AND a.status = 'charging')";
+
+/// Binds [`CLAIM_SESSION`]'s parameters, for an sqlx query or a SQLite batch's statement.
+macro_rules! bind_claim {
+    ($query:expr, $session_id:expr, $attempt_id:expr, $now:expr, $lease_ms:expr, $unchanged_since:expr) => {
+        $query
+            .bind($attempt_id)
+            .bind($now + $lease_ms)
+            .bind($now)
+            .bind($session_id)
+            .bind($unchanged_since)
+    };
+}
+pub(super) use bind_claim;
+
 /// Claims, moves and completions of a session by a payment: each a compare-and-set on the
 /// session's status (and, once claimed, on its latest attempt), so that of concurrent payments,
 /// sweeps and merchants exactly one changes a session.
@@ -1104,19 +1125,14 @@ impl Tx {
         unchanged_since: Option<i64>,
     ) -> StoreResult<bool> {
         let changed = dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "UPDATE checkout_sessions SET lock_token = $1, lock_expires_at = $2, latest_attempt_id = $1, \
-                 updated_at = $3 WHERE id = $4 AND status = 'open' \
-                 AND (lock_token IS NULL OR lock_expires_at < $3) \
-                 AND ($5 IS NULL OR updated_at = $5) \
-                 AND NOT EXISTS (SELECT 1 FROM payment_attempts a \
-                     WHERE a.id = checkout_sessions.latest_attempt_id AND a.status = 'charging')",
+            bind_claim!(
+                sqlx::query(CLAIM_SESSION),
+                session_id,
+                attempt_id,
+                now,
+                lease_ms,
+                unchanged_since
             )
-            .bind(attempt_id)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(session_id)
-            .bind(unchanged_since)
             .execute(&mut *conn)
             .await?
             .rows_affected()

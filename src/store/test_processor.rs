@@ -2,6 +2,7 @@
 //! idempotency key. Nothing of kassa's own reads it; it is the processor's side of the books, kept
 //! in the same database so that every kassa process sharing it sees one processor.
 
+use super::group_commit::Positional;
 use super::tx::{Tx, dispatch_tx};
 use super::{Store, StoreResult, dispatch};
 
@@ -35,30 +36,62 @@ pub struct NewTestCharge<'a> {
     pub answer: Option<&'a str>,
 }
 
+/// Records a charge's first answer; binds [`bind_charge!`].
+const INSERT_CHARGE: &str = "INSERT INTO test_processor_charges (idempotency_key, reference, \
+     amount, currency, state, answer, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+     ON CONFLICT (idempotency_key) DO NOTHING";
+
+/// Binds [`INSERT_CHARGE`]'s parameters, through the same `.bind(value)` chain for an sqlx query
+/// and a SQLite batch's statement.
+macro_rules! bind_charge {
+    ($query:expr, $charge:expr, $now:expr) => {
+        $query
+            .bind($charge.idempotency_key)
+            .bind($charge.reference)
+            .bind($charge.amount)
+            .bind($charge.currency)
+            .bind($charge.state)
+            .bind($charge.answer)
+            .bind($now)
+    };
+}
+
 impl Store {
     /// Records `charge` unless its key has a row already; the key's row either way. Of two
-    /// requests with one key, both get the first one's row.
+    /// requests with one key, both get the first one's row. On SQLite it is queued whole for the
+    /// writer ([`super::group_commit::Work`]), as every confirm's charge is.
     pub async fn test_charge_once(
         &self,
         charge: &NewTestCharge<'_>,
         now: i64,
     ) -> StoreResult<TestCharge> {
+        if let super::Backend::Sqlite { batches, .. } = &self.backend {
+            let owned = OwnedCharge::of(charge);
+            let row = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let read = row.clone();
+            batches
+                .run(Box::new(move |db| {
+                    let charge = owned.borrowed();
+                    let mut insert = db.prepare_cached(INSERT_CHARGE)?;
+                    bind_charge!(Positional::new(&mut insert), charge, now).done()?;
+                    insert.raw_execute()?;
+                    let found = db
+                        .prepare_cached(&BY_KEY)?
+                        .query_row([charge.idempotency_key], TestCharge::from_rusqlite)?;
+                    *read.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
+                    Ok(())
+                }))
+                .await?;
+            let row = row.lock().unwrap_or_else(|e| e.into_inner()).take();
+            return row.ok_or_else(|| {
+                super::StoreError::Commit("the test charge was not read back".into())
+            });
+        }
         let mut tx = self.begin().await?;
         dispatch_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO test_processor_charges (idempotency_key, reference, amount, currency, \
-                 state, answer, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(charge.idempotency_key)
-            .bind(charge.reference)
-            .bind(charge.amount)
-            .bind(charge.currency)
-            .bind(charge.state)
-            .bind(charge.answer)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            bind_charge!(sqlx::query(INSERT_CHARGE), charge, now)
+                .execute(&mut *conn)
+                .await?;
         });
         let row = tx.test_charge(charge.idempotency_key).await?;
         tx.commit().await?;
@@ -225,12 +258,67 @@ impl Store {
     }
 }
 
+/// The charge recorded under a key.
+static BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {COLUMNS} FROM test_processor_charges WHERE idempotency_key = $1")
+});
+
+/// A [`NewTestCharge`] owned, to be written by work queued for the SQLite writer.
+struct OwnedCharge {
+    idempotency_key: String,
+    reference: Option<String>,
+    amount: i64,
+    currency: String,
+    state: String,
+    answer: Option<String>,
+}
+
+impl OwnedCharge {
+    fn of(c: &NewTestCharge<'_>) -> OwnedCharge {
+        OwnedCharge {
+            idempotency_key: c.idempotency_key.to_owned(),
+            reference: c.reference.map(str::to_owned),
+            amount: c.amount,
+            currency: c.currency.to_owned(),
+            state: c.state.to_owned(),
+            answer: c.answer.map(str::to_owned),
+        }
+    }
+
+    fn borrowed(&self) -> NewTestCharge<'_> {
+        NewTestCharge {
+            idempotency_key: &self.idempotency_key,
+            reference: self.reference.as_deref(),
+            amount: self.amount,
+            currency: &self.currency,
+            state: &self.state,
+            answer: self.answer.as_deref(),
+        }
+    }
+}
+
+impl TestCharge {
+    /// A row of [`COLUMNS`], as rusqlite reads it (sqlx reads it through `FromRow`).
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<TestCharge> {
+        Ok(TestCharge {
+            idempotency_key: row.get(0)?,
+            reference: row.get(1)?,
+            amount: row.get(2)?,
+            currency: row.get(3)?,
+            state: row.get(4)?,
+            answer: row.get(5)?,
+            refund_reference: row.get(6)?,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
+        })
+    }
+}
+
 impl Tx {
     async fn test_charge(&mut self, idempotency_key: &str) -> StoreResult<TestCharge> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM test_processor_charges WHERE idempotency_key = $1");
+        let sql = &*BY_KEY;
         Ok(dispatch_tx!(self, |conn| {
-            sqlx::query_as::<_, TestCharge>(&sql)
+            sqlx::query_as::<_, TestCharge>(sql)
                 .bind(idempotency_key)
                 .fetch_one(&mut *conn)
                 .await?

@@ -52,46 +52,34 @@ pub(super) async fn start(
     // An attempt still awaiting the buyer's step is replaced by this one (if it has moved on
     // meanwhile, the move below finds it so and leaves it).
     let awaiting = latest.filter(|a| a.status == AttemptStatus::RequiresAction);
-    let mut tx = store.begin().await?;
-    if !tx
-        .claim_session(
-            &session.id,
-            &id,
-            now,
+    let cancel = match &awaiting {
+        Some(awaiting) => Some((awaiting.id.as_str(), awaiting.status.cancel()?)),
+        None => None,
+    };
+    let started = store
+        .start_attempt(
+            &NewAttempt {
+                id: &id,
+                session_id: &session.id,
+                organization_id: &session.organization_id,
+                livemode: session.livemode,
+                status,
+                payment_method_type: plan.method_type.map_or("none", PaymentMethodType::as_str),
+                amount,
+                currency: currency.as_deref(),
+                plan: &plan_json,
+                processor,
+                recheck_at,
+            },
             super::CLAIM_LEASE_MS,
-            Some(session.updated_at),
-        )
-        .await?
-    {
-        return Ok(None);
-    }
-    if let Some(awaiting) = awaiting {
-        tx.move_attempt(
-            &awaiting.id,
-            awaiting.status.cancel()?,
-            &AttemptOutcome::default(),
+            session.updated_at,
+            cancel,
             now,
         )
         .await?;
+    if !started {
+        return Ok(None);
     }
-    tx.insert_attempt(
-        &NewAttempt {
-            id: &id,
-            session_id: &session.id,
-            organization_id: &session.organization_id,
-            livemode: session.livemode,
-            status,
-            payment_method_type: plan.method_type.map_or("none", PaymentMethodType::as_str),
-            amount,
-            currency: currency.as_deref(),
-            plan: &plan_json,
-            processor,
-            recheck_at,
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Some(id))
 }
 
