@@ -46,6 +46,7 @@ on_both_engines!(
     open_sessions_change_terms_and_confirm_only_once,
     a_payment_priced_before_the_terms_changed_does_not_claim_the_session,
     due_mails_are_held_by_one_worker_at_a_time,
+    a_write_that_fails_fails_its_whole_transaction,
     sessions_are_listed_newest_first_in_keyset_pages,
     of_racing_status_changes_exactly_one_wins,
     a_session_applies_the_tax_rates_in_effect_when_it_was_made,
@@ -1556,6 +1557,41 @@ async fn due_mails_are_held_by_one_worker_at_a_time(engine: Engine) {
         .unwrap());
     assert_eq!(again.len(), 29);
     assert!(!again.contains(&a[0]));
+    finish(db, store).await;
+}
+
+/// On SQLite a transaction keeps writes whose outcome nobody reads and runs them together later
+/// (at the commit here); on PostgreSQL each runs at once. Either way a write that fails fails
+/// the transaction, and nothing of it is kept.
+async fn a_write_that_fails_fails_its_whole_transaction(engine: Engine) {
+    let Some((db, store)) = open(engine, "failed_write").await else {
+        return;
+    };
+    let org = organization(&store).await;
+    let event = kassa::store::NewEvent {
+        id: "evt_twice",
+        event_type: "checkout.session.completed",
+        object_id: "cs_test_twice",
+        data: "{}",
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_events(&org, false, std::slice::from_ref(&event), 1)
+        .await
+        .unwrap();
+    // The same id again: the primary key refuses it, now or at the commit.
+    let outcome = match tx.insert_events(&org, false, &[event], 2).await {
+        Err(error) => Err(error),
+        Ok(()) => tx.commit().await,
+    };
+    assert!(outcome.is_err());
+    assert!(
+        store
+            .events_of_object("cs_test_twice")
+            .await
+            .unwrap()
+            .is_empty(),
+        "neither event kept"
+    );
     finish(db, store).await;
 }
 

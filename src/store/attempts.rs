@@ -1,7 +1,7 @@
 //! Payment attempts: each try at paying a session, recorded before any processor is asked and
 //! moved through its states ([`AttemptStatus`]) only by compare-and-set on the status it is in.
 
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, write_counted, write_later};
 use super::{Store, StoreResult, dispatch};
 use crate::domain::payment::{AttemptStatus, AttemptTransition};
 
@@ -362,11 +362,7 @@ impl Store {
 impl Tx {
     /// Records a new attempt, `created` or `charging`.
     pub async fn insert_attempt(&mut self, a: &NewAttempt<'_>, now: i64) -> StoreResult<()> {
-        dispatch_tx!(self, |conn| {
-            bind_attempt!(sqlx::query(INSERT_ATTEMPT), a, now)
-                .execute(&mut *conn)
-                .await?;
-        });
+        write_later!(self, INSERT_ATTEMPT, |q| bind_attempt!(q, a, now));
         Ok(())
     }
 
@@ -379,12 +375,9 @@ impl Tx {
         outcome: &AttemptOutcome<'_>,
         now: i64,
     ) -> StoreResult<bool> {
-        let changed = dispatch_tx!(self, |conn| {
-            bind_move!(sqlx::query(MOVE_ATTEMPT), id, transition, outcome, now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-        });
+        let changed = write_counted!(self, MOVE_ATTEMPT, |q| bind_move!(
+            q, id, transition, outcome, now
+        ));
         Ok(changed == 1)
     }
 }

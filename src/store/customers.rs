@@ -1,6 +1,6 @@
 //! Customers of an organization, by kassa's id and by the merchant's external id.
 
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, write_counted, write_later};
 use super::{BeginWrite, Page, PageRequest, Store, StoreError, StoreResult, dispatch, now_ms};
 use crate::domain::customer::{BillingAddress, Customer};
 
@@ -95,11 +95,46 @@ const CUSTOMER_COLUMNS: &str = "id, organization_id, livemode, pricing_model_id,
      name, billing_address, archived, logo_url, icon_url, domain, user_id, invoice_number_base, \
      created_at, updated_at, phone, shipping, preferred_locale";
 
+/// Records a customer; binds [`bind_customer!`].
+const INSERT_CUSTOMER: &str = "INSERT INTO customers (id, organization_id, livemode, \
+     pricing_model_id, external_id, email, name, billing_address, archived, logo_url, icon_url, \
+     domain, user_id, invoice_number_base, created_at, updated_at, phone, shipping, \
+     preferred_locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+     $15, $16, $17, $18)";
+
+/// Binds [`INSERT_CUSTOMER`]'s parameters from a [`CustomerRecord`], for an sqlx query or a
+/// SQLite batch's statement.
+macro_rules! bind_customer {
+    ($query:expr, $row:expr) => {
+        $query
+            .bind(&$row.id)
+            .bind(&$row.organization_id)
+            .bind($row.livemode)
+            .bind(&$row.pricing_model_id)
+            .bind(&$row.external_id)
+            .bind(&$row.email)
+            .bind(&$row.name)
+            .bind(&$row.billing_address)
+            .bind($row.archived)
+            .bind(&$row.logo_url)
+            .bind(&$row.icon_url)
+            .bind(&$row.domain)
+            .bind(&$row.user_id)
+            .bind(&$row.invoice_number_base)
+            .bind($row.created_at)
+            .bind(&$row.phone)
+            .bind(&$row.shipping)
+            .bind(&$row.preferred_locale)
+    };
+}
+
 impl Store {
     pub async fn insert_customer(&self, customer: &NewCustomer<'_>) -> StoreResult<CustomerRecord> {
         let row = customer.row(now_ms());
         dispatch!(self, write, |db| {
-            insert_customer_sql!(row).execute(db).await?;
+            bind_customer!(sqlx::query(INSERT_CUSTOMER), row)
+                .execute(db)
+                .await?;
         });
         Ok(row)
     }
@@ -273,37 +308,6 @@ impl NewCustomer<'_> {
     }
 }
 
-macro_rules! insert_customer_sql {
-    ($row:expr) => {
-        sqlx::query(
-            "INSERT INTO customers (id, organization_id, livemode, pricing_model_id, external_id, \
-             email, name, billing_address, archived, logo_url, icon_url, domain, user_id, \
-             invoice_number_base, created_at, updated_at, phone, shipping, preferred_locale) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, \
-             $17, $18)",
-        )
-        .bind(&$row.id)
-        .bind(&$row.organization_id)
-        .bind($row.livemode)
-        .bind(&$row.pricing_model_id)
-        .bind(&$row.external_id)
-        .bind(&$row.email)
-        .bind(&$row.name)
-        .bind(&$row.billing_address)
-        .bind($row.archived)
-        .bind(&$row.logo_url)
-        .bind(&$row.icon_url)
-        .bind(&$row.domain)
-        .bind(&$row.user_id)
-        .bind(&$row.invoice_number_base)
-        .bind($row.created_at)
-        .bind(&$row.phone)
-        .bind(&$row.shipping)
-        .bind(&$row.preferred_locale)
-    };
-}
-pub(super) use insert_customer_sql;
-
 impl From<serde_json::Error> for StoreError {
     fn from(error: serde_json::Error) -> Self {
         StoreError::Corrupt(format!("JSON column: {error}"))
@@ -317,9 +321,8 @@ impl Tx {
         now: i64,
     ) -> StoreResult<CustomerRecord> {
         let row = customer.row(now);
-        dispatch_tx!(self, |conn| {
-            insert_customer_sql!(row).execute(&mut *conn).await?;
-        });
+        // Run now, not kept: a duplicate external id is an error its caller names to the client.
+        write_counted!(self, INSERT_CUSTOMER, |q| bind_customer!(q, row));
         Ok(row)
     }
 
@@ -337,21 +340,19 @@ impl Tx {
         if phone.is_none() && shipping.is_none() && billing_address.is_none() && locale.is_none() {
             return Ok(());
         }
-        dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "UPDATE customers SET phone = COALESCE($1, phone), shipping = COALESCE($2, shipping), \
+        write_later!(
+            self,
+            "UPDATE customers SET phone = COALESCE($1, phone), shipping = COALESCE($2, shipping), \
                  billing_address = COALESCE($3, billing_address), \
                  preferred_locale = COALESCE($4, preferred_locale), updated_at = $5 WHERE id = $6",
-            )
-            .bind(phone)
-            .bind(shipping)
-            .bind(billing_address)
-            .bind(locale)
-            .bind(now)
-            .bind(customer_id)
-            .execute(&mut *conn)
-            .await?;
-        });
+            |q| q
+                .bind(phone)
+                .bind(shipping)
+                .bind(billing_address)
+                .bind(locale)
+                .bind(now)
+                .bind(customer_id)
+        );
         Ok(())
     }
 }

@@ -45,19 +45,16 @@ impl Tx {
             format!("({}, $1, $2, {}, {}, {}, $3)", p[0], p[1], p[2], p[3])
         });
         let sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {rows}");
-        super::tx::dispatch_tx!(self, |conn| {
-            let mut query = sqlx::query(&sql)
-                .bind(organization_id)
-                .bind(livemode)
-                .bind(now);
+        super::tx::write_later!(self, sql, |q| {
+            let mut q = q.bind(organization_id).bind(livemode).bind(now);
             for event in events {
-                query = query
+                q = q
                     .bind(event.id)
                     .bind(event.event_type)
                     .bind(event.object_id)
                     .bind(event.data);
             }
-            query.execute(&mut *conn).await?;
+            q
         });
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Invoices: what a customer was billed, paid or still due.
 
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, dispatch_tx, write_later};
 use super::{Page, PageRequest, Store, StoreResult};
 use crate::domain::session::AmountSummary;
 
@@ -151,35 +151,35 @@ impl Tx {
             None => self.invoice_count(i.customer_id).await?,
         };
         let number = format!("{base}-{:04}", count + 1);
-        dispatch_tx!(self, |conn| {
-            sqlx::query(&format!(
+        write_later!(
+            self,
+            format!(
                 "INSERT INTO invoices ({INVOICE_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $11, $12, $13, $14, $15, $16, $17, $18, $18, $18, $18, $20, $21)"
-            ))
-            .bind(i.id)
-            .bind(i.organization_id)
-            .bind(i.livemode)
-            .bind(i.pricing_model_id)
-            .bind(i.customer_id)
-            .bind(i.session_id)
-            .bind(i.purchase_id)
-            .bind(i.subscription_id)
-            .bind(i.invoice_type)
-            .bind(&number)
-            .bind(i.currency)
-            .bind(i.amounts.subtotal)
-            .bind(i.amounts.discount)
-            .bind(i.amounts.tax)
-            .bind(i.amounts.due_today)
-            .bind(i.tax_country)
-            .bind(i.tax_rate_millionths)
-            .bind(now)
-            .bind(if paid { "paid" } else { "open" })
-            .bind(i.period.map(|p| p.0))
-            .bind(i.period.map(|p| p.1))
-            .execute(&mut *conn)
-            .await?;
-        });
+            ),
+            |q| q
+                .bind(i.id)
+                .bind(i.organization_id)
+                .bind(i.livemode)
+                .bind(i.pricing_model_id)
+                .bind(i.customer_id)
+                .bind(i.session_id)
+                .bind(i.purchase_id)
+                .bind(i.subscription_id)
+                .bind(i.invoice_type)
+                .bind(&number)
+                .bind(i.currency)
+                .bind(i.amounts.subtotal)
+                .bind(i.amounts.discount)
+                .bind(i.amounts.tax)
+                .bind(i.amounts.due_today)
+                .bind(i.tax_country)
+                .bind(i.tax_rate_millionths)
+                .bind(now)
+                .bind(if paid { "paid" } else { "open" })
+                .bind(i.period.map(|p| p.0))
+                .bind(i.period.map(|p| p.1))
+        );
         Ok(number)
     }
 

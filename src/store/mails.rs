@@ -1,6 +1,6 @@
 //! Mail to buyers: queued with what it is about, rendered and sent (or kept) by a worker.
 
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, dispatch_tx, write_later};
 use super::{Store, StoreResult, dispatch};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -60,25 +60,23 @@ pub struct MailOutcome<'a> {
 impl Tx {
     /// Queues a mail, unless one of its kind about the same thing was queued before.
     pub async fn queue_mail(&mut self, m: &NewMail<'_>, now: i64) -> StoreResult<()> {
-        dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "INSERT INTO mails (id, organization_id, livemode, customer_id, kind, about, \
+        write_later!(
+            self,
+            "INSERT INTO mails (id, organization_id, livemode, customer_id, kind, about, \
                  recipient, facts, status, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9) \
                  ON CONFLICT (kind, about) DO NOTHING",
-            )
-            .bind(m.id)
-            .bind(m.organization_id)
-            .bind(m.livemode)
-            .bind(m.customer_id)
-            .bind(m.kind)
-            .bind(m.about)
-            .bind(m.recipient)
-            .bind(m.facts)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-        });
+            |q| q
+                .bind(m.id)
+                .bind(m.organization_id)
+                .bind(m.livemode)
+                .bind(m.customer_id)
+                .bind(m.kind)
+                .bind(m.about)
+                .bind(m.recipient)
+                .bind(m.facts)
+                .bind(now)
+        );
         Ok(())
     }
 }

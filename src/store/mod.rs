@@ -696,19 +696,22 @@ mod tests {
             .unwrap();
         let size = || std::fs::metadata(&file).unwrap().len();
         let mut tx = store.begin().await.unwrap();
-        tx::dispatch_tx!(tx, |conn| {
-            sqlx::query("CREATE TABLE blobs (b BLOB)")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-            // About 600 pages: below the 1000 at which a commit would checkpoint by itself.
-            for _ in 0..600 {
-                sqlx::query("INSERT INTO blobs VALUES (zeroblob(4000))")
+        let wrote: StoreResult<()> = async {
+            tx::dispatch_tx!(tx, |conn| {
+                sqlx::query("CREATE TABLE blobs (b BLOB)")
                     .execute(&mut *conn)
-                    .await
-                    .unwrap();
-            }
-        });
+                    .await?;
+                // About 600 pages: below the 1000 at which a commit would checkpoint by itself.
+                for _ in 0..600 {
+                    sqlx::query("INSERT INTO blobs VALUES (zeroblob(4000))")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            });
+            Ok(())
+        }
+        .await;
+        wrote.unwrap();
         tx.commit().await.unwrap();
         let written = size();
         tokio::time::sleep(CHECKPOINT_EVERY * 2 + Duration::from_millis(500)).await;

@@ -1,7 +1,7 @@
 //! Payments: money a customer paid, one per succeeded attempt that charged.
 
 use super::purchases::PURCHASE_COLUMNS;
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, write_later};
 use super::{Page, PageRequest, PurchaseRecord, Store, StoreResult, dispatch};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -202,37 +202,37 @@ impl Tx {
         p: &NewPayment<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        dispatch_tx!(self, |conn| {
-            sqlx::query(&format!(
+        write_later!(
+            self,
+            format!(
                 "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'succeeded', \
                   $18, $19, $20, NULL, NULL, $21, $21, $21, $21, 0, NULL, $22)"
-            ))
-            .bind(p.id)
-            .bind(p.organization_id)
-            .bind(p.livemode)
-            .bind(p.pricing_model_id)
-            .bind(p.customer_id)
-            .bind(p.session_id)
-            .bind(p.attempt_id)
-            .bind(p.invoice_id)
-            .bind(p.purchase_id)
-            .bind(p.subscription_id)
-            .bind(p.payment_method_id)
-            .bind(p.payment_method_type)
-            .bind(p.amount)
-            .bind(p.currency)
-            .bind(p.subtotal)
-            .bind(p.tax_amount)
-            .bind(p.tax_country)
-            .bind(p.description)
-            .bind(p.card_brand)
-            .bind(p.card_last4)
-            .bind(now)
-            .bind(p.renewal_charge_id)
-            .execute(&mut *conn)
-            .await?;
-        });
+            ),
+            |q| q
+                .bind(p.id)
+                .bind(p.organization_id)
+                .bind(p.livemode)
+                .bind(p.pricing_model_id)
+                .bind(p.customer_id)
+                .bind(p.session_id)
+                .bind(p.attempt_id)
+                .bind(p.invoice_id)
+                .bind(p.purchase_id)
+                .bind(p.subscription_id)
+                .bind(p.payment_method_id)
+                .bind(p.payment_method_type)
+                .bind(p.amount)
+                .bind(p.currency)
+                .bind(p.subtotal)
+                .bind(p.tax_amount)
+                .bind(p.tax_country)
+                .bind(p.description)
+                .bind(p.card_brand)
+                .bind(p.card_last4)
+                .bind(now)
+                .bind(p.renewal_charge_id)
+        );
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Purchases: what a completed checkout bought.
 
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, write_later};
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -96,33 +96,33 @@ impl PurchaseRecord {
 
 impl Tx {
     pub async fn insert_purchase(&mut self, p: &NewPurchase<'_>, now: i64) -> StoreResult<()> {
-        dispatch_tx!(self, |conn| {
-            sqlx::query(&format!(
+        write_later!(
+            self,
+            format!(
                 "INSERT INTO purchases ({PURCHASE_COLUMNS}) VALUES \
                  ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'paid', $11, $12, $13, $14, $15, $17, $18, \
                   $16, $16, $16)"
-            ))
-            .bind(p.id)
-            .bind(p.organization_id)
-            .bind(p.livemode)
-            .bind(p.pricing_model_id)
-            .bind(p.customer_id)
-            .bind(p.session_id)
-            .bind(p.price_id)
-            .bind(p.subscription_id)
-            .bind(p.quantity)
-            .bind(p.name)
-            .bind(p.price_type)
-            .bind(p.first_invoice_value)
-            .bind(p.total_purchase_value)
-            .bind(p.billing_address)
-            .bind(p.metadata)
-            .bind(now)
-            .bind(p.phone)
-            .bind(p.shipping_details)
-            .execute(&mut *conn)
-            .await?;
-        });
+            ),
+            |q| q
+                .bind(p.id)
+                .bind(p.organization_id)
+                .bind(p.livemode)
+                .bind(p.pricing_model_id)
+                .bind(p.customer_id)
+                .bind(p.session_id)
+                .bind(p.price_id)
+                .bind(p.subscription_id)
+                .bind(p.quantity)
+                .bind(p.name)
+                .bind(p.price_type)
+                .bind(p.first_invoice_value)
+                .bind(p.total_purchase_value)
+                .bind(p.billing_address)
+                .bind(p.metadata)
+                .bind(now)
+                .bind(p.phone)
+                .bind(p.shipping_details)
+        );
         Ok(())
     }
 }

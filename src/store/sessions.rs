@@ -2,7 +2,7 @@
 
 use super::group_commit::Positional;
 use super::idempotency::{IdempotencyClaim, KeyLost, bind_effect};
-use super::tx::{Tx, dispatch_tx};
+use super::tx::{Tx, dispatch_tx, write_counted, write_later};
 use super::{Page, PageRequest, Store, StoreError, StoreResult, dispatch};
 use crate::domain::catalog::{CouponDuration, Recurring};
 use crate::domain::money::{Currency, Money};
@@ -1185,9 +1185,9 @@ impl Tx {
     /// and this is its latest attempt. `false` means another writer got there first; nothing changed.
     pub async fn complete_session(&mut self, c: &SessionCompletion<'_>) -> StoreResult<bool> {
         debug_assert_eq!(c.transition.to(), SessionStatus::Succeeded);
-        let changed = dispatch_tx!(self, |conn| {
-            sqlx::query(
-                "UPDATE checkout_sessions SET status = 'succeeded', completed_at = $1, updated_at = $1, \
+        let changed = write_counted!(
+            self,
+            "UPDATE checkout_sessions SET status = 'succeeded', completed_at = $1, updated_at = $1, \
                  customer_id = $2, customer_email = $3, customer_name = $4, billing_address = $5, \
                  payment_method_type = $6, amount_subtotal = $7, amount_discount = $8, amount_tax = $9, \
                  amount_total = $10, amount_due_today = $11, coupon_id = $12, promotion_code_id = $13, \
@@ -1195,48 +1195,45 @@ impl Tx {
                  payment_method_id = $18, customer_phone = $22, shipping_details = $23, answers = $24, \
                  customer_tax_ids = $25, lock_token = NULL, lock_expires_at = NULL \
                  WHERE id = $19 AND status = $20 AND latest_attempt_id = $21",
-            )
-            .bind(c.now)
-            .bind(c.customer_id)
-            .bind(c.customer_email)
-            .bind(c.customer_name)
-            .bind(c.billing_address)
-            .bind(c.payment_method_type)
-            .bind(c.amounts.subtotal)
-            .bind(c.amounts.discount)
-            .bind(c.amounts.tax)
-            .bind(c.amounts.total)
-            .bind(c.amounts.due_today)
-            .bind(c.coupon_id)
-            .bind(c.promotion_code_id)
-            .bind(c.discount_duration)
-            .bind(c.purchase_id)
-            .bind(c.invoice_id)
-            .bind(c.subscription_id)
-            .bind(c.payment_method_id)
-            .bind(c.session_id)
-            .bind(c.transition.from().as_str())
-            .bind(c.attempt_id)
-            .bind(c.customer_phone)
-            .bind(c.shipping_details)
-            .bind(c.answers)
-            .bind(c.customer_tax_ids)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-        });
+            |q| q
+                .bind(c.now)
+                .bind(c.customer_id)
+                .bind(c.customer_email)
+                .bind(c.customer_name)
+                .bind(c.billing_address)
+                .bind(c.payment_method_type)
+                .bind(c.amounts.subtotal)
+                .bind(c.amounts.discount)
+                .bind(c.amounts.tax)
+                .bind(c.amounts.total)
+                .bind(c.amounts.due_today)
+                .bind(c.coupon_id)
+                .bind(c.promotion_code_id)
+                .bind(c.discount_duration)
+                .bind(c.purchase_id)
+                .bind(c.invoice_id)
+                .bind(c.subscription_id)
+                .bind(c.payment_method_id)
+                .bind(c.session_id)
+                .bind(c.transition.from().as_str())
+                .bind(c.attempt_id)
+                .bind(c.customer_phone)
+                .bind(c.shipping_details)
+                .bind(c.answers)
+                .bind(c.customer_tax_ids)
+        );
         if changed != 1 {
             return Ok(false);
         }
         for (position, quantity) in c.quantities.iter().enumerate() {
-            dispatch_tx!(self, |conn| {
-                sqlx::query("UPDATE checkout_session_line_items SET quantity = $1 WHERE session_id = $2 AND position = $3")
+            write_later!(
+                self,
+                "UPDATE checkout_session_line_items SET quantity = $1 WHERE session_id = $2 AND position = $3",
+                |q| q
                     .bind(*quantity as i32)
                     .bind(c.session_id)
                     .bind(position as i32)
-                    .execute(&mut *conn)
-                    .await?;
-            });
+            );
         }
         Ok(true)
     }

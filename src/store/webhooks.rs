@@ -526,16 +526,25 @@ impl Tx {
         organization_id: &str,
         livemode: bool,
     ) -> StoreResult<Vec<(String, Vec<String>)>> {
-        let rows: Vec<(String, String)> = super::tx::dispatch_tx!(self, |conn| {
-            sqlx::query_as(
-                "SELECT id, filter_types FROM webhook_endpoints \
-                 WHERE organization_id = $1 AND livemode = $2 AND active",
-            )
-            .bind(organization_id)
-            .bind(livemode)
-            .fetch_all(&mut *conn)
-            .await?
-        });
+        let sql = "SELECT id, filter_types FROM webhook_endpoints \
+                   WHERE organization_id = $1 AND livemode = $2 AND active";
+        // No write a transaction keeps for later touches the endpoints: they need not run first.
+        let rows: Vec<(String, String)> = match &mut self.inner {
+            super::tx::TxInner::Sqlite(transaction) => {
+                sqlx::query_as(sql)
+                    .bind(organization_id)
+                    .bind(livemode)
+                    .fetch_all(&mut *transaction.lease)
+                    .await?
+            }
+            super::tx::TxInner::Postgres(transaction) => {
+                sqlx::query_as(sql)
+                    .bind(organization_id)
+                    .bind(livemode)
+                    .fetch_all(&mut **transaction)
+                    .await?
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|(id, types)| (id, serde_json::from_str(&types).unwrap_or_default()))
@@ -562,12 +571,12 @@ impl Tx {
             "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, \
              next_attempt_at, locked_until, created_at, updated_at) VALUES {rows}"
         );
-        super::tx::dispatch_tx!(self, |conn| {
-            let mut query = sqlx::query(&sql).bind(now);
+        super::tx::write_later!(self, sql, |q| {
+            let mut q = q.bind(now);
             for (id, endpoint_id, event_id) in deliveries {
-                query = query.bind(id).bind(*endpoint_id).bind(*event_id);
+                q = q.bind(id.as_str()).bind(*endpoint_id).bind(*event_id);
             }
-            query.execute(&mut *conn).await?;
+            q
         });
         Ok(())
     }
