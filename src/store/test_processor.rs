@@ -2,7 +2,7 @@
 //! idempotency key. Nothing of kassa's own reads it; it is the processor's side of the books, kept
 //! in the same database so that every kassa process sharing it sees one processor.
 
-use super::group_commit::Positional;
+use super::group_commit::Owned;
 use super::tx::{Tx, dispatch_tx};
 use super::{Store, StoreResult, dispatch};
 
@@ -66,18 +66,18 @@ impl Store {
         now: i64,
     ) -> StoreResult<TestCharge> {
         if let super::Backend::Sqlite { batches, .. } = &self.backend {
-            let owned = OwnedCharge::of(charge);
+            let insert = bind_charge!(Owned::new(), charge, now)
+                .done()
+                .map_err(super::StoreError::Corrupt)?;
+            let key = charge.idempotency_key.to_owned();
             let row = std::sync::Arc::new(std::sync::Mutex::new(None));
             let read = row.clone();
             batches
                 .run(Box::new(move |db| {
-                    let charge = owned.borrowed();
-                    let mut insert = db.prepare_cached(INSERT_CHARGE)?;
-                    bind_charge!(Positional::new(&mut insert), charge, now).done()?;
-                    insert.raw_execute()?;
+                    insert.execute(db, INSERT_CHARGE)?;
                     let found = db
                         .prepare_cached(&BY_KEY)?
-                        .query_row([charge.idempotency_key], TestCharge::from_rusqlite)?;
+                        .query_row([&key], TestCharge::from_rusqlite)?;
                     *read.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
                     Ok(())
                 }))
@@ -262,40 +262,6 @@ impl Store {
 static BY_KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("SELECT {COLUMNS} FROM test_processor_charges WHERE idempotency_key = $1")
 });
-
-/// A [`NewTestCharge`] owned, to be written by work queued for the SQLite writer.
-struct OwnedCharge {
-    idempotency_key: String,
-    reference: Option<String>,
-    amount: i64,
-    currency: String,
-    state: String,
-    answer: Option<String>,
-}
-
-impl OwnedCharge {
-    fn of(c: &NewTestCharge<'_>) -> OwnedCharge {
-        OwnedCharge {
-            idempotency_key: c.idempotency_key.to_owned(),
-            reference: c.reference.map(str::to_owned),
-            amount: c.amount,
-            currency: c.currency.to_owned(),
-            state: c.state.to_owned(),
-            answer: c.answer.map(str::to_owned),
-        }
-    }
-
-    fn borrowed(&self) -> NewTestCharge<'_> {
-        NewTestCharge {
-            idempotency_key: &self.idempotency_key,
-            reference: self.reference.as_deref(),
-            amount: self.amount,
-            currency: &self.currency,
-            state: &self.state,
-            answer: self.answer.as_deref(),
-        }
-    }
-}
 
 impl TestCharge {
     /// A row of [`COLUMNS`], as rusqlite reads it (sqlx reads it through `FromRow`).
