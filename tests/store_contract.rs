@@ -1579,8 +1579,13 @@ async fn a_write_that_fails_fails_its_whole_transaction(engine: Engine) {
         .await
         .unwrap();
     // The same id again: the primary key refuses it, now or at the commit.
+    // Either way the transaction is given up here: a live one would hold its
+    // connection, and closing the pool waits for every connection to return.
     let outcome = match tx.insert_events(&org, false, &[event], 2).await {
-        Err(error) => Err(error),
+        Err(error) => {
+            drop(tx);
+            Err(error)
+        }
         Ok(()) => tx.commit().await,
     };
     assert!(outcome.is_err());

@@ -107,6 +107,17 @@ fn skip_notice(test: &str) {
     );
 }
 
+/// The longest one storage test may take. A test that hangs (a transaction left open while its
+/// pool closes, a lock never released) fails by name here instead of holding CI until its limit.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs `test`, failing it if it takes longer than [`TEST_LIMIT`].
+pub async fn within_limit(test: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, test).await.is_err() {
+        panic!("the test did not finish within {TEST_LIMIT:?}");
+    }
+}
+
 /// Generates one `#[tokio::test]` per engine for each listed async fn taking an `Engine`.
 #[macro_export]
 macro_rules! on_both_engines {
@@ -115,7 +126,7 @@ macro_rules! on_both_engines {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(kassa::store::Engine::Sqlite).await;
+                    $crate::support::within_limit(super::$name(kassa::store::Engine::Sqlite)).await;
                 }
             )*
         }
@@ -123,7 +134,7 @@ macro_rules! on_both_engines {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(kassa::store::Engine::Postgres).await;
+                    $crate::support::within_limit(super::$name(kassa::store::Engine::Postgres)).await;
                 }
             )*
         }
