@@ -510,12 +510,14 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id))
         // Pages and JSON are compressed for clients that ask; the built site's files are served
         // precompressed (`--precompress`, brotli at its best) and pass through untouched. A response
-        // that fits in one packet is sent as it is: compressing it saves no round trip, and setting
-        // up an encoder cost about 30 µs of CPU, a quarter of a session retrieval (806 bytes of JSON).
+        // that fits in one packet is sent as it is: compressing it saves no round trip, and every
+        // response sets up an encoder of its own (its tables allocated and zeroed: brotli's took
+        // about 30 µs, a quarter of a session retrieval of 806 bytes of JSON).
         // What is compressed per request is gzip at level 1, not brotli: on the checkout page's
         // 18.9 KB of HTML brotli at quality 1 took 170–320 µs for 6.1 KB and was a fifth of the
-        // page's CPU (perf); gzip at level 1 takes 70–115 µs for 6.3 KB. Either fits in TCP's
-        // first flight, so the buyer waits no longer, and every browser takes gzip.
+        // page's CPU (perf); gzip at level 1 takes 70–115 µs for 6.3 KB alone, and bench/run's
+        // page asked for uncompressed shows what it costs in kassa. Either fits in TCP's first
+        // flight, so the buyer waits no longer, and every browser takes gzip.
         .layer(
             CompressionLayer::new()
                 .quality(tower_http::CompressionLevel::Precise(1))

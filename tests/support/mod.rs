@@ -107,7 +107,8 @@ fn skip_notice(test: &str) {
     );
 }
 
-/// The longest one storage test may take. A test that hangs (a transaction left open while its
+/// The longest one test run on both engines (`on_both_engines!`: the storage contract and the
+/// HTTP suites) may take. A test that hangs (a transaction left open while its
 /// pool closes, a lock never released) fails by name here instead of holding CI until its limit.
 pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
