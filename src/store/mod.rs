@@ -67,7 +67,7 @@ pub use renewals::{
     AfterFailure, DueRenewal, InvoiceLineRecord, NewInvoiceLine, NewRenewalCharge,
     RenewalChargeRecord,
 };
-pub use sessions::{DueSession, SessionCompletion};
+pub use sessions::{DueSession, SessionClaim, SessionCompletion};
 pub use subscriptions::{
     Cancellation, NewSubscription, NewSubscriptionItem, StartedSubscription,
     SubscriptionItemRecord, SubscriptionRecord,

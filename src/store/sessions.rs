@@ -1044,7 +1044,50 @@ pub struct SessionCompletion<'a> {
     pub payment_method_id: Option<&'a str>,
 }
 
+/// A session's state as a confirm that could not claim it needs it, all read at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionClaim {
+    pub status: SessionStatus,
+    pub expires_at: i64,
+    pub updated_at: i64,
+    /// Until when a payment's claim holds the session, if one does.
+    pub claimed_until: Option<i64>,
+    /// The status of the session's latest payment attempt, if it has one.
+    pub latest_attempt: Option<crate::domain::payment::AttemptStatus>,
+}
+
 impl Store {
+    /// The session's status, last change, claim and latest attempt in one read. Read apart they
+    /// can disagree: a payment claiming or finishing between two reads would show the session
+    /// still open and already unclaimed, or a claim not yet committed beside its attempt.
+    pub async fn session_claim(&self, session_id: &str) -> StoreResult<Option<SessionClaim>> {
+        let row = dispatch!(self, read, |db| {
+            sqlx::query_as::<_, (String, i64, i64, Option<i64>, Option<String>)>(
+                "SELECT s.status, s.expires_at, s.updated_at, \
+                 CASE WHEN s.lock_token IS NOT NULL THEN s.lock_expires_at END, a.status \
+                 FROM checkout_sessions s LEFT JOIN payment_attempts a ON a.id = s.latest_attempt_id \
+                 WHERE s.id = $1",
+            )
+            .bind(session_id)
+            .fetch_optional(db)
+            .await?
+        });
+        row.map(
+            |(status, expires_at, updated_at, claimed_until, latest_attempt)| {
+                Ok(SessionClaim {
+                    status: word("status", &status)?,
+                    expires_at,
+                    updated_at,
+                    claimed_until,
+                    latest_attempt: latest_attempt
+                        .map(|a| word("attempt status", &a))
+                        .transpose()?,
+                })
+            },
+        )
+        .transpose()
+    }
+
     /// Until when a payment's claim holds the session, if one does.
     pub async fn session_claimed_until(&self, session_id: &str) -> StoreResult<Option<i64>> {
         Ok(dispatch!(self, read, |db| {

@@ -80,6 +80,18 @@ pub enum SessionStatus {
     Expired,
 }
 
+impl SessionStatus {
+    /// The status at `now_ms` of a session stored with this one that expires at `expires_at`: an
+    /// open session past its expiry is expired, whether or not the sweep has recorded it yet.
+    pub fn effective(self, expires_at: i64, now_ms: i64) -> SessionStatus {
+        if self == SessionStatus::Open && now_ms >= expires_at {
+            SessionStatus::Expired
+        } else {
+            self
+        }
+    }
+}
+
 /// A session's move from one status to another, as its rules allow.
 pub type SessionTransition = Transition<SessionStatus>;
 
@@ -449,11 +461,7 @@ impl CheckoutSession {
     /// The session's status as the buyer meets it at `now_ms`: an open session past its expiry is
     /// expired even before the sweeper records it.
     pub fn effective_status(&self, now_ms: i64) -> SessionStatus {
-        if self.status == SessionStatus::Open && now_ms >= self.expires_at {
-            SessionStatus::Expired
-        } else {
-            self.status
-        }
+        self.status.effective(self.expires_at, now_ms)
     }
 
     /// Whether the merchant can still change the session: open, unconfirmed, not past its expiry.

@@ -242,18 +242,14 @@ async fn not_claimed(
     public_base: &str,
     now: i64,
 ) -> ServiceResult<ConfirmOutcome> {
-    let Some(current) = store.session_by_id(&session.id).await? else {
+    let Some(current) = store.session_claim(&session.id).await? else {
         return Ok(ConfirmOutcome::Closed(SessionStatus::Expired));
     };
-    let status = current.effective_status(now);
+    let status = current.status.effective(current.expires_at, now);
     if status != SessionStatus::Open {
         return Ok(ConfirmOutcome::Closed(status));
     }
-    if store
-        .session_claimed_until(&session.id)
-        .await?
-        .is_some_and(|until| until >= now)
-    {
+    if current.claimed_until.is_some_and(|until| until >= now) {
         return Ok(ConfirmOutcome::Busy);
     }
     if current.updated_at != session.updated_at {
@@ -262,9 +258,8 @@ async fn not_claimed(
             TERMS_CHANGED,
         )]));
     }
-    let latest = store.latest_attempt(&session.id).await?;
-    Ok(match latest {
-        Some(a) if a.status.outcome_unknown() => ConfirmOutcome::Checking {
+    Ok(match current.latest_attempt {
+        Some(a) if a.outcome_unknown() => ConfirmOutcome::Checking {
             next_url: session_page(&session.id, public_base),
         },
         _ => ConfirmOutcome::Busy,
